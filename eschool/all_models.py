@@ -1,0 +1,15 @@
+"""Import every package's tables so SQLModel.metadata knows the whole schema."""
+
+from __future__ import annotations
+
+import importlib
+
+from eschool import models  # noqa: F401
+from eschool.migrate import MIGRATION_PACKAGES
+
+for _package in MIGRATION_PACKAGES[1:]:
+    try:
+        importlib.import_module(f"{_package}.models")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{_package}.models":
+            raise

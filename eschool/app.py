@@ -1,0 +1,80 @@
+"""create_app(): the Starlette application with every package's routes mounted."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from types import ModuleType
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from eschool import errorpages
+from eschool.db import create_engine, create_sessionmaker
+from eschool.errors import DomainError
+from eschool.middleware import AccessLogMiddleware, AuthMiddleware
+from eschool.routes import routes as eschool_routes
+from eschool.settings import Settings
+from eschool.templating import create_templates
+
+# The domain packages, mounted in this order. Each has a ``routes`` module exposing
+# ``routes`` and, optionally, ``lifespan(app)`` (an async context manager).
+DOMAIN_PACKAGES = ("lessons", "gradebook", "live")
+
+log = logging.getLogger("eschool")
+
+
+def _domain_route_modules() -> list[ModuleType]:
+    return [importlib.import_module(f"{name}.routes") for name in DOMAIN_PACKAGES]
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the application; the engine, broker and hub are made in its lifespan."""
+    settings = (settings or Settings.from_env()).with_secret()
+    modules = _domain_route_modules()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        from live.broker import create_broker
+
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.uploads_dir.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(settings.database_url)
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.broker = create_broker(settings.broker_url)
+        await app.state.broker.connect()
+        try:
+            async with AsyncExitStack() as stack:
+                for module in modules:
+                    package_lifespan = getattr(module, "lifespan", None)
+                    if package_lifespan is not None:
+                        await stack.enter_async_context(package_lifespan(app))
+                yield
+        finally:
+            await app.state.broker.disconnect()
+            await engine.dispose()
+
+    routes: list[BaseRoute] = list(eschool_routes)
+    for module in modules:
+        routes.extend(module.routes)
+    routes.append(Mount("/static", app=StaticFiles(directory=settings.static_dir), name="static"))
+
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(AccessLogMiddleware), Middleware(AuthMiddleware)],
+        exception_handlers={
+            DomainError: errorpages.domain_error,
+            HTTPException: errorpages.http_error,
+            Exception: errorpages.server_error,
+        },
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.templates = create_templates()
+    return app

@@ -1,0 +1,234 @@
+"""The ``eschool`` command: serve, init, demo, and managing people."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+
+from sqlmodel import select
+
+from eschool.db import create_engine, create_sessionmaker
+from eschool.errors import DomainError
+from eschool.migrate import migrate
+from eschool.settings import Settings
+
+DESCRIPTION = """\
+eschool: a lesson library, an electronic gradebook and live open lessons in one server.
+
+Settings come from environment variables: ESCHOOL_DATABASE_URL (default: SQLite in
+ESCHOOL_DATA_DIR, which defaults to ./var), ESCHOOL_BROKER_URL (memory:// or redis://...),
+ESCHOOL_SECRET_KEY (generated into the data dir when unset).
+"""
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+async def _init_database(settings: Settings) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate(engine)
+    finally:
+        await engine.dispose()
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    settings.with_secret()  # generate the key once, before workers race for it
+    uvicorn.run(
+        "eschool.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers if workers > 1 else None,
+        ws="websockets-sansio",
+        access_log=False,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    settings = _settings()
+    asyncio.run(_init_database(settings))
+    print(f"Database ready: {_safe_url(settings.database_url)}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings()
+    asyncio.run(_init_database(settings))
+    _serve(settings, args.host, args.port, args.workers)
+    return 0
+
+
+async def _seed(settings: Settings) -> None:
+    from eschool.demo import seed_demo
+
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate(engine)
+        async with create_sessionmaker(engine)() as session:
+            await seed_demo(session)
+    finally:
+        await engine.dispose()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from eschool.demo import logins_text
+
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    asyncio.run(_seed(settings))
+    print(logins_text(f"http://{args.host}:{args.port}/"), flush=True)
+    if not args.seed_only:
+        _serve(settings, args.host, args.port, 1)
+    return 0
+
+
+async def _user_add(settings: Settings, args: argparse.Namespace) -> str | None:
+    from eschool import services
+    from eschool.models import School, UserCreate
+    from eschool.web import parse_model
+
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate(engine)
+        async with create_sessionmaker(engine)() as session:
+            query = select(School)
+            if args.school:
+                query = query.where(School.slug == args.school)
+            schools = list((await session.exec(query)).all())
+            if not schools:
+                raise DomainError("No school found: run `eschool demo --seed-only` or name one.")
+            if len(schools) > 1:
+                raise DomainError("Several schools exist: choose one with --school SLUG.")
+            data = {"login": args.login, "name": args.name, "role": args.role}
+            if args.password:
+                data["password"] = args.password
+            if args.class_name:
+                data["class"] = args.class_name
+            _user, generated = await services.user_create(
+                session, actor=None, data=parse_model(UserCreate, data), school_id=schools[0].id
+            )
+            return generated
+    finally:
+        await engine.dispose()
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    generated = asyncio.run(_user_add(_settings(), args))
+    print(f"Added {args.login}.")
+    if generated:
+        print(f"Password: {generated}")
+    return 0
+
+
+async def _user_passwd(settings: Settings, login: str, password: str | None) -> str:
+    from eschool import queries, services
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            user = await queries.user_by_login(session, login)
+            if user is None:
+                raise DomainError(f"There is no user {login!r}.")
+            return await services.user_password_set(
+                session, actor=None, user_id=user.id or 0, password=password
+            )
+    finally:
+        await engine.dispose()
+
+
+def cmd_user_passwd(args: argparse.Namespace) -> int:
+    password = args.password
+    if password is None and sys.stdin.isatty():
+        password = getpass.getpass("New password (empty: generate one): ") or None
+        if password is not None and getpass.getpass("Repeat it: ") != password:
+            print("The two passwords differ; nothing changed.", file=sys.stderr)
+            return 1
+    new_password = asyncio.run(_user_passwd(_settings(), args.login, password))
+    print(f"Password of {args.login} changed; every session of theirs is signed out.")
+    if password is None:
+        print(f"Password: {new_password}")
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="eschool", description=DESCRIPTION, formatter_class=argparse.RawTextHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="migrate the database, then serve the school")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes (use >1 only with PostgreSQL and ESCHOOL_BROKER_URL=redis://)",
+    )
+    serve.set_defaults(handler=cmd_serve)
+
+    init = commands.add_parser("init", help="create or migrate the database (no serving)")
+    init.set_defaults(handler=cmd_init)
+
+    demo = commands.add_parser(
+        "demo", help="create the demo school (idempotent), print the logins, then serve"
+    )
+    demo.add_argument("--seed-only", action="store_true", help="create the school, don't serve")
+    demo.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    demo.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    demo.set_defaults(handler=cmd_demo)
+
+    user = commands.add_parser("user", help="add people or set passwords")
+    user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    add = user_commands.add_parser("add", help="add a person (prints a generated password)")
+    add.add_argument("--login", required=True, help="sign-in name: lowercase letters, digits . - _")
+    add.add_argument("--name", required=True, help='full name, e.g. "Anna Petrova"')
+    add.add_argument(
+        "--role", required=True, choices=["admin", "teacher", "pupil", "parent"], help="one role"
+    )
+    add.add_argument("--password", help="initial password (8+ characters); generated if absent")
+    add.add_argument("--class", dest="class_name", help="for a pupil: the class, e.g. 7A")
+    add.add_argument("--school", help="school slug, when the server holds several schools")
+    add.set_defaults(handler=cmd_user_add)
+    passwd = user_commands.add_parser(
+        "passwd", help="set a new password (asks for it, or generates one)"
+    )
+    passwd.add_argument("--login", required=True, help="whose password")
+    passwd.add_argument("--password", help="the new password (else asked for, or generated)")
+    passwd.set_defaults(handler=cmd_user_passwd)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``eschool`` console script."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except DomainError as exc:
+        print(f"eschool: {exc.message}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"eschool: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""English and Russian: gettext catalogs (``<package>/locale/ru/LC_MESSAGES/messages.po``).
+
+The language of a request comes from the user's choice, else the ``lang`` cookie, else
+Accept-Language; it lives in a context variable so templates and services can translate.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from contextvars import ContextVar
+from functools import lru_cache
+from pathlib import Path
+
+from babel import Locale, negotiate_locale
+from babel.messages.pofile import read_po
+
+LANGUAGES = {"en": "English", "ru": "Русский"}
+DEFAULT_LANGUAGE = "en"
+CATALOG_PACKAGES = ("eschool", "lessons", "gradebook", "live")
+
+_current: ContextVar[str] = ContextVar("eschool_lang", default=DEFAULT_LANGUAGE)
+
+
+@lru_cache(maxsize=8)
+def _catalog(lang: str) -> dict[str, str]:
+    messages: dict[str, str] = {}
+    for package in CATALOG_PACKAGES:
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        po_file = (
+            Path(next(iter(spec.submodule_search_locations)))
+            / "locale"
+            / lang
+            / "LC_MESSAGES"
+            / "messages.po"
+        )
+        if not po_file.exists():
+            continue
+        with po_file.open("rb") as handle:
+            catalog = read_po(handle, locale=lang)
+        for message in catalog:
+            if message.id and message.string and not message.fuzzy:
+                key = message.id if isinstance(message.id, str) else message.id[0]
+                value = message.string if isinstance(message.string, str) else message.string[0]
+                messages[key] = value
+    return messages
+
+
+def set_language(lang: str) -> None:
+    """Make ``lang`` the language of the current request or task."""
+    _current.set(lang if lang in LANGUAGES else DEFAULT_LANGUAGE)
+
+
+def current_language() -> str:
+    """The language of the current request or task."""
+    return _current.get()
+
+
+def gettext(message: str, **values: object) -> str:
+    """Translate ``message`` into the current language, then fill ``{name}`` placeholders."""
+    lang = _current.get()
+    text = message if lang == DEFAULT_LANGUAGE else _catalog(lang).get(message, message)
+    return text.format(**values) if values else text
+
+
+_ = gettext
+
+
+def negotiate(accept_language: str | None) -> str:
+    """The best of our languages for an Accept-Language header."""
+    if not accept_language:
+        return DEFAULT_LANGUAGE
+    preferred = []
+    for part in accept_language.split(","):
+        tag = part.split(";")[0].strip().replace("-", "_")
+        if tag and tag != "*":
+            preferred.append(tag)
+    return negotiate_locale(preferred, list(LANGUAGES), sep="_") or DEFAULT_LANGUAGE
+
+
+def format_date(value: object, style: str = "medium") -> str:
+    """A date in the current language (``12 сент. 2026 г.`` / ``Sep 12, 2026``)."""
+    from babel.dates import format_date as babel_format_date
+
+    return babel_format_date(value, format=style, locale=Locale.parse(_current.get()))  # type: ignore[arg-type]

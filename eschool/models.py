@@ -1,0 +1,206 @@
+"""People and the school: schools, users, classes, enrolment, guardians, years, terms, auth."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import Field as WireField
+from sqlmodel import Field, SQLModel, UniqueConstraint
+
+from eschool.timeutil import utcnow
+
+
+class Role(StrEnum):
+    admin = "admin"
+    teacher = "teacher"
+    pupil = "pupil"
+    parent = "parent"
+
+
+class TermSystem(StrEnum):
+    quarters = "quarters"
+    trimesters = "trimesters"
+    halves = "halves"
+
+
+LOGIN_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,63}$"
+CLASS_NAME_PATTERN = r"^(1[01]|[1-9])[A-Za-zА-Яа-яЁё]{0,2}$"
+
+
+class School(SQLModel, table=True):
+    __tablename__ = "schools"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    slug: str = Field(max_length=64, unique=True)
+    term_system: str = Field(default=TermSystem.quarters, max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="schools.id", index=True)
+    login: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=16, index=True)
+    email: str | None = Field(default=None, max_length=254)
+    password_hash: str = Field(max_length=255)
+    active: bool = Field(default=True)
+    lang: str | None = Field(default=None, max_length=8)
+    created_at: datetime = Field(default_factory=utcnow)
+    password_changed_at: datetime = Field(default_factory=utcnow)
+
+
+class AcademicYear(SQLModel, table=True):
+    __tablename__ = "academic_years"
+    __table_args__ = (UniqueConstraint("school_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="schools.id", index=True)
+    name: str = Field(max_length=32)
+    starts: date
+    ends: date
+
+
+class Term(SQLModel, table=True):
+    __tablename__ = "terms"
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="schools.id", index=True)
+    year_id: int = Field(foreign_key="academic_years.id", index=True)
+    number: int
+    name: str = Field(max_length=64)
+    starts: date
+    ends: date
+    closed: bool = Field(default=False)
+
+
+class SchoolClass(SQLModel, table=True):
+    __tablename__ = "classes"
+    __table_args__ = (UniqueConstraint("school_id", "year_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="schools.id", index=True)
+    year_id: int = Field(foreign_key="academic_years.id", index=True)
+    name: str = Field(max_length=8)
+    grade: int
+    form_tutor_id: int | None = Field(default=None, foreign_key="users.id")
+    active: bool = Field(default=True)
+
+
+class Enrolment(SQLModel, table=True):
+    __tablename__ = "enrolments"
+    __table_args__ = (UniqueConstraint("class_id", "pupil_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    class_id: int = Field(foreign_key="classes.id", index=True)
+    pupil_id: int = Field(foreign_key="users.id", index=True)
+    enrolled_at: datetime = Field(default_factory=utcnow)
+
+
+class Guardianship(SQLModel, table=True):
+    __tablename__ = "guardianships"
+    __table_args__ = (UniqueConstraint("parent_id", "child_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    parent_id: int = Field(foreign_key="users.id", index=True)
+    child_id: int = Field(foreign_key="users.id", index=True)
+
+
+class AuthSession(SQLModel, table=True):
+    """A browser session or an API token: only the SHA-256 of the secret is stored."""
+
+    __tablename__ = "auth_sessions"
+
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    kind: str = Field(max_length=8)  # "cookie" or "token"
+    csrf_token: str = Field(max_length=64)
+    label: str | None = Field(default=None, max_length=100)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+
+class LoginFailure(SQLModel, table=True):
+    __tablename__ = "login_failures"
+
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(max_length=64, index=True)
+    address: str = Field(max_length=64, index=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
+# --- wire models -----------------------------------------------------------------
+
+
+class WireModel(BaseModel):
+    """Base of request bodies: unknown fields are ignored, declared limits enforced."""
+
+    model_config = ConfigDict(populate_by_name=True, str_strip_whitespace=False)
+
+
+class UserCreate(WireModel):
+    login: str = WireField(min_length=2, max_length=64, pattern=LOGIN_PATTERN)
+    name: str = WireField(min_length=1, max_length=200)
+    role: Role
+    email: str | None = WireField(default=None, max_length=254)
+    password: str | None = WireField(default=None, min_length=8, max_length=200)
+    class_name: str | None = WireField(default=None, alias="class", max_length=8)
+
+    @field_validator("login", mode="before")
+    @classmethod
+    def _lower_login(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("name")
+    @classmethod
+    def _strip_name(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if not value:
+            raise ValueError("name must not be blank")
+        return value
+
+
+class UserUpdate(WireModel):
+    name: str | None = WireField(default=None, min_length=1, max_length=200)
+    email: str | None = WireField(default=None, max_length=254)
+    active: bool | None = None
+    lang: str | None = WireField(default=None, max_length=8)
+
+
+class PasswordReset(WireModel):
+    password: str | None = WireField(default=None, min_length=8, max_length=200)
+
+
+class ClassCreate(WireModel):
+    name: str = WireField(min_length=1, max_length=8, pattern=CLASS_NAME_PATTERN)
+    grade: int | None = WireField(default=None, ge=1, le=11)
+    form_tutor_id: int | None = None
+
+
+class ClassUpdate(WireModel):
+    form_tutor_id: int | None = None
+    active: bool | None = None
+
+
+class EnrolmentCreate(WireModel):
+    pupil_id: int
+
+
+class GuardianLink(WireModel):
+    parent_id: int
+    child_id: int
+
+
+class TokenRequest(WireModel):
+    login: str = WireField(min_length=1, max_length=64)
+    password: str = WireField(min_length=1, max_length=200)
+
+
+class TermUpdate(WireModel):
+    closed: bool

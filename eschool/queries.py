@@ -1,0 +1,253 @@
+"""Reads of people, classes and terms; every read is scoped to the actor's school."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from eschool.access import children_ids, classes_taught, pupil_class_ids, visible_pupil_ids
+from eschool.errors import NotFound
+from eschool.models import (
+    AcademicYear,
+    AuthSession,
+    Enrolment,
+    Guardianship,
+    Role,
+    School,
+    SchoolClass,
+    Term,
+    User,
+)
+from eschool.timeutil import iso
+
+
+def user_public(user: User) -> dict[str, Any]:
+    """The wire form of a person (no secrets)."""
+    return {
+        "id": user.id,
+        "login": user.login,
+        "name": user.name,
+        "role": user.role,
+        "email": user.email,
+        "active": user.active,
+    }
+
+
+def class_public(school_class: SchoolClass) -> dict[str, Any]:
+    """The wire form of a class."""
+    return {
+        "id": school_class.id,
+        "name": school_class.name,
+        "grade": school_class.grade,
+        "year_id": school_class.year_id,
+        "form_tutor_id": school_class.form_tutor_id,
+        "active": school_class.active,
+    }
+
+
+def term_public(term: Term) -> dict[str, Any]:
+    """The wire form of a term."""
+    return {
+        "id": term.id,
+        "number": term.number,
+        "name": term.name,
+        "start": iso(term.starts),
+        "end": iso(term.ends),
+        "closed": term.closed,
+    }
+
+
+async def user_by_login(session: AsyncSession, login: str) -> User | None:
+    """The user with this login (any school), or None."""
+    result = await session.exec(select(User).where(User.login == login.strip().lower()))
+    return result.first()
+
+
+async def auth_session_by_digest(
+    session: AsyncSession, secret_digest: str
+) -> tuple[AuthSession, User] | None:
+    """The live session or token stored under this digest, with its user."""
+    result = await session.exec(
+        select(AuthSession, User)
+        .join(User, col(User.id) == AuthSession.user_id)
+        .where(AuthSession.id == secret_digest)
+    )
+    row = result.first()
+    return (row[0], row[1]) if row else None
+
+
+async def school_get(session: AsyncSession, school_id: int) -> School:
+    """The school by id."""
+    school = await session.get(School, school_id)
+    if school is None:
+        raise NotFound("No such school.")
+    return school
+
+
+async def user_get(session: AsyncSession, *, actor: User, user_id: int) -> User:
+    """A person of the actor's school whom the actor may see; 404 otherwise."""
+    user = await session.get(User, user_id)
+    if user is None or user.school_id != actor.school_id:
+        raise NotFound("No such person.")
+    if actor.role == Role.admin or user.id == actor.id:
+        return user
+    if user.role == Role.pupil:
+        visible = await visible_pupil_ids(session, actor)
+        if visible is None or user.id in visible:
+            return user
+    if user.role in (Role.teacher, Role.admin) and actor.role in (Role.teacher, Role.admin):
+        return user
+    raise NotFound("No such person.")
+
+
+async def users_list(
+    session: AsyncSession,
+    *,
+    actor: User,
+    role: str | None = None,
+    class_id: int | None = None,
+    q: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> tuple[list[User], int]:
+    """People the actor may see, filtered, one page at a time."""
+    query = select(User).where(User.school_id == actor.school_id)
+    if actor.role != Role.admin:
+        visible = await visible_pupil_ids(session, actor) or set()
+        if actor.role == Role.teacher:
+            query = query.where(
+                (col(User.id).in_(visible)) | (col(User.role).in_([Role.teacher, Role.admin]))
+            )
+        else:
+            query = query.where(col(User.id).in_(visible | {actor.id}))
+    if role:
+        query = query.where(User.role == role)
+    if class_id is not None:
+        query = query.join(Enrolment, col(Enrolment.pupil_id) == User.id).where(
+            Enrolment.class_id == class_id
+        )
+    if q:
+        like = f"%{q.strip().lower()}%"
+        query = query.where(func.lower(User.name).like(like) | func.lower(User.login).like(like))
+    total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
+    rows = await session.exec(
+        query.order_by(User.role, User.name).offset((page - 1) * per_page).limit(per_page)
+    )
+    return list(rows.all()), int(total)
+
+
+async def class_by_name(session: AsyncSession, *, school_id: int, name: str) -> SchoolClass | None:
+    """The class of the current (latest) year with this name, e.g. ``7A``."""
+    result = await session.exec(
+        select(SchoolClass)
+        .join(AcademicYear, col(AcademicYear.id) == SchoolClass.year_id)
+        .where(SchoolClass.school_id == school_id, SchoolClass.name == name.upper())
+        .order_by(col(AcademicYear.starts).desc())
+    )
+    return result.first()
+
+
+async def classes_visible(session: AsyncSession, *, actor: User) -> list[SchoolClass]:
+    """The classes the actor may see: all for admin, taught for teachers, own for pupils/parents."""
+    query = select(SchoolClass).where(SchoolClass.school_id == actor.school_id)
+    if actor.role == Role.teacher:
+        query = query.where(col(SchoolClass.id).in_(await classes_taught(session, actor)))
+    elif actor.role == Role.pupil:
+        query = query.where(col(SchoolClass.id).in_(await pupil_class_ids(session, actor.id or 0)))
+    elif actor.role == Role.parent:
+        children = await children_ids(session, actor.id or 0)
+        query = query.join(Enrolment, col(Enrolment.class_id) == SchoolClass.id).where(
+            col(Enrolment.pupil_id).in_(children)
+        )
+    result = await session.exec(query.order_by(SchoolClass.grade, SchoolClass.name).distinct())
+    return list(result.all())
+
+
+async def class_get(session: AsyncSession, *, actor: User, class_id: int) -> SchoolClass:
+    """A class the actor may see; 404 otherwise."""
+    for school_class in await classes_visible(session, actor=actor):
+        if school_class.id == class_id:
+            return school_class
+    raise NotFound("No such class.")
+
+
+async def class_pupils(session: AsyncSession, *, actor: User, class_id: int) -> list[User]:
+    """The pupils of a class, alphabetically; a pupil or parent sees only whom they may."""
+    await class_get(session, actor=actor, class_id=class_id)
+    query = (
+        select(User)
+        .join(Enrolment, col(Enrolment.pupil_id) == User.id)
+        .where(Enrolment.class_id == class_id)
+        .order_by(User.name)
+    )
+    pupils = list((await session.exec(query)).all())
+    visible = await visible_pupil_ids(session, actor)
+    if visible is None or actor.role == Role.teacher:
+        return pupils
+    return [pupil for pupil in pupils if pupil.id in visible]
+
+
+async def children_of(session: AsyncSession, *, parent: User) -> list[User]:
+    """A parent's children, alphabetically."""
+    result = await session.exec(
+        select(User)
+        .join(Guardianship, col(Guardianship.child_id) == User.id)
+        .where(Guardianship.parent_id == parent.id)
+        .order_by(User.name)
+    )
+    return list(result.all())
+
+
+async def parents_of(session: AsyncSession, *, child_id: int) -> list[User]:
+    """The parents linked to a pupil."""
+    result = await session.exec(
+        select(User)
+        .join(Guardianship, col(Guardianship.parent_id) == User.id)
+        .where(Guardianship.child_id == child_id)
+        .order_by(User.name)
+    )
+    return list(result.all())
+
+
+async def me(session: AsyncSession, *, user: User) -> dict[str, Any]:
+    """The /me document: the person, their classes and (for parents) children."""
+    classes = await classes_visible(session, actor=user)
+    children = await children_of(session, parent=user) if user.role == Role.parent else []
+    return {
+        **user_public(user),
+        "lang": user.lang,
+        "classes": [class_public(c) for c in classes],
+        "children": [user_public(c) for c in children],
+    }
+
+
+async def terms_of_school(session: AsyncSession, *, school_id: int) -> list[Term]:
+    """Every term of the school, oldest first."""
+    result = await session.exec(
+        select(Term).where(Term.school_id == school_id).order_by(Term.starts)
+    )
+    return list(result.all())
+
+
+async def term_current(session: AsyncSession, *, school_id: int, today: date) -> Term | None:
+    """The term containing ``today``, else the latest one that started before it."""
+    terms = await terms_of_school(session, school_id=school_id)
+    for term in terms:
+        if term.starts <= today <= term.ends:
+            return term
+    started = [t for t in terms if t.starts <= today]
+    return started[-1] if started else (terms[0] if terms else None)
+
+
+async def years_of_school(session: AsyncSession, *, school_id: int) -> list[AcademicYear]:
+    """Academic years of the school, newest first."""
+    result = await session.exec(
+        select(AcademicYear)
+        .where(AcademicYear.school_id == school_id)
+        .order_by(col(AcademicYear.starts).desc())
+    )
+    return list(result.all())

@@ -1,0 +1,85 @@
+"""Settings read once from ``ESCHOOL_*`` environment variables into one object."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server needs to know about its surroundings."""
+
+    data_dir: Path
+    database_url: str
+    broker_url: str = "memory://"
+    secret_key: str = ""
+    static_dir: Path = PROJECT_ROOT / "static"
+    upload_limit: int = 50 * 1024 * 1024
+    session_days: int = 14
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
+    address_max_failures: int = 30
+    allowed_origins: tuple[str, ...] = ()
+    rtc_ice_servers: tuple[str, ...] = ()
+    rtc_port_min: int = 0
+    rtc_port_max: int = 0
+    rtc_max_viewers: int = 200
+    secure_cookies: bool = False
+    timezone: str = "Europe/Moscow"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Build settings from the environment (or the mapping given)."""
+        env = dict(os.environ if env is None else env)
+        data_dir = Path(env.get("ESCHOOL_DATA_DIR") or "./var").resolve()
+        database_url = env.get("ESCHOOL_DATABASE_URL") or (
+            f"sqlite+aiosqlite:///{data_dir / 'eschool.db'}"
+        )
+        origins = tuple(o.strip() for o in env.get("ESCHOOL_ALLOWED_ORIGINS", "").split(",") if o)
+        ice = tuple(s.strip() for s in env.get("ESCHOOL_RTC_ICE_SERVERS", "").split(",") if s)
+        return cls(
+            data_dir=data_dir,
+            database_url=database_url,
+            broker_url=env.get("ESCHOOL_BROKER_URL") or "memory://",
+            secret_key=env.get("ESCHOOL_SECRET_KEY", ""),
+            upload_limit=_int(env, "ESCHOOL_UPLOAD_LIMIT", 50 * 1024 * 1024),
+            allowed_origins=origins,
+            rtc_ice_servers=ice,
+            rtc_port_min=_int(env, "ESCHOOL_RTC_PORT_MIN", 0),
+            rtc_port_max=_int(env, "ESCHOOL_RTC_PORT_MAX", 0),
+            rtc_max_viewers=_int(env, "ESCHOOL_RTC_MAX_VIEWERS", 200),
+            secure_cookies=env.get("ESCHOOL_SECURE_COOKIES", "") in ("1", "true", "yes"),
+            timezone=env.get("ESCHOOL_TIMEZONE") or "Europe/Moscow",
+        )
+
+    def with_secret(self) -> Settings:
+        """Return settings whose secret key is set, generating one into the data dir if needed."""
+        if self.secret_key:
+            return self
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key_file = self.data_dir / "secret_key"
+        if not key_file.exists():
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        return replace(self, secret_key=key_file.read_text().strip())
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Where uploaded files live: outside ``static/``."""
+        return self.data_dir / "uploads"

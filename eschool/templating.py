@@ -1,0 +1,71 @@
+"""Jinja2 templates of every package, with translation and the common context."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.templating import Jinja2Templates
+
+from eschool.i18n import LANGUAGES, current_language, format_date, gettext
+from eschool.models import Role
+
+TEMPLATE_PACKAGES = ("eschool", "lessons", "gradebook", "live")
+
+# (path, label, roles): the navigation each role sees
+NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
+    ("/", "Home", (Role.admin, Role.teacher, Role.pupil, Role.parent)),
+    ("/lessons", "Library", (Role.admin, Role.teacher, Role.pupil)),
+    ("/journal", "Journal", (Role.admin, Role.teacher)),
+    ("/diary", "Diary", (Role.pupil, Role.parent)),
+    ("/live", "Live lessons", (Role.teacher, Role.pupil)),
+    ("/admin/people", "People", (Role.admin,)),
+    ("/admin/classes", "Classes", (Role.admin,)),
+    ("/admin/terms", "Terms", (Role.admin,)),
+]
+
+
+def _template_dirs() -> list[str]:
+    folders = []
+    for package in TEMPLATE_PACKAGES:
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        folder = Path(next(iter(spec.submodule_search_locations))) / "templates"
+        if folder.is_dir():
+            folders.append(str(folder))
+    return folders
+
+
+def _context(request: Request) -> dict[str, Any]:
+    user = getattr(request.state, "user", None)
+    auth = getattr(request.state, "auth", None)
+    path = request.url.path
+    nav = []
+    if user is not None:
+        for href, label, roles in NAVIGATION:
+            if user.role in roles:
+                active = path == href if href == "/" else path.startswith(href)
+                nav.append({"href": href, "label": gettext(label), "active": active})
+    return {
+        "user": user,
+        "csrf_token": auth.csrf_token if auth is not None else "",
+        "nav": nav,
+        "lang": current_language(),
+        "languages": LANGUAGES,
+    }
+
+
+def create_templates() -> Jinja2Templates:
+    """The shared template environment (``eschool/base.html`` is every page's layout)."""
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(_template_dirs())]),
+        autoescape=select_autoescape(["html", "xml"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(_=gettext, format_date=format_date)
+    return Jinja2Templates(env=env, context_processors=[_context])

@@ -1,0 +1,282 @@
+"""The open lesson exchange format: one zip holding a lesson and the files it uses.
+
+Layout of a version 1 archive::
+
+    lesson.json        {"format": "eschool-lesson", "format_version": 1,
+                        "lesson": {"title", "summary", "subject", "grades", "tags",
+                                   "language", "licence", "authors", "blocks"},
+                        "assets": {"<sha256>": {"mime", "size"}}}
+    assets/<sha256>    each file, named by the sha256 hex of its content
+
+Reading an archive trusts nothing in it: names, sizes, hashes and media types are all
+checked, decompression is capped, and the lesson is validated like any authored one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from eschool.errors import DomainError
+from lessons.blocks import Blocks, block_assets, blocks_to_json
+from lessons.sniff import ALLOWED_KINDS, SNIFF_BYTES, sniff_mime
+
+FORMAT = "eschool-lesson"
+FORMAT_VERSION = 1
+LESSON_JSON = "lesson.json"
+ASSETS_DIR = "assets/"
+MAX_LESSON_JSON_BYTES = 8 * 1024 * 1024
+# Deflate can reach ~1000:1; real lessons (JSON, media) stay far below this.
+MAX_COMPRESSION_RATIO = 100
+# Small members may compress extremely well (a blank image) without being a threat.
+RATIO_CHECK_MIN_BYTES = 1024 * 1024
+_READ_CHUNK = 64 * 1024
+_FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # reproducible archives
+_MAX_ERRORS_SHOWN = 5
+
+
+class ExchangeError(DomainError):
+    """An archive that cannot be imported; ``status`` is 400 (malformed), 413 or 415."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class UnpackedLesson:
+    """A validated lesson and its files: ``assets`` maps sha256 → (mime, content)."""
+
+    lesson: dict[str, Any]
+    assets: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+
+
+Label = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+
+
+class ExchangedLesson(BaseModel):
+    """The lesson part of ``lesson.json``; unknown keys from newer writers are dropped."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    summary: Annotated[str, StringConstraints(max_length=2000)] = ""
+    subject: Label = ""
+    grades: Annotated[list[Annotated[int, Field(ge=1, le=12)]], Field(max_length=12)] = []
+    tags: Annotated[list[Annotated[Label, Field(min_length=1)]], Field(max_length=20)] = []
+    language: Annotated[str, StringConstraints(max_length=16)] = ""
+    licence: Label = ""
+    authors: Annotated[list[Label], Field(max_length=20)] = []
+    blocks: Blocks
+
+
+def pack_lesson(lesson: dict, assets: dict[str, tuple[str, bytes]]) -> bytes:
+    """Write a lesson and its files into an exchange zip.
+
+    ``lesson`` is a JSON-ready dict (title, summary, subject, grades, tags, language,
+    licence, blocks, …); ``assets`` maps sha256 hex → (mime, content). Raises
+    ``ValueError`` when an asset's content does not match its id.
+    """
+    manifest: dict[str, dict[str, Any]] = {}
+    for asset_id, (mime, content) in sorted(assets.items()):
+        if hashlib.sha256(content).hexdigest() != asset_id:
+            raise ValueError(f"asset {asset_id} does not match the sha256 of its content")
+        manifest[asset_id] = {"mime": mime, "size": len(content)}
+    document = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "lesson": lesson,
+        "assets": manifest,
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        _write(archive, LESSON_JSON, json.dumps(document, ensure_ascii=False, indent=1).encode())
+        for asset_id, (_, content) in sorted(assets.items()):
+            # Media is compressed already; storing it keeps export cheap.
+            _write(archive, ASSETS_DIR + asset_id, content, zipfile.ZIP_STORED)
+    return buffer.getvalue()
+
+
+def _write(
+    archive: zipfile.ZipFile, name: str, content: bytes, method: int = zipfile.ZIP_DEFLATED
+) -> None:
+    info = zipfile.ZipInfo(name, date_time=_FIXED_ZIP_TIME)
+    info.compress_type = method
+    info.external_attr = 0o644 << 16
+    archive.writestr(info, content)
+
+
+def unpack_lesson(data: bytes, *, max_total: int, max_files: int = 200) -> UnpackedLesson:
+    """Read and check an exchange zip; return the validated lesson and the files it uses.
+
+    ``max_total`` caps the uncompressed size of the whole archive. Files the lesson does
+    not reference are dropped. Raises ``ExchangeError`` (400 malformed or hostile,
+    413 too big, 415 a file type that lessons may not carry).
+    """
+    archive = _open_zip(data)
+    with archive:
+        members = _check_members(archive.infolist(), max_total=max_total, max_files=max_files)
+        if LESSON_JSON not in members:
+            raise ExchangeError("missing_lesson", "the archive has no lesson.json")
+        budget = _Budget(max_total)
+        raw_json = _read_member(archive, members[LESSON_JSON], budget, MAX_LESSON_JSON_BYTES)
+        document = _parse_document(raw_json)
+        lesson = _validate_lesson(document.get("lesson"))
+        wanted = block_assets(lesson["blocks"])
+        assets: dict[str, tuple[str, bytes]] = {}
+        for asset_id in sorted(wanted):
+            info = members.get(ASSETS_DIR + asset_id)
+            if info is None:
+                raise ExchangeError(
+                    "missing_asset",
+                    f"the lesson uses asset {asset_id}, missing from the archive",
+                )
+            content = _read_member(archive, info, budget, max_total)
+            assets[asset_id] = (_check_asset(asset_id, content), content)
+    return UnpackedLesson(lesson=lesson, assets=assets)
+
+
+def _open_zip(data: bytes) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError) as error:
+        raise ExchangeError("not_a_zip", "the file is not a readable zip archive") from error
+
+
+def _check_members(
+    infos: list[zipfile.ZipInfo], *, max_total: int, max_files: int
+) -> dict[str, zipfile.ZipInfo]:
+    """Refuse unsafe names, duplicates, encryption and declared sizes over the limits."""
+    if len(infos) > max_files:
+        raise ExchangeError("too_many_files", f"the archive holds more than {max_files} files", 413)
+    members: dict[str, zipfile.ZipInfo] = {}
+    declared_total = 0
+    for info in infos:
+        name = info.filename
+        # ZipInfo turns "\" into "/" on Windows only; orig_filename keeps what was stored.
+        if not _is_safe_name(info.orig_filename) or not _is_safe_name(name):
+            raise ExchangeError("unsafe_name", f"the archive holds an unsafe file name: {name!r}")
+        if name in members:
+            raise ExchangeError("duplicate_name", f"the archive holds {name!r} twice")
+        members[name] = info
+        if info.flag_bits & 0x1:
+            raise ExchangeError("encrypted", f"{name!r} is encrypted")
+        declared_total += info.file_size
+        if declared_total > max_total:
+            raise ExchangeError(
+                "too_large", f"the archive unpacks to more than {max_total} bytes", 413
+            )
+        if info.file_size > RATIO_CHECK_MIN_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(
+            info.compress_size, 1
+        ):
+            raise ExchangeError(
+                "compression_ratio", f"{name!r} is compressed suspiciously well (a zip bomb?)"
+            )
+    return {name: info for name, info in members.items() if not name.endswith("/")}
+
+
+def _is_safe_name(name: str) -> bool:
+    if not name or len(name) > 255 or "\\" in name or "\x00" in name or ":" in name:
+        return False
+    if name.startswith("/"):
+        return False
+    parts = name.removesuffix("/").split("/")
+    return all(part not in {"", ".", ".."} for part in parts)
+
+
+class _Budget:
+    """The bytes still allowed to be decompressed from the whole archive."""
+
+    def __init__(self, total: int) -> None:
+        self.left = total
+
+    def spend(self, count: int) -> None:
+        self.left -= count
+        if self.left < 0:
+            raise ExchangeError("too_large", "the archive unpacks to more than allowed", 413)
+
+
+def _read_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget, limit: int
+) -> bytes:
+    """Decompress one member, never producing more than its declared size or the limits."""
+    if info.file_size > limit:
+        raise ExchangeError("too_large", f"{info.filename!r} is larger than allowed", 413)
+    chunks: list[bytes] = []
+    produced = 0
+    try:
+        with archive.open(info) as member:
+            while chunk := member.read(_READ_CHUNK):
+                produced += len(chunk)
+                budget.spend(len(chunk))
+                if produced > info.file_size:
+                    raise ExchangeError(
+                        "corrupt_zip", f"{info.filename!r} is larger than its header says"
+                    )
+                chunks.append(chunk)
+    except ExchangeError:
+        raise
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        OSError,
+        NotImplementedError,
+        RuntimeError,
+        ValueError,
+    ) as error:
+        raise ExchangeError("corrupt_zip", f"{info.filename!r} cannot be read") from error
+    return b"".join(chunks)
+
+
+def _parse_document(raw: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise ExchangeError("invalid_lesson", "lesson.json is not valid UTF-8 JSON") from error
+    if not isinstance(document, dict):
+        raise ExchangeError("invalid_lesson", "lesson.json must hold a JSON object")
+    if document.get("format") != FORMAT:
+        raise ExchangeError("wrong_format", f"lesson.json is not an {FORMAT!r} document")
+    version = document.get("format_version")
+    if type(version) is not int or version != FORMAT_VERSION:
+        raise ExchangeError(
+            "unsupported_version",
+            f"format version {version!r} is not supported (this server reads {FORMAT_VERSION})",
+        )
+    return document
+
+
+def _validate_lesson(raw: Any) -> dict[str, Any]:
+    try:
+        lesson = ExchangedLesson.model_validate(raw)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in problem['loc']) or 'lesson'}: {problem['msg']}"
+            for problem in error.errors()[:_MAX_ERRORS_SHOWN]
+        )
+        raise ExchangeError("invalid_lesson", f"the lesson is not valid: {problems}") from error
+    document = lesson.model_dump(mode="json", exclude={"blocks"})
+    document["blocks"] = blocks_to_json(lesson.blocks)
+    return document
+
+
+def _check_asset(asset_id: str, content: bytes) -> str:
+    """Return the asset's sniffed media type, refusing a wrong hash or a disallowed type."""
+    if hashlib.sha256(content).hexdigest() != asset_id:
+        raise ExchangeError(
+            "asset_hash_mismatch", f"asset {asset_id} does not match the sha256 of its content"
+        )
+    mime = sniff_mime(content[:SNIFF_BYTES])
+    if mime is None or mime not in ALLOWED_KINDS:
+        raise ExchangeError(
+            "unsupported_type", f"asset {asset_id} is not a file type lessons may carry", 415
+        )
+    return mime

@@ -1,0 +1,7 @@
+"""Routes of the lessons package (pages and JSON API)."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+routes: list[BaseRoute] = []

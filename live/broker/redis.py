@@ -1,0 +1,232 @@
+"""The Redis broker: a Redis Stream per room, shared by every process of a school.
+
+Entry ids are ``<seq>-0``: one Lua script takes the next seq from the room's counter and adds the
+entry, so every process sees one order with no gaps, and reading "after seq N" is reading after
+the stream id ``N-0``. Dedupe keys live in a hash beside the stream, checked in the same script.
+Channels are Redis pub/sub; values are plain keys with a TTL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from live.broker.base import (
+    DEDUPE_TTL_SECONDS,
+    DEFAULT_NAMESPACE,
+    DEFAULT_READ_LIMIT,
+    Broker,
+    BrokerError,
+    Event,
+    LogBounds,
+)
+
+# KEYS: log stream, seq counter, dedupe hash.
+# ARGV: event JSON (without seq), dedupe key or "", max entries kept (0: all), dedupe TTL,
+#       room TTL (0: none).
+# Returns {seq, event JSON}; the JSON is "" when a deduplicated original is no longer retained.
+_APPEND_SCRIPT = """
+local log, counter, dedupe = KEYS[1], KEYS[2], KEYS[3]
+local event, key = ARGV[1], ARGV[2]
+local max_entries, dedupe_ttl, room_ttl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+if key ~= "" then
+  local seen = redis.call("HGET", dedupe, key)
+  if seen then
+    local found = redis.call("XRANGE", log, seen .. "-0", seen .. "-0")
+    if found[1] then
+      return {tonumber(seen), found[1][2][2]}
+    end
+    return {tonumber(seen), ""}
+  end
+end
+local seq = redis.call("INCR", counter)
+if max_entries > 0 then
+  redis.call("XADD", log, "MAXLEN", max_entries, seq .. "-0", "e", event)
+else
+  redis.call("XADD", log, seq .. "-0", "e", event)
+end
+if key ~= "" then
+  redis.call("HSET", dedupe, key, seq)
+  redis.call("EXPIRE", dedupe, dedupe_ttl)
+end
+if room_ttl > 0 then
+  redis.call("EXPIRE", log, room_ttl)
+  redis.call("EXPIRE", counter, room_ttl)
+end
+return {seq, event}
+"""
+
+# redis-py's default socket timeout is a few seconds: a blocking read must return before it.
+_BLOCK_MS = 2_000
+_ROOM_TTL_SECONDS = 2 * 24 * 3600
+
+
+def _entry_seq(entry_id: str) -> int:
+    return int(entry_id.partition("-")[0])
+
+
+def _decode(entry_id: str, fields: dict[str, str]) -> Event:
+    return {**json.loads(fields["e"]), "seq": _entry_seq(entry_id)}
+
+
+class RedisBroker(Broker):
+    """A :class:`~live.broker.base.Broker` on Redis (``redis://`` or ``rediss://``)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        namespace: str = DEFAULT_NAMESPACE,
+        max_events: int | None = None,
+        room_ttl: int = _ROOM_TTL_SECONDS,
+    ) -> None:
+        self.url = url
+        self.namespace = namespace
+        self.max_events = max_events
+        self.room_ttl = room_ttl
+        self._client: aioredis.Redis | None = None
+        self._append: Any = None
+
+    @property
+    def client(self) -> aioredis.Redis:
+        """The redis-py client; only after :meth:`connect`."""
+        if self._client is None:
+            raise BrokerError("the Redis broker is not connected")
+        return self._client
+
+    def _keys(self, room: str) -> tuple[str, str, str]:
+        # The braces make the three keys of a room share one Redis Cluster slot.
+        base = f"{self.namespace}:room:{{{room}}}"
+        return f"{base}:log", f"{base}:seq", f"{base}:dedupe"
+
+    async def connect(self) -> None:
+        """Create the client (connections are opened on first use)."""
+        self._client = aioredis.Redis.from_url(self.url, decode_responses=True)
+        self._append = self._client.register_script(_APPEND_SCRIPT)
+
+    async def disconnect(self) -> None:
+        """Close the client's connections."""
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def ping(self) -> bool:
+        """Whether Redis answers."""
+        try:
+            return bool(await self.client.ping())
+        except (RedisError, OSError, BrokerError):
+            return False
+
+    async def append(self, room: str, event: Event, *, dedupe_key: str | None = None) -> Event:
+        """Append atomically with the next seq (see :meth:`Broker.append`)."""
+        text = json.dumps(
+            {key: value for key, value in event.items() if key != "seq"},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        seq, stored = await self._append(
+            keys=list(self._keys(room)),
+            args=[text, dedupe_key or "", self.max_events or 0, DEDUPE_TTL_SECONDS, self.room_ttl],
+        )
+        if not stored:
+            return {"seq": int(seq)}
+        return {**json.loads(stored), "seq": int(seq)}
+
+    async def read(
+        self, room: str, after_seq: int = 0, limit: int = DEFAULT_READ_LIMIT
+    ) -> list[Event]:
+        """Retained events after ``after_seq``, oldest first."""
+        log, _, _ = self._keys(room)
+        entries = await self.client.xrange(log, min=f"{after_seq + 1}-0", max="+", count=limit)
+        return [_decode(entry_id, fields) for entry_id, fields in entries]
+
+    async def bounds(self, room: str) -> LogBounds:
+        """The retained range of ``room``'s log."""
+        log, counter, _ = self._keys(room)
+        async with self.client.pipeline(transaction=True) as pipe:
+            oldest, last = await pipe.xrange(log, min="-", max="+", count=1).get(counter).execute()
+        last_seq = int(last or 0)
+        return LogBounds(first=_entry_seq(oldest[0][0]) if oldest else last_seq + 1, last=last_seq)
+
+    async def _follow(self, room: str, position: int) -> AsyncIterator[Event]:
+        log, _, _ = self._keys(room)
+        while True:
+            reply = await self.client.xread({log: f"{position}-0"}, count=500, block=_BLOCK_MS)
+            streams = reply.items() if isinstance(reply, dict) else reply or []
+            for _stream, entries in streams:
+                for entry_id, fields in entries:
+                    seq = _entry_seq(entry_id)
+                    if seq != position + 1:
+                        raise BrokerError(
+                            f"events after {position} of {room!r} are no longer retained"
+                        )
+                    position = seq
+                    yield _decode(entry_id, fields)
+
+    @asynccontextmanager
+    async def subscribe(
+        self, room: str, *, after_seq: int | None = None
+    ) -> AsyncIterator[AsyncIterator[Event]]:
+        """Follow ``room``'s log (see :meth:`Broker.subscribe`)."""
+        if after_seq is None:
+            after_seq = (await self.bounds(room)).last
+        events = self._follow(room, after_seq)
+        try:
+            yield events
+        finally:
+            await events.aclose()  # type: ignore[attr-defined]
+
+    async def publish(self, channel: str, message: dict[str, Any]) -> None:
+        """Publish on the namespaced Redis channel."""
+        text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+        await self.client.publish(f"{self.namespace}:chan:{channel}", text)
+
+    @asynccontextmanager
+    async def subscribe_channel(self, channel: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
+        """Receive what is published on ``channel`` once Redis confirmed the subscription."""
+        name = f"{self.namespace}:chan:{channel}"
+        pubsub = self.client.pubsub()
+        try:
+            await pubsub.subscribe(name)
+            # Wait for the confirmation, so a message published right after entering is seen.
+            while True:
+                confirmation = await pubsub.get_message(timeout=_BLOCK_MS / 1000)
+                if confirmation is not None and confirmation["type"] == "subscribe":
+                    break
+
+            async def messages() -> AsyncIterator[dict[str, Any]]:
+                async for message in pubsub.listen():
+                    if message["type"] == "message":
+                        yield json.loads(message["data"])
+
+            yield messages()
+        finally:
+            await pubsub.aclose()
+
+    async def set_value(
+        self, key: str, value: str, *, ttl: float | None = None, only_if_absent: bool = False
+    ) -> bool:
+        """Store ``value`` (see :meth:`Broker.set_value`)."""
+        expire_ms = max(1, int(ttl * 1000)) if ttl is not None else None
+        stored = await self.client.set(
+            f"{self.namespace}:value:{key}", value, px=expire_ms, nx=only_if_absent
+        )
+        return bool(stored)
+
+    async def get_value(self, key: str) -> str | None:
+        """The value under ``key``, if it has not expired."""
+        value = await self.client.get(f"{self.namespace}:value:{key}")
+        return None if value is None else str(value)
+
+    async def delete_value(self, key: str) -> None:
+        """Forget ``key``."""
+        await self.client.delete(f"{self.namespace}:value:{key}")
+
+    async def drop(self, room: str) -> None:
+        """Delete the room's stream, counter and dedupe keys."""
+        await self.client.delete(*self._keys(room))

@@ -1,0 +1,382 @@
+"""The in-process fan-out of live rooms: local replicas, connections and their outboxes.
+
+For every room with connections in this process the hub keeps a replica of the room state, fed
+by one task that follows the room's log in the broker, so every process converges on the same
+state. Each event is projected for each viewer (``event_for``), encoded once per kind of viewer
+and put in each connection's bounded outbox without waiting: a connection whose outbox is full
+is cut off (``overflowed``) and resyncs by reconnecting with ``since``.
+
+This module knows neither Starlette nor Redis: the web layer reads frames from
+:class:`Connection` and writes them to its socket; the broker is given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from live.broker.base import Broker, BrokerError, Event
+from live.protocol import ClientMessage, server_frame
+from live.room import (
+    Actor,
+    RoomState,
+    check_join,
+    decide,
+    event_for,
+    projection_key,
+    step,
+    view_for,
+)
+
+logger = logging.getLogger(__name__)
+
+RoomLoader = Callable[[str], Awaitable[RoomState]]
+DEFAULT_OUTBOX_SIZE = 256
+DEFAULT_REPLAY_LIMIT = 1_000
+_READ_BATCH = 500
+
+
+class Connection:
+    """One client's place in a room: a bounded outbox of encoded frames.
+
+    The hub only ever puts frames without waiting; the web layer drains them with
+    ``async for frame in connection`` (or :meth:`receive`) and closes the socket when the
+    iteration ends, with :attr:`close_reason` telling why: ``"overflow"`` (too slow: resync),
+    ``"kicked"``, ``"ended"``, ``"resync"`` (the room's replica broke), ``"shutdown"`` or
+    ``"closed"``.
+    """
+
+    def __init__(self, room_id: str, actor: Actor, *, max_pending: int = DEFAULT_OUTBOX_SIZE):
+        self.room_id = room_id
+        self.actor = actor
+        self.max_pending = max_pending
+        self.overflowed = False
+        self.close_reason: str | None = None
+        # Capacity is enforced in ``deliver``, so the end marker always fits.
+        self._outbox: asyncio.Queue[str | None] = asyncio.Queue()
+        self._drained = False
+
+    @property
+    def closed(self) -> bool:
+        """Whether the connection is closed (frames already queued may still be read)."""
+        return self.close_reason is not None
+
+    @property
+    def pending(self) -> int:
+        """How many frames wait in the outbox."""
+        return self._outbox.qsize()
+
+    def deliver(self, frame: str) -> bool:
+        """Queue ``frame`` without waiting; a full outbox closes the connection instead."""
+        if self.closed:
+            return False
+        if self._outbox.qsize() >= self.max_pending:
+            self.overflowed = True
+            # The client will resync from its last seq; what is queued is of no use to it.
+            while not self._outbox.empty():
+                self._outbox.get_nowait()
+            self.close("overflow")
+            return False
+        self._outbox.put_nowait(frame)
+        return True
+
+    def close(self, reason: str = "closed") -> None:
+        """Close after the frames already queued (all of them dropped on overflow)."""
+        if self.closed:
+            return
+        self.close_reason = reason
+        self._outbox.put_nowait(None)
+
+    async def receive(self) -> str | None:
+        """The next frame, or ``None`` once the connection is closed and drained."""
+        if self._drained:
+            return None
+        frame = await self._outbox.get()
+        if frame is None:
+            self._drained = True
+        return frame
+
+    async def __aiter__(self) -> AsyncIterator[str]:
+        while (frame := await self.receive()) is not None:
+            yield frame
+
+
+@dataclass
+class _LocalRoom:
+    room_id: str
+    state: RoomState
+    recent: deque[tuple[Event, bool]]
+    connections: set[Connection] = field(default_factory=set)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    follower: asyncio.Task[None] | None = None
+    users: int = 0
+
+
+def _welcome(state: RoomState, actor: Actor) -> str:
+    data = {"you": actor.as_dict(), "state": view_for(state, actor), "seq": state.seq}
+    return server_frame("welcome", state.seq, data)
+
+
+def _frame(event: Mapping[str, Any], viewer: Actor, state: RoomState) -> str | None:
+    projected = event_for(event, viewer, state=state)
+    if projected is None:
+        return None
+    return server_frame(projected["type"], projected["seq"], projected["data"])
+
+
+class Hub:
+    """The rooms of this process. ``load_room(room_id)`` gives a room's initial state (the
+    lesson's blocks and roster, seq 0, or a snapshot); the broker's log is replayed on top."""
+
+    def __init__(
+        self,
+        broker: Broker,
+        *,
+        load_room: RoomLoader,
+        outbox_size: int = DEFAULT_OUTBOX_SIZE,
+        replay_limit: int = DEFAULT_REPLAY_LIMIT,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.broker = broker
+        self._load_room = load_room
+        self._outbox_size = outbox_size
+        self._replay_limit = replay_limit
+        self._clock = clock
+        self._rooms: dict[str, _LocalRoom] = {}
+        self._opening: dict[str, asyncio.Lock] = {}
+
+    # --- public API --------------------------------------------------------------------------
+
+    async def join(
+        self, room_id: str, actor: Actor, *, since: int | None = None
+    ) -> tuple[Connection, list[str]]:
+        """Connect ``actor`` to a room: the new connection and the frames to send first.
+
+        The first frames are a ``welcome`` (``{"you", "state", "seq"}``), or, when ``since`` is
+        given and this process still holds every event after it, exactly the events the client
+        missed. Raises :class:`~live.room.RoomError` when the actor may not join
+        (see :func:`~live.room.check_join`). Emits ``presence.join``.
+        """
+        async with self._using(room_id) as room:
+            await self._catch_up(room)
+            async with room.lock:
+                check_join(room.state, actor)
+                connection = Connection(room_id, actor, max_pending=self._outbox_size)
+                frames = self._missed(room, actor, since)
+                if frames is None:
+                    frames = [_welcome(room.state, actor)]
+                room.connections.add(connection)
+        try:
+            await self.emit(room_id, "presence.join", actor=actor)
+        except BaseException:
+            await self._forget(connection)
+            raise
+        return connection, frames
+
+    async def leave(self, connection: Connection) -> None:
+        """Disconnect: close the connection and emit ``presence.leave``."""
+        connection.close()
+        await self._forget(connection)
+        await self.emit(connection.room_id, "presence.leave", actor=connection.actor)
+
+    async def submit(self, room_id: str, actor: Actor, message: ClientMessage) -> int:
+        """Apply a client command: decide on it against the local replica, append its events
+        (deduplicated by ``"{actor.id}:{message.id}"``) and return the seq for the ``ack``.
+
+        A message id already applied returns its original seq; a command that changes nothing
+        returns the current seq. Raises :class:`~live.room.RoomError` when refused.
+        """
+        async with self._using(room_id) as room:
+            seen = room.state.applied_seq(actor.id, message.id)
+            if seen is not None:
+                return seen
+            seq = room.state.seq
+            for index, payload in enumerate(decide(room.state, actor, message)):
+                dedupe_key = f"{actor.id}:{message.id}" + (f":{index}" if index else "")
+                stored = await self.broker.append(
+                    room_id, {**payload, "at": self._clock()}, dedupe_key=dedupe_key
+                )
+                seq = stored["seq"]
+                await self._absorb(room, stored)
+            return seq
+
+    async def emit(
+        self,
+        room_id: str,
+        event_type: str,
+        data: dict[str, Any] | None = None,
+        *,
+        actor: Actor | None = None,
+    ) -> Event:
+        """Append a server event (``presence.*``, ``lesson.end``) and return it with its seq.
+
+        Works whether or not this process has the room; only event types the room reducer knows
+        reach clients.
+        """
+        event = {
+            "type": event_type,
+            "data": data or {},
+            "actor": actor.as_dict() if actor else None,
+            "at": self._clock(),
+        }
+        stored = await self.broker.append(room_id, event)
+        room = self._rooms.get(room_id)
+        if room is not None:
+            await self._absorb(room, stored)
+        return stored
+
+    def replica(self, room_id: str) -> RoomState | None:
+        """This process's current state of a room, if it holds one."""
+        room = self._rooms.get(room_id)
+        return room.state if room else None
+
+    def connections(self, room_id: str) -> list[Connection]:
+        """The open local connections of a room."""
+        room = self._rooms.get(room_id)
+        return [c for c in room.connections if not c.closed] if room else []
+
+    async def close(self) -> None:
+        """Stop following every room and close every connection (``shutdown``)."""
+        rooms, self._rooms = list(self._rooms.values()), {}
+        for room in rooms:
+            for connection in room.connections:
+                connection.close("shutdown")
+            if room.follower is not None:
+                room.follower.cancel()
+        for room in rooms:
+            if room.follower is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await room.follower
+
+    # --- rooms -------------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _using(self, room_id: str) -> AsyncIterator[_LocalRoom]:
+        room = await self._open(room_id)
+        room.users += 1
+        try:
+            yield room
+        finally:
+            room.users -= 1
+            self._close_if_idle(room)
+
+    async def _open(self, room_id: str) -> _LocalRoom:
+        if (room := self._rooms.get(room_id)) is not None:
+            return room
+        async with self._opening.setdefault(room_id, asyncio.Lock()):
+            if (room := self._rooms.get(room_id)) is not None:
+                return room
+            state = await self._load_room(room_id)
+            bounds = await self.broker.bounds(room_id)
+            if not bounds.can_resume_after(state.seq):
+                raise BrokerError(f"the log of {room_id!r} no longer reaches back to the snapshot")
+            room = _LocalRoom(room_id, state, deque(maxlen=self._replay_limit))
+            await self._catch_up(room, upto=bounds.last)
+            room.follower = asyncio.create_task(self._follow(room), name=f"live-room-{room_id}")
+            self._rooms[room_id] = room
+            self._opening.pop(room_id, None)
+            return room
+
+    def _close_if_idle(self, room: _LocalRoom) -> None:
+        if room.users or room.connections or self._rooms.get(room.room_id) is not room:
+            return
+        del self._rooms[room.room_id]
+        if room.follower is not None:
+            room.follower.cancel()
+
+    async def _forget(self, connection: Connection) -> None:
+        room = self._rooms.get(connection.room_id)
+        if room is not None:
+            room.connections.discard(connection)
+            self._close_if_idle(room)
+
+    async def _follow(self, room: _LocalRoom) -> None:
+        try:
+            async with self.broker.subscribe(room.room_id, after_seq=room.state.seq) as events:
+                async for event in events:
+                    await self._absorb(room, event)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # The replica can no longer be trusted: cut everyone off so they reconnect to a
+            # freshly loaded room.
+            logger.exception("live room %s lost its event stream", room.room_id)
+            if self._rooms.get(room.room_id) is room:
+                del self._rooms[room.room_id]
+            for connection in room.connections:
+                connection.close("resync")
+
+    # --- events ------------------------------------------------------------------------------
+
+    async def _catch_up(self, room: _LocalRoom, *, upto: int | None = None) -> None:
+        """Apply what the broker holds beyond the replica (up to ``upto``, default: all)."""
+        if upto is None:
+            upto = (await self.broker.bounds(room.room_id)).last
+        async with room.lock:
+            await self._read_up_to(room, upto)
+
+    async def _read_up_to(self, room: _LocalRoom, upto: int) -> None:
+        while room.state.seq < upto:
+            batch = await self.broker.read(room.room_id, room.state.seq, _READ_BATCH)
+            if not batch or batch[0]["seq"] != room.state.seq + 1:
+                raise BrokerError(f"events after {room.state.seq} of {room.room_id!r} are lost")
+            for event in batch:
+                self._apply(room, event)
+
+    async def _absorb(self, room: _LocalRoom, event: Event) -> None:
+        """Apply one event from the broker, first filling any gap before it."""
+        async with room.lock:
+            seq = event["seq"]
+            if seq <= room.state.seq:
+                return
+            await self._read_up_to(room, seq - 1)
+            if seq == room.state.seq + 1:
+                self._apply(room, event)
+
+    def _apply(self, room: _LocalRoom, event: Event) -> None:
+        room.state, changed = step(room.state, event)
+        room.recent.append((event, changed))
+        if not changed:
+            return
+        self._fan_out(room, event)
+        if event.get("type") == "room.kick":
+            data = event.get("data")
+            removed = data.get("user_id") if isinstance(data, dict) else None
+            for connection in room.connections:
+                if connection.actor.id == removed:
+                    connection.close("kicked")
+        elif event.get("type") == "lesson.end":
+            for connection in room.connections:
+                connection.close("ended")
+
+    def _fan_out(self, room: _LocalRoom, event: Event) -> None:
+        frames: dict[str, str | None] = {}
+        for connection in room.connections:
+            if connection.closed:
+                continue
+            key = projection_key(event, connection.actor)
+            if key not in frames:
+                frames[key] = _frame(event, connection.actor, room.state)
+            if (frame := frames[key]) is not None:
+                connection.deliver(frame)
+
+    def _missed(self, room: _LocalRoom, viewer: Actor, since: int | None) -> list[str] | None:
+        """The frames after ``since``, or ``None`` when a fresh welcome is needed."""
+        if since is None or not 0 <= since <= room.state.seq:
+            return None
+        oldest = room.recent[0][0]["seq"] if room.recent else room.state.seq + 1
+        if since < oldest - 1:
+            return None
+        frames = []
+        for event, changed in room.recent:
+            if changed and event["seq"] > since:
+                frame = _frame(event, viewer, room.state)
+                if frame is not None:
+                    frames.append(frame)
+        return frames
