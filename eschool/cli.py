@@ -75,7 +75,7 @@ async def _seed(settings: Settings) -> None:
     try:
         await migrate(engine)
         async with create_sessionmaker(engine)() as session:
-            await seed_demo(session)
+            await seed_demo(session, settings=settings)
     finally:
         await engine.dispose()
 

@@ -8,8 +8,9 @@ from datetime import date
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.seed import DEMO_PASSWORD, DemoPeople, seed_people
+from eschool.settings import Settings
 
-# Packages whose ``seed`` module has ``seed_demo(session, people=..., today=...)``, in order:
+# Packages whose ``seed`` module has ``seed_demo(session, people=, today=, settings=)``, in order:
 # lessons first (the gradebook links slots to lessons).
 SEEDED_PACKAGES = ("lessons", "gradebook", "live")
 
@@ -23,7 +24,9 @@ DEMO_LOGINS = [
 ]
 
 
-async def seed_demo(session: AsyncSession, *, today: date | None = None) -> DemoPeople:
+async def seed_demo(
+    session: AsyncSession, *, settings: Settings, today: date | None = None
+) -> DemoPeople:
     """Create the demo school (idempotent: a second run adds nothing)."""
     today = today or date.today()
     people, _created = await seed_people(session, today=today)
@@ -34,7 +37,7 @@ async def seed_demo(session: AsyncSession, *, today: date | None = None) -> Demo
             if exc.name != f"{package}.seed":
                 raise
             continue
-        await module.seed_demo(session, people=people, today=today)
+        await module.seed_demo(session, people=people, today=today, settings=settings)
     return people
 
 

@@ -102,6 +102,18 @@ class Connection:
             self._drained = True
         return frame
 
+    def take_queued(self) -> list[str]:
+        """The frames queued right now, without waiting (a sender may batch them)."""
+        frames: list[str] = []
+        while not self._drained and not self._outbox.empty():
+            frame = self._outbox.get_nowait()
+            if frame is None:
+                # Keep the end marker for the next ``receive``.
+                self._outbox.put_nowait(None)
+                break
+            frames.append(frame)
+        return frames
+
     async def __aiter__(self) -> AsyncIterator[str]:
         while (frame := await self.receive()) is not None:
             yield frame

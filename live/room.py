@@ -260,7 +260,7 @@ class _Event:
             raise _Reject("invalid", f"{key} must be an integer")
         return value
 
-    def optional_int(self, key: str) -> int | None:
+    def optional_integer(self, key: str) -> int | None:
         return None if self.data.get(key) is None else self.integer(key)
 
     def text(self, key: str) -> str:
@@ -289,30 +289,30 @@ class _Event:
 
 
 Handler = Callable[[RoomState, _Event], RoomState | None]
-TEACHER: frozenset[str] = frozenset({"teacher"})
-PUPIL: frozenset[str] = frozenset({"pupil"})
-TEACHER_OR_PUPIL: frozenset[str] = frozenset({"teacher", "pupil"})
+_TEACHER: frozenset[str] = frozenset({"teacher"})
+_PUPIL: frozenset[str] = frozenset({"pupil"})
+_TEACHER_OR_PUPIL: frozenset[str] = frozenset({"teacher", "pupil"})
 # Who may cause each client event; server events (presence, lesson.end) are not listed.
 COMMAND_ROLES: dict[str, frozenset[str]] = {
-    "slide.goto": TEACHER,
-    "nav.free": TEACHER,
-    "quiz.open": TEACHER,
-    "quiz.close": TEACHER,
-    "quiz.reveal": TEACHER,
-    "quiz.timer": TEACHER,
-    "poll.open": TEACHER,
-    "poll.close": TEACHER,
-    "board.clear": TEACHER,
-    "board.grant": TEACHER,
-    "chat.mode": TEACHER,
-    "room.lock": TEACHER,
-    "room.kick": TEACHER,
-    "quiz.answer": PUPIL,
-    "poll.vote": PUPIL,
-    "hand.raise": PUPIL,
-    "board.stroke": TEACHER_OR_PUPIL,
-    "hand.lower": TEACHER_OR_PUPIL,
-    "chat.post": TEACHER_OR_PUPIL,
+    "slide.goto": _TEACHER,
+    "nav.free": _TEACHER,
+    "quiz.open": _TEACHER,
+    "quiz.close": _TEACHER,
+    "quiz.reveal": _TEACHER,
+    "quiz.timer": _TEACHER,
+    "poll.open": _TEACHER,
+    "poll.close": _TEACHER,
+    "board.clear": _TEACHER,
+    "board.grant": _TEACHER,
+    "chat.mode": _TEACHER,
+    "room.lock": _TEACHER,
+    "room.kick": _TEACHER,
+    "quiz.answer": _PUPIL,
+    "poll.vote": _PUPIL,
+    "hand.raise": _PUPIL,
+    "board.stroke": _TEACHER_OR_PUPIL,
+    "hand.lower": _TEACHER_OR_PUPIL,
+    "chat.post": _TEACHER_OR_PUPIL,
 }
 SERVER_EVENT_TYPES = frozenset({"presence.join", "presence.leave", "lesson.end"})
 
@@ -404,7 +404,7 @@ def _quiz_reveal(state: RoomState, event: _Event) -> RoomState | None:
 
 def _quiz_timer(state: RoomState, event: _Event) -> RoomState | None:
     run = _running_quiz(state, event)
-    seconds = event.optional_int("seconds")
+    seconds = event.optional_integer("seconds")
     if seconds is not None and seconds <= 0:
         raise _Reject("invalid", "seconds must be positive")
     run = replace(run, timer_seconds=seconds, timer_started_at=event.at if seconds else None)

@@ -85,13 +85,7 @@ def decoded(frames: list[str]) -> list[dict[str, Any]]:
 
 def drain(connection: Connection) -> list[dict[str, Any]]:
     """The frames queued right now (delivery to local connections does not wait)."""
-    frames = []
-    while connection.pending:
-        frame = connection._outbox.get_nowait()
-        if frame is None:
-            break
-        frames.append(json.loads(frame))
-    return frames
+    return [json.loads(frame) for frame in connection.take_queued()]
 
 
 async def wait_for_frame(
@@ -206,6 +200,26 @@ async def test_reconnecting_with_since_gets_exactly_what_was_missed(hub: Hub) ->
     assert [f["type"] for f in missed] == ["presence.leave", "slide.goto", "chat.post", "nav.free"]
     assert missed[1:] == stayed[1:]
     assert [f["type"] for f in drain(anna)] == ["presence.join"]
+
+
+async def test_events_that_change_nothing_reach_no_one(hub: Hub) -> None:
+    await hub.join(ROOM, TEACHER)
+    anna, _ = await hub.join(ROOM, ANNA)
+    boris, _ = await hub.join(ROOM, BORIS)
+    since = drain(boris)[-1]["seq"]
+    drain(anna)
+    # Events the reducer ignores: a hand raised twice (two tabs deciding at once), a pupil
+    # moving the slide (a log written by something other than decide).
+    await hub.submit(ROOM, ANNA, command("hand.raise"))
+    await hub.emit(ROOM, "hand.raise", actor=ANNA)
+    await hub.emit(ROOM, "slide.goto", {"index": 2}, actor=ANNA)
+    raised = drain(anna)
+    assert [f["type"] for f in raised] == ["hand.raise"]
+    seq = await hub.submit(ROOM, TEACHER, command("slide.goto", {"index": 1}))
+    assert [(f["type"], f["seq"]) for f in drain(anna)] == [("slide.goto", seq)]
+    _, frames = await hub.join(ROOM, BORIS, since=since)
+    expected = [("hand.raise", raised[0]["seq"]), ("slide.goto", seq)]
+    assert [(f["type"], f["seq"]) for f in decoded(frames)] == expected
 
 
 async def test_a_client_that_is_up_to_date_gets_nothing_to_catch_up(hub: Hub) -> None:
@@ -376,7 +390,9 @@ async def test_a_connection_yields_its_frames_then_ends() -> None:
     assert connection.deliver("one") and connection.deliver("two")
     connection.close("closed")
     assert not connection.deliver("three")
-    assert [frame async for frame in connection] == ["one", "two"]
+    assert connection.take_queued() == ["one", "two"]
+    assert connection.take_queued() == []
+    assert await connection.receive() is None
     assert await connection.receive() is None
 
 
