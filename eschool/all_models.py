@@ -5,9 +5,9 @@ from __future__ import annotations
 import importlib
 
 from eschool import models  # noqa: F401
-from eschool.migrate import MIGRATION_PACKAGES
+from eschool.packages import DOMAIN_PACKAGES
 
-for _package in MIGRATION_PACKAGES[1:]:
+for _package in DOMAIN_PACKAGES:
     try:
         importlib.import_module(f"{_package}.models")
     except ModuleNotFoundError as exc:

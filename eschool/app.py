@@ -18,18 +18,16 @@ from eschool import errorpages
 from eschool.db import create_engine, create_sessionmaker
 from eschool.errors import DomainError
 from eschool.middleware import AccessLogMiddleware, AuthMiddleware
+from eschool.packages import DOMAIN_PACKAGES
 from eschool.routes import routes as eschool_routes
 from eschool.settings import Settings
 from eschool.templating import create_templates
-
-# The domain packages, mounted in this order. Each has a ``routes`` module exposing
-# ``routes`` and, optionally, ``lifespan(app)`` (an async context manager).
-DOMAIN_PACKAGES = ("lessons", "gradebook", "live")
 
 log = logging.getLogger("eschool")
 
 
 def _domain_route_modules() -> list[ModuleType]:
+    """Each domain package's ``routes`` module: ``routes`` and, optionally, ``lifespan(app)``."""
     return [importlib.import_module(f"{name}.routes") for name in DOMAIN_PACKAGES]
 
 

@@ -7,12 +7,12 @@ from datetime import date
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from eschool.packages import DOMAIN_PACKAGES
 from eschool.seed import DEMO_PASSWORD, DemoPeople, seed_people
 from eschool.settings import Settings
 
-# Packages whose ``seed`` module has ``seed_demo(session, people=, today=, settings=)``, in order:
-# lessons first (the gradebook links slots to lessons).
-SEEDED_PACKAGES = ("lessons", "gradebook", "live")
+# Each domain package's ``seed`` module has ``seed_demo(session, people=, today=, settings=)``;
+# they run in DOMAIN_PACKAGES order: lessons first (the gradebook links slots to lessons).
 
 DEMO_LOGINS = [
     ("admin", "school administrator"),
@@ -30,7 +30,7 @@ async def seed_demo(
     """Create the demo school (idempotent: a second run adds nothing)."""
     today = today or date.today()
     people, _created = await seed_people(session, today=today)
-    for package in SEEDED_PACKAGES:
+    for package in DOMAIN_PACKAGES:
         try:
             module = importlib.import_module(f"{package}.seed")
         except ModuleNotFoundError as exc:

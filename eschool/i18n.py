@@ -6,17 +6,16 @@ Accept-Language; it lives in a context variable so templates and services can tr
 
 from __future__ import annotations
 
-import importlib.util
 from contextvars import ContextVar
 from functools import lru_cache
-from pathlib import Path
 
 from babel import Locale, negotiate_locale
 from babel.messages.pofile import read_po
 
+from eschool.packages import package_dirs
+
 LANGUAGES = {"en": "English", "ru": "Русский"}
 DEFAULT_LANGUAGE = "en"
-CATALOG_PACKAGES = ("eschool", "lessons", "gradebook", "live")
 
 _current: ContextVar[str] = ContextVar("eschool_lang", default=DEFAULT_LANGUAGE)
 
@@ -24,17 +23,8 @@ _current: ContextVar[str] = ContextVar("eschool_lang", default=DEFAULT_LANGUAGE)
 @lru_cache(maxsize=8)
 def _catalog(lang: str) -> dict[str, str]:
     messages: dict[str, str] = {}
-    for package in CATALOG_PACKAGES:
-        spec = importlib.util.find_spec(package)
-        if spec is None or not spec.submodule_search_locations:
-            continue
-        po_file = (
-            Path(next(iter(spec.submodule_search_locations)))
-            / "locale"
-            / lang
-            / "LC_MESSAGES"
-            / "messages.po"
-        )
+    for folder in package_dirs("locale", lang, "LC_MESSAGES"):
+        po_file = folder / "messages.po"
         if not po_file.exists():
             continue
         with po_file.open("rb") as handle:

@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 
 from eschool.db import create_engine
 from eschool.migrate import SCRIPT_LOCATION, alembic_config, migrate
+from eschool.packages import package_root
 
 
 def _revision(connection: Connection, package: str, message: str) -> None:
@@ -27,7 +28,7 @@ def _revision(connection: Connection, package: str, message: str) -> None:
     folder = (
         SCRIPT_LOCATION / "versions"
         if package == "eschool"
-        else Path(__file__).resolve().parent.parent / package / "migrations"
+        else (package_root(package) or Path(package)) / "migrations"
     )
     folder.mkdir(exist_ok=True)
     from alembic.script import ScriptDirectory

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 
@@ -11,21 +10,15 @@ from alembic.config import Config
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-MIGRATION_PACKAGES = ("eschool", "lessons", "gradebook", "live")
+from eschool.packages import DOMAIN_PACKAGES, package_dirs
+
 SCRIPT_LOCATION = Path(__file__).resolve().parent / "migrations"
 
 
 def version_locations() -> list[str]:
     """The migration folders of every package that has one."""
-    folders = [str(SCRIPT_LOCATION / "versions")]
-    for package in MIGRATION_PACKAGES[1:]:
-        spec = importlib.util.find_spec(package)
-        if spec is None or not spec.submodule_search_locations:
-            continue
-        folder = Path(next(iter(spec.submodule_search_locations))) / "migrations"
-        if folder.is_dir():
-            folders.append(str(folder))
-    return folders
+    domain = package_dirs("migrations", packages=DOMAIN_PACKAGES)
+    return [str(SCRIPT_LOCATION / "versions"), *map(str, domain)]
 
 
 def alembic_config(url: str | None = None) -> Config:

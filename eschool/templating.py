@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
 from eschool.i18n import LANGUAGES, current_language, format_date, gettext
 from eschool.models import Role
-
-TEMPLATE_PACKAGES = ("eschool", "lessons", "gradebook", "live")
+from eschool.packages import package_dirs
 
 # (path, label, roles): the navigation each role sees
 NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
@@ -26,18 +23,6 @@ NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("/admin/classes", "Classes", (Role.admin,)),
     ("/admin/terms", "Terms", (Role.admin,)),
 ]
-
-
-def _template_dirs() -> list[str]:
-    folders = []
-    for package in TEMPLATE_PACKAGES:
-        spec = importlib.util.find_spec(package)
-        if spec is None or not spec.submodule_search_locations:
-            continue
-        folder = Path(next(iter(spec.submodule_search_locations))) / "templates"
-        if folder.is_dir():
-            folders.append(str(folder))
-    return folders
 
 
 def _context(request: Request) -> dict[str, Any]:
@@ -62,7 +47,7 @@ def _context(request: Request) -> dict[str, Any]:
 def create_templates() -> Jinja2Templates:
     """The shared template environment (``eschool/base.html`` is every page's layout)."""
     env = Environment(
-        loader=ChoiceLoader([FileSystemLoader(_template_dirs())]),
+        loader=FileSystemLoader([str(folder) for folder in package_dirs("templates")]),
         autoescape=select_autoescape(["html", "xml"]),
         trim_blocks=True,
         lstrip_blocks=True,
