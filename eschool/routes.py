@@ -368,13 +368,12 @@ async def class_page(request: Request) -> Response:
     school_class = await queries.class_get(session, actor=user, class_id=class_id)
     if request.method == "POST" and user.role == Role.admin:
         form = await _form(request)
-        tutor = form.get("form_tutor_id")
-        await services.class_update(
-            session,
-            actor=user,
-            class_id=class_id,
-            data=ClassUpdate(form_tutor_id=int(tutor) if tutor else None),
-        )
+        if "active" in form:
+            data = ClassUpdate(active=form["active"] == "1")
+        else:
+            tutor = form.get("form_tutor_id")
+            data = ClassUpdate(form_tutor_id=int(tutor) if tutor else None)
+        await services.class_update(session, actor=user, class_id=class_id, data=data)
         return RedirectResponse(f"/admin/classes/{class_id}", status_code=303)
     pupils = await queries.class_pupils(session, actor=user, class_id=class_id)
     teachers, _total = await queries.users_list(
