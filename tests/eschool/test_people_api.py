@@ -238,3 +238,32 @@ async def test_lists_are_paginated(client: httpx.AsyncClient, as_user, people) -
     assert bad.status_code == 400
     huge = await client.get("/api/v1/users", params={"per_page": 100000}, headers=admin)
     assert huge.status_code == 400
+
+
+async def test_admin_changes_tutor_and_deactivates_a_class(
+    client: httpx.AsyncClient, as_user, people
+) -> None:
+    admin = await as_user("admin")
+    class_id = people.classes["7B"].id
+    biology = people.staff["biology"].id
+    changed = await client.patch(
+        f"/api/v1/classes/{class_id}", json={"form_tutor_id": biology}, headers=admin
+    )
+    assert changed.status_code == 200
+    assert changed.json()["form_tutor_id"] == biology
+    # the new tutor now sees the class's pupils
+    tutor = await as_user("biology")
+    pupils = await client.get(f"/api/v1/classes/{class_id}/pupils", headers=tutor)
+    assert pupils.json()["total"] == len(people.pupils["7B"])
+    not_teacher = await client.patch(
+        f"/api/v1/classes/{class_id}",
+        json={"form_tutor_id": people.pupils["7B"][0].id},
+        headers=admin,
+    )
+    assert not_teacher.status_code == 422
+    off = await client.patch(f"/api/v1/classes/{class_id}", json={"active": False}, headers=admin)
+    assert off.json()["active"] is False
+    refused = await client.patch(
+        f"/api/v1/classes/{class_id}", json={"active": True}, headers=await as_user("teacher")
+    )
+    assert refused.status_code == 403
