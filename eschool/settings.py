@@ -36,8 +36,8 @@ class Settings:
     address_max_failures: int = 30
     allowed_origins: tuple[str, ...] = ()
     rtc_ice_servers: tuple[str, ...] = ()
-    rtc_port_min: int = 0
-    rtc_port_max: int = 0
+    rtc_ice_username: str | None = None
+    rtc_ice_credential: str | None = None
     rtc_max_viewers: int = 200
     secure_cookies: bool = False
     timezone: str = "Europe/Moscow"
@@ -61,8 +61,8 @@ class Settings:
             upload_limit=_int(env, "ESCHOOL_UPLOAD_LIMIT", 50 * 1024 * 1024),
             allowed_origins=origins,
             rtc_ice_servers=ice,
-            rtc_port_min=_int(env, "ESCHOOL_RTC_PORT_MIN", 0),
-            rtc_port_max=_int(env, "ESCHOOL_RTC_PORT_MAX", 0),
+            rtc_ice_username=env.get("ESCHOOL_RTC_ICE_USERNAME") or None,
+            rtc_ice_credential=env.get("ESCHOOL_RTC_ICE_CREDENTIAL") or None,
             rtc_max_viewers=_int(env, "ESCHOOL_RTC_MAX_VIEWERS", 200),
             secure_cookies=env.get("ESCHOOL_SECURE_COOKIES", "") in ("1", "true", "yes"),
             timezone=env.get("ESCHOOL_TIMEZONE") or "Europe/Moscow",

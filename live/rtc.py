@@ -17,13 +17,13 @@ number of viewers, which :class:`RtcConfig` bounds per process (``max_viewers``)
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any, BinaryIO, Literal, NotRequired, TypedDict
 
+import av
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaBlackhole, MediaRecorder, MediaRelay
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -36,11 +36,13 @@ PUBLISH_KINDS = ("camera", "screen")
 MAX_SDP_CHARS = 32 * 1024
 _ICE_SCHEMES = ("stun:", "stuns:", "turn:", "turns:")
 _FAILED_STATES = ("failed", "closed")
+_PUBLICATION_ENDED = "the publication ended; subscribe again after the next rtc.state live event"
+RECORDING_FORMATS = {".webm": "webm", ".mkv": "matroska", ".mp4": "mp4"}
 
 StateReason = Literal["live", "stopped", "replaced", "publisher_lost", "viewer_lost"]
 
 
-class RtcState(TypedDict):
+class MediaState(TypedDict):
     """The media state of a room, as ``MediaRoom.state()`` returns it."""
 
     live: bool
@@ -50,14 +52,14 @@ class RtcState(TypedDict):
     publication: int | None  # increases each time a publisher goes live; None when not live
 
 
-class RtcStateEvent(RtcState):
+class MediaStateEvent(MediaState):
     """A change worth telling the room about: the state plus why it changed."""
 
     reason: StateReason
     viewer: NotRequired[str]  # only with reason "viewer_lost": the viewer whose pc failed
 
 
-StateCallback = Callable[[str, RtcStateEvent], Awaitable[None]]
+StateCallback = Callable[[str, MediaStateEvent], Awaitable[None]]
 """``await on_state(room_id, event)``: called on every publication change and lost peer."""
 
 
@@ -78,7 +80,8 @@ class RtcConfig:
     ``ice_credential`` go with the TURN ones. The default is none at all, so nothing is asked of
     the network; aiortc itself uses only the first STUN and the first TURN URL, browsers all.
     ``max_viewers`` bounds the viewers' peer connections of the whole process.
-    ``connect_timeout`` closes a peer connection that has not connected by then.
+    ``connect_timeout`` (seconds) closes a peer connection that has not connected by then, such
+    as a viewer that went away between its offer and its connection.
     ``port_min``/``port_max`` (``None`` or 0: unset) cannot be honoured: aioice binds each ICE
     host candidate to a port the OS picks and has no option to narrow it, so a range is refused
     rather than silently ignored.
@@ -88,7 +91,7 @@ class RtcConfig:
     ice_username: str | None = None
     ice_credential: str | None = None
     max_viewers: int = 200
-    connect_timeout: float = 30.0
+    connect_timeout: float = 15.0
     port_min: int | None = None
     port_max: int | None = None
 
@@ -145,11 +148,14 @@ class _IncomingTrack(MediaStreamTrack):
         if self.readyState != "live":
             raise MediaStreamError
         frame = asyncio.ensure_future(self._source.recv())
-        await asyncio.wait((frame, self._stopped), return_when=asyncio.FIRST_COMPLETED)
-        if not frame.done():
-            frame.cancel()
-            with contextlib.suppress(asyncio.CancelledError, MediaStreamError):
-                await frame
+        try:
+            await asyncio.wait((frame, self._stopped), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped_first = not frame.done()
+            if stopped_first:
+                frame.cancel()
+                frame.add_done_callback(_discard_result)
+        if stopped_first:
             raise MediaStreamError
         try:
             return frame.result()
@@ -162,6 +168,53 @@ class _IncomingTrack(MediaStreamTrack):
         super().stop()
         if not self._stopped.done():
             self._stopped.set_result(None)
+
+
+class _RecorderFeed(MediaStreamTrack):
+    """A relayed track fed to the recorder; audio is held back until the video has started.
+
+    MediaRecorder sizes the video stream from its first frame, but FFmpeg writes the file's
+    header at the first packet of any stream: audio muxed first would freeze the video at
+    PyAV's default 640x480 and the video would be lost.
+    """
+
+    def __init__(self, source: MediaStreamTrack, video_started: asyncio.Event) -> None:
+        super().__init__()
+        self.kind = source.kind
+        self._source = source
+        self._video_started = video_started
+
+    async def recv(self) -> Frame | Packet:
+        """The next frame to record (audio frames before the first video frame are dropped)."""
+        while True:
+            frame = await self._source.recv()
+            if self.kind == "video":
+                self._video_started.set()
+                return frame
+            if self._video_started.is_set():
+                return frame
+
+    def stop(self) -> None:
+        """Stop feeding the recorder, and the relayed track with it."""
+        super().stop()
+        self._source.stop()
+
+
+def _discard_result(task: asyncio.Future[Any]) -> None:
+    """Retrieve the outcome of an abandoned task, so that asyncio does not report it."""
+    if not task.cancelled():
+        task.exception()
+
+
+def _closed_error() -> RtcError:
+    return RtcError("closed", "the room's media is closed (the lesson ended or the server stops)")
+
+
+def _check_offer(offer_sdp: str, offer_type: str) -> None:
+    if offer_type != "offer":
+        raise RtcError("bad_offer", f"expected an SDP offer, not {offer_type!r}")
+    if not isinstance(offer_sdp, str) or not offer_sdp or len(offer_sdp) > MAX_SDP_CHARS:
+        raise RtcError("bad_offer", "the offer is not an SDP text of a sensible size")
 
 
 @dataclass(eq=False)
@@ -188,6 +241,7 @@ class _Publication:
     ended: bool = False
     number: int | None = None
     recorder: MediaRecorder | None = None
+    recording_file: BinaryIO | None = None
     recorder_tracks: list[MediaStreamTrack] = field(default_factory=list)
 
 
@@ -224,7 +278,7 @@ class MediaRoom:
         """Whether :meth:`close` has been called."""
         return self._closed
 
-    def state(self) -> RtcState:
+    def state(self) -> MediaState:
         """The room's media state: who publishes what and how many viewers are attached."""
         publication = self._publication
         live = publication is not None and publication.live
@@ -260,6 +314,7 @@ class MediaRoom:
         ``live``, once the new publisher's connection is up.
         """
         self._check_open()
+        _check_offer(offer_sdp, offer_type)
         if kind not in PUBLISH_KINDS:
             raise RtcError("bad_kind", f"kind must be one of {', '.join(PUBLISH_KINDS)}")
         peer = _Peer(publisher_id, self._new_peer_connection())
@@ -267,11 +322,11 @@ class MediaRoom:
         peer.pc.on("track", received.append)
         self._negotiating.add(peer)
         try:
-            answer = await self._answer(peer, offer_sdp, offer_type)
+            answer = await self._answer(peer, offer_sdp, interrupted=_closed_error())
             if not received:
                 raise RtcError("bad_offer", "the offer sends neither audio nor video")
             if self._closed:
-                raise RtcError("closed", "the room's media is closed")
+                raise _closed_error()
         except BaseException:
             self._negotiating.discard(peer)
             await self._close_peer(peer)
@@ -288,6 +343,8 @@ class MediaRoom:
         await publication.drain.start()
         if previous is not None:
             await self._end_publication(previous, "replaced")
+        if publication.ended:  # the room was closed meanwhile
+            raise _closed_error()
         if peer.pc.connectionState == "connected":
             await self._go_live(publication)
         else:
@@ -302,6 +359,7 @@ class MediaRoom:
         already. A viewer that subscribes again replaces its previous connection.
         """
         self._check_open()
+        _check_offer(offer_sdp, offer_type)
         publication = self._live_publication()
         previous = self._viewers.pop(viewer_id, None)
         if previous is not None:
@@ -316,9 +374,14 @@ class MediaRoom:
         peer = _Peer(viewer_id, self._new_peer_connection(), publication=publication)
         self._viewers[viewer_id] = peer
         try:
-            answer = await self._answer(peer, offer_sdp, offer_type, sources=publication.sources)
-            if peer.closing or publication is not self._publication:
-                raise RtcError("no_publisher", "the publication ended; wait for the next one")
+            answer = await self._answer(
+                peer,
+                offer_sdp,
+                interrupted=RtcError("no_publisher", _PUBLICATION_ENDED),
+                sources=publication.sources,
+            )
+            if publication is not self._publication:
+                raise RtcError("no_publisher", _PUBLICATION_ENDED)
         except BaseException:
             if self._viewers.get(viewer_id) is peer:
                 del self._viewers[viewer_id]
@@ -344,20 +407,37 @@ class MediaRoom:
         return True
 
     async def start_recording(self, path: str | Path) -> None:
-        """Record the live publication into ``path`` (format by its suffix: .webm, .mp4, .mkv).
+        """Record the live publication into ``path``, a .webm (VP8/Opus), .mkv or .mp4 file
+        (H.264/AAC), replacing the file if it exists.
 
-        The recording stops with the publication or on :meth:`stop_recording`. The file is
-        encoded on the event loop's thread: meant for an occasional lesson, not every room.
+        The recording stops with the publication or on :meth:`stop_recording` (a file stopped
+        before any video frame came is left empty). aiortc encodes it on the event loop's
+        thread: meant for an occasional lesson, not for every room.
         """
         publication = self._live_publication()
         if publication.recorder is not None:
             raise RtcError("already_recording", "this publication is being recorded already")
+        path = Path(path)
+        container_format = RECORDING_FORMATS.get(path.suffix.lower())
+        if container_format is None:
+            raise RtcError("recording_failed", "record to a .webm, .mkv or .mp4 file")
         try:
-            recorder = MediaRecorder(str(path))
+            # Opened here, not by FFmpeg, so that a bad path fails now rather than in a task.
+            file = await asyncio.to_thread(path.open, "wb")
         except OSError as exc:
             raise RtcError("recording_failed", f"cannot write the recording: {exc}") from exc
+        try:
+            recorder = MediaRecorder(file, format=container_format)
+        except (ValueError, av.FFmpegError) as exc:
+            file.close()
+            raise RtcError("recording_failed", f"cannot write the recording: {exc}") from exc
+        publication.recording_file = file
+        video_started = asyncio.Event()
+        if not any(source.kind == "video" for source in publication.sources):
+            video_started.set()
         for source in publication.sources:
-            track = self._relay.subscribe(source, buffered=source.kind == "audio")
+            relayed = self._relay.subscribe(source, buffered=source.kind == "audio")
+            track = _RecorderFeed(relayed, video_started)
             publication.recorder_tracks.append(track)
             recorder.addTrack(track)
         publication.recorder = recorder
@@ -386,7 +466,7 @@ class MediaRoom:
 
     def _check_open(self) -> None:
         if self._closed:
-            raise RtcError("closed", "the room's media is closed")
+            raise _closed_error()
 
     def _live_publication(self) -> _Publication:
         publication = self._publication
@@ -403,15 +483,14 @@ class MediaRoom:
         self,
         peer: _Peer,
         offer_sdp: str,
-        offer_type: str,
         *,
+        interrupted: RtcError,
         sources: list[_IncomingTrack] | None = None,
     ) -> str:
-        """Negotiate ``peer`` from the offer, sending ``sources`` (viewers only)."""
-        if offer_type != "offer":
-            raise RtcError("bad_offer", f"expected an SDP offer, not {offer_type!r}")
-        if not isinstance(offer_sdp, str) or len(offer_sdp) > MAX_SDP_CHARS:
-            raise RtcError("bad_offer", "the offer is not an SDP text of a sensible size")
+        """Negotiate ``peer`` from the offer, sending ``sources`` (viewers only).
+
+        ``interrupted`` is raised when the room closed the connection meanwhile.
+        """
         pc = peer.pc
         pc.on("connectionstatechange", lambda: self._spawn(self._connection_changed(peer)))
         try:
@@ -423,8 +502,10 @@ class MediaRoom:
             raise
         except Exception as exc:
             if peer.closing:
-                raise RtcError("no_publisher", "the publication ended; wait for the next one") from exc
+                raise interrupted from exc
             raise RtcError("bad_offer", f"cannot negotiate media from this offer: {exc}") from exc
+        if peer.closing:
+            raise interrupted
         return pc.localDescription.sdp
 
     def _attach(self, peer: _Peer, sources: list[_IncomingTrack]) -> None:
@@ -514,11 +595,18 @@ class MediaRoom:
 
     async def _stop_recorder(self, publication: _Publication) -> None:
         recorder, publication.recorder = publication.recorder, None
-        if recorder is not None:
-            await recorder.stop()
-        for track in publication.recorder_tracks:
-            track.stop()
-        publication.recorder_tracks.clear()
+        file, publication.recording_file = publication.recording_file, None
+        try:
+            if recorder is not None:
+                await recorder.stop()
+        except (OSError, ValueError, av.FFmpegError):
+            logger.exception("room %s: the recording could not be finished", self.room_id)
+        finally:
+            for track in publication.recorder_tracks:
+                track.stop()
+            publication.recorder_tracks.clear()
+            if file is not None:
+                file.close()
 
     async def _close_peer(self, peer: _Peer) -> None:
         peer.closing = True
@@ -532,7 +620,7 @@ class MediaRoom:
     async def _notify(self, reason: StateReason, *, viewer: str | None = None) -> None:
         if self._on_state is None:
             return
-        event: RtcStateEvent = {**self.state(), "reason": reason}
+        event: MediaStateEvent = {**self.state(), "reason": reason}
         if viewer is not None:
             event["viewer"] = viewer
         try:
