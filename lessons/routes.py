@@ -1,7 +1,373 @@
-"""Routes of the lessons package (pages and JSON API)."""
+"""Routes of the lesson library: the JSON API, the asset files and the pages."""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import urlencode
 
-routes: list[BaseRoute] = []
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from eschool.errors import Forbidden, NotFound
+from eschool.hooks import register_lesson_resolver
+from eschool.i18n import gettext as _
+from eschool.models import Role
+from eschool.web import (
+    api_endpoint,
+    current_user,
+    db,
+    json_list,
+    json_ok,
+    page_endpoint,
+    pagination,
+    parse_model,
+    path_int,
+    read_json,
+    render,
+)
+from lessons import queries, services
+from lessons.assets import SHA256_HEX, asset_path, receive_upload
+from lessons.blocks import block_assets
+from lessons.markdown import render_markdown
+from lessons.models import (
+    DEFAULT_LANGUAGE,
+    LICENCES,
+    MAX_GRADE,
+    MIN_GRADE,
+    SORTS,
+    LessonCreate,
+    LessonFilters,
+    LessonStatus,
+    LessonUpdate,
+    MarkdownPreview,
+)
+from lessons.sniff import ACTIVE_CONTENT_MIMES
+
+LIBRARY = (Role.admin, Role.teacher, Role.pupil)
+AUTHORS = (Role.admin, Role.teacher)
+SVG_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'"
+
+
+@asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    """Let the gradebook (through eschool.hooks) link journal slots to library lessons."""
+    register_lesson_resolver(queries.lesson_resolve)
+    yield
+
+
+def _user(request: Request) -> Any:
+    user = current_user(request)
+    assert user is not None  # the endpoint guards made sure
+    return user
+
+
+def _settings(request: Request) -> Any:
+    return request.app.state.settings
+
+
+# --- JSON API -------------------------------------------------------------------------
+
+
+@api_endpoint(*LIBRARY)
+async def api_lessons(request: Request) -> Response:
+    """``GET /api/v1/lessons``: search the library."""
+    filters = parse_model(LessonFilters, dict(request.query_params))
+    page, per_page = pagination(request)
+    items, total = await queries.lessons_search(
+        db(request), actor=_user(request), filters=filters, page=page, per_page=per_page
+    )
+    return json_list(items, total, page=page, per_page=per_page)
+
+
+@api_endpoint(*AUTHORS)
+async def api_lesson_create(request: Request) -> Response:
+    """``POST /api/v1/lessons`` → 201 with the new draft."""
+    data = await read_json(request, LessonCreate)
+    lesson = await services.lesson_create(db(request), actor=_user(request), data=data)
+    body = await queries.lesson_read(db(request), actor=_user(request), lesson_id=lesson.id or 0)
+    return json_ok(body, 201, headers={"Location": f"/api/v1/lessons/{lesson.id}"})
+
+
+@api_endpoint(*LIBRARY)
+async def api_lesson(request: Request) -> Response:
+    """``GET /api/v1/lessons/{id}``."""
+    body = await queries.lesson_read(
+        db(request), actor=_user(request), lesson_id=path_int(request, "id")
+    )
+    return json_ok(body)
+
+
+@api_endpoint(*LIBRARY)
+async def api_lesson_update(request: Request) -> Response:
+    """``PUT /api/v1/lessons/{id}``: the whole lesson with the revision it started from."""
+    data = await read_json(request, LessonUpdate)
+    lesson_id = path_int(request, "id")
+    await services.lesson_update(db(request), actor=_user(request), lesson_id=lesson_id, data=data)
+    return json_ok(
+        await queries.lesson_read(db(request), actor=_user(request), lesson_id=lesson_id)
+    )
+
+
+@api_endpoint(*LIBRARY)
+async def api_lesson_archive(request: Request) -> Response:
+    """``DELETE /api/v1/lessons/{id}``: archive (204)."""
+    await services.lesson_archive(
+        db(request), actor=_user(request), lesson_id=path_int(request, "id")
+    )
+    return Response(status_code=204)
+
+
+@api_endpoint(*LIBRARY)
+async def api_lesson_publish(request: Request) -> Response:
+    """``POST /api/v1/lessons/{id}/publish`` → ``{"version": n}``."""
+    number = await services.lesson_publish(
+        db(request), actor=_user(request), lesson_id=path_int(request, "id")
+    )
+    return json_ok({"version": number})
+
+
+@api_endpoint(*LIBRARY)
+async def api_lesson_versions(request: Request) -> Response:
+    """``GET /api/v1/lessons/{id}/versions``: newest first."""
+    items = await queries.lesson_versions(
+        db(request), actor=_user(request), lesson_id=path_int(request, "id")
+    )
+    return json_list(items, len(items))
+
+
+@api_endpoint(*LIBRARY)
+async def api_lesson_version(request: Request) -> Response:
+    """``GET /api/v1/lessons/{id}/versions/{n}``: one published snapshot."""
+    body = await queries.lesson_read(
+        db(request),
+        actor=_user(request),
+        lesson_id=path_int(request, "id"),
+        version=path_int(request, "n"),
+    )
+    return json_ok(body)
+
+
+@api_endpoint(*LIBRARY)
+async def api_lesson_copy(request: Request) -> Response:
+    """``POST /api/v1/lessons/{id}/copy`` → 201, a draft of the caller's."""
+    copy = await services.lesson_copy(
+        db(request), actor=_user(request), lesson_id=path_int(request, "id")
+    )
+    body = await queries.lesson_read(db(request), actor=_user(request), lesson_id=copy.id or 0)
+    return json_ok(body, 201, headers={"Location": f"/api/v1/lessons/{copy.id}"})
+
+
+@api_endpoint(*LIBRARY)
+async def api_lesson_export(request: Request) -> Response:
+    """``GET /api/v1/lessons/{id}/export``: the exchange zip."""
+    name, archive = await services.lesson_export(
+        db(request),
+        actor=_user(request),
+        lesson_id=path_int(request, "id"),
+        uploads_dir=_settings(request).uploads_dir,
+    )
+    return Response(
+        archive,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@api_endpoint(*AUTHORS)
+async def api_lesson_import(request: Request) -> Response:
+    """``POST /api/v1/lessons/import`` (multipart ``file``) → 201, a draft of the caller's."""
+    settings = _settings(request)
+    upload = await receive_upload(request, limit=settings.upload_limit)
+    try:
+        archive = await upload.read()
+    finally:
+        await upload.close()
+    lesson = await services.lesson_import(
+        db(request),
+        actor=_user(request),
+        uploads_dir=settings.uploads_dir,
+        archive=archive,
+        max_total=settings.upload_limit,
+    )
+    body = await queries.lesson_read(db(request), actor=_user(request), lesson_id=lesson.id or 0)
+    return json_ok(body, 201, headers={"Location": f"/api/v1/lessons/{lesson.id}"})
+
+
+@api_endpoint(*AUTHORS)
+async def api_markdown_preview(request: Request) -> Response:
+    """``POST /api/v1/lessons/preview`` ``{"text"}`` → ``{"html"}``, as a text block shows it."""
+    data = await read_json(request, MarkdownPreview)
+    return json_ok({"html": render_markdown(data.text)})
+
+
+@api_endpoint(*AUTHORS)
+async def api_asset_upload(request: Request) -> Response:
+    """``POST /api/v1/assets`` (multipart ``file``) → 201 ``{"id","url","mime","size"}``."""
+    settings = _settings(request)
+    upload = await receive_upload(request, limit=settings.upload_limit)
+    try:
+        asset = await services.asset_upload(
+            db(request), actor=_user(request), uploads_dir=settings.uploads_dir, upload=upload
+        )
+    finally:
+        await upload.close()
+    return json_ok(services.asset_public(asset), 201)
+
+
+@api_endpoint()
+async def asset_file(request: Request) -> Response:
+    """``GET /assets/{sha256}``: a stored file, to those who may see a lesson using it."""
+    sha256 = str(request.path_params["sha"])
+    if not SHA256_HEX.fullmatch(sha256):
+        raise NotFound(_("No such file."))
+    asset = await queries.asset_for(db(request), actor=_user(request), sha256=sha256)
+    path = asset_path(_settings(request).uploads_dir, sha256)
+    if asset is None or not await asyncio.to_thread(path.is_file):
+        raise NotFound(_("No such file."))
+    headers = {
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, max-age=86400",
+    }
+    if asset.mime in ACTIVE_CONTENT_MIMES:
+        headers["Content-Security-Policy"] = SVG_POLICY
+    return FileResponse(path, media_type=asset.mime, headers=headers)
+
+
+# --- pages ----------------------------------------------------------------------------
+
+
+def _page_links(request: Request, page: int, per_page: int, total: int) -> dict[str, Any]:
+    last = max(1, (total + per_page - 1) // per_page)
+    params = {k: v for k, v in request.query_params.items() if k != "page" and v}
+
+    def href(number: int) -> str:
+        return "?" + urlencode({**params, "page": number})
+
+    return {
+        "page": page,
+        "last": last,
+        "prev": href(page - 1) if page > 1 else None,
+        "next": href(page + 1) if page < last else None,
+    }
+
+
+@page_endpoint(*LIBRARY)
+async def library_page(request: Request) -> Response:
+    """``/lessons``: browse and search the library."""
+    user = _user(request)
+    session = db(request)
+    filters = parse_model(LessonFilters, dict(request.query_params))
+    page, per_page = pagination(request, default_per_page=24)
+    items, total = await queries.lessons_search(
+        session, actor=user, filters=filters, page=page, per_page=per_page
+    )
+    return render(
+        request,
+        "lessons/library.html",
+        items=items,
+        total=total,
+        filters=filters,
+        subjects=await queries.library_subjects(session, actor=user),
+        authors=await queries.library_authors(session, actor=user),
+        grades=range(MIN_GRADE, MAX_GRADE + 1),
+        sorts=SORTS,
+        statuses=list(LessonStatus),
+        pages=_page_links(request, page, per_page, total),
+        untag_href="?"
+        + urlencode(
+            {k: v for k, v in request.query_params.items() if k not in ("tag", "page") and v}
+        ),
+        may_author=user.role in AUTHORS,
+    )
+
+
+async def _lesson_context(request: Request, *, version: int | None) -> dict[str, Any]:
+    user = _user(request)
+    session = db(request)
+    lesson_id = path_int(request, "id")
+    lesson = await queries.lesson_read(session, actor=user, lesson_id=lesson_id, version=version)
+    assets = await queries.assets_info(session, block_assets(lesson["blocks"]))
+    return {"lesson": lesson, "assets": assets, "is_author": lesson["author"]["id"] == user.id}
+
+
+def _version_param(request: Request) -> int | None:
+    raw = request.query_params.get("version", "")
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
+@page_endpoint(*LIBRARY)
+async def lesson_page(request: Request) -> Response:
+    """``/lessons/{id}``: the lesson, its actions and versions (``?version=n`` for one)."""
+    context = await _lesson_context(request, version=_version_param(request))
+    versions = await queries.lesson_versions(
+        db(request), actor=_user(request), lesson_id=path_int(request, "id")
+    )
+    return render(request, "lessons/lesson.html", versions=versions, **context)
+
+
+@page_endpoint(*LIBRARY)
+async def present_page(request: Request) -> Response:
+    """``/lessons/{id}/present``: one block per slide, for the classroom board."""
+    context = await _lesson_context(request, version=_version_param(request))
+    return render(request, "lessons/present.html", **context)
+
+
+@page_endpoint(*AUTHORS)
+async def editor_new_page(request: Request) -> Response:
+    """``/lessons/new``: the editor for a lesson not saved yet."""
+    return render(
+        request,
+        "lessons/editor.html",
+        lesson=None,
+        licences=LICENCES,
+        assets={},
+        default_language=_user(request).lang or DEFAULT_LANGUAGE,
+    )
+
+
+@page_endpoint(*AUTHORS)
+async def editor_page(request: Request) -> Response:
+    """``/lessons/{id}/edit``: the editor (the author only)."""
+    user = _user(request)
+    session = db(request)
+    lesson = await queries.lesson_read(session, actor=user, lesson_id=path_int(request, "id"))
+    if not lesson["can_edit"]:
+        raise Forbidden(_("Only the author may edit this lesson."))
+    assets = await queries.assets_info(session, block_assets(lesson["blocks"]))
+    return render(
+        request,
+        "lessons/editor.html",
+        lesson=lesson,
+        licences=LICENCES,
+        assets=assets,
+        default_language=lesson["language"],
+    )
+
+
+routes: list[BaseRoute] = [
+    Route("/api/v1/lessons", api_lessons, methods=["GET"]),
+    Route("/api/v1/lessons", api_lesson_create, methods=["POST"]),
+    Route("/api/v1/lessons/preview", api_markdown_preview, methods=["POST"]),
+    Route("/api/v1/lessons/import", api_lesson_import, methods=["POST"]),
+    Route("/api/v1/lessons/{id:int}", api_lesson, methods=["GET"]),
+    Route("/api/v1/lessons/{id:int}", api_lesson_update, methods=["PUT"]),
+    Route("/api/v1/lessons/{id:int}", api_lesson_archive, methods=["DELETE"]),
+    Route("/api/v1/lessons/{id:int}/publish", api_lesson_publish, methods=["POST"]),
+    Route("/api/v1/lessons/{id:int}/versions", api_lesson_versions, methods=["GET"]),
+    Route("/api/v1/lessons/{id:int}/versions/{n:int}", api_lesson_version, methods=["GET"]),
+    Route("/api/v1/lessons/{id:int}/copy", api_lesson_copy, methods=["POST"]),
+    Route("/api/v1/lessons/{id:int}/export", api_lesson_export, methods=["GET"]),
+    Route("/api/v1/assets", api_asset_upload, methods=["POST"]),
+    Route("/api/v1/assets/{sha}", asset_file, methods=["GET"]),
+    Route("/assets/{sha}", asset_file, methods=["GET"]),
+    Route("/lessons", library_page, methods=["GET"]),
+    Route("/lessons/new", editor_new_page, methods=["GET"]),
+    Route("/lessons/{id:int}", lesson_page, methods=["GET"]),
+    Route("/lessons/{id:int}/edit", editor_page, methods=["GET"]),
+    Route("/lessons/{id:int}/present", present_page, methods=["GET"]),
+]

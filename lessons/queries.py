@@ -1,0 +1,428 @@
+"""Reads of the lesson library: who sees which face of a lesson, search, versions, files.
+
+The rules, in one place:
+- the library is for admins, teachers and pupils of the lesson's own school (never parents;
+  another school's lesson is "not found");
+- the author and the school's admin see the working copy; everyone else sees the latest
+  published version, and only while the lesson is published (teachers may still open an
+  archived lesson's versions by id, since journals and live lessons point at them);
+- answer keys go to teachers and admins only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, false, func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from eschool.errors import Forbidden, NotFound
+from eschool.i18n import gettext as _
+from eschool.models import Role, User
+from eschool.timeutil import iso
+from lessons.blocks import blocks_for_display
+from lessons.models import (
+    Asset,
+    Lesson,
+    LessonAssetRef,
+    LessonFace,
+    LessonFilters,
+    LessonStatus,
+    LessonVersion,
+    facet,
+)
+from lessons.search import match_subquery, search_terms
+
+LIBRARY_ROLES = (Role.admin, Role.teacher, Role.pupil)
+KEY_ROLES = (Role.admin, Role.teacher)
+
+
+# --- the rules ------------------------------------------------------------------------
+
+
+def require_library(actor: User) -> None:
+    """Refuse (403) a role that has no lesson library: parents."""
+    if actor.role not in LIBRARY_ROLES:
+        raise Forbidden(_("The lesson library is for teachers and pupils."))
+
+
+def sees_working_copy(actor: User, lesson: Lesson) -> bool:
+    """The author and the school's admin see (and may export or copy) the working copy."""
+    return lesson.school_id == actor.school_id and (
+        lesson.author_id == actor.id or actor.role == Role.admin
+    )
+
+
+def sees_answer_keys(actor: User) -> bool:
+    """Teachers and admins see quiz answer keys; pupils never do."""
+    return actor.role in KEY_ROLES
+
+
+def may_read_versions(actor: User, lesson: Lesson) -> bool:
+    """Whether the actor may read the lesson's published versions (if it has any)."""
+    if lesson.school_id != actor.school_id or lesson.version is None:
+        return False
+    if sees_working_copy(actor, lesson):
+        return True
+    if lesson.status == LessonStatus.published:
+        return actor.role in LIBRARY_ROLES
+    return lesson.status == LessonStatus.archived and actor.role in KEY_ROLES
+
+
+async def lesson_in_school(session: AsyncSession, *, actor: User, lesson_id: int) -> Lesson:
+    """The lesson if it belongs to the actor's school; 404 otherwise; 403 for parents."""
+    require_library(actor)
+    lesson = await session.get(Lesson, lesson_id)
+    if lesson is None or lesson.school_id != actor.school_id:
+        raise NotFound(_("No such lesson."))
+    return lesson
+
+
+async def version_row(session: AsyncSession, *, lesson_id: int, number: int) -> LessonVersion:
+    """One published version; 404 when there is no such number."""
+    row = (
+        await session.exec(
+            select(LessonVersion).where(
+                LessonVersion.lesson_id == lesson_id, LessonVersion.number == number
+            )
+        )
+    ).first()
+    if row is None:
+        raise NotFound(_("No such version of this lesson."))
+    return row
+
+
+@dataclass(frozen=True)
+class Visible:
+    """What one actor sees of a lesson: the face, and which version it is (None: working)."""
+
+    lesson: Lesson
+    face: LessonFace
+    version: int | None
+
+
+async def lesson_visible(
+    session: AsyncSession, *, actor: User, lesson_id: int, version: int | None = None
+) -> Visible:
+    """The face of a lesson the actor may see (a given version, or the default one).
+
+    404 when the actor may not see the lesson at all (drafts of others, other schools).
+    """
+    lesson = await lesson_in_school(session, actor=actor, lesson_id=lesson_id)
+    if version is None and sees_working_copy(actor, lesson):
+        return Visible(lesson, lesson, None)
+    if not may_read_versions(actor, lesson):
+        raise NotFound(_("No such lesson."))
+    version = version if version is not None else lesson.version or 0
+    row = await version_row(session, lesson_id=lesson.id or 0, number=version)
+    return Visible(lesson, row, version)
+
+
+# --- wire forms -----------------------------------------------------------------------
+
+
+def person_brief(user: User | None) -> dict[str, Any] | None:
+    """``{"id", "name"}`` of a person, as lessons show authors."""
+    return {"id": user.id, "name": user.name} if user is not None else None
+
+
+def copied_from(lesson: Lesson) -> dict[str, Any] | None:
+    """The attribution of a copy: the lesson it was copied from, as it was then."""
+    if lesson.copied_from_id is None:
+        return None
+    return {
+        "id": lesson.copied_from_id,
+        "title": lesson.copied_from_title,
+        "author": lesson.copied_from_author,
+        "version": lesson.copied_from_version,
+    }
+
+
+def _face_fields(face: LessonFace) -> dict[str, Any]:
+    return {
+        "title": face.title,
+        "summary": face.summary,
+        "subject": face.subject,
+        "grades": list(face.grades),
+        "tags": list(face.tags),
+        "language": face.language,
+        "licence": face.licence,
+        "credits": list(face.credits),
+    }
+
+
+def lesson_summary(
+    lesson: Lesson, face: LessonFace, *, author: User | None, working: bool
+) -> dict[str, Any]:
+    """A lesson as lists show it: no blocks, but which kinds of block it has."""
+    # A version changes only when it is published; a working copy on every save.
+    changed = face.published_at if isinstance(face, LessonVersion) else lesson.updated_at
+    return {
+        "id": lesson.id,
+        **_face_fields(face),
+        "status": lesson.status,
+        "author": person_brief(author),
+        "version": lesson.version,
+        "draft_changes": working and lesson.revision != lesson.published_revision,
+        "copied_from": copied_from(lesson),
+        "copies": lesson.copies,
+        "block_kinds": sorted({str(block.get("kind")) for block in face.blocks}),
+        "updated_at": iso(changed),
+        "published_at": iso(lesson.published_at),
+    }
+
+
+def lesson_full(visible: Visible, *, actor: User, author: User | None) -> dict[str, Any]:
+    """A lesson as ``GET /lessons/{id}`` shows it: the face the actor sees, with blocks."""
+    lesson, face = visible.lesson, visible.face
+    working = visible.version is None
+    return {
+        **lesson_summary(lesson, face, author=author, working=working),
+        "revision": lesson.revision if working else None,
+        "shown_version": visible.version,
+        "can_edit": working
+        and lesson.author_id == actor.id
+        and lesson.status != LessonStatus.archived,
+        "created_at": iso(lesson.created_at),
+        "blocks": blocks_for_display(face.blocks, with_answers=sees_answer_keys(actor)),
+    }
+
+
+async def lesson_read(
+    session: AsyncSession, *, actor: User, lesson_id: int, version: int | None = None
+) -> dict[str, Any]:
+    """``GET /lessons/{id}`` (and ``…/versions/{n}`` when ``version`` is given)."""
+    visible = await lesson_visible(session, actor=actor, lesson_id=lesson_id, version=version)
+    author = await session.get(User, visible.lesson.author_id)
+    return lesson_full(visible, actor=actor, author=author)
+
+
+# --- search ---------------------------------------------------------------------------
+
+
+def _shows_working_copies(actor: User, filters: LessonFilters) -> bool:
+    """Own lessons, drafts and archived lessons are listed by their working copies."""
+    if actor.role == Role.pupil:
+        return False
+    return filters.author == "me" or filters.status in (LessonStatus.draft, LessonStatus.archived)
+
+
+async def lessons_search(
+    session: AsyncSession,
+    *,
+    actor: User,
+    filters: LessonFilters,
+    page: int = 1,
+    per_page: int = 20,
+) -> tuple[list[dict[str, Any]], int]:
+    """Search the library of the actor's school; returns (one page of summaries, total)."""
+    require_library(actor)
+    working = _shows_working_copies(actor, filters)
+    face: type[Lesson] | type[LessonVersion] = Lesson if working else LessonVersion
+    query = (
+        select(Lesson, LessonVersion, User)
+        .outerjoin(
+            LessonVersion,
+            and_(
+                col(LessonVersion.lesson_id) == Lesson.id,
+                col(LessonVersion.number) == Lesson.version,
+            ),
+        )
+        .join(User, col(User.id) == Lesson.author_id)
+        .where(Lesson.school_id == actor.school_id)
+    )
+    if working:
+        if actor.role != Role.admin:
+            query = query.where(Lesson.author_id == actor.id)
+        if filters.status is not None:
+            query = query.where(Lesson.status == filters.status)
+        else:
+            query = query.where(Lesson.status != LessonStatus.archived)
+    else:
+        query = query.where(Lesson.status == LessonStatus.published)
+        if filters.status not in (None, LessonStatus.published):
+            query = query.where(false())
+    if filters.author == "me":
+        query = query.where(Lesson.author_id == actor.id)
+    elif filters.author.isdigit():
+        query = query.where(Lesson.author_id == int(filters.author))
+    wanted = [
+        facet(kind, value)
+        for kind, value in (("subject", filters.subject), ("grade", filters.grade or ""))
+        if value
+    ]
+    if filters.tag:
+        wanted.append(facet("tag", filters.tag))
+    for key in wanted:
+        query = query.where(col(face.facets).contains(f"\n{key}\n", autoescape=True))
+
+    terms = search_terms(filters.q)
+    matches = None
+    if terms:
+        dialect = session.get_bind().dialect.name
+        matches = match_subquery(dialect, face, terms)
+        query = query.join(matches, matches.c.id == face.id)
+
+    total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
+    newest = col(Lesson.updated_at) if working else col(LessonVersion.published_at)
+    sort = filters.sort or ("relevance" if matches is not None else "newest")
+    if sort == "relevance" and matches is not None:
+        order = [matches.c.title_hit.desc(), matches.c.rank, col(Lesson.id).desc()]
+    elif sort == "title":
+        order = [col(face.title), col(Lesson.id)]
+    elif sort == "copied":
+        order = [col(Lesson.copies).desc(), newest.desc(), col(Lesson.id).desc()]
+    else:
+        order = [newest.desc(), col(Lesson.id).desc()]
+    rows = await session.exec(query.order_by(*order).offset((page - 1) * per_page).limit(per_page))
+    items = []
+    for lesson, version, author in rows.all():
+        shown: LessonFace = lesson if working or version is None else version
+        items.append(lesson_summary(lesson, shown, author=author, working=working))
+    return items, int(total)
+
+
+async def library_subjects(session: AsyncSession, *, actor: User) -> list[str]:
+    """The subjects of the published lessons (and the actor's own), for the filter menu."""
+    require_library(actor)
+    rows = await session.exec(
+        select(Lesson.subject)
+        .where(
+            Lesson.school_id == actor.school_id,
+            Lesson.subject != "",
+            (Lesson.status == LessonStatus.published) | (Lesson.author_id == actor.id),
+        )
+        .distinct()
+    )
+    return sorted(set(rows.all()), key=str.casefold)
+
+
+async def library_authors(session: AsyncSession, *, actor: User) -> list[dict[str, Any]]:
+    """The people who have published lessons in the actor's school, for the filter menu."""
+    require_library(actor)
+    rows = await session.exec(
+        select(User)
+        .join(Lesson, col(Lesson.author_id) == User.id)
+        .where(Lesson.school_id == actor.school_id, Lesson.status == LessonStatus.published)
+        .distinct()
+    )
+    return [person_brief(user) or {} for user in sorted(rows.all(), key=lambda u: u.name)]
+
+
+# --- versions -------------------------------------------------------------------------
+
+
+async def lesson_versions(
+    session: AsyncSession, *, actor: User, lesson_id: int
+) -> list[dict[str, Any]]:
+    """``GET /lessons/{id}/versions``: the published versions, newest first."""
+    lesson = await lesson_in_school(session, actor=actor, lesson_id=lesson_id)
+    if not sees_working_copy(actor, lesson) and not may_read_versions(actor, lesson):
+        raise NotFound(_("No such lesson."))
+    rows = await session.exec(
+        select(LessonVersion, User)
+        .join(User, col(User.id) == LessonVersion.published_by)
+        .where(LessonVersion.lesson_id == lesson_id)
+        .order_by(col(LessonVersion.number).desc())
+    )
+    return [
+        {
+            "version": version.number,
+            "title": version.title,
+            "published_at": iso(version.published_at),
+            "published_by": person_brief(publisher),
+            "blocks": len(version.blocks),
+        }
+        for version, publisher in rows.all()
+    ]
+
+
+async def lesson_version_get(
+    session: AsyncSession, *, actor: User, lesson_id: int, version: int | None = None
+) -> dict[str, Any]:
+    """A published snapshot, as the live package starts it: the latest one when
+    ``version`` is None. Teachers and admins get the answer keys; pupils do not.
+
+    Returns ``{"lesson_id", "version", "title", "summary", "subject", "grades", "tags",
+    "language", "licence", "credits", "author": {"id","name"}, "published_at",
+    "blocks": [...]}`` (text blocks carry ``html``). 404 when the actor may not see it
+    or it was never published; 403 for parents.
+    """
+    lesson = await lesson_in_school(session, actor=actor, lesson_id=lesson_id)
+    number = version if version is not None else lesson.version
+    if number is None or not may_read_versions(actor, lesson):
+        raise NotFound(_("No such published lesson."))
+    row = await version_row(session, lesson_id=lesson_id, number=number)
+    author = await session.get(User, row.author_id)
+    return {
+        "lesson_id": lesson.id,
+        "version": row.number,
+        **_face_fields(row),
+        "author": person_brief(author),
+        "published_at": iso(row.published_at),
+        "blocks": blocks_for_display(row.blocks, with_answers=sees_answer_keys(actor)),
+    }
+
+
+async def lesson_resolve(
+    session: AsyncSession, actor: User, lesson_id: int
+) -> dict[str, Any] | None:
+    """The hook ``eschool.hooks`` calls: the latest published version the actor may link
+    to (``{"lesson_id", "version", "title"}``), or None."""
+    if actor.role not in LIBRARY_ROLES:
+        return None
+    lesson = await session.get(Lesson, lesson_id)
+    if (
+        lesson is None
+        or lesson.school_id != actor.school_id
+        or lesson.status != LessonStatus.published
+        or lesson.version is None
+    ):
+        return None
+    row = await version_row(session, lesson_id=lesson_id, number=lesson.version)
+    return {"lesson_id": lesson.id, "version": row.number, "title": row.title}
+
+
+# --- files ----------------------------------------------------------------------------
+
+
+async def asset_for(session: AsyncSession, *, actor: User, sha256: str) -> Asset | None:
+    """The stored file ``sha256`` if the actor may fetch it: they uploaded it, or it is
+    used by a lesson face they may see. None otherwise (the route answers 404)."""
+    own = (
+        await session.exec(
+            select(Asset).where(Asset.sha256 == sha256, Asset.uploaded_by == actor.id)
+        )
+    ).first()
+    if own is not None:
+        return own
+    if actor.role not in LIBRARY_ROLES:
+        return None
+    refs = await session.exec(
+        select(LessonAssetRef, Lesson)
+        .join(Lesson, col(Lesson.id) == LessonAssetRef.lesson_id)
+        .where(LessonAssetRef.sha256 == sha256, LessonAssetRef.school_id == actor.school_id)
+    )
+    for ref, lesson in refs.all():
+        if ref.version is None:
+            allowed = sees_working_copy(actor, lesson)
+        else:
+            allowed = may_read_versions(actor, lesson)
+        if allowed:
+            return (await session.exec(select(Asset).where(Asset.sha256 == sha256))).first()
+    return None
+
+
+async def assets_info(session: AsyncSession, shas: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Media type, size and original name of stored files (for showing file blocks)."""
+    wanted = set(shas)
+    if not wanted:
+        return {}
+    rows = await session.exec(select(Asset).where(col(Asset.sha256).in_(wanted)))
+    return {
+        row.sha256: {"mime": row.mime, "size": row.size, "filename": row.filename}
+        for row in rows.all()
+    }
