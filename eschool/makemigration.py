@@ -22,15 +22,15 @@ from eschool.packages import package_root
 
 
 def _revision(connection: Connection, package: str, message: str) -> None:
-    config = alembic_config()
-    config.attributes["connection"] = connection
-    config.attributes["only_package"] = package
     folder = (
         SCRIPT_LOCATION / "versions"
         if package == "eschool"
         else (package_root(package) or Path(package)) / "migrations"
     )
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(exist_ok=True)  # before the config, which lists only existing folders
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    config.attributes["only_package"] = package
     from alembic.script import ScriptDirectory
 
     heads = ScriptDirectory.from_config(config).get_heads()
