@@ -33,8 +33,14 @@ def _catalog(lang: str) -> dict[str, str]:
             if message.id and message.string and not message.fuzzy:
                 key = message.id if isinstance(message.id, str) else message.id[0]
                 value = message.string if isinstance(message.string, str) else message.string[0]
-                messages[key] = value
+                messages[_key(message.context, key)] = value
     return messages
+
+
+def _key(context: str | None, message: str) -> str:
+    # Every package's catalog is merged into one; a context (msgctxt) keeps the same English
+    # word apart where it needs two translations ("Present" the verb and the attendance mark).
+    return f"{context}\x04{message}" if context else message
 
 
 def set_language(lang: str) -> None:
@@ -55,6 +61,15 @@ def gettext(message: str, **values: object) -> str:
 
 
 _ = gettext
+
+
+def pgettext(context: str, message: str, **values: object) -> str:
+    """Translate ``message`` as meant in ``context`` (``msgctxt`` in the catalog)."""
+    lang = _current.get()
+    text = message if lang == DEFAULT_LANGUAGE else _catalog(lang).get(_key(context, message))
+    if text is None:
+        text = _catalog(lang).get(message, message)
+    return text.format(**values) if values else text
 
 
 def negotiate(accept_language: str | None) -> str:

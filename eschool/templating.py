@@ -8,7 +8,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
-from eschool.i18n import LANGUAGES, current_language, format_date, gettext
+from eschool.i18n import LANGUAGES, current_language, format_date, gettext, pgettext
 from eschool.models import Role
 from eschool.packages import package_dirs
 
@@ -52,5 +52,5 @@ def create_templates() -> Jinja2Templates:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(_=gettext, format_date=format_date)
+    env.globals.update(_=gettext, pgettext=pgettext, format_date=format_date)
     return Jinja2Templates(env=env, context_processors=[_context])
