@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import String, cast, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -1070,3 +1070,26 @@ async def school_year_span(
     start = today - timedelta(days=28)
     end = last if last is not None and last >= today else today + timedelta(days=60)
     return start, end
+
+
+async def attachment_visible(session: AsyncSession, actor: User, sha256: str) -> bool:
+    """Whether the uploaded file ``sha256`` is attached to homework the actor may see.
+
+    Registered with ``eschool.hooks`` so the library's file route serves homework
+    attachments to the pupils and parents of the class (and its teachers).
+    """
+    if len(sha256) != 64 or not all(ch in "0123456789abcdef" for ch in sha256):
+        return False
+    candidates = await session.exec(
+        select(Slot.course_id)
+        .where(
+            Slot.school_id == actor.school_id,
+            cast(Slot.attachments, String).like(f"%{sha256}%"),
+        )
+        .distinct()
+    )
+    course_ids = set(candidates.all())
+    if not course_ids:
+        return False
+    visible = await courses_list(session, actor=actor)
+    return any(view.course.id in course_ids for view in visible)

@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from eschool.access import register_teaching_lookup
 from eschool.errors import BadRequest, DomainError, NotFound
+from eschool.hooks import register_asset_voucher
 from eschool.i18n import gettext as _
 from eschool.models import Role, User
 from eschool.queries import classes_visible, term_public, terms_of_school
@@ -65,6 +66,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     """Tell eschool which classes a teacher teaches (the classes of their courses)."""
     register_teaching_lookup("gradebook", queries.classes_taught_by)
+    register_asset_voucher("gradebook", queries.attachment_visible)
     yield
 
 
