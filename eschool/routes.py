@@ -28,6 +28,7 @@ from eschool.models import (
     UserUpdate,
 )
 from eschool.web import (
+    acting_user,
     api_endpoint,
     client_address,
     current_user,
@@ -163,8 +164,7 @@ async def set_lang(request: Request) -> Response:
 @page_endpoint()
 async def home(request: Request) -> Response:
     """Each role's own start page."""
-    user = current_user(request)
-    assert user is not None
+    user = acting_user(request)
     info = await queries.me(db(request), user=user)
     return render(request, f"home_{user.role}.html", me=info)
 
@@ -178,8 +178,7 @@ async def account_page(request: Request) -> Response:
 @page_endpoint()
 async def account_password(request: Request) -> Response:
     """Change one's own password (every other session is signed out)."""
-    user = current_user(request)
-    assert user is not None
+    user = acting_user(request)
     form = await _form(request)
     try:
         if form.get("password") != form.get("password2"):
@@ -204,8 +203,7 @@ async def account_password(request: Request) -> Response:
 @page_endpoint(Role.admin)
 async def admin_people(request: Request) -> Response:
     """People of the school, searchable, with a form to add one."""
-    user = current_user(request)
-    assert user is not None
+    user = acting_user(request)
     page, per_page = pagination(request, default_per_page=50)
     role = request.query_params.get("role") or None
     q = request.query_params.get("q") or None
@@ -231,8 +229,7 @@ async def admin_people(request: Request) -> Response:
 @page_endpoint(Role.admin)
 async def admin_people_add(request: Request) -> Response:
     """Add a person from the admin form; show the generated password once."""
-    user = current_user(request)
-    assert user is not None
+    user = acting_user(request)
     form = await _form(request)
     data = {key: value for key, value in form.items() if value and key != "csrf_token"}
     try:
@@ -262,8 +259,7 @@ async def admin_people_add(request: Request) -> Response:
 @page_endpoint(Role.admin)
 async def admin_person(request: Request) -> Response:
     """One person: edit, deactivate, reset the password, enrol, link parents."""
-    user = current_user(request)
-    assert user is not None
+    user = acting_user(request)
     session = db(request)
     person = await queries.user_get(session, actor=user, user_id=path_int(request, "id"))
     context: dict[str, Any] = {"person": person}
@@ -286,8 +282,7 @@ async def admin_person(request: Request) -> Response:
 @page_endpoint(Role.admin)
 async def admin_person_action(request: Request) -> Response:
     """The forms of the person page, by their ``action`` field."""
-    user = current_user(request)
-    assert user is not None
+    user = acting_user(request)
     session = db(request)
     person_id = path_int(request, "id")
     form = await _form(request)
@@ -324,8 +319,7 @@ async def admin_person_action(request: Request) -> Response:
 @page_endpoint(Role.admin)
 async def admin_classes(request: Request) -> Response:
     """Classes of the school with their sizes and tutors; a form to add one."""
-    user = current_user(request)
-    assert user is not None
+    user = acting_user(request)
     session = db(request)
     error = None
     if request.method == "POST":
@@ -361,8 +355,7 @@ async def admin_classes(request: Request) -> Response:
 @page_endpoint(Role.admin, Role.teacher)
 async def class_page(request: Request) -> Response:
     """A class with its pupils (and, for the admin, the tutor form)."""
-    user = current_user(request)
-    assert user is not None
+    user = acting_user(request)
     session = db(request)
     class_id = path_int(request, "id")
     school_class = await queries.class_get(session, actor=user, class_id=class_id)
@@ -387,8 +380,7 @@ async def class_page(request: Request) -> Response:
 @page_endpoint(Role.admin)
 async def admin_terms(request: Request) -> Response:
     """Academic years and terms; close or reopen a term."""
-    user = current_user(request)
-    assert user is not None
+    user = acting_user(request)
     session = db(request)
     if request.method == "POST":
         form = await _form(request)
@@ -429,16 +421,14 @@ async def api_token_revoke(request: Request) -> Response:
 @api_endpoint()
 async def api_me(request: Request) -> Response:
     """Who am I: the person, their classes and children."""
-    user = current_user(request)
-    assert user is not None
+    user = acting_user(request)
     return json_ok(await queries.me(db(request), user=user))
 
 
 @api_endpoint()
 async def api_users(request: Request) -> Response:
     """People the caller may see (GET), or add one (POST, admin)."""
-    user = current_user(request)
-    assert user is not None
+    user = acting_user(request)
     session = db(request)
     if request.method == "POST":
         data = await read_json(request, UserCreate)
@@ -470,8 +460,7 @@ async def api_users(request: Request) -> Response:
 @api_endpoint()
 async def api_user(request: Request) -> Response:
     """One person (GET) or an edit (PATCH)."""
-    user = current_user(request)
-    assert user is not None
+    user = acting_user(request)
     user_id = path_int(request, "id")
     if request.method == "PATCH":
         data = await read_json(request, UserUpdate)
@@ -484,8 +473,7 @@ async def api_user(request: Request) -> Response:
 @api_endpoint(Role.admin)
 async def api_user_password(request: Request) -> Response:
     """Reset a person's password (admin); the new one is returned once."""
-    user = current_user(request)
-    assert user is not None
+    user = acting_user(request)
     body = await request.body()
     data = await read_json(request, PasswordReset) if body else PasswordReset()
     password = await services.user_password_set(
@@ -497,8 +485,7 @@ async def api_user_password(request: Request) -> Response:
 @api_endpoint()
 async def api_classes(request: Request) -> Response:
     """Classes the caller may see (GET), or add one (POST, admin)."""
-    user = current_user(request)
-    assert user is not None
+    user = acting_user(request)
     if request.method == "POST":
         data = await read_json(request, ClassCreate)
         school_class = await services.class_create(db(request), actor=user, data=data)
@@ -510,8 +497,7 @@ async def api_classes(request: Request) -> Response:
 @api_endpoint()
 async def api_class(request: Request) -> Response:
     """One class (GET) or a change of tutor / deactivation (PATCH, admin)."""
-    user = current_user(request)
-    assert user is not None
+    user = acting_user(request)
     class_id = path_int(request, "id")
     if request.method == "PATCH":
         data = await read_json(request, ClassUpdate)
@@ -526,8 +512,7 @@ async def api_class(request: Request) -> Response:
 @api_endpoint()
 async def api_class_pupils(request: Request) -> Response:
     """The pupils of a class (GET) or enrol one (POST, admin)."""
-    user = current_user(request)
-    assert user is not None
+    user = acting_user(request)
     class_id = path_int(request, "id")
     if request.method == "POST":
         data = await read_json(request, EnrolmentCreate)
@@ -543,8 +528,7 @@ async def api_class_pupils(request: Request) -> Response:
 @api_endpoint(Role.admin)
 async def api_class_pupil_remove(request: Request) -> Response:
     """Take a pupil out of a class (admin)."""
-    user = current_user(request)
-    assert user is not None
+    user = acting_user(request)
     await services.enrolment_remove(
         db(request),
         actor=user,
@@ -557,8 +541,7 @@ async def api_class_pupil_remove(request: Request) -> Response:
 @api_endpoint(Role.admin)
 async def api_guardians(request: Request) -> Response:
     """Link (POST) or unlink (DELETE) a parent and a child (admin)."""
-    user = current_user(request)
-    assert user is not None
+    user = acting_user(request)
     data = await read_json(request, GuardianLink)
     if request.method == "DELETE":
         await services.guardian_unlink(
@@ -574,8 +557,7 @@ async def api_guardians(request: Request) -> Response:
 @api_endpoint()
 async def api_terms(request: Request) -> Response:
     """The school's terms."""
-    user = current_user(request)
-    assert user is not None
+    user = acting_user(request)
     terms = await queries.terms_of_school(db(request), school_id=user.school_id)
     return json_list([queries.term_public(t) for t in terms], len(terms))
 
@@ -583,8 +565,7 @@ async def api_terms(request: Request) -> Response:
 @api_endpoint(Role.admin)
 async def api_term(request: Request) -> Response:
     """Close or reopen a term (admin): ``{"closed": true}``."""
-    user = current_user(request)
-    assert user is not None
+    user = acting_user(request)
     data = await read_json(request, TermUpdate)
     term = await services.term_close(
         db(request), actor=user, term_id=path_int(request, "id"), closed=data.closed

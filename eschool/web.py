@@ -26,6 +26,14 @@ def current_user(request: Request) -> User | None:
     return getattr(request.state, "user", None)
 
 
+def acting_user(request: Request) -> User:
+    """The signed-in user of a guarded endpoint (401 if somehow there is none)."""
+    user = current_user(request)
+    if user is None:
+        raise Unauthorized("Sign in or send an API token.")
+    return user
+
+
 def db(request: Request) -> AsyncSession:
     """The database session of this request (opened by the middleware)."""
     return request.state.db

@@ -24,8 +24,8 @@ from eschool.models import Role, User
 from eschool.queries import classes_visible, term_public, terms_of_school
 from eschool.timeutil import iso, parse_date
 from eschool.web import (
+    acting_user,
     api_endpoint,
-    current_user,
     db,
     json_list,
     json_ok,
@@ -73,12 +73,6 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
 # --- helpers -----------------------------------------------------------------------------
 
 
-def _actor(request: Request) -> User:
-    user = current_user(request)
-    assert user is not None  # the endpoint guards make sure
-    return user
-
-
 def _today(request: Request) -> date:
     """Today in the school's time zone (`settings.timezone`)."""
     return datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
@@ -90,7 +84,7 @@ def _term_param(request: Request) -> int | None:
 
 async def _result_for(request: Request, *, course_id: int, term_id: int, pupil_id: int) -> dict:
     """The pupil's average, suggested and given term mark after a change."""
-    actor = _actor(request)
+    actor = acting_user(request)
     view = await queries.course_get(db(request), actor=actor, course_id=course_id)
     return await queries.pupil_term_result(
         db(request),
@@ -104,7 +98,7 @@ async def _result_for(request: Request, *, course_id: int, term_id: int, pupil_i
 async def _mark_answer(request: Request, mark_id: int) -> dict[str, Any]:
     """A mark as the API returns it: with the pupil's average and (suggested) term mark."""
     session = db(request)
-    actor = _actor(request)
+    actor = acting_user(request)
     mark = await session.get(Mark, mark_id)
     assert mark is not None  # the service has just written it
     view = await queries.slot_get(session, actor=actor, slot_id=mark.slot_id)
@@ -127,7 +121,7 @@ async def _mark_answer(request: Request, mark_id: int) -> dict[str, Any]:
 @api_endpoint()
 async def api_subjects(request: Request) -> Response:
     """GET: the school's subjects. POST (admin): `{"name","short_name"}` → 201."""
-    actor = _actor(request)
+    actor = acting_user(request)
     if request.method == "POST":
         data = await read_json(request, SubjectCreate)
         subject = await services.subject_create(
@@ -141,7 +135,7 @@ async def api_subjects(request: Request) -> Response:
 @api_endpoint()
 async def api_courses(request: Request) -> Response:
     """GET `?class=&teacher=me`: the courses the caller may see. POST (admin) → 201."""
-    actor = _actor(request)
+    actor = acting_user(request)
     session = db(request)
     if request.method == "POST":
         data = await read_json(request, CourseCreate)
@@ -170,7 +164,7 @@ async def api_courses(request: Request) -> Response:
 @api_endpoint(*STAFF)
 async def api_course(request: Request) -> Response:
     """GET a course; PATCH (admin) `{"teacher_ids","scale"}`."""
-    actor = _actor(request)
+    actor = acting_user(request)
     course_id = path_int(request, "id")
     if request.method == "PATCH":
         data = await read_json(request, CourseUpdate)
@@ -188,7 +182,7 @@ async def api_course(request: Request) -> Response:
 @api_endpoint()
 async def api_work_types(request: Request) -> Response:
     """GET: the school's work types with weights. PUT (admin): add or change one."""
-    actor = _actor(request)
+    actor = acting_user(request)
     if request.method == "PUT":
         data = await read_json(request, WorkTypeSave)
         await services.work_type_save(
@@ -206,7 +200,7 @@ async def api_work_types(request: Request) -> Response:
 @api_endpoint()
 async def api_settings(request: Request) -> Response:
     """GET: the school's gradebook settings. PATCH (admin) `{"rounding_threshold"}`."""
-    actor = _actor(request)
+    actor = acting_user(request)
     if request.method == "PATCH":
         data = await read_json(request, SettingsUpdate)
         await services.settings_update(
@@ -221,7 +215,7 @@ async def api_settings(request: Request) -> Response:
 @api_endpoint(*STAFF)
 async def api_timetable(request: Request) -> Response:
     """GET: a class's weekly timetable. PUT (admin) `{"entries":[…]}` replaces it."""
-    actor = _actor(request)
+    actor = acting_user(request)
     class_id = path_int(request, "id")
     if request.method == "PUT":
         data = await read_json(request, TimetableIn)
@@ -239,7 +233,7 @@ async def api_timetable(request: Request) -> Response:
 @api_endpoint()
 async def api_holidays(request: Request) -> Response:
     """GET: the school's holidays. POST (admin) `{"name","starts","ends"}` → 201."""
-    actor = _actor(request)
+    actor = acting_user(request)
     if request.method == "POST":
         data = await read_json(request, HolidayCreate)
         holiday = await services.holiday_add(
@@ -254,7 +248,7 @@ async def api_holidays(request: Request) -> Response:
 async def api_holiday(request: Request) -> Response:
     """DELETE (admin) a holiday → 204."""
     await services.holiday_remove(
-        db(request), actor=_actor(request), holiday_id=path_int(request, "id")
+        db(request), actor=acting_user(request), holiday_id=path_int(request, "id")
     )
     return Response(status_code=204)
 
@@ -264,7 +258,7 @@ async def api_slots_generate(request: Request) -> Response:
     """POST (admin) `{"term_id","class_id"?}`: (re)generate the term's slots from timetables."""
     data = await read_json(request, SlotsGenerate)
     result = await services.slots_generate(
-        db(request), actor=_actor(request), term_id=data.term_id, class_id=data.class_id
+        db(request), actor=acting_user(request), term_id=data.term_id, class_id=data.class_id
     )
     return json_ok({"term_id": data.term_id, **result.as_dict()})
 
@@ -272,7 +266,7 @@ async def api_slots_generate(request: Request) -> Response:
 @api_endpoint(*STAFF)
 async def api_slot(request: Request) -> Response:
     """GET a slot; PATCH `{"topic","homework","attachments","lesson_id"}` (only those sent)."""
-    actor = _actor(request)
+    actor = acting_user(request)
     slot_id = path_int(request, "id")
     if request.method == "PATCH":
         data = await read_json(request, SlotUpdate)
@@ -299,7 +293,7 @@ async def api_slot(request: Request) -> Response:
 async def _journal(request: Request) -> dict[str, Any]:
     return await queries.journal_get(
         db(request),
-        actor=_actor(request),
+        actor=acting_user(request),
         course_id=path_int(request, "id"),
         term_id=_term_param(request),
         today=_today(request),
@@ -346,7 +340,7 @@ async def api_marks(request: Request) -> Response:
     data = await read_json(request, MarkCreate)
     mark = await services.mark_record(
         db(request),
-        actor=_actor(request),
+        actor=acting_user(request),
         pupil_id=data.pupil_id,
         slot_id=data.slot_id,
         value=data.value,
@@ -364,7 +358,7 @@ async def api_mark(request: Request) -> Response:
     if request.method == "DELETE":
         await services.mark_delete(
             db(request),
-            actor=_actor(request),
+            actor=acting_user(request),
             mark_id=mark_id,
             reason=clean_reason(request.query_params.get("reason")),
         )
@@ -372,7 +366,7 @@ async def api_mark(request: Request) -> Response:
     data = await read_json(request, MarkUpdate)
     await services.mark_change(
         db(request),
-        actor=_actor(request),
+        actor=acting_user(request),
         mark_id=mark_id,
         value=data.value,
         work_type=data.work_type,
@@ -386,7 +380,7 @@ async def api_mark(request: Request) -> Response:
 async def api_mark_history(request: Request) -> Response:
     """`[{"at","by","action","field","old","new","reason"}]` (teachers of the course, admin)."""
     history = await queries.mark_history(
-        db(request), actor=_actor(request), mark_id=path_int(request, "id")
+        db(request), actor=acting_user(request), mark_id=path_int(request, "id")
     )
     return json_ok(history)
 
@@ -397,7 +391,7 @@ async def api_attendance(request: Request) -> Response:
     data = await read_json(request, AttendanceSet)
     record = await services.attendance_take(
         db(request),
-        actor=_actor(request),
+        actor=acting_user(request),
         pupil_id=data.pupil_id,
         slot_id=data.slot_id,
         status=data.status,
@@ -418,7 +412,7 @@ async def api_attendance_history(request: Request) -> Response:
     """`?pupil_id=&slot_id=` → the history of that attendance record."""
     history = await queries.attendance_history(
         db(request),
-        actor=_actor(request),
+        actor=acting_user(request),
         pupil_id=_required_int(request, "pupil_id"),
         slot_id=_required_int(request, "slot_id"),
     )
@@ -430,7 +424,7 @@ async def api_attendance_summary(request: Request) -> Response:
     """`?class=&term=` → attendance over every course of a class, per pupil and in total."""
     summary = await queries.class_attendance(
         db(request),
-        actor=_actor(request),
+        actor=acting_user(request),
         class_id=_required_int(request, "class"),
         term_id=_term_param(request),
         today=_today(request),
@@ -444,7 +438,7 @@ async def api_term_marks(request: Request) -> Response:
     data = await read_json(request, TermMarkSet)
     await services.term_mark_set(
         db(request),
-        actor=_actor(request),
+        actor=acting_user(request),
         pupil_id=data.pupil_id,
         course_id=data.course_id,
         term_id=data.term_id,
@@ -462,7 +456,7 @@ async def api_term_mark_history(request: Request) -> Response:
     """`?pupil_id=&course_id=&term_id=` → the history of that term mark."""
     history = await queries.term_mark_history(
         db(request),
-        actor=_actor(request),
+        actor=acting_user(request),
         pupil_id=_required_int(request, "pupil_id"),
         course_id=_required_int(request, "course_id"),
         term_id=_required_int(request, "term_id"),
@@ -491,7 +485,7 @@ async def api_diary(request: Request) -> Response:
     start, end = _week_range(request)
     diary = await queries.diary_week(
         db(request),
-        actor=_actor(request),
+        actor=acting_user(request),
         pupil_id=path_int(request, "pupil_id"),
         start=start,
         end=end,
@@ -504,7 +498,7 @@ async def api_diary_summary(request: Request) -> Response:
     """`?term=` → the pupil's subjects with marks, averages, term marks and attendance."""
     summary = await queries.diary_summary(
         db(request),
-        actor=_actor(request),
+        actor=acting_user(request),
         pupil_id=path_int(request, "pupil_id"),
         term_id=_term_param(request),
         today=_today(request),
@@ -516,7 +510,7 @@ async def api_diary_summary(request: Request) -> Response:
 async def api_diary_news(request: Request) -> Response:
     """What is new since the caller's last visit (marks and homework)."""
     news = await queries.diary_news(
-        db(request), actor=_actor(request), pupil_id=path_int(request, "pupil_id")
+        db(request), actor=acting_user(request), pupil_id=path_int(request, "pupil_id")
     )
     return json_ok(news)
 
@@ -525,7 +519,7 @@ async def api_diary_news(request: Request) -> Response:
 async def api_diary_seen(request: Request) -> Response:
     """POST: remember that the caller has seen the diary now → 204."""
     await services.diary_seen(
-        db(request), actor=_actor(request), pupil_id=path_int(request, "pupil_id")
+        db(request), actor=acting_user(request), pupil_id=path_int(request, "pupil_id")
     )
     return Response(status_code=204)
 
@@ -555,7 +549,7 @@ async def _ics_response(request: Request, pupil: User) -> Response:
 async def api_diary_ics(request: Request) -> Response:
     """The pupil's timetable with homework as iCalendar, for a caller who may see the diary."""
     pupil = await queries.diary_pupil(
-        db(request), actor=_actor(request), pupil_id=path_int(request, "pupil_id")
+        db(request), actor=acting_user(request), pupil_id=path_int(request, "pupil_id")
     )
     return await _ics_response(request, pupil)
 
@@ -564,7 +558,7 @@ async def api_diary_ics(request: Request) -> Response:
 async def api_diary_feed(request: Request) -> Response:
     """GET: whether the caller has a calendar link. POST → 201 `{"url"}` (a new secret link,
     shown once). DELETE → 204 (the link stops working)."""
-    actor = _actor(request)
+    actor = acting_user(request)
     pupil_id = path_int(request, "pupil_id")
     session = db(request)
     if request.method == "POST":
@@ -602,7 +596,7 @@ async def _terms_of_year(session: Any, *, school_id: int, term_id: int) -> list[
 @page_endpoint(*STAFF)
 async def journal_index(request: Request) -> Response:
     """The courses whose journals the teacher (or admin) opens, by class."""
-    actor = _actor(request)
+    actor = acting_user(request)
     views = await queries.courses_list(db(request), actor=actor)
     by_class: dict[str, list[queries.CourseView]] = {}
     # The courses one teaches first, then those read as form tutor.
@@ -614,7 +608,7 @@ async def journal_index(request: Request) -> Response:
 @page_endpoint(*STAFF)
 async def journal_page(request: Request) -> Response:
     """The journal grid of a course (data inline, editing through the API)."""
-    actor = _actor(request)
+    actor = acting_user(request)
     journal = await queries.journal_get(
         db(request),
         actor=actor,
@@ -629,7 +623,7 @@ async def journal_page(request: Request) -> Response:
 
 
 async def _setup_context(request: Request) -> dict[str, Any]:
-    actor = _actor(request)
+    actor = acting_user(request)
     session = db(request)
     classes = await classes_visible(session, actor=actor)
     timetables = {}
@@ -654,7 +648,7 @@ async def _setup_context(request: Request) -> dict[str, Any]:
 @page_endpoint(Role.admin)
 async def journal_setup(request: Request) -> Response:
     """Admin: holidays, slot generation per term, subjects, courses and timetables."""
-    actor = _actor(request)
+    actor = acting_user(request)
     session = db(request)
     if request.method == "POST":
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
@@ -703,7 +697,7 @@ async def journal_setup(request: Request) -> Response:
 @page_endpoint()
 async def diary_page(request: Request) -> Response:
     """The diary: a week of lessons, the term per subject and what is new since last time."""
-    actor = _actor(request)
+    actor = acting_user(request)
     session = db(request)
     choices = await queries.diary_pupils(session, actor=actor)
     pupil_id = query_int(request, "pupil")

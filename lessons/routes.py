@@ -18,8 +18,8 @@ from eschool.hooks import register_lesson_resolver
 from eschool.i18n import gettext as _
 from eschool.models import Role
 from eschool.web import (
+    acting_user,
     api_endpoint,
-    current_user,
     db,
     json_list,
     json_ok,
@@ -60,12 +60,6 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     yield
 
 
-def _user(request: Request) -> Any:
-    user = current_user(request)
-    assert user is not None  # the endpoint guards made sure
-    return user
-
-
 def _settings(request: Request) -> Any:
     return request.app.state.settings
 
@@ -79,7 +73,7 @@ async def api_lessons(request: Request) -> Response:
     filters = parse_model(LessonFilters, dict(request.query_params))
     page, per_page = pagination(request)
     items, total = await queries.lessons_search(
-        db(request), actor=_user(request), filters=filters, page=page, per_page=per_page
+        db(request), actor=acting_user(request), filters=filters, page=page, per_page=per_page
     )
     return json_list(items, total, page=page, per_page=per_page)
 
@@ -88,8 +82,10 @@ async def api_lessons(request: Request) -> Response:
 async def api_lesson_create(request: Request) -> Response:
     """``POST /api/v1/lessons`` → 201 with the new draft."""
     data = await read_json(request, LessonCreate)
-    lesson = await services.lesson_create(db(request), actor=_user(request), data=data)
-    body = await queries.lesson_read(db(request), actor=_user(request), lesson_id=lesson.id or 0)
+    lesson = await services.lesson_create(db(request), actor=acting_user(request), data=data)
+    body = await queries.lesson_read(
+        db(request), actor=acting_user(request), lesson_id=lesson.id or 0
+    )
     return json_ok(body, 201, headers={"Location": f"/api/v1/lessons/{lesson.id}"})
 
 
@@ -97,7 +93,7 @@ async def api_lesson_create(request: Request) -> Response:
 async def api_lesson(request: Request) -> Response:
     """``GET /api/v1/lessons/{id}``."""
     body = await queries.lesson_read(
-        db(request), actor=_user(request), lesson_id=path_int(request, "id")
+        db(request), actor=acting_user(request), lesson_id=path_int(request, "id")
     )
     return json_ok(body)
 
@@ -107,9 +103,11 @@ async def api_lesson_update(request: Request) -> Response:
     """``PUT /api/v1/lessons/{id}``: the whole lesson with the revision it started from."""
     data = await read_json(request, LessonUpdate)
     lesson_id = path_int(request, "id")
-    await services.lesson_update(db(request), actor=_user(request), lesson_id=lesson_id, data=data)
+    await services.lesson_update(
+        db(request), actor=acting_user(request), lesson_id=lesson_id, data=data
+    )
     return json_ok(
-        await queries.lesson_read(db(request), actor=_user(request), lesson_id=lesson_id)
+        await queries.lesson_read(db(request), actor=acting_user(request), lesson_id=lesson_id)
     )
 
 
@@ -117,7 +115,7 @@ async def api_lesson_update(request: Request) -> Response:
 async def api_lesson_archive(request: Request) -> Response:
     """``DELETE /api/v1/lessons/{id}``: archive (204)."""
     await services.lesson_archive(
-        db(request), actor=_user(request), lesson_id=path_int(request, "id")
+        db(request), actor=acting_user(request), lesson_id=path_int(request, "id")
     )
     return Response(status_code=204)
 
@@ -126,7 +124,7 @@ async def api_lesson_archive(request: Request) -> Response:
 async def api_lesson_publish(request: Request) -> Response:
     """``POST /api/v1/lessons/{id}/publish`` → ``{"version": n}``."""
     number = await services.lesson_publish(
-        db(request), actor=_user(request), lesson_id=path_int(request, "id")
+        db(request), actor=acting_user(request), lesson_id=path_int(request, "id")
     )
     return json_ok({"version": number})
 
@@ -135,7 +133,7 @@ async def api_lesson_publish(request: Request) -> Response:
 async def api_lesson_versions(request: Request) -> Response:
     """``GET /api/v1/lessons/{id}/versions``: newest first."""
     items = await queries.lesson_versions(
-        db(request), actor=_user(request), lesson_id=path_int(request, "id")
+        db(request), actor=acting_user(request), lesson_id=path_int(request, "id")
     )
     return json_list(items, len(items))
 
@@ -145,7 +143,7 @@ async def api_lesson_version(request: Request) -> Response:
     """``GET /api/v1/lessons/{id}/versions/{n}``: one published snapshot."""
     body = await queries.lesson_read(
         db(request),
-        actor=_user(request),
+        actor=acting_user(request),
         lesson_id=path_int(request, "id"),
         version=path_int(request, "n"),
     )
@@ -156,9 +154,11 @@ async def api_lesson_version(request: Request) -> Response:
 async def api_lesson_copy(request: Request) -> Response:
     """``POST /api/v1/lessons/{id}/copy`` → 201, a draft of the caller's."""
     copy = await services.lesson_copy(
-        db(request), actor=_user(request), lesson_id=path_int(request, "id")
+        db(request), actor=acting_user(request), lesson_id=path_int(request, "id")
     )
-    body = await queries.lesson_read(db(request), actor=_user(request), lesson_id=copy.id or 0)
+    body = await queries.lesson_read(
+        db(request), actor=acting_user(request), lesson_id=copy.id or 0
+    )
     return json_ok(body, 201, headers={"Location": f"/api/v1/lessons/{copy.id}"})
 
 
@@ -167,7 +167,7 @@ async def api_lesson_export(request: Request) -> Response:
     """``GET /api/v1/lessons/{id}/export``: the exchange zip."""
     name, archive = await services.lesson_export(
         db(request),
-        actor=_user(request),
+        actor=acting_user(request),
         lesson_id=path_int(request, "id"),
         uploads_dir=_settings(request).uploads_dir,
     )
@@ -189,12 +189,14 @@ async def api_lesson_import(request: Request) -> Response:
         await upload.close()
     lesson = await services.lesson_import(
         db(request),
-        actor=_user(request),
+        actor=acting_user(request),
         uploads_dir=settings.uploads_dir,
         archive=archive,
         max_total=settings.upload_limit,
     )
-    body = await queries.lesson_read(db(request), actor=_user(request), lesson_id=lesson.id or 0)
+    body = await queries.lesson_read(
+        db(request), actor=acting_user(request), lesson_id=lesson.id or 0
+    )
     return json_ok(body, 201, headers={"Location": f"/api/v1/lessons/{lesson.id}"})
 
 
@@ -212,7 +214,7 @@ async def api_asset_upload(request: Request) -> Response:
     upload = await receive_upload(request, limit=settings.upload_limit)
     try:
         asset = await services.asset_upload(
-            db(request), actor=_user(request), uploads_dir=settings.uploads_dir, upload=upload
+            db(request), actor=acting_user(request), uploads_dir=settings.uploads_dir, upload=upload
         )
     finally:
         await upload.close()
@@ -225,7 +227,7 @@ async def asset_file(request: Request) -> Response:
     sha256 = str(request.path_params["sha"])
     if not SHA256_HEX.fullmatch(sha256):
         raise NotFound(_("No such file."))
-    asset = await queries.asset_for(db(request), actor=_user(request), sha256=sha256)
+    asset = await queries.asset_for(db(request), actor=acting_user(request), sha256=sha256)
     path = asset_path(_settings(request).uploads_dir, sha256)
     if asset is None or not await asyncio.to_thread(path.is_file):
         raise NotFound(_("No such file."))
@@ -259,7 +261,7 @@ def _page_links(request: Request, page: int, per_page: int, total: int) -> dict[
 @page_endpoint(*LIBRARY)
 async def library_page(request: Request) -> Response:
     """``/lessons``: browse and search the library."""
-    user = _user(request)
+    user = acting_user(request)
     session = db(request)
     filters = parse_model(LessonFilters, dict(request.query_params))
     page, per_page = pagination(request, default_per_page=24)
@@ -287,7 +289,7 @@ async def library_page(request: Request) -> Response:
 
 
 async def _lesson_context(request: Request, *, version: int | None) -> dict[str, Any]:
-    user = _user(request)
+    user = acting_user(request)
     session = db(request)
     lesson_id = path_int(request, "id")
     lesson = await queries.lesson_read(session, actor=user, lesson_id=lesson_id, version=version)
@@ -305,7 +307,7 @@ async def lesson_page(request: Request) -> Response:
     """``/lessons/{id}``: the lesson, its actions and versions (``?version=n`` for one)."""
     context = await _lesson_context(request, version=_version_param(request))
     versions = await queries.lesson_versions(
-        db(request), actor=_user(request), lesson_id=path_int(request, "id")
+        db(request), actor=acting_user(request), lesson_id=path_int(request, "id")
     )
     return render(request, "lessons/lesson.html", versions=versions, **context)
 
@@ -326,14 +328,14 @@ async def editor_new_page(request: Request) -> Response:
         lesson=None,
         licences=LICENCES,
         assets={},
-        default_language=_user(request).lang or DEFAULT_LANGUAGE,
+        default_language=acting_user(request).lang or DEFAULT_LANGUAGE,
     )
 
 
 @page_endpoint(*AUTHORS)
 async def editor_page(request: Request) -> Response:
     """``/lessons/{id}/edit``: the editor (the author only)."""
-    user = _user(request)
+    user = acting_user(request)
     session = db(request)
     lesson = await queries.lesson_read(session, actor=user, lesson_id=path_int(request, "id"))
     if not lesson["can_edit"]:
