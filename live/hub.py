@@ -23,16 +23,8 @@ from typing import Any
 
 from live.broker.base import Broker, BrokerError, Event
 from live.protocol import ClientMessage, server_frame
-from live.room import (
-    Actor,
-    RoomState,
-    check_join,
-    decide,
-    event_for,
-    projection_key,
-    step,
-    view_for,
-)
+from live.room import Actor, RoomState, check_join, decide, step
+from live.views import event_for, projection_key, view_for
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +53,7 @@ class Connection:
         # Capacity is enforced in ``deliver``, so the end marker always fits.
         self._outbox: asyncio.Queue[str | None] = asyncio.Queue()
         self._drained = False
+        self._closing = asyncio.Event()
 
     @property
     def closed(self) -> bool:
@@ -92,6 +85,13 @@ class Connection:
             return
         self.close_reason = reason
         self._outbox.put_nowait(None)
+        self._closing.set()
+
+    async def wait_closed(self) -> str:
+        """Wait until the connection is closed (a sender blocked on a slow socket may never
+        read the end marker); returns :attr:`close_reason`."""
+        await self._closing.wait()
+        return self.close_reason or "closed"
 
     async def receive(self) -> str | None:
         """The next frame, or ``None`` once the connection is closed and drained."""
@@ -130,8 +130,9 @@ class _LocalRoom:
     users: int = 0
 
 
-def _welcome(state: RoomState, actor: Actor) -> str:
-    data = {"you": actor.as_dict(), "state": view_for(state, actor), "seq": state.seq}
+def _welcome(state: RoomState, actor: Actor, now: float) -> str:
+    # ``now``: the server's clock, so a client can run a quiz's countdown in step with it.
+    data = {"you": actor.as_dict(), "state": view_for(state, actor), "seq": state.seq, "now": now}
     return server_frame("welcome", state.seq, data)
 
 
@@ -170,9 +171,9 @@ class Hub:
     ) -> tuple[Connection, list[str]]:
         """Connect ``actor`` to a room: the new connection and the frames to send first.
 
-        The first frames are a ``welcome`` (``{"you", "state", "seq"}``), or, when ``since`` is
-        given and this process still holds every event after it, exactly the events the client
-        missed. Raises :class:`~live.room.RoomError` when the actor may not join
+        The first frames are a ``welcome`` (``{"you", "state", "seq", "now"}``), or, when
+        ``since`` is given and this process still holds every event after it, exactly the events
+        the client missed. Raises :class:`~live.room.RoomError` when the actor may not join
         (see :func:`~live.room.check_join`). Emits ``presence.join``.
         """
         async with self._using(room_id) as room:
@@ -182,7 +183,7 @@ class Hub:
                 connection = Connection(room_id, actor, max_pending=self._outbox_size)
                 frames = self._missed(room, actor, since)
                 if frames is None:
-                    frames = [_welcome(room.state, actor)]
+                    frames = [_welcome(room.state, actor, self._clock())]
                 room.connections.add(connection)
         try:
             await self.emit(room_id, "presence.join", actor=actor)

@@ -1,7 +1,853 @@
-"""Routes of live lessons: the only module that touches a WebSocket."""
+"""Routes of live lessons: the JSON API, the pages and the room's WebSocket.
+
+This is the only module that touches a WebSocket. Its :func:`lifespan` builds the hub (and the
+durable log that feeds it) on ``app.state``; the socket handler authenticates a participant,
+joins them to the hub and then pumps frames both ways until one side stops.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
 
-routes: list[BaseRoute] = []
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from eschool.errors import DomainError, Forbidden, NotFound, Unauthorized
+from eschool.i18n import gettext as _
+from eschool.models import Role, User
+from eschool.web import (
+    api_endpoint,
+    client_address,
+    current_user,
+    db,
+    json_list,
+    json_ok,
+    page_endpoint,
+    parse_model,
+    read_json,
+    render,
+)
+from live import queries, services
+from live.broker.base import BrokerError
+from live.hub import DEFAULT_OUTBOX_SIZE, Connection, Hub
+from live.models import JournalConfirm, LiveSession, LiveStart, ObserverJoin, SessionStatus
+from live.protocol import (
+    SIGNALLING_TYPES,
+    ClientMessage,
+    ProtocolError,
+    ack_frame,
+    error_frame,
+    parse_client_message,
+)
+from live.qr import qr_svg
+from live.room import Actor, RoomError
+
+logger = logging.getLogger(__name__)
+
+# Defaults of the socket's limits; ``settings.extra`` may override them (tests do).
+IDLE_SECONDS = 60.0
+PING_SECONDS = 20.0
+RATE_PER_SECOND = 20.0
+RATE_BURST = 40.0
+# A client that keeps sending after this many refusals in a row is cut off.
+MAX_REFUSALS = 200
+OBSERVER_COOKIE_PREFIX = "live_guest_"
+# An SVG served from a lesson may carry scripts: sandboxed like the library serves it.
+ACTIVE_FILE_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'"
+
+# WebSocket close codes: the client reconnects after 1012 and 4001, and stops after the others.
+CLOSE_RESYNC = 4001
+CLOSE_SHUTDOWN = 1012
+CLOSE_BY_REASON = {
+    "overflow": CLOSE_RESYNC,
+    "resync": CLOSE_RESYNC,
+    "kicked": 4403,
+    "ended": 4410,
+    "shutdown": CLOSE_SHUTDOWN,
+    "closed": 1000,
+}
+CLOSE_BY_STATUS = {401: 4401, 403: 4403, 404: 4404, 409: 4409}
+CLOSE_BY_ROOM_ERROR = {"forbidden": 4403, "locked": 4423, "ended": 4410}
+CLOSE_IDLE = 4408
+# How long a closed connection may take to deliver its last frames (``lesson.end``).
+CLOSE_GRACE_SECONDS = 5.0
+CLOSE_FLOOD = 4429
+# What a socket raises when the other side has gone; not worth a traceback.
+_GONE = (WebSocketDisconnect, RuntimeError, OSError)
+
+
+@asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    """Build the hub and the durable log on ``app.state``; close the hub on shutdown."""
+    settings = app.state.settings
+    log = services.EventLog(
+        app.state.sessionmaker,
+        app.state.broker,
+        every_event=settings.broker_url.startswith("memory"),
+    )
+    hub = Hub(
+        app.state.broker,
+        load_room=services.room_loader(app.state.sessionmaker, log),
+        outbox_size=int(_option(app, "live_outbox_size", DEFAULT_OUTBOX_SIZE)),
+    )
+    app.state.live_log = log
+    app.state.live_code_guesses = services.CodeGuesses()
+    app.state.hub = hub
+    try:
+        yield
+    finally:
+        await hub.close()
+
+
+def _option(app: Starlette, name: str, default: float) -> float:
+    raw = app.state.settings.extra.get(name)
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        return default
+
+
+def _today(request: Request) -> date:
+    """Today where the school is."""
+    return datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
+
+
+def _user(request: Request) -> User:
+    user = current_user(request)
+    assert user is not None  # the endpoint guards made sure
+    return user
+
+
+def _hub(app: Starlette) -> Hub:
+    return app.state.hub
+
+
+def _log(app: Starlette) -> services.EventLog:
+    return app.state.live_log
+
+
+def _base_url(request: Request | WebSocket) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _secret(app: Starlette) -> str:
+    return app.state.settings.secret_key
+
+
+async def _session_for(request: Request, *, any_school: bool = False) -> LiveSession:
+    user = current_user(request)
+    school_id = None if any_school or user is None else user.school_id
+    return await queries.session_by_code(
+        db(request), code=str(request.path_params["code"]), school_id=school_id
+    )
+
+
+# --- JSON API ------------------------------------------------------------------------------
+
+
+@api_endpoint(Role.teacher)
+async def api_start(request: Request) -> Response:
+    """``POST /api/v1/live`` ``{"lesson_id","slot_id"?,"class_id"?,"version"?,
+    "allow_observers"}`` → 201 ``{"id","code","join_url","ws_url",...}``."""
+    data = await read_json(request, LiveStart)
+    live = await services.session_start(db(request), actor=_user(request), data=data)
+    body = queries.session_public(live, base_url=_base_url(request))
+    return json_ok(body, 201, headers={"Location": body["present_url"]})
+
+
+@api_endpoint()
+async def api_running(request: Request) -> Response:
+    """``GET /api/v1/live``: the running sessions that concern me."""
+    found = await queries.sessions_running(db(request), actor=_user(request))
+    base = _base_url(request)
+    return json_list([queries.session_public(live, base_url=base) for live in found], len(found))
+
+
+async def _observer_join(request: Request, *, code: str, name: str) -> tuple[Any, str, Actor]:
+    """Let a visitor in, counting wrong codes per address (see ``services.CodeGuesses``)."""
+    guesses: services.CodeGuesses = request.app.state.live_code_guesses
+    address = client_address(request)
+    guesses.check(address)
+    try:
+        return await services.observer_join(
+            db(request), code=code, name=name, secret=_secret(request.app)
+        )
+    except NotFound:
+        guesses.failed(address)
+        raise
+
+
+async def api_observer_join(request: Request) -> Response:
+    """``POST /live/{code}/join`` ``{"name"}`` (no login) → ``{"token","role":"observer",...}``."""
+    data = await read_json(request, ObserverJoin)
+    live, token, observer = await _observer_join(
+        request, code=str(request.path_params["code"]), name=data.name
+    )
+    public = queries.session_public(live, base_url=_base_url(request))
+    return json_ok(
+        {
+            "token": token,
+            "role": "observer",
+            "id": observer.id,
+            "name": observer.name,
+            "code": public["code"],
+            "title": live.title,
+            "ws_url": public["ws_url"],
+        }
+    )
+
+
+@api_endpoint(Role.teacher, Role.admin)
+async def api_end(request: Request) -> Response:
+    """``POST /live/{code}/end`` → the report."""
+    live = await _session_for(request)
+    body = await services.session_end(
+        db(request), actor=_user(request), live=live, hub=_hub(request.app), log=_log(request.app)
+    )
+    return json_ok(body)
+
+
+def _wants_page(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "")
+
+
+async def report_endpoint(request: Request) -> Response:
+    """``GET /live/{code}/report``: the JSON report, or the report page for a browser."""
+    if _wants_page(request):
+        return await report_page(request)
+    return await api_report(request)
+
+
+@api_endpoint(Role.teacher, Role.admin)
+async def api_report(request: Request) -> Response:
+    """``GET /live/{code}/report`` → ``{"participants","attendance","quiz","proposed",...}``."""
+    live = await _session_for(request)
+    body = await services.session_report(
+        db(request), actor=_user(request), live=live, broker=request.app.state.broker
+    )
+    return json_ok({**body, "session": queries.session_public(live, base_url=_base_url(request))})
+
+
+@api_endpoint(Role.teacher, Role.admin)
+async def api_journal(request: Request) -> Response:
+    """``POST /live/{code}/journal`` ``{"marks":[{"pupil_id","value"}],"attendance":true}``."""
+    data = await read_json(request, JournalConfirm)
+    live = await _session_for(request)
+    body = await services.journal_write(db(request), actor=_user(request), live=live, data=data)
+    return json_ok(body)
+
+
+async def qr_image(request: Request) -> Response:
+    """``GET /live/{code}/qr.svg``: the join URL as a QR code (made here, nothing fetched)."""
+    canonical = queries.code_normalize(str(request.path_params["code"]))
+    if canonical is None:
+        raise NotFound(_("No live lesson has this code."))
+    url = f"{_base_url(request)}/join?code={queries.code_display(canonical)}"
+    return Response(
+        qr_svg(url),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "private, max-age=86400"},
+    )
+
+
+async def asset_file(request: Request) -> Response:
+    """``GET /live/{code}/assets/{sha}``: a file the lesson shows, to anyone in the room
+    (visiting observers included, with their pass)."""
+    from lessons.assets import SHA256_HEX, asset_path
+    from lessons.blocks import block_assets
+    from lessons.queries import assets_info
+    from lessons.sniff import ACTIVE_CONTENT_MIMES
+
+    sha256 = str(request.path_params["sha"])
+    token = None
+    if current_user(request) is None:
+        # A visitor without a pass is turned away before the code is looked up.
+        token = _guest_pass(request)
+        if token is None:
+            raise Unauthorized(_("Sign in, or join as a guest with the code and your name."))
+    live = await _session_for(request)
+    await _participant(request, live, token)
+    if not SHA256_HEX.fullmatch(sha256) or sha256 not in block_assets(live.blocks):
+        raise NotFound(_("No such file."))
+    info = (await assets_info(db(request), [sha256])).get(sha256)
+    path = asset_path(request.app.state.settings.uploads_dir, sha256)
+    if info is None or not await asyncio.to_thread(path.is_file):
+        raise NotFound(_("No such file."))
+    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=86400"}
+    if info["mime"] in ACTIVE_CONTENT_MIMES:
+        headers["Content-Security-Policy"] = ACTIVE_FILE_POLICY
+    return FileResponse(path, media_type=info["mime"], headers=headers)
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+@page_endpoint()
+async def live_page(request: Request) -> Response:
+    """``/live``: teachers start a lesson and see their running ones; pupils enter a code."""
+    user = _user(request)
+    session = db(request)
+    running = await queries.sessions_running(session, actor=user)
+    context: dict[str, Any] = {
+        "running": [queries.session_public(live, base_url=_base_url(request)) for live in running],
+        "error": None,
+    }
+    if user.role == Role.teacher:
+        context["lessons"] = await queries.startable_lessons(session, actor=user)
+        context["slots"] = await queries.slots_today(session, actor=user, today=_today(request))
+        context["recent"] = [
+            queries.session_public(live, base_url=_base_url(request))
+            for live in await queries.sessions_recent(session, actor=user)
+        ]
+        chosen = request.query_params.get("lesson_id", "")
+        context["chosen_lesson"] = int(chosen) if chosen.isdigit() else None
+    return render(request, "live/index.html", **context)
+
+
+@page_endpoint(Role.teacher)
+async def live_start_form(request: Request) -> Response:
+    """``POST /live`` (the form): start and go to the presenter view."""
+    form = await request.form()
+    fields = {key: value for key, value in form.items() if isinstance(value, str) and value}
+    data = parse_model(
+        LiveStart,
+        {
+            "lesson_id": fields.get("lesson_id"),
+            "slot_id": fields.get("slot_id"),
+            "allow_observers": fields.get("allow_observers") == "on",
+        },
+    )
+    live = await services.session_start(db(request), actor=_user(request), data=data)
+    return RedirectResponse(f"/live/{queries.code_display(live.code)}/present", status_code=303)
+
+
+def _where_to(live: LiveSession, actor: Actor) -> str:
+    code = queries.code_display(live.code)
+    if actor.role == "teacher":
+        return f"/live/{code}/present"
+    if actor.role == "pupil":
+        return f"/live/{code}"
+    return f"/live/{code}/watch"
+
+
+async def join_page(request: Request) -> Response:
+    """``/join``: the code (and a visitor's name) → the right view of the lesson."""
+    code = request.query_params.get("code", "")
+    return render(request, "live/join.html", code=code, name="", error=None)
+
+
+async def join_submit(request: Request) -> Response:
+    """``POST /join``: a signed-in person goes to their view; a visitor becomes an observer."""
+    form = await request.form()
+    code = str(form.get("code") or "").strip()
+    name = str(form.get("name") or "")
+    user = current_user(request)
+    session = db(request)
+    try:
+        if user is not None:
+            live = await queries.session_by_code(session, code=code, school_id=user.school_id)
+            actor = await services.participant_for(
+                session, live=live, user=user, token=None, secret=_secret(request.app)
+            )
+            return RedirectResponse(_where_to(live, actor), status_code=303)
+        data = parse_model(ObserverJoin, {"name": name})
+        live, token, _observer = await _observer_join(request, code=code, name=data.name)
+    except DomainError as exc:
+        return render(
+            request, "live/join.html", status=exc.status, code=code, name=name, error=exc.message
+        )
+    display = queries.code_display(live.code)
+    response = RedirectResponse(f"/live/{display}/watch", status_code=303)
+    response.set_cookie(
+        OBSERVER_COOKIE_PREFIX + live.code,
+        token,
+        max_age=services.OBSERVER_TOKEN_SECONDS,
+        path="/live/",
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.secure_cookies,
+    )
+    return response
+
+
+def client_strings() -> dict[str, str]:
+    """The words the room's JavaScript shows, in the page's language."""
+    return {
+        "aPupil": _("A pupil"),
+        "someone": _("Someone"),
+        "failed": _("That did not work. Try again."),
+        "penYours": _("The teacher gave you the pen: draw on the board."),
+        "role_teacher": _("Teacher"),
+        "role_pupil": _("Pupil"),
+        "role_observer": _("Observer"),
+        "handUp": _("Hand raised"),
+        "hasPen": _("Has the pen"),
+        "person_left": _("left"),
+        "person_removed": _("removed"),
+        "person_missing": _("not here"),
+        "givePen": _("Give pen"),
+        "takePen": _("Take pen"),
+        "remove": _("Remove"),
+        "confirmRemove": _("Remove {name} from the lesson?"),
+        "lowerHand": _("Done"),
+        "raiseHand": _("Raise hand"),
+        "lowerMyHand": _("Lower hand"),
+        "status_connecting": _("Connecting…"),
+        "status_online": _("Online"),
+        "status_offline": _("Reconnecting…"),
+        "status_closed": _("Disconnected"),
+        "closedEnded": _("The lesson has ended. Thank you!"),
+        "closedRemoved": _("The teacher removed you from this lesson."),
+        "closedLocked": _("The teacher has locked the room."),
+        "closedSignIn": _("Sign in, or join as a guest with the code and your name."),
+        "closedUnknown": _("No live lesson has this code."),
+        "closedOther": _("The connection was closed."),
+        "answerSent": _("Answer sent"),
+        "sendAnswers": _("Send answers"),
+        "sendAgain": _("Send again"),
+        "answered": _("Answered"),
+        "correct": _("Correct"),
+        "votes": _("Votes"),
+        "typeAnswer": _("Type your answer"),
+        "typeNumber": _("A number"),
+        "moveUp": _("Move up"),
+        "moveDown": _("Move down"),
+        "unknownQuestion": _("This kind of question cannot be answered here."),
+        "download": _("Download the file"),
+        "boardHint": _("Whiteboard"),
+        "quiz": _("Quiz"),
+        "poll": _("Poll"),
+        "phase_idle": _("Not started"),
+        "phase_open": _("In progress"),
+        "phase_closed": _("Closed"),
+        "phase_revealed": _("Answers shown"),
+        "poll_idle": _("Not started"),
+        "poll_open": _("Voting"),
+        "poll_closed": _("Closed"),
+        "rightAnswer": _("Right answer"),
+        "quizWait": _("The teacher will open this quiz soon."),
+        "quizClosedAnswered": _("The quiz is closed. Your answers are in."),
+        "quizClosedMissed": _("The quiz is closed."),
+        "yourScore": _("Your score"),
+        "pollWait": _("The teacher will open this poll soon."),
+        "confirmEnd": _("End the lesson for everyone?"),
+        "lock": _("Lock room"),
+        "unlock": _("Unlock room"),
+        "navFree": _("Let pupils browse"),
+        "navFollow": _("Pupils follow me"),
+        "chatOn": _("Turn chat on"),
+        "chatOff": _("Turn chat off"),
+    }
+
+
+async def _room_context(
+    request: Request, live: LiveSession, actor: Actor, *, token: str = ""
+) -> dict[str, Any]:
+    public = queries.session_public(live, base_url=_base_url(request))
+    return {
+        "live": public,
+        "me": actor.as_dict(),
+        "class_name": await queries.class_name(db(request), class_id=live.class_id),
+        "join_address": f"{request.url.netloc}/join",
+        "config": {
+            "code": public["code"],
+            "token": token,
+            "ping": _option(request.app, "live_ping_seconds", PING_SECONDS),
+            "me": actor.as_dict(),
+            "strings": client_strings(),
+        },
+    }
+
+
+async def _participant(request: Request, live: LiveSession, token: str | None = None) -> Actor:
+    return await services.participant_for(
+        db(request), live=live, user=current_user(request), token=token, secret=_secret(request.app)
+    )
+
+
+@page_endpoint()
+async def pupil_page(request: Request) -> Response:
+    """``/live/{code}``: the pupil's view (others are sent to theirs)."""
+    live = await _session_for(request)
+    actor = await _participant(request, live)
+    if actor.role != "pupil":
+        return RedirectResponse(_where_to(live, actor), status_code=303)
+    context = await _room_context(request, live, actor)
+    return render(request, "live/pupil.html", **context)
+
+
+@page_endpoint(Role.teacher, Role.admin)
+async def present_page(request: Request) -> Response:
+    """``/live/{code}/present``: the presenter's view for the smart board."""
+    live = await _session_for(request)
+    actor = await _participant(request, live)
+    if actor.role != "teacher":
+        raise Forbidden(_("Only the teacher who runs this lesson may present it."))
+    context = await _room_context(request, live, actor)
+    return render(request, "live/present.html", **context)
+
+
+def _guest_pass(request: Request) -> str | None:
+    """A visitor's pass for the lesson in the path, from the cookie ``/join`` set."""
+    canonical = queries.code_normalize(str(request.path_params["code"]))
+    return request.cookies.get(OBSERVER_COOKIE_PREFIX + canonical) if canonical else None
+
+
+async def watch_page(request: Request) -> Response:
+    """``/live/{code}/watch``: the observer's view; a visitor needs the pass from ``/join``."""
+    user = current_user(request)
+    token = _guest_pass(request) if user is None else None
+    if user is None and token is None:
+        typed = str(request.path_params["code"])
+        return RedirectResponse(f"/join?code={quote(typed)}", status_code=303)
+    live = await _session_for(request)
+    try:
+        actor = await _participant(request, live, token)
+    except DomainError as exc:
+        if user is None and exc.status == 401:
+            return RedirectResponse(
+                f"/join?code={quote(queries.code_display(live.code))}", status_code=303
+            )
+        raise
+    if actor.role != "observer":
+        return RedirectResponse(_where_to(live, actor), status_code=303)
+    context = await _room_context(request, live, actor, token=token or "")
+    return render(request, "live/watch.html", token=token or "", **context)
+
+
+@page_endpoint(Role.teacher, Role.admin)
+async def report_page(request: Request) -> Response:
+    """``/live/{code}/report``: the report, with the proposed marks to confirm."""
+    live = await _session_for(request)
+    body = await services.session_report(
+        db(request), actor=_user(request), live=live, broker=request.app.state.broker
+    )
+    return render(
+        request,
+        "live/report.html",
+        live=queries.session_public(live, base_url=_base_url(request)),
+        report=body,
+        proposed_by_pupil={entry["pupil_id"]: entry for entry in body.get("proposed", [])},
+        ended=live.status == SessionStatus.ended,
+        has_slot=live.slot_id is not None,
+        journal_done=live.journal_at is not None,
+    )
+
+
+# --- the WebSocket -------------------------------------------------------------------------
+
+
+class TokenBucket:
+    """``rate`` messages a second on average, ``burst`` at once."""
+
+    def __init__(self, rate: float, burst: float, clock: Any = time.monotonic) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self._clock = clock
+        self._at = clock()
+
+    def take(self) -> bool:
+        """Spend one token if there is one."""
+        now = self._clock()
+        self.tokens = min(self.burst, self.tokens + (now - self._at) * self.rate)
+        self._at = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
+
+
+@dataclass
+class LiveChannel:
+    """One participant's open socket in a room: what a message handler needs to answer."""
+
+    websocket: WebSocket
+    live_id: int
+    room_id: str
+    actor: Actor
+    connection: Connection | None = None
+    send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def app(self) -> Starlette:
+        """The application (its ``state`` holds the hub, the broker and the settings)."""
+        return self.websocket.app
+
+    async def send(self, frame: str) -> None:
+        """Send one text frame (frames from several tasks never interleave)."""
+        async with self.send_lock:
+            await self.websocket.send_text(frame)
+
+    async def close(self, code: int, reason: str = "") -> None:
+        """Close the socket (once)."""
+        async with self.send_lock:
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                await self.websocket.close(code, reason)
+
+
+async def rtc_signal(channel: LiveChannel, message: ClientMessage) -> None:
+    """Every ``rtc.*`` message from a participant arrives here (the media engine's entry).
+
+    Media is not wired in yet: each is answered with ``not_available``.
+    """
+    await channel.send(
+        error_frame(message.id, "not_available", _("Video and sound are not available yet."))
+    )
+
+
+async def rtc_disconnected(channel: LiveChannel) -> None:
+    """A participant's socket has gone: the media engine lets go of their peer connections."""
+
+
+def origin_allowed(websocket: WebSocket) -> bool:
+    """A browser's handshake must come from this site (or an allowed origin); a client that
+    sends no Origin is not a browser and is let through to authentication."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    if origin in websocket.app.state.settings.allowed_origins:
+        return True
+    parts = urlsplit(origin)
+    host = websocket.headers.get("host", "")
+    return parts.scheme in ("http", "https") and bool(host) and parts.netloc.lower() == host.lower()
+
+
+async def _refuse(websocket: WebSocket, code: int, error: str, message: str) -> None:
+    await websocket.accept()
+    with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+        await websocket.send_text(error_frame(None, error, message))
+        await websocket.close(code, error)
+
+
+def _room_message(error: RoomError) -> str:
+    """The room's refusal in the participant's language (the room itself speaks English)."""
+    return _(error.message)
+
+
+def _since(websocket: WebSocket) -> int | None:
+    raw = websocket.query_params.get("since", "")
+    return int(raw) if raw.isdigit() and len(raw) < 16 else None
+
+
+async def live_socket(websocket: WebSocket) -> None:
+    """``GET /live/{code}/ws``: one participant's connection to the room.
+
+    The handshake's Origin is checked first (403 without accepting); the participant is the
+    signed-in user or the observer of ``?token=``; ``?since=N`` resumes after seq N.
+    """
+    if not origin_allowed(websocket):
+        await websocket.close(4403, "origin")
+        return
+    app = websocket.app
+    state = websocket.scope.get("state", {})
+    user: User | None = state.get("user")
+    code = str(websocket.path_params["code"])
+    token = websocket.query_params.get("token") or None
+    if user is None and token is None:
+        # Said before looking the code up, so the answer tells nothing about the code.
+        message = _("Sign in, or join as a guest with the code and your name.")
+        await _refuse(websocket, 4401, "unauthorized", message)
+        return
+    # A visitor's pass names its session; a signed-in person reaches only their school's.
+    school_id = user.school_id if user is not None and token is None else None
+    try:
+        async with app.state.sessionmaker() as session:
+            live = await queries.session_by_code(session, code=code, school_id=school_id)
+            actor = await services.participant_for(
+                session, live=live, user=user, token=token, secret=_secret(app)
+            )
+    except DomainError as exc:
+        await _refuse(websocket, CLOSE_BY_STATUS.get(exc.status, 4400), exc.code, exc.message)
+        return
+    if live.status != SessionStatus.active:
+        await _refuse(websocket, 4410, "ended", _("This live lesson has ended."))
+        return
+    channel = LiveChannel(websocket, live.id or 0, live.code, actor)
+    hub, log = _hub(app), _log(app)
+    try:
+        connection, first = await hub.join(live.code, actor, since=_since(websocket))
+    except RoomError as exc:
+        code = CLOSE_BY_ROOM_ERROR.get(exc.code, 4400)
+        await _refuse(websocket, code, exc.code, _room_message(exc))
+        return
+    except BrokerError:
+        logger.exception("live room %s: cannot join", live.code)
+        await _refuse(websocket, 1011, "unavailable", _("The live lesson is unavailable."))
+        return
+    channel.connection = connection
+    try:
+        await websocket.accept()
+        await log.sync(session_id=channel.live_id, room_id=channel.room_id)
+        for frame in first:
+            await channel.send(frame)
+        await _serve(channel, connection)
+    except _GONE:
+        pass
+    finally:
+        await _leave(channel, connection)
+
+
+async def _leave(channel: LiveChannel, connection: Connection) -> None:
+    app = channel.app
+    try:
+        await rtc_disconnected(channel)
+        await _hub(app).leave(connection)
+        await _log(app).sync(session_id=channel.live_id, room_id=channel.room_id)
+    except Exception:  # the broker or the database may be going away with the server
+        logger.warning("live room %s: leaving was not recorded", channel.room_id, exc_info=True)
+
+
+async def _serve(channel: LiveChannel, connection: Connection) -> None:
+    pump = asyncio.create_task(_pump(channel, connection))
+    listen = asyncio.create_task(_listen(channel))
+    closing = asyncio.create_task(connection.wait_closed())
+    tasks = (pump, listen, closing)
+    try:
+        done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        if closing in done and not pump.done():
+            await _end_pumping(channel, connection, pump)
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, *_GONE):
+                await task
+    for task in done:
+        error = None if task.cancelled() else task.exception()
+        if error is not None and not isinstance(error, _GONE):
+            logger.error("live room %s: socket task failed", channel.room_id, exc_info=error)
+
+
+async def _end_pumping(channel: LiveChannel, connection: Connection, pump: asyncio.Task) -> None:
+    """The hub closed the connection: let the pump deliver what is queued and close the
+    socket, unless the client is what holds it up (it fell behind). Then close it here, or,
+    when even the close cannot be written, give up: the server drops the socket and the
+    client reconnects with ``since``."""
+    reason = connection.close_reason or "closed"
+    grace = 0.0 if reason == "overflow" else CLOSE_GRACE_SECONDS
+    await asyncio.wait({pump}, timeout=grace)
+    if pump.done():
+        return
+    pump.cancel()
+    with contextlib.suppress(asyncio.CancelledError, *_GONE):
+        await pump
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(channel.close(CLOSE_BY_REASON.get(reason, 1000), reason), 1.0)
+
+
+async def _pump(channel: LiveChannel, connection: Connection) -> None:
+    """Hub → socket: the connection's outbox, in order, until the hub closes it."""
+    while (frame := await connection.receive()) is not None:
+        frames = [frame, *connection.take_queued()]
+        async with channel.send_lock:
+            for each in frames:
+                await channel.websocket.send_text(each)
+    reason = connection.close_reason or "closed"
+    await channel.close(CLOSE_BY_REASON.get(reason, 1000), reason)
+
+
+async def _listen(channel: LiveChannel) -> None:
+    """Socket → hub: each frame parsed, limited, applied and answered, until the client goes
+    or falls silent."""
+    app = channel.app
+    idle = _option(app, "live_idle_seconds", IDLE_SECONDS)
+    bucket = TokenBucket(
+        _option(app, "live_rate_per_second", RATE_PER_SECOND),
+        _option(app, "live_rate_burst", RATE_BURST),
+    )
+    refusals = 0
+    while True:
+        try:
+            message = await asyncio.wait_for(channel.websocket.receive(), idle)
+        except TimeoutError:
+            await channel.close(CLOSE_IDLE, "idle")
+            return
+        if message["type"] == "websocket.disconnect":
+            return
+        raw = message.get("text")
+        if raw is None:
+            raw = message.get("bytes") or b""
+        if not bucket.take():
+            refusals += 1
+            if refusals >= MAX_REFUSALS:
+                await channel.close(CLOSE_FLOOD, "flood")
+                return
+            await channel.send(
+                error_frame(
+                    _message_id(raw), "rate_limited", _("Too many messages: slow down a little.")
+                )
+            )
+            continue
+        refusals = 0
+        await _handle(channel, raw)
+
+
+def _message_id(raw: str | bytes) -> str | None:
+    try:
+        return parse_client_message(raw).id
+    except ProtocolError as exc:
+        return exc.message_id
+
+
+async def _handle(channel: LiveChannel, raw: str | bytes) -> None:
+    """Apply one client frame and answer it with ``ack`` or ``error``."""
+    try:
+        message = parse_client_message(raw)
+    except ProtocolError as exc:
+        await channel.send(error_frame(exc.message_id, exc.code, exc.message))
+        return
+    app = channel.app
+    if message.type == "ping":
+        replica = _hub(app).replica(channel.room_id)
+        await channel.send(ack_frame(message.id, replica.seq if replica else 0))
+        return
+    if message.type in SIGNALLING_TYPES:
+        await rtc_signal(channel, message)
+        return
+    try:
+        seq = await _hub(app).submit(channel.room_id, channel.actor, message)
+        await _log(app).sync(session_id=channel.live_id, room_id=channel.room_id)
+    except RoomError as exc:
+        await channel.send(error_frame(message.id, exc.code, _room_message(exc)))
+        return
+    except BrokerError:
+        logger.exception("live room %s: a command was not stored", channel.room_id)
+        await channel.send(
+            error_frame(message.id, "unavailable", _("Not saved: try again in a moment."))
+        )
+        return
+    await channel.send(ack_frame(message.id, seq))
+
+
+routes: list[BaseRoute] = [
+    Route("/api/v1/live", api_start, methods=["POST"]),
+    Route("/api/v1/live", api_running, methods=["GET"]),
+    Route("/live", live_page, methods=["GET"]),
+    Route("/live", live_start_form, methods=["POST"]),
+    Route("/join", join_page, methods=["GET"]),
+    Route("/join", join_submit, methods=["POST"]),
+    Route("/live/{code}", pupil_page, methods=["GET"]),
+    Route("/live/{code}/present", present_page, methods=["GET"]),
+    Route("/live/{code}/watch", watch_page, methods=["GET"]),
+    Route("/live/{code}/qr.svg", qr_image, methods=["GET"]),
+    Route("/live/{code}/assets/{sha}", asset_file, methods=["GET"]),
+    Route("/live/{code}/join", api_observer_join, methods=["POST"]),
+    Route("/live/{code}/end", api_end, methods=["POST"]),
+    Route("/live/{code}/report", report_endpoint, methods=["GET"]),
+    Route("/live/{code}/journal", api_journal, methods=["POST"]),
+    WebSocketRoute("/live/{code}/ws", live_socket),
+]

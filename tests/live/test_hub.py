@@ -127,7 +127,12 @@ async def test_others_hear_who_joins_as_they_may_see_it(hub: Hub) -> None:
     (to_teacher,) = drain(teacher)
     assert to_teacher["data"]["person"] == ANNA.as_dict()
     (to_visitor,) = [frame for frame in drain(visitor) if frame["seq"] == to_teacher["seq"]]
-    assert to_visitor["data"] == {"person": {"role": "pupil"}, "pupils": 1, "observers": 1}
+    assert to_visitor["data"] == {
+        "person": {"role": "pupil"},
+        "here": True,
+        "pupils": 1,
+        "observers": 1,
+    }
 
 
 async def test_the_room_is_loaded_once_however_many_join_at_once(hub: Hub, loader: Loader) -> None:
@@ -455,3 +460,10 @@ async def test_a_retry_through_another_process_is_applied_once(
     assert await there.submit(ROOM, ANNA, raised) == first
     log = await shared_brokers[0].read(ROOM, 0)
     assert [event["type"] for event in log].count("hand.raise") == 1
+
+
+async def test_the_welcome_tells_the_servers_time(make_hub: Callable[..., Hub]) -> None:
+    hub = make_hub(clock=lambda: 1_700_000_123.25)
+    _connection, frames = await hub.join(ROOM, ANNA)
+    (welcome,) = decoded(frames)
+    assert welcome["data"]["now"] == 1_700_000_123.25

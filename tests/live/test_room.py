@@ -16,12 +16,14 @@ from live.room import (
     apply,
     check_join,
     decide,
-    event_for,
     new_room,
-    proposed_mark,
     replay,
-    report,
     step,
+)
+from live.views import (
+    event_for,
+    proposed_mark,
+    report,
     view_for,
 )
 
@@ -794,7 +796,7 @@ def test_presence_reaches_observers_anonymised(room: Room) -> None:
     assert to_visitor == {
         "type": "presence.join",
         "seq": joined["seq"],
-        "data": {"person": {"role": "pupil"}, "pupils": 3, "observers": 1},
+        "data": {"person": {"role": "pupil"}, "here": True, "pupils": 3, "observers": 1},
     }
     to_teacher = event_for(joined, TEACHER, state=room.state)
     assert to_teacher is not None and to_teacher["data"]["person"] == CLARA.as_dict()
@@ -849,3 +851,48 @@ def test_a_pupil_who_did_not_answer_gets_no_proposed_mark(room: Room) -> None:
     assert results[ANNA.id]["mark"] == 2  # answered, all wrong
     assert results[BORIS.id]["answered"] is False
     assert results[BORIS.id]["mark"] is None
+
+
+def test_the_proposed_marks_sum_up_every_quiz(room: Room) -> None:
+    quiz_open(room)
+    room.send(ANNA, "quiz.answer", {"block_id": "q1", "answers": [0, "Moscow"]})
+    room.send(BORIS, "quiz.answer", {"block_id": "q1", "answers": [1, "Paris"]})
+    room.send(TEACHER, "quiz.close")
+    room.send(TEACHER, "quiz.open", {"block_id": "q2"})
+    room.send(ANNA, "quiz.answer", {"block_id": "q2", "answers": [0.1]})
+    room.send(TEACHER, "quiz.close")
+    proposed = {entry["pupil_id"]: entry for entry in report(room.state)["proposed"]}
+    assert (proposed[ANNA.id]["score"], proposed[ANNA.id]["max"]) == (3.0, 4.0)
+    assert (proposed[ANNA.id]["percent"], proposed[ANNA.id]["mark"]) == (75.0, 4)
+    assert (proposed[BORIS.id]["score"], proposed[BORIS.id]["mark"]) == (0.0, 2)
+    assert CLARA.id not in proposed
+
+
+def test_the_teacher_sees_who_left_and_who_never_came(room: Room) -> None:
+    room.append(event("presence.leave", BORIS))
+    people = view_for(room.state, TEACHER)["people"]
+    assert [p["id"] for p in people["present"]] == [TEACHER.id, ANNA.id, VISITOR.id]
+    assert people["left"] == [BORIS.as_dict()]
+    assert people["missing"] == [CLARA.as_dict()]
+    for viewer in (ANNA, VISITOR):
+        assert "left" not in view_for(room.state, viewer)["people"]
+
+
+def test_presence_says_whether_a_second_tab_is_still_open(room: Room) -> None:
+    room.join(ANNA)
+    room.append(event("presence.leave", ANNA))
+    first = event_for(room.log[-1], TEACHER, state=room.state)
+    room.append(event("presence.leave", ANNA))
+    second = event_for(room.log[-1], TEACHER, state=room.state)
+    assert first is not None and first["data"]["here"] is True
+    assert second is not None and second["data"]["here"] is False
+
+
+def test_a_countdown_carries_its_start_for_every_viewer(room: Room) -> None:
+    quiz_open(room)
+    (timer,) = room.send(TEACHER, "quiz.timer", {"seconds": 60})
+    timed = {**timer, "at": 1_700_000_000.5}
+    for viewer in (TEACHER, ANNA, VISITOR):
+        seen = event_for(timed, viewer, state=room.state)
+        assert seen is not None
+        assert seen["data"] == {"seconds": 60, "block_id": "q1", "started_at": 1_700_000_000.5}

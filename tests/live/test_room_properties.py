@@ -17,11 +17,13 @@ from live.room import (
     RoomState,
     apply,
     decide,
-    event_for,
     new_room,
-    projection_key,
     replay,
     step,
+)
+from live.views import (
+    event_for,
+    projection_key,
     view_for,
 )
 

@@ -1,0 +1,241 @@
+"""Reads of live lessons: sessions by code, who may join, the room's log, and what the
+``/live`` page offers. Nothing here commits.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from eschool.access import classes_taught
+from eschool.errors import NotFound
+from eschool.models import Enrolment, Role, SchoolClass, User
+from eschool.timeutil import iso
+from live.models import CODE_LENGTH, LiveEvent, LiveSession, SessionStatus
+from live.room import Actor
+
+# No 0/O, 1/I/L: a code read off a board is typed without guessing.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+_CODE_INPUT_NOISE = re.compile(r"[\s\-–—_.]+")
+_CODE_SHAPE = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
+
+
+# --- codes -----------------------------------------------------------------------------
+
+
+def code_normalize(raw: str) -> str | None:
+    """The canonical code (``"K7QF29"``) for what someone typed (``"k7qf-29"``), or ``None``
+    when it cannot be a code. Case, spaces and dashes do not matter."""
+    if len(raw) > 32:
+        return None
+    code = _CODE_INPUT_NOISE.sub("", raw).upper()
+    return code if _CODE_SHAPE.match(code) else None
+
+
+def code_display(code: str) -> str:
+    """The code as people read it: ``K7QF-29``."""
+    return f"{code[:4]}-{code[4:]}"
+
+
+# --- sessions --------------------------------------------------------------------------
+
+
+async def session_by_code(
+    session: AsyncSession, *, code: str, school_id: int | None = None
+) -> LiveSession:
+    """The live session with this code (typed in any case, with or without the dash).
+
+    With ``school_id`` (anyone signed in) only that school's sessions are found, so one
+    school never reaches another's lessons; visitors are not of any school. 404 otherwise.
+    """
+    canonical = code_normalize(code)
+    if canonical is None:
+        raise NotFound("No live lesson has this code.", code="unknown_code")
+    query = select(LiveSession).where(LiveSession.code == canonical)
+    if school_id is not None:
+        query = query.where(LiveSession.school_id == school_id)
+    found = (await session.exec(query)).first()
+    if found is None:
+        raise NotFound("No live lesson has this code.", code="unknown_code")
+    return found
+
+
+def session_public(live: LiveSession, *, base_url: str) -> dict[str, Any]:
+    """The wire form of a session: ``{"id","code","title","status",...,"join_url","ws_url"}``."""
+    base = base_url.rstrip("/")
+    display = code_display(live.code)
+    ws_base = "wss" + base[5:] if base.startswith("https") else "ws" + base[4:]
+    return {
+        "id": live.id,
+        "code": display,
+        "title": live.title,
+        "lesson_id": live.lesson_id,
+        "version": live.lesson_version,
+        "slot_id": live.slot_id,
+        "class_id": live.class_id,
+        "allow_observers": live.allow_observers,
+        "status": live.status,
+        "started_at": iso(live.started_at),
+        "ended_at": iso(live.ended_at),
+        "join_url": f"{base}/join?code={display}",
+        "ws_url": f"{ws_base}/live/{display}/ws",
+        "present_url": f"{base}/live/{display}/present",
+    }
+
+
+async def sessions_running(session: AsyncSession, *, actor: User) -> list[LiveSession]:
+    """The active sessions that concern the actor, newest first: a teacher's own, the ones a
+    pupil's class may join, every one of the school for an admin."""
+    query = select(LiveSession).where(
+        LiveSession.school_id == actor.school_id, LiveSession.status == SessionStatus.active
+    )
+    if actor.role == Role.teacher:
+        query = query.where(LiveSession.teacher_id == actor.id)
+    elif actor.role == Role.pupil:
+        classes = select(Enrolment.class_id).where(Enrolment.pupil_id == actor.id)
+        query = query.where(col(LiveSession.class_id).in_(classes))
+    elif actor.role != Role.admin:
+        return []
+    rows = await session.exec(query.order_by(col(LiveSession.started_at).desc()))
+    return list(rows.all())
+
+
+async def sessions_recent(
+    session: AsyncSession, *, actor: User, limit: int = 10
+) -> list[LiveSession]:
+    """A teacher's latest ended sessions, newest first (their reports)."""
+    rows = await session.exec(
+        select(LiveSession)
+        .where(
+            LiveSession.school_id == actor.school_id,
+            LiveSession.teacher_id == actor.id,
+            LiveSession.status == SessionStatus.ended,
+        )
+        .order_by(col(LiveSession.ended_at).desc())
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
+# --- who may join ----------------------------------------------------------------------
+
+
+async def may_pupil_join(session: AsyncSession, *, live: LiveSession, pupil: User) -> bool:
+    """Whether a pupil belongs to the class of the lesson (any class the teacher teaches
+    when the session names none)."""
+    if pupil.school_id != live.school_id:
+        return False
+    enrolled = set(
+        (await session.exec(select(Enrolment.class_id).where(Enrolment.pupil_id == pupil.id))).all()
+    )
+    if live.class_id is not None:
+        return live.class_id in enrolled
+    teacher = await session.get(User, live.teacher_id)
+    return teacher is not None and bool(enrolled & await classes_taught(session, teacher))
+
+
+async def roster_of(session: AsyncSession, *, live: LiveSession) -> list[Actor]:
+    """The pupils expected at the lesson (the class's), as room actors; empty without a class."""
+    if live.class_id is None:
+        return []
+    rows = await session.exec(
+        select(User)
+        .join(Enrolment, col(Enrolment.pupil_id) == User.id)
+        .where(Enrolment.class_id == live.class_id, User.role == Role.pupil)
+        .order_by(User.name, User.id)
+    )
+    return [Actor(id=user.id or 0, role="pupil", name=user.name) for user in rows.all()]
+
+
+async def class_name(session: AsyncSession, *, class_id: int | None) -> str | None:
+    """The name of a class ("7A"), if any."""
+    if class_id is None:
+        return None
+    found = await session.get(SchoolClass, class_id)
+    return found.name if found else None
+
+
+# --- the log ---------------------------------------------------------------------------
+
+
+async def events_after(
+    session: AsyncSession, *, session_id: int, after_seq: int = 0, limit: int | None = None
+) -> list[LiveEvent]:
+    """The stored events of a session's room with ``seq > after_seq``, in order."""
+    query = (
+        select(LiveEvent)
+        .where(LiveEvent.session_id == session_id, LiveEvent.seq > after_seq)
+        .order_by(col(LiveEvent.seq))
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return list((await session.exec(query)).all())
+
+
+async def last_stored_seq(session: AsyncSession, *, session_id: int) -> int:
+    """The seq of the newest stored event of a session's room (0 when none)."""
+    row = (
+        await session.exec(
+            select(LiveEvent.seq)
+            .where(LiveEvent.session_id == session_id)
+            .order_by(col(LiveEvent.seq).desc())
+            .limit(1)
+        )
+    ).first()
+    return int(row or 0)
+
+
+# --- what the /live page offers --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlotChoice:
+    """A journal slot of today the teacher may tie a live lesson to."""
+
+    id: int
+    label: str
+    lesson_id: int | None
+
+
+async def slots_today(session: AsyncSession, *, actor: User, today: date) -> list[SlotChoice]:
+    """Today's journal slots of the courses the teacher teaches, by period."""
+    from gradebook.models import Course, CourseTeacher, Slot, Subject
+
+    rows = await session.exec(
+        select(Slot, SchoolClass, Subject)
+        .join(Course, col(Course.id) == Slot.course_id)
+        .join(CourseTeacher, col(CourseTeacher.course_id) == Course.id)
+        .join(SchoolClass, col(SchoolClass.id) == Course.class_id)
+        .join(Subject, col(Subject.id) == Course.subject_id)
+        .where(
+            Slot.school_id == actor.school_id,
+            CourseTeacher.teacher_id == actor.id,
+            Slot.date == today,
+        )
+        .order_by(col(Slot.period), col(SchoolClass.name))
+    )
+    return [
+        SlotChoice(
+            id=slot.id or 0,
+            label=f"{slot.period}. {slot.starts.strftime('%H:%M')} · {school_class.name} · "
+            f"{subject.name}" + (f" · {slot.topic}" if slot.topic else ""),
+            lesson_id=slot.lesson_id,
+        )
+        for slot, school_class, subject in rows.all()
+    ]
+
+
+async def startable_lessons(session: AsyncSession, *, actor: User) -> list[dict[str, Any]]:
+    """The published library lessons the actor may run (summaries, newest first)."""
+    from lessons.models import LessonFilters
+    from lessons.queries import lessons_search
+
+    items, _total = await lessons_search(
+        session, actor=actor, filters=LessonFilters(sort="title"), per_page=200
+    )
+    return [item for item in items if item.get("version")]

@@ -1,0 +1,541 @@
+"""Database work of live lessons: start, who joins as what, the room's durable log, the end,
+the report and the write into the journal.
+
+A room is named by its session's canonical join code in the broker and the hub. Its log lives
+in the broker while the lesson runs; :class:`EventLog` copies it into ``live_events`` (before
+each acknowledgement with the in-process broker, at the end with Redis) and puts it back into
+an empty broker after a restart, so the room resumes where it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from eschool.access import classes_taught
+from eschool.db import SessionMaker
+from eschool.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+)
+from eschool.i18n import gettext as _
+from eschool.models import Role, SchoolClass, User
+from eschool.timeutil import utcnow
+from live.broker.base import Broker, BrokerError, Event
+from live.hub import Hub
+from live.models import JournalConfirm, LiveEvent, LiveSession, LiveStart, SessionStatus
+from live.queries import (
+    CODE_ALPHABET,
+    events_after,
+    last_stored_seq,
+    may_pupil_join,
+    roster_of,
+    session_by_code,
+)
+from live.room import Actor, RoomState, new_room, replay
+from live.views import report
+
+logger = logging.getLogger(__name__)
+
+OBSERVER_TOKEN_SECONDS = 12 * 3600
+_TOKEN_PURPOSE = b"eschool live observer token v1"
+_CODE_ATTEMPTS = 20
+_COPY_BATCH = 500
+
+
+# --- join codes ------------------------------------------------------------------------
+
+
+def code_generate() -> str:
+    """A random canonical join code: six characters of :data:`CODE_ALPHABET`."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+
+
+async def _unused_code(session: AsyncSession) -> str:
+    for _attempt in range(_CODE_ATTEMPTS):
+        code = code_generate()
+        taken = (await session.exec(select(LiveSession.id).where(LiveSession.code == code))).first()
+        if taken is None:
+            return code
+    raise Conflict("Could not find a free join code; try again.")  # pragma: no cover
+
+
+class CodeGuesses:
+    """Wrong join codes per address: a visitor who keeps trying codes is stopped (429), so
+    running lessons cannot be found by trying them all."""
+
+    def __init__(
+        self,
+        *,
+        limit: int = 30,
+        window: float = 600.0,
+        clock: Callable[[], float] = time.monotonic,
+        max_addresses: int = 10_000,
+    ) -> None:
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+        self.max_addresses = max_addresses
+        self._failures: dict[str, list[float]] = {}
+
+    def _recent(self, address: str) -> list[float]:
+        since = self.clock() - self.window
+        kept = [moment for moment in self._failures.get(address, []) if moment > since]
+        if kept:
+            self._failures[address] = kept
+        else:
+            self._failures.pop(address, None)
+        return kept
+
+    def check(self, address: str) -> None:
+        """Refuse (429) an address that has guessed wrong too often lately."""
+        if len(self._recent(address)) >= self.limit:
+            raise TooManyRequests(
+                _("Too many wrong codes. Wait a few minutes and try again."),
+                retry_after=int(self.window),
+            )
+
+    def failed(self, address: str) -> None:
+        """Count one wrong code from this address."""
+        if address not in self._failures and len(self._failures) >= self.max_addresses:
+            self._failures.pop(next(iter(self._failures)))  # the oldest address goes
+        self._failures.setdefault(address, []).append(self.clock())
+
+
+# --- observer tokens -------------------------------------------------------------------
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _signature(secret: str, body: str) -> str:
+    key = hmac.new(secret.encode(), _TOKEN_PURPOSE, hashlib.sha256).digest()
+    return _b64(hmac.new(key, body.encode("ascii"), hashlib.sha256).digest())
+
+
+def observer_token_issue(
+    *,
+    secret: str,
+    session_id: int,
+    name: str,
+    now: float | None = None,
+    ttl: int = OBSERVER_TOKEN_SECONDS,
+) -> tuple[str, Actor]:
+    """A signed token that lets a visitor watch one session until it expires.
+
+    Returns ``(token, actor)``; the actor is the observer (a fresh string id and the name).
+    """
+    observer = Actor(id=f"v-{secrets.token_urlsafe(6)}", role="observer", name=name)
+    expires = int((time.time() if now is None else now) + ttl)
+    payload = {"s": session_id, "o": observer.id, "n": name, "e": expires}
+    body = _b64(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode())
+    return f"{body}.{_signature(secret, body)}", observer
+
+
+def observer_token_read(
+    *, secret: str, token: str, session_id: int, now: float | None = None
+) -> Actor | None:
+    """The observer a token names, or ``None`` when it is forged, expired or for another
+    session."""
+    body, _dot, signature = token.partition(".")
+    if not body or not signature or len(token) > 1024:
+        return None
+    if not hmac.compare_digest(signature, _signature(secret, body)):
+        return None
+    try:
+        payload = json.loads(_unb64(body))
+    except (ValueError, binascii.Error):
+        return None
+    if not isinstance(payload, dict) or payload.get("s") != session_id:
+        return None
+    expires, observer_id, name = payload.get("e"), payload.get("o"), payload.get("n")
+    if not isinstance(expires, int) or expires < (time.time() if now is None else now):
+        return None
+    if not isinstance(observer_id, str) or not isinstance(name, str):
+        return None
+    return Actor(id=observer_id, role="observer", name=name)
+
+
+# --- starting and joining --------------------------------------------------------------
+
+
+async def session_start(session: AsyncSession, *, actor: User, data: LiveStart) -> LiveSession:
+    """Start a published lesson version live (teachers only).
+
+    With ``slot_id`` the lesson is tied to a journal slot of a course the actor writes, and the
+    slot's class may join; with ``class_id`` that class (one the actor teaches); with neither,
+    the pupils of every class the actor teaches. Observers may watch when ``allow_observers``.
+    """
+    from gradebook.queries import slot_get
+    from lessons.queries import lesson_version_get
+
+    if actor.role != Role.teacher:
+        raise Forbidden(_("Only teachers run live lessons."))
+    lesson = await lesson_version_get(
+        session, actor=actor, lesson_id=data.lesson_id, version=data.version
+    )
+    class_id = data.class_id
+    if data.slot_id is not None:
+        slot = await slot_get(session, actor=actor, slot_id=data.slot_id)
+        if slot.course.access != "write":
+            raise Forbidden(_("You do not teach this lesson slot."))
+        class_id = slot.school_class.id
+    elif class_id is not None:
+        school_class = await session.get(SchoolClass, class_id)
+        if school_class is None or school_class.school_id != actor.school_id:
+            raise NotFound(_("No such class."))
+        if class_id not in await classes_taught(session, actor):
+            raise Forbidden(_("You do not teach this class."))
+    live = LiveSession(
+        school_id=actor.school_id,
+        code=await _unused_code(session),
+        teacher_id=actor.id or 0,
+        lesson_id=lesson["lesson_id"],
+        lesson_version=lesson["version"],
+        title=str(lesson.get("title") or "")[:300],
+        blocks=list(lesson.get("blocks") or []),
+        slot_id=data.slot_id,
+        class_id=class_id,
+        allow_observers=data.allow_observers,
+    )
+    session.add(live)
+    await session.commit()
+    await session.refresh(live)
+    return live
+
+
+def _require_active(live: LiveSession) -> None:
+    if live.status != SessionStatus.active:
+        raise Conflict(_("This live lesson has ended."), code="ended")
+
+
+async def participant_for(
+    session: AsyncSession, *, live: LiveSession, user: User | None, token: str | None, secret: str
+) -> Actor:
+    """Who someone is in a session's room.
+
+    An observer token, when given, names a visiting observer. Otherwise the signed-in user:
+    the session's teacher is the ``teacher``; a pupil of the lesson's class a ``pupil`` (a
+    pupil of another class: 403); another teacher or an admin of the school an ``observer``
+    (teachers only when observers are allowed). Nobody at all: 401.
+    """
+    if token:
+        observer = observer_token_read(secret=secret, token=token, session_id=live.id or 0)
+        if observer is None:
+            raise Unauthorized(_("This guest pass is not valid any more. Join again."))
+        if not live.allow_observers:
+            raise Forbidden(_("The teacher does not allow observers."), code="no_observers")
+        return observer
+    if user is None:
+        raise Unauthorized(_("Sign in, or join as a guest with the code and your name."))
+    if user.school_id != live.school_id:
+        raise NotFound(_("No live lesson has this code."), code="unknown_code")
+    if user.id == live.teacher_id:
+        return Actor(id=user.id, role="teacher", name=user.name)
+    if user.role == Role.pupil:
+        if await may_pupil_join(session, live=live, pupil=user):
+            return Actor(id=user.id or 0, role="pupil", name=user.name)
+        raise Forbidden(_("This live lesson is for another class."), code="other_class")
+    if user.role == Role.admin or (user.role == Role.teacher and live.allow_observers):
+        return Actor(id=user.id or 0, role="observer", name=user.name)
+    raise Forbidden(_("You may not join this live lesson."))
+
+
+async def observer_join(
+    session: AsyncSession, *, code: str, name: str, secret: str
+) -> tuple[LiveSession, str, Actor]:
+    """Let a visitor watch: ``(session, token, observer)``. 403 when the teacher does not allow
+    observers, 409 when the lesson has ended, 404 for an unknown code."""
+    live = await session_by_code(session, code=code)
+    _require_active(live)
+    if not live.allow_observers:
+        raise Forbidden(_("The teacher does not allow observers."), code="no_observers")
+    token, observer = observer_token_issue(secret=secret, session_id=live.id or 0, name=name)
+    return live, token, observer
+
+
+def require_runner(actor: User, live: LiveSession) -> None:
+    """Refuse anyone but the session's teacher or an admin of its school (404 for another
+    school, so codes are not confirmed across schools)."""
+    if actor.school_id != live.school_id:
+        raise NotFound(_("No live lesson has this code."), code="unknown_code")
+    if actor.id != live.teacher_id and actor.role != Role.admin:
+        raise Forbidden(_("Only the teacher who runs this lesson may do this."))
+
+
+# --- the durable log -------------------------------------------------------------------
+
+
+def _event_body(event: Event) -> str:
+    return json.dumps(
+        {key: value for key, value in event.items() if key != "seq"},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+class EventLog:
+    """Copies rooms' logs between the broker and the ``live_events`` table.
+
+    ``every_event`` (the in-process broker) makes :meth:`sync` store each event before it is
+    acknowledged; with a shared broker (Redis) the log is stored by :meth:`flush` at the end.
+    """
+
+    def __init__(self, sessionmaker: SessionMaker, broker: Broker, *, every_event: bool) -> None:
+        self.sessionmaker = sessionmaker
+        self.broker = broker
+        self.every_event = every_event
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._stored: dict[str, int] = {}
+
+    def _lock(self, room_id: str) -> asyncio.Lock:
+        return self._locks.setdefault(room_id, asyncio.Lock())
+
+    async def restore(self, *, session_id: int, room_id: str) -> int:
+        """Put the stored events the broker lacks back into it (after a restart); returns the
+        broker's last seq."""
+        async with self._lock(room_id):
+            last = (await self.broker.bounds(room_id)).last
+            async with self.sessionmaker() as session:
+                rows = await events_after(session, session_id=session_id, after_seq=last)
+            for row in rows:
+                stored = await self.broker.append(
+                    room_id, json.loads(row.body), dedupe_key=f"restore:{row.seq}"
+                )
+                if stored["seq"] != row.seq:
+                    raise BrokerError(f"room {room_id!r} restored out of order at {row.seq}")
+                last = row.seq
+            if rows:
+                logger.info("live room %s: %d stored events restored", room_id, len(rows))
+                self._stored[room_id] = last
+                if self.every_event and rows[0].seq == 1:
+                    last = await self._close_stale_presence(room_id, rows)
+            return last
+
+    async def _close_stale_presence(self, room_id: str, rows: list[LiveEvent]) -> int:
+        """After a restart of the only process, nobody is connected any more: record that
+        everyone the log shows as present has left, so presence tells the truth."""
+        state = replay(RoomState(), (json.loads(row.body) | {"seq": row.seq} for row in rows))
+        last = state.seq
+        for actor_id, connections in state.present.items():
+            person = state.people.get(actor_id)
+            if person is None:
+                continue
+            for _connection in range(connections):
+                event = {"type": "presence.leave", "data": {}, "actor": person.as_dict()}
+                last = (await self.broker.append(room_id, {**event, "at": time.time()}))["seq"]
+        return last
+
+    async def flush(self, *, session_id: int, room_id: str) -> int:
+        """Store every event the broker holds beyond what is stored; returns the last seq
+        stored."""
+        async with self._lock(room_id):
+            for _attempt in range(3):
+                try:
+                    return await self._copy(session_id, room_id)
+                except IntegrityError:
+                    # Another process stored some of them first: start from what is stored.
+                    self._stored.pop(room_id, None)
+            return await self._copy(session_id, room_id)
+
+    async def _copy(self, session_id: int, room_id: str) -> int:
+        async with self.sessionmaker() as session:
+            stored = self._stored.get(room_id)
+            if stored is None:
+                stored = await last_stored_seq(session, session_id=session_id)
+            last = (await self.broker.bounds(room_id)).last
+            while stored < last:
+                batch = await self.broker.read(room_id, stored, _COPY_BATCH)
+                batch = [event for event in batch if event["seq"] > stored]
+                if not batch or batch[0]["seq"] != stored + 1:
+                    logger.error("live room %s: events after %d are gone", room_id, stored)
+                    break
+                session.add_all(
+                    LiveEvent(session_id=session_id, seq=event["seq"], body=_event_body(event))
+                    for event in batch
+                )
+                try:
+                    await session.commit()
+                except IntegrityError:
+                    await session.rollback()
+                    raise
+                stored = batch[-1]["seq"]
+            self._stored[room_id] = stored
+            return stored
+
+    async def sync(self, *, session_id: int, room_id: str) -> None:
+        """Make what was just appended durable, when each event must be (see the class)."""
+        if self.every_event:
+            await self.flush(session_id=session_id, room_id=room_id)
+
+    async def release(self, room_id: str) -> None:
+        """After the lesson is stored: free the in-process broker's copy of the log."""
+        async with self._lock(room_id):
+            self._stored.pop(room_id, None)
+            if self.every_event:
+                await self.broker.drop(room_id)
+        self._locks.pop(room_id, None)
+
+
+async def room_initial(session: AsyncSession, *, live: LiveSession) -> RoomState:
+    """A session's room before any event: the lesson's blocks and the class's roster."""
+    return new_room(live.blocks, title=live.title, roster=await roster_of(session, live=live))
+
+
+def room_loader(sessionmaker: SessionMaker, log: EventLog) -> Callable[[str], Awaitable[RoomState]]:
+    """The hub's ``load_room``: a room's initial state, after putting its stored log back into
+    the broker when the broker lost it (a restart of a single-process server)."""
+
+    async def load(room_id: str) -> RoomState:
+        async with sessionmaker() as session:
+            live = await session_by_code(session, code=room_id)
+            state = await room_initial(session, live=live)
+        await log.restore(session_id=live.id or 0, room_id=room_id)
+        return state
+
+    return load
+
+
+async def room_state_now(session: AsyncSession, *, live: LiveSession, broker: Broker) -> RoomState:
+    """The room as its whole log says: the stored events, then what only the broker holds."""
+    state = await room_initial(session, live=live)
+    stored = await events_after(session, session_id=live.id or 0)
+    state = replay(state, (json.loads(row.body) | {"seq": row.seq} for row in stored))
+    try:
+        while True:
+            batch = await broker.read(live.code, state.seq, _COPY_BATCH)
+            if not batch or batch[0]["seq"] != state.seq + 1:
+                break
+            state = replay(state, batch)
+    except BrokerError:
+        logger.warning("live room %s: broker unreachable, report from stored log", live.code)
+    return state
+
+
+# --- the end, the report, the journal --------------------------------------------------
+
+
+async def session_end(
+    session: AsyncSession, *, actor: User, live: LiveSession, hub: Hub, log: EventLog
+) -> dict[str, Any]:
+    """End the lesson (the session's teacher or an admin): mark it ended, emit ``lesson.end``
+    (every connection closes), store the whole log and the report. Ending twice returns the
+    same report."""
+    require_runner(actor, live)
+    room_id, session_id = live.code, live.id or 0
+    if live.status == SessionStatus.active:
+        live.status = SessionStatus.ended
+        live.ended_at = utcnow()
+        session.add(live)
+        await session.commit()
+    if live.report is None:
+        # After a restart the broker may hold nothing yet: the end must follow the stored log.
+        await log.restore(session_id=session_id, room_id=room_id)
+        who = Actor(id=actor.id or 0, role="teacher", name=actor.name)
+        await hub.emit(room_id, "lesson.end", actor=who if actor.id == live.teacher_id else None)
+        await log.flush(session_id=session_id, room_id=room_id)
+        state = await room_state_now(session, live=live, broker=log.broker)
+        live.report = report(state)
+        session.add(live)
+        await session.commit()
+        await log.release(room_id)
+    return live.report
+
+
+async def session_report(
+    session: AsyncSession, *, actor: User, live: LiveSession, broker: Broker
+) -> dict[str, Any]:
+    """The report (teacher of the session or admin): the stored one once the lesson has ended,
+    else the report so far."""
+    require_runner(actor, live)
+    if live.report is not None:
+        return live.report
+    return report(await room_state_now(session, live=live, broker=broker))
+
+
+async def journal_write(
+    session: AsyncSession, *, actor: User, live: LiveSession, data: JournalConfirm
+) -> dict[str, Any]:
+    """Write the confirmed marks (and, with ``attendance``, present/absent from who joined)
+    into the tied journal slot through the gradebook's services, in one transaction.
+
+    409 ``no_slot`` when the session is not tied to a slot, ``not_ended`` while it runs,
+    ``already_written`` the second time; a mark the course's scale refuses → 422 and nothing is
+    written.
+    """
+    from gradebook.services import attendance_take, mark_record
+
+    require_runner(actor, live)
+    if live.slot_id is None:
+        raise Conflict(
+            _("This live lesson is not tied to a journal slot, so there is nowhere to write."),
+            code="no_slot",
+        )
+    if live.status != SessionStatus.ended or live.report is None:
+        raise Conflict(_("End the lesson before writing it into the journal."), code="not_ended")
+    if live.journal_at is not None:
+        raise Conflict(_("This lesson is already in the journal."), code="already_written")
+    marked = {mark.pupil_id for mark in data.marks}
+    if len(marked) != len(data.marks):
+        raise Conflict(_("Give each pupil one mark."), code="duplicate_pupil")
+    comment = data.comment or _("Live lesson: {title}", title=live.title)[:500]
+    mark_ids: list[int] = []
+    statuses: dict[int, str] = {}
+    try:
+        for proposed in data.marks:
+            mark = await mark_record(
+                session,
+                actor=actor,
+                pupil_id=proposed.pupil_id,
+                slot_id=live.slot_id,
+                value=proposed.value,
+                work_type=data.work_type,
+                comment=comment,
+                commit=False,
+            )
+            mark_ids.append(mark.id or 0)
+        if data.attendance:
+            for entry in live.report.get("attendance", []):
+                pupil_id = entry.get("id")
+                if type(pupil_id) is not int:
+                    continue
+                status = "present" if entry.get("joined") else "absent"
+                await attendance_take(
+                    session,
+                    actor=actor,
+                    pupil_id=pupil_id,
+                    slot_id=live.slot_id,
+                    status=status,
+                    commit=False,
+                )
+                statuses[pupil_id] = status
+        live.journal_at = utcnow()
+        live.journal_by = actor.id
+        session.add(live)
+        await session.commit()
+    except (DomainError, IntegrityError):
+        await session.rollback()
+        raise
+    return {"slot_id": live.slot_id, "marks": mark_ids, "attendance": statuses}
