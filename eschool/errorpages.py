@@ -29,14 +29,16 @@ HTTP_CODES = {
 
 def _wants_json(request: Request) -> bool:
     path = request.url.path
-    return (
-        path.startswith("/api/")
-        or (path.startswith("/live/") and path.endswith(("/join", "/end", "/report", "/journal")))
-        or (
-            "application/json" in request.headers.get("accept", "")
-            and "text/html" not in request.headers.get("accept", "")
-        )
+    accept = request.headers.get("accept", "")
+    if path.startswith("/api/"):
+        return True
+    if "text/html" in accept:
+        return False
+    # the live lesson's JSON endpoints live outside /api/ (CONTRACT.md)
+    live_json = path.startswith("/live/") and path.endswith(
+        ("/join", "/end", "/report", "/journal")
     )
+    return live_json or "application/json" in accept
 
 
 def _page_title(status: int) -> str:
