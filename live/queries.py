@@ -204,21 +204,9 @@ class SlotChoice:
 
 async def slots_today(session: AsyncSession, *, actor: User, today: date) -> list[SlotChoice]:
     """Today's journal slots of the courses the teacher teaches, by period."""
-    from gradebook.models import Course, CourseTeacher, Slot, Subject
+    from gradebook.queries import teacher_slots_on
 
-    rows = await session.exec(
-        select(Slot, SchoolClass, Subject)
-        .join(Course, col(Course.id) == Slot.course_id)
-        .join(CourseTeacher, col(CourseTeacher.course_id) == Course.id)
-        .join(SchoolClass, col(SchoolClass.id) == Course.class_id)
-        .join(Subject, col(Subject.id) == Course.subject_id)
-        .where(
-            Slot.school_id == actor.school_id,
-            CourseTeacher.teacher_id == actor.id,
-            Slot.date == today,
-        )
-        .order_by(col(Slot.period), col(SchoolClass.name))
-    )
+    rows = await teacher_slots_on(session, actor=actor, day=today)
     return [
         SlotChoice(
             id=slot.id or 0,
@@ -226,7 +214,7 @@ async def slots_today(session: AsyncSession, *, actor: User, today: date) -> lis
             f"{subject.name}" + (f" · {slot.topic}" if slot.topic else ""),
             lesson_id=slot.lesson_id,
         )
-        for slot, school_class, subject in rows.all()
+        for slot, school_class, subject in rows
     ]
 
 

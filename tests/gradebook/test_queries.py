@@ -91,3 +91,18 @@ async def test_slot_get_for_the_live_package(app, gradebook: Gradebook, people) 
             await queries.slot_get(session, actor=people.staff["physics"], slot_id=slot_id)
         with pytest.raises(NotFound):
             await queries.slot_get(session, actor=people.pupils["7A"][0], slot_id=slot_id)
+
+
+async def test_teacher_slots_on_a_day_are_their_own_courses_only(
+    app, gradebook: Gradebook, people
+) -> None:
+    slot = gradebook.past_slot(gradebook.math_7a)
+    async with app.state.sessionmaker() as session:
+        mine = await queries.teacher_slots_on(session, actor=people.staff["teacher"], day=slot.date)
+        others = await queries.teacher_slots_on(
+            session, actor=people.staff["biology"], day=slot.date
+        )
+    assert slot.id in {s.id for s, _class, _subject in mine}
+    assert all(s.date == slot.date for s, _class, _subject in mine)
+    assert [s.period for s, _c, _s in mine] == sorted(s.period for s, _c, _s in mine)
+    assert others == []
