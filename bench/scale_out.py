@@ -1,0 +1,124 @@
+"""Scale-out: the fan-out of :mod:`bench.live_fanout` served by one worker process and by two,
+both on Redis (each server its own namespace), alternating runs and reporting medians.
+
+Both servers serve the same school: PostgreSQL when ``ESCHOOL_BENCH_POSTGRES_URL`` /
+``ESCHOOL_TEST_POSTGRES_URL`` is set (what ``--workers`` is meant for), else SQLite
+(``--database`` chooses). With two
+workers the participants land on either process and every event crosses Redis to the other.
+The ratios are two workers / one worker; server CPU is that of all the server's processes.
+
+``python -m bench.scale_out --participants 1000`` prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bench.common import (
+    app_server,
+    emit,
+    postgres_base_url,
+    postgres_database,
+    redis_base_url,
+    redis_namespace,
+    run_async,
+    seed_school,
+    work_dir,
+)
+from bench.live_common import RoomsPlan, Side, compare, compare_sides
+
+
+@dataclass
+class ScaleOutOptions:
+    """The sizes of the scale-out benchmark."""
+
+    participants: int = 200
+    burst_events: int = 400
+    paced_events: int = 60
+    rate: float = 20.0
+    rounds: int = 3
+    workers: int = 2
+    database: str = "auto"  # "sqlite", "postgres", or "auto": PostgreSQL when configured
+    timeout: float = 60.0
+    keep: bool = False
+
+
+@contextlib.asynccontextmanager
+async def _database(choice: str) -> AsyncIterator[str | None]:
+    base = postgres_base_url()
+    if choice == "postgres" and base is None:
+        raise RuntimeError("--database postgres needs ESCHOOL_BENCH_POSTGRES_URL or _TEST_")
+    if choice == "sqlite" or base is None:
+        yield None
+        return
+    async with postgres_database(base) as url:
+        yield url
+
+
+async def run(options: ScaleOutOptions) -> dict[str, Any]:
+    """Run the benchmark; returns its figures (see the module docstring)."""
+    redis = redis_base_url() or "redis://127.0.0.1:6379/0"
+    plan = RoomsPlan(
+        rooms=1,
+        per_room=options.participants,
+        burst_events=options.burst_events,
+        paced_events=options.paced_events,
+        rate=options.rate,
+        rounds=options.rounds,
+        timeout=options.timeout,
+    )
+    with work_dir("scale-out", keep=options.keep) as tmp:
+        async with _database(options.database) as database_url:
+            school = await seed_school(
+                tmp / "data", database_url=database_url, pupils=options.participants
+            )
+            with (
+                redis_namespace(redis) as one_url,
+                redis_namespace(redis) as many_url,
+                app_server(school, broker_url=one_url, log_dir=tmp, name="one") as one,
+                app_server(
+                    school,
+                    broker_url=many_url,
+                    workers=options.workers,
+                    log_dir=tmp,
+                    name="workers",
+                ) as many,
+            ):
+                sides = [Side("one_worker", one), Side("workers", many)]
+                figures = await compare_sides(sides, school, plan, tmp)
+    return {
+        "benchmark": "scale_out",
+        "database": "postgresql" if database_url else "sqlite",
+        "options": asdict(options),
+        **{
+            f"workers_{key}": value
+            for key, value in compare(figures["workers"], figures["one_worker"]).items()
+        },
+        **figures,
+    }
+
+
+def parse_args(argv: list[str] | None = None) -> ScaleOutOptions:
+    """Options from the command line."""
+    defaults = ScaleOutOptions()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    for name, value in asdict(defaults).items():
+        flag = "--" + name.replace("_", "-")
+        if isinstance(value, bool):
+            parser.add_argument(flag, action="store_true")
+        else:
+            parser.add_argument(flag, type=type(value), default=value)
+    return ScaleOutOptions(**vars(parser.parse_args(argv)))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command-line entry point: print the figures as JSON."""
+    emit(run_async(run(parse_args(argv))))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,228 @@
+"""Library search at scale: ``lessons`` generated published lessons (10,000), searched with and
+without filters, against ``/healthz`` of the same app in the same run (the baseline).
+
+Lessons are generated from a small Russian vocabulary per subject (title, summary, a text block
+and a quiz), stored the way the library stores them (their search words and filter keys
+computed by ``lessons.services.face_values``, the full-text index kept by the database) and
+published as version 1. Each endpoint's latency is first probed alone (requests one after
+another), then endpoints are loaded in turn, ``/healthz`` first in every round, by
+:mod:`bench.lean_http` processes; each search endpoint cycles through a list of queries.
+
+``python -m bench.search --lessons 10000`` prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+from dataclasses import asdict, dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from bench.common import (
+    School,
+    app_server,
+    emit,
+    medians,
+    run_async,
+    seed_school,
+    work_dir,
+)
+from bench.lean_http import LoadPlan, compare_endpoints, endpoint_ratios, probe_endpoints
+
+BASELINE = "healthz"
+SUBJECTS: dict[str, list[str]] = {
+    "Математика": ["дроби", "уравнения", "проценты", "площадь", "делимость", "степени"],
+    "Алгебра": ["функции", "неравенства", "многочлены", "корни", "графики", "системы"],
+    "Геометрия": ["треугольники", "окружность", "углы", "подобие", "векторы", "призма"],
+    "Физика": ["давление", "сила", "энергия", "скорость", "плотность", "электричество"],
+    "Химия": ["атомы", "реакции", "кислоты", "растворы", "металлы", "валентность"],
+    "Биология": ["клетка", "растения", "грибы", "экосистемы", "ткани", "наследственность"],
+    "География": ["климат", "рельеф", "реки", "материки", "население", "карта"],
+    "История": ["реформы", "революция", "империя", "войны", "культура", "торговля"],
+    "Русский язык": ["причастие", "деепричастие", "орфография", "пунктуация", "суффиксы"],
+    "Литература": ["поэзия", "роман", "басня", "сказка", "герой", "сюжет"],
+}
+COMMON = ["урок", "практика", "повторение", "задачи", "введение", "обобщение", "проект", "опыт"]
+TAGS = ["огэ", "егэ", "олимпиада", "проект", "лабораторная", "повторение", "игра", "контроль"]
+
+
+@dataclass
+class SearchOptions:
+    """The sizes of the search benchmark."""
+
+    lessons: int = 10_000
+    connections: int = 8
+    seconds: float = 2.0  # of load per endpoint and round, after the warm-up
+    warmup: float = 0.5
+    rounds: int = 3
+    load_processes: int = 1
+    min_requests: int = 20  # a slow endpoint is measured longer to get at least these…
+    max_seconds: float = 10.0  # …but no longer than this
+    probe_requests: int = 4  # requests made alone per endpoint (the first one not counted)
+    keep: bool = False
+
+
+def generated_lesson(rng: random.Random, number: int) -> dict[str, Any]:
+    """One lesson as ``POST /api/v1/lessons`` takes it."""
+    subject = rng.choice(list(SUBJECTS))
+    words = SUBJECTS[subject]
+    topic, other = rng.sample(words, 2)
+    text = " ".join(rng.choice(words + COMMON) for _ in range(60))
+    return {
+        "title": f"{topic.capitalize()} и {other}: {rng.choice(COMMON)} {number}",
+        "summary": f"Урок о теме «{topic}». " + " ".join(rng.sample(words + COMMON, 8)) + ".",
+        "subject": subject,
+        "grades": sorted(rng.sample(range(5, 12), rng.randint(1, 2))),
+        "tags": rng.sample(TAGS, rng.randint(0, 3)),
+        "blocks": [
+            {"kind": "text", "text": f"## {topic.capitalize()}\n\n{text}"},
+            {
+                "kind": "quiz",
+                "questions": [
+                    {
+                        "kind": "single",
+                        "prompt": f"Что изучает тема «{other}»?",
+                        "options": [rng.choice(COMMON), other, topic],
+                        "answer": 1,
+                        "points": 1,
+                    }
+                ],
+            },
+        ],
+    }
+
+
+async def add_lessons(school: School, *, count: int, author: str = "teacher", seed: int = 5) -> int:
+    """Store ``count`` generated lessons of ``author``, each published as version 1 (rows built
+    as the library builds them, inserted in bulk)."""
+    from sqlalchemy import insert
+    from sqlmodel import select
+
+    from eschool.db import create_engine, create_sessionmaker
+    from eschool.models import User
+    from eschool.timeutil import utcnow
+    from lessons.models import Lesson, LessonCreate, LessonStatus, LessonVersion
+    from lessons.services import copy_face, face_values
+
+    rng = random.Random(seed)
+    engine = create_engine(school.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            user = (await session.exec(select(User).where(User.login == author))).one()
+            now = utcnow()
+            for start in range(0, count, 500):
+                connection = await session.connection()  # a commit gives the last one back
+                lessons = [
+                    Lesson(
+                        school_id=user.school_id,
+                        author_id=user.id or 0,
+                        status=LessonStatus.published,
+                        version=1,
+                        published_revision=1,
+                        published_at=now,
+                        **face_values(
+                            LessonCreate.model_validate(generated_lesson(rng, number)),
+                            language="ru",
+                        ),
+                    )
+                    for number in range(start, min(count, start + 500))
+                ]
+                inserted = await connection.execute(
+                    insert(Lesson).returning(Lesson.id, sort_by_parameter_order=True),  # type: ignore[arg-type]
+                    [lesson.model_dump(exclude={"id"}) for lesson in lessons],
+                )
+                versions = [
+                    LessonVersion(
+                        lesson_id=lesson_id,
+                        school_id=lesson.school_id,
+                        number=1,
+                        author_id=lesson.author_id,
+                        published_by=lesson.author_id,
+                        published_at=now,
+                        **copy_face(lesson),
+                    ).model_dump(exclude={"id"})
+                    for lesson_id, lesson in zip(inserted.scalars().all(), lessons, strict=True)
+                ]
+                await connection.execute(insert(LessonVersion), versions)
+                await session.commit()
+    finally:
+        await engine.dispose()
+    return count
+
+
+def endpoints(school: School, *, queries: int = 16, seed: int = 9) -> dict[str, list[dict]]:
+    """The requests of each measured endpoint; each search cycles through ``queries`` queries."""
+    rng = random.Random(seed)
+    headers = {**school.bearer("teacher"), "Accept": "application/json"}
+
+    def search(params: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            {"method": "GET", "path": f"/api/v1/lessons?{urlencode(p)}", "headers": headers}
+            for p in params
+        ]
+
+    words, filters = [], []
+    for _ in range(queries):
+        subject = rng.choice(list(SUBJECTS))
+        words.append(rng.choice(SUBJECTS[subject])[:5])
+        filters.append({"subject": subject, "grade": rng.randint(5, 11)})
+    return {
+        BASELINE: [{"method": "GET", "path": "/healthz", "headers": {}}],
+        "search_text": search([{"q": word} for word in words]),
+        "search_text_filtered": search(
+            [{"q": word, **where} for word, where in zip(words, filters, strict=True)]
+        ),
+        "search_filtered": search(filters),
+        "search_text_tag": search([{"q": word, "tag": rng.choice(TAGS)} for word in words]),
+    }
+
+
+async def run(options: SearchOptions) -> dict[str, Any]:
+    """Run the benchmark; returns its figures (see the module docstring)."""
+    with work_dir("search", keep=options.keep) as tmp:
+        school = await seed_school(tmp / "data")
+        await add_lessons(school, count=options.lessons)
+        with app_server(school, log_dir=tmp) as server:
+            requests = endpoints(school)
+            load = LoadPlan(
+                connections=options.connections,
+                seconds=options.seconds,
+                warmup=options.warmup,
+                rounds=options.rounds,
+                processes=options.load_processes,
+                min_requests=options.min_requests,
+                max_seconds=options.max_seconds,
+            )
+            alone = await probe_endpoints(server, requests, count=options.probe_requests)
+            runs = await compare_endpoints(server, requests, load)
+    figures = {name: {**medians(measured), **alone[name]} for name, measured in runs.items()}
+    return {
+        "benchmark": "search",
+        "options": asdict(options),
+        **endpoint_ratios(figures, BASELINE),
+        "endpoints": figures,
+        "runs": runs,
+    }
+
+
+def parse_args(argv: list[str] | None = None) -> SearchOptions:
+    """Options from the command line."""
+    defaults = SearchOptions()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    for name, value in asdict(defaults).items():
+        flag = "--" + name.replace("_", "-")
+        if isinstance(value, bool):
+            parser.add_argument(flag, action="store_true")
+        else:
+            parser.add_argument(flag, type=type(value), default=value)
+    return SearchOptions(**vars(parser.parse_args(argv)))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command-line entry point: print the figures as JSON."""
+    emit(run_async(run(parse_args(argv))))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""Smoke test of ``bench/``: every benchmark runs at a tiny size (``python -m bench.run_all
+--size tiny``), prints well-formed figures with its baseline and ratios, and leaves no process
+behind. Not its speed: speed is what the benchmarks themselves are for.
+
+The Redis variants (fan-out on Redis, scale-out) run only when ``ESCHOOL_TEST_REDIS_URL`` is set,
+the PostgreSQL journal only when ``ESCHOOL_TEST_POSTGRES_URL`` is.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench import journal, live_fanout, live_sockets
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+MARK = "ESCHOOL_BENCH_SMOKE_RUN"
+# Far above the ~35 s the tiny run takes: a bound so a hang fails instead of blocking CI.
+TIMEOUT = 240
+
+# The ratios each benchmark must report, by benchmark.
+EXPECTED_RATIOS = {
+    "fanout": ["throughput_ratio", "latency_p99_ratio", "server_cpu_per_delivery_ratio"],
+    "rooms": ["throughput_ratio", "latency_p99_ratio", "server_cpu_per_delivery_ratio"],
+    "sockets": ["memory_per_connection_ratio", "connect_rate_ratio"],
+    "journal": [
+        "journal_json_rps_ratio",
+        "journal_json_p99_ratio",
+        "journal_json_alone_ratio",
+        "journal_html_rps_ratio",
+        "mark_post_rps_ratio",
+        "sql_json_large_to_small_ratio",
+    ],
+    "search": [
+        "search_text_p99_ratio",
+        "search_text_alone_ratio",
+        "search_filtered_p99_ratio",
+        "search_text_rps_ratio",
+    ],
+    "media": ["cpu_per_viewer_second_ratio", "cpu_per_frame_ratio"],
+}
+WITH_REDIS = ["fanout_redis", "scale_out"]
+
+
+def _marked_processes(token: str) -> list[int]:
+    """Processes whose environment carries this run's mark (inherited by all it started)."""
+    needle = f"{MARK}={token}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if needle in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Run every benchmark at its tiny size once, in a process of its own."""
+    output = tmp_path_factory.mktemp("bench") / "latest.json"
+    token = uuid.uuid4().hex
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.run_all", "--size", "tiny", "--output", str(output)],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, MARK: token},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=30)
+        pytest.fail(f"the tiny benchmarks took over {TIMEOUT}s:\n{stderr.decode()[-3000:]}")
+    # Children get SIGTERM when the run ends; give them a moment to go.
+    deadline = time.monotonic() + 10
+    while (left := _marked_processes(token)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for pid in left:  # do not leave them to the next test, but fail below
+        os.kill(pid, signal.SIGKILL)
+    return {
+        "returncode": process.returncode,
+        "stdout": stdout.decode(),
+        "stderr": stderr.decode(),
+        "document": json.loads(output.read_text()) if output.exists() else None,
+        "left_behind": left,
+    }
+
+
+def test_every_benchmark_runs_without_error(tiny_run: dict[str, Any]) -> None:
+    assert tiny_run["returncode"] == 0, tiny_run["stderr"][-3000:]
+    benchmarks = tiny_run["document"]["benchmarks"]
+    failed = {name: r["error"] for name, r in benchmarks.items() if "error" in r}
+    assert not failed
+    assert set(EXPECTED_RATIOS) <= set(benchmarks)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_RATIOS))
+def test_benchmark_reports_its_ratios(tiny_run: dict[str, Any], name: str) -> None:
+    result = tiny_run["document"]["benchmarks"][name]
+    for key in EXPECTED_RATIOS[name]:
+        value = result[key]
+        assert isinstance(value, int | float) and math.isfinite(value) and value > 0, (key, value)
+        # Every ratio is listed again at the top, under "<benchmark>.<key>".
+        assert tiny_run["document"]["ratios"][f"{name}.{key}"] == value
+
+
+def test_fanout_delivers_every_event_to_every_receiver(tiny_run: dict[str, Any]) -> None:
+    result = tiny_run["document"]["benchmarks"]["fanout"]
+    for side in ("app", "baseline"):
+        figures = result[side]
+        assert figures["burst_deliveries"] == figures["burst_expected_deliveries"] > 0
+        assert figures["paced_deliveries"] == figures["paced_expected_deliveries"] > 0
+        assert figures["paced_unmatched"] == 0
+        assert figures["burst_refused_commands"] == 0
+        assert figures["paced_p99_ms"] >= figures["paced_p50_ms"] > 0
+    assert result["after"]["app"]["open"] == result["options"]["participants"]
+
+
+def test_journal_counts_sql_statements_at_both_sizes(tiny_run: dict[str, Any]) -> None:
+    sql = tiny_run["document"]["benchmarks"]["journal"]["sql_statements"]
+    for size in ("small", "large"):
+        assert sql[f"journal_json_{size}"]["status"] == 200
+        assert sql[f"journal_json_{size}"]["statements"] > 0
+        assert sql[f"journal_html_{size}"]["status"] == 200
+    assert sql["mark_post"]["status"] == 201
+
+
+def test_sockets_connect_everyone_on_both_sides(tiny_run: dict[str, Any]) -> None:
+    result = tiny_run["document"]["benchmarks"]["sockets"]
+    wanted = result["options"]["participants"]
+    assert result["app"]["connected"] == result["baseline"]["connected"] == wanted
+    assert result["app"]["still_open"] == wanted
+
+
+def test_redis_variants_run_only_with_redis(tiny_run: dict[str, Any]) -> None:
+    benchmarks = tiny_run["document"]["benchmarks"]
+    for name in WITH_REDIS:
+        if os.environ.get("ESCHOOL_TEST_REDIS_URL"):
+            assert "throughput_ratio" in benchmarks["fanout_redis"]
+            assert "workers_throughput_ratio" in benchmarks["scale_out"]
+        else:
+            assert "ESCHOOL_TEST_REDIS_URL" in benchmarks[name]["skipped"]
+
+
+def test_nothing_is_left_running(tiny_run: dict[str, Any]) -> None:
+    assert tiny_run["left_behind"] == []
+
+
+def test_command_lines_set_the_sizes() -> None:
+    fanout = live_fanout.parse_args(["--participants", "7", "--broker", "redis", "--rounds", "2"])
+    assert (fanout.participants, fanout.broker, fanout.rounds) == (7, "redis", 2)
+    sockets = live_sockets.parse_args(["--participants", "10000", "--room-size", "25"])
+    assert (sockets.participants, sockets.room_size) == (10_000, 25)
+    options = journal.parse_args(["--database", "postgres", "--seconds", "1.5", "--keep"])
+    assert (options.database, options.seconds, options.keep) == ("postgres", 1.5, True)
