@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, func
+from sqlalchemy import Row, String, cast, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -141,8 +141,24 @@ def slot_public(slot: Slot) -> dict[str, Any]:
     }
 
 
-def mark_public(mark: Mark) -> dict[str, Any]:
-    """`{"id","pupil_id","slot_id","value","work_type","weight","comment","created_at"}`."""
+_MARK_COLUMNS = (
+    Mark.id,
+    Mark.pupil_id,
+    Mark.slot_id,
+    Mark.value,
+    Mark.work_type,
+    Mark.weight,
+    Mark.comment,
+    Mark.created_at,
+)
+"""The columns `mark_public` reads: select these to get rows it takes in place of a Mark."""
+
+
+def mark_public(mark: Mark | Row[Any]) -> dict[str, Any]:
+    """`{"id","pupil_id","slot_id","value","work_type","weight","comment","created_at"}`.
+
+    Takes a Mark or a row of `_MARK_COLUMNS` (the journal reads marks as rows).
+    """
     return {
         "id": mark.id,
         "pupil_id": mark.pupil_id,
@@ -399,31 +415,32 @@ async def journal_get(
         ).all()
     )
     in_term = (Slot.course_id == course_id) & (Slot.term_id == term.id)
-    marks = list(
+    # Marks, attendance and term marks are read as plain rows: the journal only needs
+    # their columns, and building ORM objects for every mark cost more than the query.
+    marks = (
+        await session.exec(
+            select(*_MARK_COLUMNS)
+            .join(Slot, col(Slot.id) == Mark.slot_id)
+            .where(in_term, col(Mark.deleted_at).is_(None))
+            .order_by(Mark.id)
+        )
+    ).all()
+    records = (
+        await session.exec(
+            select(Attendance.pupil_id, Attendance.slot_id, Attendance.status)
+            .join(Slot, col(Slot.id) == Attendance.slot_id)
+            .where(in_term)
+        )
+    ).all()
+    term_marks = dict(
         (
             await session.exec(
-                select(Mark)
-                .join(Slot, col(Slot.id) == Mark.slot_id)
-                .where(in_term, col(Mark.deleted_at).is_(None))
-                .order_by(Mark.id)
+                select(TermMark.pupil_id, TermMark.value).where(
+                    TermMark.course_id == course_id, TermMark.term_id == term.id
+                )
             )
         ).all()
     )
-    records = list(
-        (
-            await session.exec(
-                select(Attendance).join(Slot, col(Slot.id) == Attendance.slot_id).where(in_term)
-            )
-        ).all()
-    )
-    term_marks = {
-        row.pupil_id: row.value
-        for row in (
-            await session.exec(
-                select(TermMark).where(TermMark.course_id == course_id, TermMark.term_id == term.id)
-            )
-        ).all()
-    }
     threshold = await rounding_threshold(session, school_id=actor.school_id)
     work_types = await work_types_of_school(session, school_id=actor.school_id)
 
@@ -432,8 +449,9 @@ async def journal_get(
     for mark in marks:
         marks_of[mark.pupil_id].append((mark.value, mark.weight))
     status_of: dict[int, dict[int, str]] = defaultdict(dict)
-    for record in records:
-        status_of[record.pupil_id][record.slot_id] = record.status
+    for pupil_id, slot_id, status in records:
+        status_of[pupil_id][slot_id] = status
+    past_slots = [slot for slot in slots if slot.date <= today]
     averages: dict[int, float | None] = {}
     suggested: dict[int, str | None] = {}
     summaries: dict[int, dict[str, Any]] = {}
@@ -442,7 +460,7 @@ async def journal_get(
         pupil_id = pupil.id or 0
         averages[pupil_id] = weighted_average(marks_of.get(pupil_id, ()), scale)
         suggested[pupil_id] = suggest_term_mark(averages[pupil_id], scale, threshold)
-        statuses = _past_statuses(slots, status_of.get(pupil_id, {}), today)
+        statuses = _past_statuses(past_slots, status_of.get(pupil_id, {}), today)
         summaries[pupil_id] = attendance_summary(statuses)
         class_statuses.extend(statuses)
     pupil_ids = set(averages)
@@ -452,7 +470,11 @@ async def journal_get(
         "pupils": [{"id": p.id, "name": p.name} for p in pupils],
         "slots": [slot_public(slot) for slot in slots],
         "marks": [mark_public(m) for m in marks if m.pupil_id in pupil_ids],
-        "attendance": [attendance_public(r) for r in records if r.pupil_id in pupil_ids],
+        "attendance": [
+            {"pupil_id": pupil_id, "slot_id": slot_id, "status": status}
+            for pupil_id, slot_id, status in records
+            if pupil_id in pupil_ids
+        ],
         "averages": averages,
         "term_marks": {p: term_marks.get(p) for p in averages},
         "suggested": suggested,

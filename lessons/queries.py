@@ -261,17 +261,19 @@ async def lessons_search(
         query = query.where(col(face.facets).contains(f"\n{key}\n", autoescape=True))
 
     terms = search_terms(filters.q)
-    matches = None
+    dialect = session.get_bind().dialect.name
+    base = query
     if terms:
-        dialect = session.get_bind().dialect.name
-        matches = match_subquery(dialect, face, terms)
-        query = query.join(matches, matches.c.id == face.id)
-
+        # The total needs only the set of matches, not their ranks.
+        matched = match_subquery(dialect, face, terms, ranked=False)
+        query = base.join(matched, matched.c.id == face.id)
     total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
     newest = col(Lesson.updated_at) if working else col(LessonVersion.published_at)
-    sort = filters.sort or ("relevance" if matches is not None else "newest")
-    if sort == "relevance" and matches is not None:
-        order = [matches.c.title_hit.desc(), matches.c.rank, col(Lesson.id).desc()]
+    sort = filters.sort or ("relevance" if terms else "newest")
+    if sort == "relevance" and terms:
+        ranked = match_subquery(dialect, face, terms)
+        query = base.join(ranked, ranked.c.id == face.id)
+        order = [ranked.c.title_hit.desc(), ranked.c.rank, col(Lesson.id).desc()]
     elif sort == "title":
         order = [col(face.title), col(Lesson.id)]
     elif sort == "copied":
