@@ -19,8 +19,10 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -296,19 +298,50 @@ def _event_body(event: Event) -> str:
     )
 
 
+class LogNotStored(BrokerError):
+    """The room's log could not be written to the database: what the caller waited for is not
+    durable and must not be acknowledged (the cause is chained)."""
+
+
+@dataclass(slots=True)
+class _Waiter:
+    """A caller of :meth:`EventLog.sync` waiting for the commit that holds seq ``upto``."""
+
+    upto: int
+    done: asyncio.Future[None]
+
+
+# How often a transaction is tried again after another process stored some of its events.
+_INTEGRITY_RETRIES = 3
+
+
 class EventLog:
     """Copies rooms' logs between the broker and the ``live_events`` table.
 
     ``every_event`` (the in-process broker) makes :meth:`sync` store each event before it is
     acknowledged; with a shared broker (Redis) the log is stored by :meth:`flush` at the end.
+
+    :meth:`sync` is a group commit: callers that wait at the same time are served by one writer
+    task per room, which stores everything appended so far in one transaction (at most
+    ``max_batch`` events) and then releases every caller whose event that commit holds.
     """
 
-    def __init__(self, sessionmaker: SessionMaker, broker: Broker, *, every_event: bool) -> None:
+    def __init__(
+        self,
+        sessionmaker: SessionMaker,
+        broker: Broker,
+        *,
+        every_event: bool,
+        max_batch: int = _COPY_BATCH,
+    ) -> None:
         self.sessionmaker = sessionmaker
         self.broker = broker
         self.every_event = every_event
+        self.max_batch = max_batch
         self._locks: dict[str, asyncio.Lock] = {}
         self._stored: dict[str, int] = {}
+        self._waiting: dict[str, list[_Waiter]] = {}
+        self._writers: dict[str, asyncio.Task[None]] = {}
 
     def _lock(self, room_id: str) -> asyncio.Lock:
         return self._locks.setdefault(room_id, asyncio.Lock())
@@ -352,7 +385,7 @@ class EventLog:
         """Store every event the broker holds beyond what is stored; returns the last seq
         stored."""
         async with self._lock(room_id):
-            for _attempt in range(3):
+            for _attempt in range(_INTEGRITY_RETRIES):
                 try:
                     return await self._copy(session_id, room_id)
                 except IntegrityError:
@@ -361,34 +394,101 @@ class EventLog:
             return await self._copy(session_id, room_id)
 
     async def _copy(self, session_id: int, room_id: str) -> int:
+        """Store every event after the stored ones, ``max_batch`` to a transaction; the caller
+        holds the room's lock. Returns the last seq stored."""
+        while await self._store_batch(session_id, room_id) is not None:
+            pass
+        return self._stored[room_id]
+
+    async def _store_batch(self, session_id: int, room_id: str) -> int | None:
+        """One transaction: the next ``max_batch`` events in one bulk insert. Returns the last
+        seq stored, or ``None`` when the broker holds nothing more (or lost what follows)."""
         async with self.sessionmaker() as session:
             stored = self._stored.get(room_id)
             if stored is None:
                 stored = await last_stored_seq(session, session_id=session_id)
-            last = (await self.broker.bounds(room_id)).last
-            while stored < last:
-                batch = await self.broker.read(room_id, stored, _COPY_BATCH)
-                batch = [event for event in batch if event["seq"] > stored]
-                if not batch or batch[0]["seq"] != stored + 1:
-                    logger.error("live room %s: events after %d are gone", room_id, stored)
-                    break
-                session.add_all(
-                    LiveEvent(session_id=session_id, seq=event["seq"], body=_event_body(event))
-                    for event in batch
-                )
-                try:
-                    await session.commit()
-                except IntegrityError:
-                    await session.rollback()
-                    raise
-                stored = batch[-1]["seq"]
-            self._stored[room_id] = stored
-            return stored
+                self._stored[room_id] = stored
+            batch = [
+                event
+                for event in await self.broker.read(room_id, stored, self.max_batch)
+                if event["seq"] > stored
+            ]
+            if not batch:
+                return None
+            if batch[0]["seq"] != stored + 1:
+                logger.error("live room %s: events after %d are gone", room_id, stored)
+                return None
+            rows = [
+                {"session_id": session_id, "seq": event["seq"], "body": _event_body(event)}
+                for event in batch
+            ]
+            await session.exec(insert(LiveEvent), params=rows)
+            await session.commit()
+        self._stored[room_id] = batch[-1]["seq"]
+        return batch[-1]["seq"]
 
     async def sync(self, *, session_id: int, room_id: str) -> None:
-        """Make what was just appended durable, when each event must be (see the class)."""
-        if self.every_event:
-            await self.flush(session_id=session_id, room_id=room_id)
+        """Make what was just appended durable, when each event must be (see the class).
+
+        Returns once a commit holds every event the broker had when it was called; raises
+        :class:`LogNotStored` when that commit failed (nothing may be acknowledged then).
+        """
+        if not self.every_event:
+            return
+        upto = (await self.broker.bounds(room_id)).last
+        stored = self._stored.get(room_id)
+        if stored is not None and stored >= upto:
+            return
+        waiter = _Waiter(upto, asyncio.get_running_loop().create_future())
+        self._waiting.setdefault(room_id, []).append(waiter)
+        if room_id not in self._writers:
+            self._writers[room_id] = asyncio.create_task(
+                self._write(session_id, room_id), name=f"live-log-{room_id}"
+            )
+        await waiter.done
+
+    async def _write(self, session_id: int, room_id: str) -> None:
+        """The room's writer: one transaction after another while callers wait."""
+        waiting: list[_Waiter] = []
+        try:
+            while waiting := self._waiting.pop(room_id, []):
+                try:
+                    stored, wrote = await self._commit_for(session_id, room_id)
+                except Exception as exc:
+                    # The log is sequential: whatever a waiter needs lies at or after the
+                    # batch that failed, so nobody waiting now can be released.
+                    logger.warning("live room %s: log not stored", room_id, exc_info=True)
+                    _fail(waiting, exc)
+                    continue
+                later: list[_Waiter] = []
+                for waiter in waiting:
+                    if waiter.upto > stored:
+                        later.append(waiter)
+                    elif not waiter.done.done():
+                        waiter.done.set_result(None)
+                if later and wrote:
+                    self._waiting[room_id] = later + self._waiting.get(room_id, [])
+                elif later:
+                    _fail(later, BrokerError(f"events of room {room_id!r} are no longer held"))
+        finally:
+            self._writers.pop(room_id, None)
+            stopped = BrokerError(f"the log writer of room {room_id!r} stopped")
+            _fail([*waiting, *self._waiting.pop(room_id, [])], stopped)
+
+    async def _commit_for(self, session_id: int, room_id: str) -> tuple[int, bool]:
+        """One transaction of the writer: ``(last seq stored, whether anything was written)``
+        (nothing is when the broker holds nothing beyond what is stored)."""
+        async with self._lock(room_id):
+            for attempt in range(_INTEGRITY_RETRIES + 1):
+                try:
+                    wrote = await self._store_batch(session_id, room_id) is not None
+                    return self._stored[room_id], wrote
+                except IntegrityError:
+                    if attempt == _INTEGRITY_RETRIES:
+                        raise
+                    # Another process stored some of them first: start from what is stored.
+                    self._stored.pop(room_id, None)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def release(self, room_id: str) -> None:
         """After the lesson is stored: free the in-process broker's copy of the log."""
@@ -397,6 +497,14 @@ class EventLog:
             if self.every_event:
                 await self.broker.drop(room_id)
         self._locks.pop(room_id, None)
+
+
+def _fail(waiting: list[_Waiter], cause: BaseException) -> None:
+    for waiter in waiting:
+        if not waiter.done.done():
+            error = LogNotStored(f"the room's log was not stored: {cause}")
+            error.__cause__ = cause
+            waiter.done.set_exception(error)
 
 
 async def room_initial(session: AsyncSession, *, live: LiveSession) -> RoomState:

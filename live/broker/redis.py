@@ -4,16 +4,23 @@ Entry ids are ``<seq>-0``: one Lua script takes the next seq from the room's cou
 entry, so every process sees one order with no gaps, and reading "after seq N" is reading after
 the stream id ``N-0``. Dedupe keys live in a hash beside the stream, checked in the same script.
 Channels are Redis pub/sub; values are plain keys with a TTL.
+
+Connections come from two pools. Commands share a bounded blocking pool: when every connection is
+busy (a thousand pupils joining at once) a command waits its turn instead of failing. What
+listens for a long time (each subscription's blocking ``XREAD``, each channel's pub/sub) holds a
+connection of its own from a second pool, given back when the subscription ends, so listeners
+never starve commands of connections and commands never hold up listeners.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.connection import parse_url
 from redis.exceptions import RedisError
 
 from live.broker.base import (
@@ -61,9 +68,25 @@ end
 return {seq, event}
 """
 
-# redis-py's default socket timeout is a few seconds: a blocking read must return before it.
+# The socket timeout (unless the URL sets one): a blocking read must return before it.
+_SOCKET_TIMEOUT_SECONDS = 5.0
 _BLOCK_MS = 2_000
 _ROOM_TTL_SECONDS = 2 * 24 * 3600
+# Commands of one process share this many connections (the URL's ?max_connections= wins)...
+DEFAULT_MAX_CONNECTIONS = 64
+# ...and wait this long for a free one before the broker gives up (BrokerError).
+DEFAULT_POOL_TIMEOUT_SECONDS = 10.0
+# Listeners need one connection each whatever the load: one per followed room and channel.
+_MAX_LISTENING_CONNECTIONS = 100_000
+
+
+@contextmanager
+def _as_broker_error() -> Iterator[None]:
+    """Redis failures (unreachable, no free connection in time) as the contract's error."""
+    try:
+        yield
+    except (RedisError, OSError) as exc:
+        raise BrokerError(f"Redis: {exc}") from exc
 
 
 def _entry_seq(entry_id: str) -> int:
@@ -84,12 +107,17 @@ class RedisBroker(Broker):
         namespace: str = DEFAULT_NAMESPACE,
         max_events: int | None = None,
         room_ttl: int = _ROOM_TTL_SECONDS,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        pool_timeout: float = DEFAULT_POOL_TIMEOUT_SECONDS,
     ) -> None:
         self.url = url
         self.namespace = namespace
         self.max_events = max_events
         self.room_ttl = room_ttl
+        self.max_connections = max_connections
+        self.pool_timeout = pool_timeout
         self._client: aioredis.Redis | None = None
+        self._listener: aioredis.Redis | None = None
         self._append: Any = None
 
     @property
@@ -104,16 +132,43 @@ class RedisBroker(Broker):
         base = f"{self.namespace}:room:{{{room}}}"
         return f"{base}:log", f"{base}:seq", f"{base}:dedupe"
 
+    @property
+    def listener(self) -> aioredis.Redis:
+        """The client whose pool gives each subscription its own connection."""
+        if self._listener is None:
+            raise BrokerError("the Redis broker is not connected")
+        return self._listener
+
+    def connections_in_use(self) -> dict[str, int]:
+        """How many connections are checked out now: ``{"commands": n, "listening": m}``
+        (for health checks; a listening connection is held by a live subscription)."""
+        return {
+            "commands": _in_use(self.client.connection_pool),
+            "listening": _in_use(self.listener.connection_pool),
+        }
+
     async def connect(self) -> None:
-        """Create the client (connections are opened on first use)."""
-        self._client = aioredis.Redis.from_url(self.url, decode_responses=True)
+        """Create the pools and clients (connections are opened on first use)."""
+        options: dict[str, Any] = {**parse_url(self.url), "decode_responses": True}
+        options.setdefault("socket_timeout", _SOCKET_TIMEOUT_SECONDS)
+        options.setdefault("socket_connect_timeout", _SOCKET_TIMEOUT_SECONDS)
+        max_connections = int(options.pop("max_connections", None) or self.max_connections)
+        commands = aioredis.BlockingConnectionPool(
+            max_connections=max_connections, timeout=self.pool_timeout, **options
+        )
+        listening = aioredis.ConnectionPool(max_connections=_MAX_LISTENING_CONNECTIONS, **options)
+        self._client = aioredis.Redis(connection_pool=commands)
+        self._listener = aioredis.Redis(connection_pool=listening)
         self._append = self._client.register_script(_APPEND_SCRIPT)
 
     async def disconnect(self) -> None:
-        """Close the client's connections."""
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        """Close every connection of both pools (open subscriptions end with an error)."""
+        client, listener = self._client, self._listener
+        self._client = self._listener = None
+        for each in (listener, client):
+            if each is not None:
+                await each.aclose()
+                await each.connection_pool.aclose()
 
     async def ping(self) -> bool:
         """Whether Redis answers."""
@@ -129,10 +184,17 @@ class RedisBroker(Broker):
             ensure_ascii=False,
             separators=(",", ":"),
         )
-        seq, stored = await self._append(
-            keys=list(self._keys(room)),
-            args=[text, dedupe_key or "", self.max_events or 0, DEDUPE_TTL_SECONDS, self.room_ttl],
-        )
+        with _as_broker_error():
+            seq, stored = await self._append(
+                keys=list(self._keys(room)),
+                args=[
+                    text,
+                    dedupe_key or "",
+                    self.max_events or 0,
+                    DEDUPE_TTL_SECONDS,
+                    self.room_ttl,
+                ],
+            )
         if not stored:
             return {"seq": int(seq)}
         return {**json.loads(stored), "seq": int(seq)}
@@ -142,21 +204,31 @@ class RedisBroker(Broker):
     ) -> list[Event]:
         """Retained events after ``after_seq``, oldest first."""
         log, _, _ = self._keys(room)
-        entries = await self.client.xrange(log, min=f"{after_seq + 1}-0", max="+", count=limit)
+        with _as_broker_error():
+            entries = await self.client.xrange(log, min=f"{after_seq + 1}-0", max="+", count=limit)
         return [_decode(entry_id, fields) for entry_id, fields in entries]
 
     async def bounds(self, room: str) -> LogBounds:
         """The retained range of ``room``'s log."""
         log, counter, _ = self._keys(room)
-        async with self.client.pipeline(transaction=True) as pipe:
-            oldest, last = await pipe.xrange(log, min="-", max="+", count=1).get(counter).execute()
+        with _as_broker_error():
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.xrange(log, min="-", max="+", count=1).get(counter)
+                oldest, last = await pipe.execute()
         last_seq = int(last or 0)
         return LogBounds(first=_entry_seq(oldest[0][0]) if oldest else last_seq + 1, last=last_seq)
 
-    async def _follow(self, room: str, position: int) -> AsyncIterator[Event]:
+    async def _follow(
+        self, reader: aioredis.Redis, room: str, position: int
+    ) -> AsyncIterator[Event]:
         log, _, _ = self._keys(room)
-        while True:
-            reply = await self.client.xread({log: f"{position}-0"}, count=500, block=_BLOCK_MS)
+        while self._listener is not None:  # until disconnect()
+            try:
+                reply = await reader.xread({log: f"{position}-0"}, count=500, block=_BLOCK_MS)
+            except (RedisError, OSError) as exc:
+                if self._listener is None:
+                    return  # disconnect() closed the connection: the subscription ends
+                raise BrokerError(f"Redis: {exc}") from exc
             streams = reply.items() if isinstance(reply, dict) else reply or []
             for _stream, entries in streams:
                 for entry_id, fields in entries:
@@ -172,25 +244,34 @@ class RedisBroker(Broker):
     async def subscribe(
         self, room: str, *, after_seq: int | None = None
     ) -> AsyncIterator[AsyncIterator[Event]]:
-        """Follow ``room``'s log (see :meth:`Broker.subscribe`)."""
+        """Follow ``room``'s log (see :meth:`Broker.subscribe`) on a connection of its own,
+        given back to the listening pool when the block ends."""
         if after_seq is None:
             after_seq = (await self.bounds(room)).last
-        events = self._follow(room, after_seq)
+        reader = self.listener.client()
         try:
-            yield events
+            with _as_broker_error():
+                await reader.initialize()  # takes the connection now
+            events = self._follow(reader, room, after_seq)
+            try:
+                yield events
+            finally:
+                await events.aclose()  # type: ignore[attr-defined]
         finally:
-            await events.aclose()  # type: ignore[attr-defined]
+            await reader.aclose()
 
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
         """Publish on the namespaced Redis channel."""
         text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
-        await self.client.publish(f"{self.namespace}:chan:{channel}", text)
+        with _as_broker_error():
+            await self.client.publish(f"{self.namespace}:chan:{channel}", text)
 
     @asynccontextmanager
     async def subscribe_channel(self, channel: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
-        """Receive what is published on ``channel`` once Redis confirmed the subscription."""
+        """Receive what is published on ``channel`` once Redis confirmed the subscription (on
+        a connection of the listening pool, given back when the block ends)."""
         name = f"{self.namespace}:chan:{channel}"
-        pubsub = self.client.pubsub()
+        pubsub = self.listener.pubsub()
         try:
             await pubsub.subscribe(name)
             # Wait for the confirmation, so a message published right after entering is seen.
@@ -213,20 +294,29 @@ class RedisBroker(Broker):
     ) -> bool:
         """Store ``value`` (see :meth:`Broker.set_value`)."""
         expire_ms = max(1, int(ttl * 1000)) if ttl is not None else None
-        stored = await self.client.set(
-            f"{self.namespace}:value:{key}", value, px=expire_ms, nx=only_if_absent
-        )
+        with _as_broker_error():
+            stored = await self.client.set(
+                f"{self.namespace}:value:{key}", value, px=expire_ms, nx=only_if_absent
+            )
         return bool(stored)
 
     async def get_value(self, key: str) -> str | None:
         """The value under ``key``, if it has not expired."""
-        value = await self.client.get(f"{self.namespace}:value:{key}")
+        with _as_broker_error():
+            value = await self.client.get(f"{self.namespace}:value:{key}")
         return None if value is None else str(value)
 
     async def delete_value(self, key: str) -> None:
         """Forget ``key``."""
-        await self.client.delete(f"{self.namespace}:value:{key}")
+        with _as_broker_error():
+            await self.client.delete(f"{self.namespace}:value:{key}")
 
     async def drop(self, room: str) -> None:
         """Delete the room's stream, counter and dedupe keys."""
-        await self.client.delete(*self._keys(room))
+        with _as_broker_error():
+            await self.client.delete(*self._keys(room))
+
+
+def _in_use(pool: aioredis.ConnectionPool) -> int:
+    _idle, in_use = pool.get_connection_count()  # [(count, attributes)]: idle, then in use
+    return in_use[0]

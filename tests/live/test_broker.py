@@ -239,6 +239,22 @@ async def test_ping(broker: Broker) -> None:
     assert await broker.ping() is True
 
 
+async def subscribe_append_receive(broker: Broker, room: str, number: int) -> dict[str, Any]:
+    """One participant's visit: follow a room, write into it, see it come back, leave."""
+    async with broker.subscribe(room) as events:
+        await broker.append(room, event(number))
+        return await next_of(events)
+
+
+async def test_a_crowd_joining_and_leaving_at_once(broker: Broker) -> None:
+    appends = [broker.append("busy", event(n)) for n in range(300)]
+    visits = [subscribe_append_receive(broker, f"visit-{n}", n) for n in range(100)]
+    results = await asyncio.gather(*appends, *visits)
+    assert sorted(stored["seq"] for stored in results[:300]) == list(range(1, 301))
+    assert [seen["data"] for seen in results[300:]] == [{"n": n} for n in range(100)]
+    assert await broker.bounds("busy") == LogBounds(first=1, last=300)
+
+
 # --- backend specifics -------------------------------------------------------------------------
 
 
@@ -278,6 +294,54 @@ async def test_redis_values_get_their_ttl() -> None:
         milliseconds = await broker.client.pttl(key)  # type: ignore[attr-defined]
         assert 0 < milliseconds <= 30_000
         await broker.delete_value("k")
+
+
+@pytest.mark.redis
+async def test_redis_subscriptions_do_not_take_the_commands_connections() -> None:
+    from live.broker.redis import RedisBroker
+
+    broker = RedisBroker(redis_url(), namespace=f"test-{uuid.uuid4().hex[:12]}", max_connections=4)
+    async with broker:
+        try:
+            # 40 blocking readers at once, with only 4 connections for commands: the readers
+            # hold connections of their own, and every command waits its turn for one of the 4.
+            appends = [broker.append("busy", event(n)) for n in range(200)]
+            visits = [subscribe_append_receive(broker, f"visit-{n}", n) for n in range(40)]
+            results = await asyncio.gather(*appends, *visits)
+            assert [seen["data"] for seen in results[200:]] == [{"n": n} for n in range(40)]
+            assert broker.connections_in_use() == {"commands": 0, "listening": 0}
+            async with broker.subscribe("busy") as _events, broker.subscribe_channel("c"):
+                assert broker.connections_in_use()["listening"] == 2
+            assert broker.connections_in_use()["listening"] == 0
+        finally:
+            keys = [key async for key in broker.client.scan_iter(match=f"{broker.namespace}:*")]
+            if keys:
+                await broker.client.delete(*keys)
+
+
+@pytest.mark.redis
+async def test_redis_disconnect_ends_subscriptions() -> None:
+    from live.broker.redis import RedisBroker
+
+    broker = RedisBroker(redis_url(), namespace=f"test-{uuid.uuid4().hex[:12]}")
+    await broker.connect()
+    async with broker.subscribe("room") as events:
+        waiting = asyncio.ensure_future(next_of(events))
+        await broker.disconnect()
+        with pytest.raises(StopAsyncIteration):
+            await waiting
+
+
+@pytest.mark.redis
+async def test_redis_failures_are_broker_errors() -> None:
+    from live.broker.redis import RedisBroker
+
+    broker = RedisBroker("redis://127.0.0.1:1/0", pool_timeout=1.0)
+    async with broker:
+        with pytest.raises(BrokerError):
+            await broker.append("room", event(1))
+        with pytest.raises(BrokerError):
+            await broker.get_value("k")
 
 
 async def test_redis_ping_is_false_when_unreachable() -> None:
