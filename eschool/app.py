@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from types import ModuleType
 
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         exception_handlers={
             DomainError: errorpages.domain_error,
             HTTPException: errorpages.http_error,
+            PoolTimeout: errorpages.database_busy,
             Exception: errorpages.server_error,
         },
         lifespan=lifespan,

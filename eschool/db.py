@@ -21,6 +21,10 @@ def is_sqlite(url: str) -> bool:
 def create_engine(url: str, **options: Any) -> AsyncEngine:
     """Create the async engine for ``url`` (aiosqlite or asyncpg)."""
     if is_sqlite(url):
+        # SQLite serialises writers itself (busy_timeout); the pool only has to be large
+        # enough that a burst of WebSocket handshakes waits for a connection, not fails.
+        options.setdefault("pool_size", 20)
+        options.setdefault("max_overflow", 40)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
 
         @event.listens_for(engine.sync_engine, "connect")

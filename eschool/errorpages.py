@@ -92,6 +92,18 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return error_response(request, exc.status_code, code, message, headers=exc.headers)
 
 
+async def database_busy(request: Request, exc: Exception) -> Response:
+    """No database connection came free in time: a clear 503, not a 500."""
+    log.warning("database pool exhausted on %s %s", request.method, request.url.path)
+    return error_response(
+        request,
+        503,
+        "busy",
+        _("The server is busy. Try again in a moment."),
+        headers={"Retry-After": "5"},
+    )
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
     """An unexpected failure: logged with its traceback, shown without one."""
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)

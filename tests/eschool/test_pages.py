@@ -151,3 +151,18 @@ async def test_health_names_the_failing_part(app, client: httpx.AsyncClient) -> 
         app.state.broker = real
     assert response.status_code == 503
     assert response.json()["broker"] == "unreachable"
+
+
+async def test_exhausted_database_pool_is_a_503(app, people) -> None:
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    async def starved(request):
+        raise PoolTimeout("QueuePool limit reached")
+
+    app.router.routes.insert(0, Route("/api/v1/starved", starved))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        response = await http.get("/api/v1/starved")
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "busy"
+    assert response.headers["retry-after"] == "5"
