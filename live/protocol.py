@@ -33,9 +33,13 @@ MAX_STROKE_POINTS = 1_000
 MAX_STROKE_WIDTH = 50.0
 MAX_CHAT_TEXT = 500
 MAX_RTC_DATA_BYTES = 32 * 1024
+MAX_SDP_CHARS = 30 * 1024
 MAX_QUIZ_TIMER_SECONDS = 3_600
 
-SIGNALLING_TYPES = frozenset({"rtc.offer", "rtc.answer", "rtc.candidate", "rtc.state"})
+# WebRTC signalling: answered by the media layer, never logged (``rtc.grant`` is a room command).
+SIGNALLING_TYPES = frozenset(
+    {"rtc.offer", "rtc.answer", "rtc.candidate", "rtc.state", "rtc.stop", "rtc.config"}
+)
 
 
 class ProtocolError(Exception):
@@ -117,6 +121,27 @@ class BoardStrokeData(_Strict):
 class BoardGrantData(_Strict):
     # ``None`` takes the pen back.
     user_id: UserId | None
+
+
+class RtcGrantData(_Strict):
+    # The one pupil who may share their screen; ``None`` takes the right back.
+    user_id: UserId | None
+
+
+class RtcOfferData(_Strict):
+    """The data of ``rtc.offer``: a browser's complete (ICE gathered) SDP offer, to send
+    (``publish``: the teacher, or the pupil allowed to share the screen) or to receive
+    (``subscribe``)."""
+
+    role: Literal["publish", "subscribe"]
+    kind: Literal["camera", "screen"] = "camera"
+    sdp: Annotated[str, StringConstraints(min_length=1, max_length=MAX_SDP_CHARS)]
+
+
+class RtcStopData(_Strict):
+    """The data of ``rtc.stop``: stop publishing (the default) or stop receiving."""
+
+    role: Literal["publish", "subscribe"] = "publish"
 
 
 class HandLowerData(_Strict):
@@ -264,6 +289,25 @@ class RtcState(_Signalling):
     type: Literal["rtc.state"]
 
 
+class RtcStop(_Signalling):
+    type: Literal["rtc.stop"]
+
+
+class RtcConfig(_Signalling):
+    type: Literal["rtc.config"]
+
+
+class RtcGrant(_Command):
+    type: Literal["rtc.grant"]
+    data: RtcGrantData
+
+
+class RtcRecord(_Command):
+    # Record the lesson's video into the server's data dir (each publication a file).
+    type: Literal["rtc.record"]
+    data: SwitchData
+
+
 class Ping(_Command):
     type: Literal["ping"]
     data: NoData = Field(default_factory=NoData)
@@ -293,6 +337,10 @@ ClientMessage = Annotated[
     | RtcAnswer
     | RtcCandidate
     | RtcState
+    | RtcStop
+    | RtcConfig
+    | RtcGrant
+    | RtcRecord
     | Ping,
     Field(discriminator="type"),
 ]
@@ -358,6 +406,12 @@ def _dumps(payload: dict[str, Any]) -> str:
 def server_frame(type: str, seq: int, data: dict[str, Any]) -> str:
     """Encode one server event frame: ``{"v":1,"type":..,"seq":N,"data":{..}}``."""
     return _dumps({"v": PROTOCOL_VERSION, "type": type, "seq": seq, "data": data})
+
+
+def direct_frame(type: str, data: dict[str, Any]) -> str:
+    """Encode a frame for one client that is not an event of the log (no seq), such as the
+    ``rtc.answer`` to its offer: ``{"v":1,"type":..,"data":{..}}``."""
+    return _dumps({"v": PROTOCOL_VERSION, "type": type, "data": data})
 
 
 def ack_frame(id: str, seq: int) -> str:

@@ -118,6 +118,22 @@ class ChatMessage:
     at: float | None
 
 
+MEDIA_KINDS = frozenset({"camera", "screen"})
+
+
+@dataclass(frozen=True, slots=True)
+class MediaInfo:
+    """What the room's WebRTC media shows, as the media home last told (``rtc.state``)."""
+
+    live: bool = False
+    kind: str | None = None  # "camera" | "screen" while live
+    publisher: ActorId | None = None  # who is shown while live
+    publication: int | None = None  # changes with every new publication
+
+
+NOT_LIVE = MediaInfo()
+
+
 @dataclass(frozen=True, slots=True)
 class RoomState:
     """Everything a room knows; built only by :func:`new_room` and :func:`apply`.
@@ -148,6 +164,9 @@ class RoomState:
     kicked: frozenset[ActorId] = frozenset()
     locked: bool = False
     ended: bool = False
+    media: MediaInfo = NOT_LIVE
+    screen_grant: ActorId | None = None
+    recording: bool = False
     applied: dict[ActorId, dict[str, int]] = field(default_factory=dict)
 
     def applied_seq(self, actor_id: ActorId, message_id: str) -> int | None:
@@ -278,6 +297,8 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     "poll.close": _TEACHER,
     "board.clear": _TEACHER,
     "board.grant": _TEACHER,
+    "rtc.grant": _TEACHER,
+    "rtc.record": _TEACHER,
     "chat.mode": _TEACHER,
     "room.lock": _TEACHER,
     "room.kick": _TEACHER,
@@ -288,7 +309,7 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     "hand.lower": _TEACHER_OR_PUPIL,
     "chat.post": _TEACHER_OR_PUPIL,
 }
-SERVER_EVENT_TYPES = frozenset({"presence.join", "presence.leave", "lesson.end"})
+SERVER_EVENT_TYPES = frozenset({"presence.join", "presence.leave", "lesson.end", "rtc.state"})
 
 
 def _with(mapping: Mapping[Any, Any], key: Any, value: Any) -> dict[Any, Any]:
@@ -482,6 +503,32 @@ def _board_grant(state: RoomState, event: _Event) -> RoomState | None:
     return None if state.pen == target else replace(state, pen=target)
 
 
+def _rtc_grant(state: RoomState, event: _Event) -> RoomState | None:
+    target = event.person_id("user_id")
+    if target is not None:
+        person = state.people.get(target)
+        if person is None or person.role != "pupil" or target not in state.present:
+            raise _Reject("invalid", "only a pupil who is here can share their screen")
+    return None if state.screen_grant == target else replace(state, screen_grant=target)
+
+
+def _rtc_state(state: RoomState, event: _Event) -> RoomState | None:
+    """The media home's word on what is shown (a server event: clients cannot send it)."""
+    if event.actor is not None:
+        raise _Reject("forbidden", "only the server tells the media state")
+    if state.ended:
+        raise _Reject("ended", "the lesson has ended")
+    if not event.flag("live"):
+        media = NOT_LIVE
+    else:
+        kind = event.text("kind")
+        publisher = event.person_id("publisher")
+        if kind not in MEDIA_KINDS or publisher is None:
+            raise _Reject("invalid", "a live publication has a kind and a publisher")
+        media = MediaInfo(True, kind, publisher, event.optional_integer("publication"))
+    return None if media == state.media else replace(state, media=media)
+
+
 def _hand_raise(state: RoomState, event: _Event) -> RoomState | None:
     if event.who.id in state.hands:
         return None
@@ -524,6 +571,7 @@ def _room_kick(state: RoomState, event: _Event) -> RoomState | None:
         present=_without(state.present, person.id),
         hands=tuple(hand for hand in state.hands if hand != person.id),
         pen=None if state.pen == person.id else state.pen,
+        screen_grant=None if state.screen_grant == person.id else state.screen_grant,
     )
 
 
@@ -554,7 +602,16 @@ def _lesson_end(state: RoomState, event: _Event) -> RoomState | None:
         quizzes = _with(quizzes, run.block_id, replace(run, closed=True))
     if (poll := _open_poll(state)) is not None:
         polls = _with(polls, poll.block_id, replace(poll, closed=True))
-    return replace(state, ended=True, quizzes=quizzes, polls=polls, pen=None, hands=())
+    return replace(
+        state,
+        ended=True,
+        quizzes=quizzes,
+        polls=polls,
+        pen=None,
+        hands=(),
+        media=NOT_LIVE,
+        screen_grant=None,
+    )
 
 
 _HANDLERS: dict[str, Handler] = {
@@ -573,6 +630,9 @@ _HANDLERS: dict[str, Handler] = {
     "board.stroke": _board_stroke,
     "board.clear": _board_clear,
     "board.grant": _board_grant,
+    "rtc.grant": _rtc_grant,
+    "rtc.record": _switch("recording"),
+    "rtc.state": _rtc_state,
     "hand.raise": _hand_raise,
     "hand.lower": _hand_lower,
     "chat.post": _chat_post,

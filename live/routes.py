@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
@@ -43,6 +45,7 @@ from eschool.web import (
 from live import queries, services
 from live.broker.base import BrokerError
 from live.hub import DEFAULT_OUTBOX_SIZE, Connection, Hub
+from live.media import RECORDING_NAME, MediaSignalling, recordings_of, rtc_config
 from live.models import JournalConfirm, LiveSession, LiveStart, ObserverJoin, SessionStatus
 from live.protocol import (
     SIGNALLING_TYPES,
@@ -91,7 +94,9 @@ _GONE = (WebSocketDisconnect, RuntimeError, OSError)
 
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    """Build the hub and the durable log on ``app.state``; close the hub on shutdown."""
+    """Build the hub, the durable log and the media (``app.state.media``, the process's
+    ``MediaHub``, and ``app.state.live_media``, its signalling) on ``app.state``; close them on
+    shutdown."""
     settings = app.state.settings
     log = services.EventLog(
         app.state.sessionmaker,
@@ -106,9 +111,19 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     app.state.live_log = log
     app.state.live_code_guesses = services.CodeGuesses()
     app.state.hub = hub
+    signalling = MediaSignalling(
+        config=rtc_config(settings),
+        hub=hub,
+        broker=app.state.broker,
+        recordings_dir=_recordings_dir(app),
+    )
+    await signalling.start()
+    app.state.live_media = signalling
+    app.state.media = signalling.media
     try:
         yield
     finally:
+        await signalling.close()
         await hub.close()
 
 
@@ -137,6 +152,21 @@ def _hub(app: Starlette) -> Hub:
 
 def _log(app: Starlette) -> services.EventLog:
     return app.state.live_log
+
+
+def _media(app: Starlette) -> MediaSignalling:
+    return app.state.live_media
+
+
+def _recordings_dir(app: Starlette) -> Path:
+    return app.state.settings.data_dir / "recordings"
+
+
+async def _recordings(request: Request, live: LiveSession) -> list[dict[str, Any]]:
+    """The lesson's video recordings, each with the ``url`` it is played from."""
+    found = await asyncio.to_thread(recordings_of, _recordings_dir(request.app), live.code)
+    code = queries.code_display(live.code)
+    return [{**item, "url": f"/live/{code}/recordings/{item['name']}"} for item in found]
 
 
 def _base_url(request: Request | WebSocket) -> str:
@@ -217,7 +247,21 @@ async def api_end(request: Request) -> Response:
     body = await services.session_end(
         db(request), actor=_user(request), live=live, hub=_hub(request.app), log=_log(request.app)
     )
+    try:
+        await _media(request.app).lesson_ended(live.code)
+    except Exception:  # the report is what matters here; an unclosed room times out by itself
+        logger.warning("live room %s: media not closed at the end", live.code, exc_info=True)
     return json_ok(body)
+
+
+@api_endpoint(Role.teacher, Role.admin)
+async def api_media(request: Request) -> Response:
+    """``GET /live/{code}/media`` → ``{"homed","live","kind","viewers","peers",
+    "process_peers"}``: the room's media as its home process sees it (peer connections of the
+    room and of that whole process)."""
+    live = await _session_for(request)
+    services.require_runner(_user(request), live)
+    return json_ok(await _media(request.app).status(live.code))
 
 
 def _wants_page(request: Request) -> bool:
@@ -238,7 +282,29 @@ async def api_report(request: Request) -> Response:
     body = await services.session_report(
         db(request), actor=_user(request), live=live, broker=request.app.state.broker
     )
-    return json_ok({**body, "session": queries.session_public(live, base_url=_base_url(request))})
+    return json_ok(
+        {
+            **body,
+            "session": queries.session_public(live, base_url=_base_url(request)),
+            "recordings": await _recordings(request, live),
+        }
+    )
+
+
+@api_endpoint(Role.teacher, Role.admin)
+async def recording_file(request: Request) -> Response:
+    """``GET /live/{code}/recordings/{name}``: a video recording of the lesson (.webm)."""
+    live = await _session_for(request)
+    services.require_runner(_user(request), live)
+    name = str(request.path_params["name"])
+    path = _recordings_dir(request.app) / live.code / name
+    if not RECORDING_NAME.match(name) or not await asyncio.to_thread(path.is_file):
+        raise NotFound(_("No such file."))
+    return FileResponse(
+        path,
+        media_type="video/webm",
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"},
+    )
 
 
 @api_endpoint(Role.teacher, Role.admin)
@@ -450,6 +516,46 @@ def client_strings() -> dict[str, str]:
         "navFollow": _("Pupils follow me"),
         "chatOn": _("Turn chat on"),
         "chatOff": _("Turn chat off"),
+        **media_strings(),
+    }
+
+
+def media_strings() -> dict[str, str]:
+    """The words of the video panel and the video controls (static/js/live/media.js)."""
+    return {
+        "media_waiting": _("No video yet"),
+        "media_connecting": _("Connecting video…"),
+        "media_live": _("Live"),
+        "media_stopped": _("Video stopped"),
+        "media_reconnecting": _("Reconnecting video…"),
+        "media_lost": _("The video was interrupted. Waiting for it to come back…"),
+        "media_unmute": _("Tap to unmute"),
+        "media_play": _("Tap to play"),
+        "media_enlarge": _("Enlarge"),
+        "media_shrink": _("Make smaller"),
+        "media_camera": _("Camera"),
+        "media_screen": _("Share screen"),
+        "media_stop": _("Stop video"),
+        "media_mute": _("Mute"),
+        "media_unmuteMic": _("Unmute"),
+        "media_onAir": _("On air"),
+        "media_denied": _("The browser may not use the camera or the microphone."),
+        "media_noDevice": _("No camera or microphone was found."),
+        "media_unsupported": _("This browser cannot send video."),
+        "media_noScreen": _("This device cannot share its screen."),
+        "media_granted": _("The teacher lets you share your screen."),
+        "media_revoked": _("The teacher has stopped your screen sharing."),
+        "media_shareMine": _("Share my screen"),
+        "media_stopMine": _("Stop sharing"),
+        "media_grant": _("Allow screen"),
+        "media_revoke": _("Stop screen"),
+        "media_record": _("Record"),
+        "media_stopRecord": _("Stop recording"),
+        "media_sharing": _("{name} is sharing a screen"),
+        "media_teacherCamera": _("The teacher's camera"),
+        "media_sharedScreen": _("Shared screen"),
+        "media_replaced": _("Someone else is showing video now."),
+        "media_defaultDevice": _("Default"),
     }
 
 
@@ -468,6 +574,7 @@ async def _room_context(
             "ping": _option(request.app, "live_ping_seconds", PING_SECONDS),
             "me": actor.as_dict(),
             "strings": client_strings(),
+            "rtc": {"ice_servers": request.app.state.media.config.browser_ice_servers()},
         },
     }
 
@@ -541,6 +648,7 @@ async def report_page(request: Request) -> Response:
         live=queries.session_public(live, base_url=_base_url(request)),
         report=body,
         proposed_by_pupil={entry["pupil_id"]: entry for entry in body.get("proposed", [])},
+        recordings=await _recordings(request, live),
         ended=live.status == SessionStatus.ended,
         has_slot=live.slot_id is not None,
         journal_done=live.journal_at is not None,
@@ -581,6 +689,8 @@ class LiveChannel:
     actor: Actor
     connection: Connection | None = None
     send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Names this socket's peer connections in the media engine (one user may have two tabs).
+    media_id: str = field(default_factory=lambda: secrets.token_hex(8))
 
     @property
     def app(self) -> Starlette:
@@ -600,17 +710,13 @@ class LiveChannel:
 
 
 async def rtc_signal(channel: LiveChannel, message: ClientMessage) -> None:
-    """Every ``rtc.*`` message from a participant arrives here (the media engine's entry).
-
-    Media is not wired in yet: each is answered with ``not_available``.
-    """
-    await channel.send(
-        error_frame(message.id, "not_available", _("Video and sound are not available yet."))
-    )
+    """Every ``rtc.*`` signalling message from a participant arrives here (see live/media.py)."""
+    await _media(channel.app).handle(channel, message)
 
 
 async def rtc_disconnected(channel: LiveChannel) -> None:
     """A participant's socket has gone: the media engine lets go of their peer connections."""
+    _media(channel.app).disconnected(channel)
 
 
 def origin_allowed(websocket: WebSocket) -> bool:
@@ -831,6 +937,15 @@ async def _handle(channel: LiveChannel, raw: str | bytes) -> None:
         )
         return
     await channel.send(ack_frame(message.id, seq))
+    try:
+        if message.type == "rtc.grant":
+            await _media(app).grant_changed(channel.room_id)
+        elif message.type == "rtc.record":
+            await _media(app).recording_changed(channel.room_id)
+    except Exception:
+        logger.warning(
+            "live room %s: %s not passed on", channel.room_id, message.type, exc_info=True
+        )
 
 
 routes: list[BaseRoute] = [
@@ -847,6 +962,8 @@ routes: list[BaseRoute] = [
     Route("/live/{code}/assets/{sha}", asset_file, methods=["GET"]),
     Route("/live/{code}/join", api_observer_join, methods=["POST"]),
     Route("/live/{code}/end", api_end, methods=["POST"]),
+    Route("/live/{code}/media", api_media, methods=["GET"]),
+    Route("/live/{code}/recordings/{name}", recording_file, methods=["GET"]),
     Route("/live/{code}/report", report_endpoint, methods=["GET"]),
     Route("/live/{code}/journal", api_journal, methods=["POST"]),
     WebSocketRoute("/live/{code}/ws", live_socket),

@@ -190,7 +190,11 @@ class _RecorderFeed(MediaStreamTrack):
             frame = await self._source.recv()
             if self.kind == "video":
                 self._video_started.set()
-                return frame
+                # The encoder rewrites a frame's timestamps in place, and the viewers'
+                # encoders share these relayed frames: the recorder gets its own copy.
+                copy = frame.reformat(format="nv12")
+                copy.pts, copy.time_base = frame.pts, frame.time_base
+                return copy
             if self._video_started.is_set():
                 return frame
 

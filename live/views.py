@@ -230,6 +230,18 @@ def _people_view(state: RoomState, viewer: Actor) -> dict[str, Any]:
     return view
 
 
+def _media_view(state: RoomState, viewer: Actor) -> dict[str, Any]:
+    media = state.media
+    return {
+        "live": media.live,
+        "kind": media.kind,
+        "publisher": person_for(state, media.publisher, viewer),
+        "publication": media.publication,
+        "grant": person_for(state, state.screen_grant, viewer),
+        "recording": state.recording,
+    }
+
+
 def _hands_view(state: RoomState, viewer: Actor) -> list[dict[str, Any] | None]:
     return [person_for(state, hand, viewer) for hand in state.hands]
 
@@ -267,6 +279,7 @@ def view_for(state: RoomState, viewer: Actor) -> dict[str, Any]:
             "messages": [_chat_view(state, message, viewer) for message in state.chat],
         },
         "people": _people_view(state, viewer),
+        "media": _media_view(state, viewer),
     }
 
 
@@ -417,6 +430,17 @@ def _project_timer(p: _Projection) -> Projected:
     return p.type, {**copy.deepcopy(dict(p.data)), "started_at": p.at}
 
 
+def _project_media(p: _Projection) -> Projected:
+    live = p.data.get("live") is True
+    return p.type, {
+        "live": live,
+        "kind": p.data.get("kind") if live else None,
+        "publisher": p.person(p.data.get("publisher")) if live else None,
+        "publication": p.data.get("publication") if live else None,
+        "reason": p.data.get("reason"),
+    }
+
+
 def _project_kick(p: _Projection) -> Projected:
     return p.type, {"person": p.person(p.data.get("user_id")), **p.counts()}
 
@@ -438,6 +462,9 @@ _PROJECTIONS: dict[str, Callable[[_Projection], Projected]] = {
     "poll.close": _project_poll,
     "board.stroke": _project_stroke,
     "board.grant": _project_grant,
+    "rtc.grant": _project_grant,
+    "rtc.record": _as_is,
+    "rtc.state": _project_media,
     "hand.raise": _project_hand,
     "hand.lower": _project_hand,
     "chat.post": _project_chat,

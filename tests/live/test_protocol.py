@@ -59,6 +59,10 @@ VALID = [
     ("rtc.answer", {"sdp": "v=0...", "type": "answer"}),
     ("rtc.candidate", {"candidate": "candidate:1 1 udp ...", "sdpMid": "0"}),
     ("rtc.state", {"state": "connected"}),
+    ("rtc.stop", {"role": "subscribe"}),
+    ("rtc.config", None),
+    ("rtc.grant", {"user_id": 7}),
+    ("rtc.record", {"on": True}),
     ("ping", None),
 ]
 

@@ -583,10 +583,3 @@ async def test_a_client_that_falls_behind_is_cut_off_and_resyncs(room: Room) -> 
     )
     strokes = [f["seq"] for f in seen + back.frames if f["type"] == "board.stroke"]
     assert len(strokes) == len(set(strokes)) == sent
-
-
-async def test_media_signalling_is_answered_as_not_available_yet(room: Room) -> None:
-    teacher = await room.join("teacher")
-    refused = await teacher.command("rtc.offer", {"sdp": "v=0", "kind": "camera"})
-    assert refused["error"]["code"] == "not_available"
-    assert await teacher.ok("ping") >= 1

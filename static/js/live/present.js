@@ -2,10 +2,12 @@
 import { toast } from '/static/js/app.js';
 import { csrfToken } from '/static/js/api.js';
 import { ERASER, ERASER_WIDTH } from '/static/js/live/board.js';
+import { LiveMedia } from '/static/js/live/media.js';
 import { LiveRoom, wirePenTools } from '/static/js/live/room.js';
 import { pollPhase, quizPhase } from '/static/js/live/slides.js';
 
 const room = new LiveRoom();
+const media = new LiveMedia(room);
 const { strings } = room;
 const bar = document.querySelector('[data-controls]');
 const button = (action) => document.querySelector(`[data-action="${action}"]`);
@@ -85,6 +87,8 @@ document.addEventListener('keydown', (event) => {
     actions.prev();
   } else if (event.key === 'Escape') {
     actions['join-hide']();
+    const devices = document.querySelector('[data-media-devices]');
+    if (devices) devices.hidden = true;
   }
 });
 
@@ -124,6 +128,7 @@ function update(type) {
     autoClose(state);
     return;
   }
+  media.decoratePeople(document.querySelector('[data-people]'));
   button('prev').disabled = state.slide === 0;
   button('next').disabled = state.slide >= state.slides.length - 1;
   const quiz = block?.kind === 'quiz' ? quizPhase(room.model, block.id) : null;

@@ -1,9 +1,12 @@
 // The pupil's view for a tablet: the slide follows the teacher (or the pupil browses when the
 // teacher frees navigation), answers, votes, a raised hand, chat and the pen when given.
 import { ERASER, ERASER_WIDTH } from '/static/js/live/board.js';
+import { LiveMedia } from '/static/js/live/media.js';
 import { LiveRoom, wirePenTools } from '/static/js/live/room.js';
 
 const room = new LiveRoom();
+// The teacher's video, and the pupil's own screen when the teacher lets them share it.
+new LiveMedia(room);
 
 function handRaised() {
   return room.model.state.hands.some((hand) => hand?.id === room.model.me.id);

@@ -1,5 +1,8 @@
-// The observer's view: the slide and the class's results, nothing that names a pupil (the
-// server never sends it); observers cannot change anything in the room.
+// The observer's view: the slide, the class's results and the teacher's video, nothing that
+// names a pupil (the server never sends it); observers cannot change anything in the room.
+import { LiveMedia } from '/static/js/live/media.js';
 import { LiveRoom } from '/static/js/live/room.js';
 
-new LiveRoom().start();
+const room = new LiveRoom();
+new LiveMedia(room);
+room.start();
