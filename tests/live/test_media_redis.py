@@ -6,16 +6,13 @@ Runs when ``ESCHOOL_TEST_REDIS_URL`` is set; both processes share one SQLite fil
 
 from __future__ import annotations
 
-import os
 import shutil
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from eschool.settings import Settings
 from tests.live.test_media_ws import Peers, increasing, media_status, needs_network, wait_for_status
 from tests.live.ws_support import (
     LiveClient,
@@ -23,7 +20,6 @@ from tests.live.ws_support import (
     World,
     bearer,
     observer_token,
-    seed_world,
     start_lesson,
     ws_url,
 )
@@ -37,39 +33,6 @@ def database_url(tmp_path: Path, sqlite_template: Path) -> str:
     path = tmp_path / "eschool.db"
     shutil.copyfile(sqlite_template, path)
     return f"sqlite+aiosqlite:///{path}"
-
-
-@pytest.fixture
-def redis_url() -> str:
-    url = os.environ.get("ESCHOOL_TEST_REDIS_URL")
-    if not url:
-        pytest.skip("ESCHOOL_TEST_REDIS_URL not set: the Redis variant needs a Redis server")
-    separator = "&" if "?" in url else "?"
-    return f"{url}{separator}namespace=media-test-{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-async def world(settings: Settings) -> World:
-    return await seed_world(settings.database_url)
-
-
-@pytest.fixture
-def servers(
-    settings: Settings, world: World, redis_url: str, tmp_path: Path
-) -> Iterator[tuple[ProcessServer, ProcessServer]]:
-    env = {
-        "ESCHOOL_DATA_DIR": str(settings.data_dir),
-        "ESCHOOL_DATABASE_URL": settings.database_url,
-        "ESCHOOL_SECRET_KEY": settings.secret_key,
-        "ESCHOOL_BROKER_URL": redis_url,
-    }
-    first = ProcessServer(env, tmp_path / "a.log")
-    second = ProcessServer(env, tmp_path / "b.log")
-    try:
-        yield first.start(), second.start()
-    finally:
-        first.stop()
-        second.stop()
 
 
 @pytest.fixture

@@ -7,10 +7,6 @@ Runs when ``ESCHOOL_TEST_REDIS_URL`` is set (with PostgreSQL too when
 from __future__ import annotations
 
 import json
-import os
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -26,45 +22,11 @@ from tests.live.ws_support import (
     World,
     bearer,
     observer_token,
-    seed_world,
     start_lesson,
     ws_url,
 )
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture
-def redis_url() -> str:
-    url = os.environ.get("ESCHOOL_TEST_REDIS_URL")
-    if not url:
-        pytest.skip("ESCHOOL_TEST_REDIS_URL not set: the Redis variant needs a Redis server")
-    separator = "&" if "?" in url else "?"
-    return f"{url}{separator}namespace=live-test-{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-async def world(settings: Settings) -> World:
-    return await seed_world(settings.database_url)
-
-
-@pytest.fixture
-def servers(
-    settings: Settings, world: World, redis_url: str, tmp_path: Path
-) -> Iterator[tuple[ProcessServer, ProcessServer]]:
-    env = {
-        "ESCHOOL_DATA_DIR": str(settings.data_dir),
-        "ESCHOOL_DATABASE_URL": settings.database_url,
-        "ESCHOOL_SECRET_KEY": settings.secret_key,
-        "ESCHOOL_BROKER_URL": redis_url,
-    }
-    first = ProcessServer(env, tmp_path / "a.log")
-    second = ProcessServer(env, tmp_path / "b.log")
-    try:
-        yield first.start(), second.start()
-    finally:
-        first.stop()
-        second.stop()
 
 
 def events_only(frames: list[dict]) -> list[dict]:
