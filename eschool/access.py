@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Iterable
 
-from sqlmodel import select
+from sqlalchemy import delete, or_
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.errors import Forbidden, NotFound
-from eschool.models import Enrolment, Guardianship, Role, SchoolClass, User
-
-# Which classes a teacher teaches is known to the gradebook (its courses); it registers a
-# lookup here from create_app(), so eschool never imports it.
-TeachingLookup = Callable[[AsyncSession, int], Awaitable[set[int]]]
-_teaching_lookups: dict[str, TeachingLookup] = {}
-
-
-def register_teaching_lookup(name: str, lookup: TeachingLookup) -> None:
-    """Register a source of 'classes this teacher teaches' (idempotent by name)."""
-    _teaching_lookups[name] = lookup
+from eschool.models import ClassTeaching, Enrolment, Guardianship, Role, SchoolClass, User
 
 
 def require_role(actor: User, *roles: Role | str) -> None:
@@ -28,16 +19,42 @@ def require_role(actor: User, *roles: Role | str) -> None:
 
 
 async def classes_taught(session: AsyncSession, teacher: User) -> set[int]:
-    """Ids of the classes the teacher teaches or is the form tutor of."""
+    """Ids of the classes the teacher teaches (see `ClassTeaching`) or is the form tutor of."""
+    teaching = select(ClassTeaching.class_id).where(ClassTeaching.teacher_id == teacher.id)
     rows = await session.exec(
         select(SchoolClass.id).where(
-            SchoolClass.form_tutor_id == teacher.id, SchoolClass.school_id == teacher.school_id
+            SchoolClass.school_id == teacher.school_id,
+            or_(SchoolClass.form_tutor_id == teacher.id, col(SchoolClass.id).in_(teaching)),
         )
     )
-    class_ids = {row for row in rows.all() if row is not None}
-    for lookup in _teaching_lookups.values():
-        class_ids |= await lookup(session, teacher.id)
-    return class_ids
+    return {row for row in rows.all() if row is not None}
+
+
+async def class_teaching_set(
+    session: AsyncSession, *, school_id: int, class_id: int, teacher_ids: Iterable[int]
+) -> None:
+    """Make ``teacher_ids`` the teachers who teach in the class (apart from its form tutor).
+
+    For the domain that knows who teaches where, inside its own transaction: adds and
+    removes rows, never commits. The caller serializes concurrent changes to one class.
+    """
+    wanted = set(teacher_ids)
+    rows = await session.exec(
+        select(ClassTeaching.teacher_id).where(ClassTeaching.class_id == class_id)
+    )
+    present = set(rows.all())
+    if present - wanted:
+        await session.exec(
+            delete(ClassTeaching).where(
+                col(ClassTeaching.class_id) == class_id,
+                col(ClassTeaching.teacher_id).in_(present - wanted),
+            )
+        )
+    session.add_all(
+        ClassTeaching(school_id=school_id, class_id=class_id, teacher_id=teacher_id)
+        for teacher_id in sorted(wanted - present)
+    )
+    await session.flush()
 
 
 async def pupil_class_ids(session: AsyncSession, pupil_id: int) -> set[int]:

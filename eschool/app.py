@@ -23,6 +23,7 @@ from eschool.packages import DOMAIN_PACKAGES
 from eschool.routes import routes as eschool_routes
 from eschool.settings import Settings
 from eschool.templating import create_templates
+from eschool.uploads.queries import FileAudience
 
 log = logging.getLogger("eschool")
 
@@ -47,6 +48,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.broker = create_broker(settings.broker_url)
+        # Who may fetch a stored file besides its uploader: each package appends its own in
+        # its lifespan below (eschool.uploads.queries.FileAudience), per app, never globally.
+        file_audiences: list[FileAudience] = []
+        app.state.file_audiences = file_audiences
         await app.state.broker.connect()
         try:
             async with AsyncExitStack() as stack:

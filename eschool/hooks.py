@@ -1,9 +1,8 @@
 """Seams between the domain packages, so that none imports another it may not.
 
 The lesson library registers a resolver here (from its routes' ``lifespan``); the gradebook
-uses it to link a journal slot to a library lesson without importing ``lessons``. The other
-way round, the gradebook vouches for uploaded files attached to homework, so that the
-library's file route serves them to the pupils and parents who may see that homework.
+uses it to link a journal slot to a library lesson without importing ``lessons``. (Who may
+fetch an uploaded file is decided by ``eschool.uploads``, with ``app.state.file_audiences``.)
 """
 
 from __future__ import annotations
@@ -33,21 +32,3 @@ async def resolve_lesson(session: AsyncSession, actor: User, lesson_id: int) -> 
     if found is None:
         raise NotFound("No such published lesson in the library.")
     return found
-
-
-# (session, actor, sha256) -> True when something the actor may see uses that uploaded file.
-AssetVoucher = Callable[[AsyncSession, User, str], Awaitable[bool]]
-_asset_vouchers: dict[str, AssetVoucher] = {}
-
-
-def register_asset_voucher(name: str, voucher: AssetVoucher) -> None:
-    """Install a package's answer to "may this person fetch this file?" (idempotent by name)."""
-    _asset_vouchers[name] = voucher
-
-
-async def asset_vouched(session: AsyncSession, actor: User, sha256: str) -> bool:
-    """Whether any package vouches that the actor may fetch the uploaded file ``sha256``."""
-    for voucher in _asset_vouchers.values():
-        if await voucher(session, actor, sha256):
-            return True
-    return False

@@ -102,6 +102,23 @@ class Enrolment(SQLModel, table=True):
     enrolled_at: datetime = Field(default_factory=utcnow)
 
 
+class ClassTeaching(SQLModel, table=True):
+    """A teacher who teaches in a class apart from being its form tutor.
+
+    The shell's visibility rule reads it; the domain that knows who teaches where (the
+    gradebook, from its courses' teachers) keeps it true through
+    ``eschool.access.class_teaching_set`` in the same transaction as its own change.
+    """
+
+    __tablename__ = "class_teaching"
+    __table_args__ = (UniqueConstraint("class_id", "teacher_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="schools.id", index=True)
+    class_id: int = Field(foreign_key="classes.id")  # the unique key's first column indexes it
+    teacher_id: int = Field(foreign_key="users.id", index=True)
+
+
 class Guardianship(SQLModel, table=True):
     __tablename__ = "guardianships"
     __table_args__ = (UniqueConstraint("parent_id", "child_id"),)

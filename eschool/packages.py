@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-DOMAIN_PACKAGES = ("lessons", "gradebook", "live")
+DOMAIN_PACKAGES = ("lessons", "gradebook", "classwork", "live")
 ALL_PACKAGES = ("eschool", *DOMAIN_PACKAGES)
 
 

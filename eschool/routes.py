@@ -27,6 +27,7 @@ from eschool.models import (
     UserCreate,
     UserUpdate,
 )
+from eschool.uploads.routes import routes as upload_routes
 from eschool.web import (
     acting_user,
     api_endpoint,
@@ -604,4 +605,5 @@ routes: list[BaseRoute] = [
     Route("/api/v1/guardians", api_guardians, methods=["POST", "DELETE"]),
     Route("/api/v1/terms", api_terms),
     Route("/api/v1/terms/{id:int}", api_term, methods=["PATCH"]),
+    *upload_routes,
 ]

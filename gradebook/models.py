@@ -214,6 +214,9 @@ class GradebookSettings(SQLModel, table=True):
 
     school_id: int = Field(foreign_key="schools.id", primary_key=True)
     rounding_threshold: float = Field(default=DEFAULT_ROUNDING_THRESHOLD)
+    # scale code -> {value: least share}: the school's own bands for marks from scores
+    # (gradebook.marking); a scale missing here uses the defaults.
+    mark_bands: dict[str, dict[str, float]] | None = Field(default=None, sa_type=JSON)
 
 
 class DiaryVisit(SQLModel, table=True):
@@ -372,7 +375,10 @@ class WorkTypeSave(WireModel):
 
 
 class SettingsUpdate(WireModel):
-    rounding_threshold: float = WireField(gt=0, le=1)
+    """Only the fields sent change; in `mark_bands` a scale set to null returns to defaults."""
+
+    rounding_threshold: float | None = WireField(default=None, gt=0, le=1)
+    mark_bands: dict[str, dict[str, float] | None] | None = WireField(default=None, max_length=10)
 
 
 def clean_reason(value: Any) -> str | None:

@@ -21,7 +21,7 @@ from sqlalchemy import Row, String, cast, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from eschool.access import children_ids, pupil_class_ids
+from eschool.access import children_ids, classes_taught, pupil_class_ids
 from eschool.errors import BadRequest, Forbidden, NotFound
 from eschool.i18n import gettext as _
 from eschool.models import Enrolment, Role, SchoolClass, Term, User
@@ -29,6 +29,7 @@ from eschool.queries import term_current, term_public
 from eschool.security import digest
 from eschool.timeutil import iso, utcnow
 from gradebook.averages import attendance_summary, suggest_term_mark, weighted_average
+from gradebook.marking import Bands, bands_for, mark_for_share
 from gradebook.models import (
     DEFAULT_ROUNDING_THRESHOLD,
     DEFAULT_WORK_TYPES,
@@ -47,7 +48,7 @@ from gradebook.models import (
     TimetableEntryRow,
     WorkType,
 )
-from gradebook.scales import Scale, get_scale
+from gradebook.scales import SCALES, Scale, get_scale
 
 WRITE = "write"
 READ = "read"
@@ -242,6 +243,22 @@ async def rounding_threshold(session: AsyncSession, *, school_id: int) -> float:
     return row.rounding_threshold if row is not None else DEFAULT_ROUNDING_THRESHOLD
 
 
+async def mark_bands_of_school(session: AsyncSession, *, school_id: int) -> dict[str, Bands]:
+    """The bands in force for every scale: the school's own, else the defaults."""
+    row = await session.get(GradebookSettings, school_id)
+    own = row.mark_bands if row is not None else None
+    return {code: bands_for(code, own) for code in SCALES}
+
+
+async def course_marks_for_shares(
+    session: AsyncSession, *, course: Course, shares: dict[int, float]
+) -> dict[int, str]:
+    """The mark each pupil's share of the points earns on the course's own scale."""
+    scale = get_scale(course.scale)
+    bands = (await mark_bands_of_school(session, school_id=course.school_id)).get(scale.code)
+    return {pupil: mark_for_share(scale, share, bands or None) for pupil, share in shares.items()}
+
+
 async def subjects_of_school(session: AsyncSession, *, school_id: int) -> list[Subject]:
     """The school's subjects by name."""
     rows = await session.exec(
@@ -256,17 +273,6 @@ async def holidays_of_school(session: AsyncSession, *, school_id: int) -> list[H
         select(Holiday).where(Holiday.school_id == school_id).order_by(Holiday.starts)
     )
     return list(rows.all())
-
-
-async def classes_taught_by(session: AsyncSession, teacher_id: int) -> set[int]:
-    """Ids of the classes of the courses a teacher teaches (registered with eschool.access)."""
-    rows = await session.exec(
-        select(Course.class_id)
-        .join(CourseTeacher, col(CourseTeacher.course_id) == Course.id)
-        .where(CourseTeacher.teacher_id == teacher_id)
-        .distinct()
-    )
-    return set(rows.all())
 
 
 # --- courses ------------------------------------------------------------------------------
@@ -545,6 +551,26 @@ async def slot_get(session: AsyncSession, *, actor: User, slot_id: int) -> SlotV
     return SlotView(slot=slot, course=view, term=term)
 
 
+async def course_slot_for(session: AsyncSession, *, course_id: int, day: date) -> Slot | None:
+    """The course's first slot on ``day``, else its last slot before it (None: no slot yet)."""
+    on_day = (
+        await session.exec(
+            select(Slot)
+            .where(Slot.course_id == course_id, Slot.date == day)
+            .order_by(col(Slot.period), col(Slot.id))
+        )
+    ).first()
+    if on_day is not None:
+        return on_day
+    return (
+        await session.exec(
+            select(Slot)
+            .where(Slot.course_id == course_id, col(Slot.date) < day)
+            .order_by(col(Slot.date).desc(), col(Slot.period).desc())
+        )
+    ).first()
+
+
 async def timetable_of_class(
     session: AsyncSession, *, school_id: int, class_id: int
 ) -> list[TimetableEntryRow]:
@@ -646,11 +672,7 @@ async def class_attendance(
         raise NotFound(_("No such class."))
     if actor.role not in (Role.admin, Role.teacher):
         raise NotFound(_("No such class."))
-    if (
-        actor.role == Role.teacher
-        and school_class.form_tutor_id != actor.id
-        and class_id not in await classes_taught_by(session, actor.id or 0)
-    ):
+    if actor.role == Role.teacher and class_id not in await classes_taught(session, actor):
         raise NotFound(_("No such class."))
     term = await term_for(session, school_id=actor.school_id, term_id=term_id, today=today)
     pupils = await class_pupils_of(session, class_id)
@@ -1095,10 +1117,12 @@ async def school_year_span(
 
 
 async def attachment_visible(session: AsyncSession, actor: User, sha256: str) -> bool:
-    """Whether the uploaded file ``sha256`` is attached to homework the actor may see.
+    """The gradebook's file audience: whether the uploaded file ``sha256`` is attached to
+    homework of a slot the actor may see, in their own school.
 
-    Registered with ``eschool.hooks`` so the library's file route serves homework
-    attachments to the pupils and parents of the class (and its teachers).
+    Appended to ``app.state.file_audiences`` (the routes' lifespan), so that the shell's
+    file route serves homework attachments to the class's pupils and parents and its
+    teachers.
     """
     if len(sha256) != 64 or not all(ch in "0123456789abcdef" for ch in sha256):
         return False

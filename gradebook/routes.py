@@ -16,9 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from eschool.access import register_teaching_lookup
 from eschool.errors import BadRequest, DomainError, NotFound
-from eschool.hooks import register_asset_voucher
 from eschool.i18n import gettext as _
 from eschool.models import Role, User
 from eschool.queries import classes_visible, term_public, terms_of_school
@@ -48,7 +46,6 @@ from gradebook.models import (
     MarkUpdate,
     SettingsUpdate,
     SlotsGenerate,
-    SlotUpdate,
     SubjectCreate,
     TermMarkSet,
     TimetableIn,
@@ -64,9 +61,9 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    """Tell eschool which classes a teacher teaches (the classes of their courses)."""
-    register_teaching_lookup("gradebook", queries.classes_taught_by)
-    register_asset_voucher("gradebook", queries.attachment_visible)
+    """Register the gradebook's answers to the shell's questions."""
+    # The shell serves a homework attachment to those who may see the slot.
+    app.state.file_audiences.append(queries.attachment_visible)
     yield
 
 
@@ -199,16 +196,26 @@ async def api_work_types(request: Request) -> Response:
 
 @api_endpoint()
 async def api_settings(request: Request) -> Response:
-    """GET: the school's gradebook settings. PATCH (admin) `{"rounding_threshold"}`."""
+    """GET: the school's gradebook settings. PATCH (admin) `{"rounding_threshold",
+    "mark_bands": {"<scale>": {"<value>": least share} | null}}` (only what is sent)."""
     actor = acting_user(request)
+    session = db(request)
     if request.method == "PATCH":
         data = await read_json(request, SettingsUpdate)
         await services.settings_update(
-            db(request), actor=actor, rounding_threshold=data.rounding_threshold
+            session,
+            actor=actor,
+            rounding_threshold=data.rounding_threshold,
+            mark_bands=data.mark_bands,
         )
-    threshold = await queries.rounding_threshold(db(request), school_id=actor.school_id)
+    threshold = await queries.rounding_threshold(session, school_id=actor.school_id)
+    bands = await queries.mark_bands_of_school(session, school_id=actor.school_id)
     return json_ok(
-        {"rounding_threshold": threshold, "scales": [s.as_dict() for s in SCALES.values()]}
+        {
+            "rounding_threshold": threshold,
+            "mark_bands": bands,
+            "scales": [s.as_dict() for s in SCALES.values()],
+        }
     )
 
 
@@ -265,18 +272,9 @@ async def api_slots_generate(request: Request) -> Response:
 
 @api_endpoint(*STAFF)
 async def api_slot(request: Request) -> Response:
-    """GET a slot; PATCH `{"topic","homework","attachments","lesson_id"}` (only those sent)."""
+    """GET a slot. (PATCH, which may link a library lesson, is classwork's: `classwork.routes`.)"""
     actor = acting_user(request)
     slot_id = path_int(request, "id")
-    if request.method == "PATCH":
-        data = await read_json(request, SlotUpdate)
-        slot = await services.slot_update(
-            db(request),
-            actor=actor,
-            slot_id=slot_id,
-            changes={field: getattr(data, field) for field in data.model_fields_set},
-        )
-        return json_ok(queries.slot_public(slot))
     view = await queries.slot_get(db(request), actor=actor, slot_id=slot_id)
     return json_ok(
         {
@@ -762,7 +760,7 @@ routes: list[BaseRoute] = [
     Route("/api/v1/holidays", api_holidays, methods=["GET", "POST"]),
     Route("/api/v1/holidays/{id:int}", api_holiday, methods=["DELETE"]),
     Route("/api/v1/slots/generate", api_slots_generate, methods=["POST"]),
-    Route("/api/v1/slots/{id:int}", api_slot, methods=["GET", "PATCH"]),
+    Route("/api/v1/slots/{id:int}", api_slot, methods=["GET"]),
     Route("/api/v1/marks", api_marks, methods=["POST"]),
     Route("/api/v1/marks/{id:int}", api_mark, methods=["PATCH", "DELETE"]),
     Route("/api/v1/marks/{id:int}/history", api_mark_history),

@@ -429,6 +429,9 @@ async def seed_demo(
         teacher_of[course.id or 0] = teacher
         links.append(CourseTeacher(course_id=course.id or 0, teacher_id=teacher.id or 0))
     session.add_all(links)
+    await session.flush()
+    for school_class in people.classes.values():
+        await services.class_teaching_refresh(session, class_id=school_class.id or 0)
     rows = []
     for class_name, placed in _timetables(rng).items():
         for (weekday, period), plan in sorted(placed.items()):

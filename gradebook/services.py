@@ -18,15 +18,15 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from eschool.access import children_ids, require_role
+from eschool.access import children_ids, class_teaching_set, require_role
 from eschool.errors import Conflict, Forbidden, Invalid, NotFound
-from eschool.hooks import resolve_lesson
 from eschool.i18n import gettext as _
 from eschool.models import Enrolment, Role, SchoolClass, Term, User
 from eschool.security import digest, new_secret
 from eschool.timeutil import utcnow
 from gradebook import queries
 from gradebook.averages import ATTENDANCE_STATUSES
+from gradebook.marking import Bands, BandsError, check_bands
 from gradebook.models import (
     DEFAULT_WORK_TYPES,
     Attendance,
@@ -170,6 +170,27 @@ async def _teachers_of_school(
     return unique
 
 
+async def class_teaching_refresh(session: AsyncSession, *, class_id: int) -> None:
+    """Tell the shell who teaches in a class: a teacher teaches a class when they teach one
+    of its courses. Call it after changing course teachers, before the commit."""
+    # Lock the class row so that two changes to its courses' teachers recompute in turn
+    # (PostgreSQL; SQLite writers are serialized anyway and ignore FOR UPDATE).
+    school_id = (
+        await session.exec(
+            select(SchoolClass.school_id).where(SchoolClass.id == class_id).with_for_update()
+        )
+    ).one()
+    rows = await session.exec(
+        select(CourseTeacher.teacher_id)
+        .join(Course, col(Course.id) == CourseTeacher.course_id)
+        .where(Course.class_id == class_id)
+        .distinct()
+    )
+    await class_teaching_set(
+        session, school_id=school_id, class_id=class_id, teacher_ids=rows.all()
+    )
+
+
 async def course_create(
     session: AsyncSession,
     *,
@@ -198,6 +219,8 @@ async def course_create(
     session.add(course)
     await session.flush()
     session.add_all([CourseTeacher(course_id=course.id or 0, teacher_id=t) for t in teachers])
+    await session.flush()
+    await class_teaching_refresh(session, class_id=class_id)
     await session.commit()
     return course
 
@@ -230,6 +253,8 @@ async def course_update(
         )
         await session.exec(delete(CourseTeacher).where(col(CourseTeacher.course_id) == course_id))
         session.add_all([CourseTeacher(course_id=course_id, teacher_id=t) for t in teachers])
+        await session.flush()
+        await class_teaching_refresh(session, class_id=course.class_id)
     await session.commit()
     return course
 
@@ -448,20 +473,22 @@ async def slot_update(
     actor: User,
     slot_id: int,
     changes: dict[str, Any],
+    lesson: dict[str, Any] | None = None,
 ) -> Slot:
     """Set a slot's topic, homework, attachments and/or library lesson link.
 
     `changes` holds only the fields to change (`topic`, `homework`, `attachments` — a
-    list of asset ids —, `lesson_id`; `lesson_id: None` unlinks). A lesson id is
-    resolved through `eschool.hooks.resolve_lesson` (404 when the library has no such
-    published lesson) and stored with its version and title.
+    list of upload ids —, `lesson_id`; `lesson_id: None` unlinks). The gradebook does not
+    know the library: a caller that links a lesson (classwork) resolves it first and passes
+    `lesson` as `{"lesson_id", "version", "title"}`, stored as the slot's pinned link.
     """
     view = await queries.slot_get(session, actor=actor, slot_id=slot_id)
     _require_write(view.course)
     slot = view.slot
-    link: dict[str, Any] | None = None
-    if changes.get("lesson_id") is not None:
-        link = await resolve_lesson(session, actor, int(changes["lesson_id"]))
+    if changes.get("lesson_id") is not None and (
+        lesson is None or lesson.get("lesson_id") != changes["lesson_id"]
+    ):
+        raise Invalid(_("The library lesson could not be linked."), code="unresolved_lesson")
     if "topic" in changes and changes["topic"] is not None:
         slot.topic = changes["topic"].strip()
     if "homework" in changes and changes["homework"] is not None:
@@ -474,12 +501,12 @@ async def slot_update(
         if slot.attachments:
             slot.homework_at = utcnow()
     if "lesson_id" in changes:
-        if link is None:
+        if changes["lesson_id"] is None or lesson is None:
             slot.lesson_id = slot.lesson_version = slot.lesson_title = None
         else:
-            slot.lesson_id = int(link["lesson_id"])
-            slot.lesson_version = link.get("version")
-            slot.lesson_title = str(link.get("title") or "")[:300] or None
+            slot.lesson_id = int(lesson["lesson_id"])
+            slot.lesson_version = lesson.get("version")
+            slot.lesson_title = str(lesson.get("title") or "")[:300] or None
     slot.updated_at = utcnow()
     session.add(slot)
     await session.commit()
@@ -538,16 +565,40 @@ async def work_type_save(
 
 
 async def settings_update(
-    session: AsyncSession, *, actor: User, rounding_threshold: float
+    session: AsyncSession,
+    *,
+    actor: User,
+    rounding_threshold: float | None = None,
+    mark_bands: dict[str, dict[str, float] | None] | None = None,
 ) -> GradebookSettings:
-    """Set the school's threshold for suggested term marks, in (0, 1] (admin)."""
+    """Change the school's gradebook settings (admin): the threshold for suggested term
+    marks, in (0, 1], and/or the bands that turn scores into marks per scale
+    (``gradebook.marking``; a scale given as None returns to the default bands)."""
     require_role(actor, Role.admin)
-    if not 0 < rounding_threshold <= 1:
+    if rounding_threshold is not None and not 0 < rounding_threshold <= 1:
         raise Invalid(_("The rounding threshold must be above 0 and at most 1."))
+    checked: dict[str, Bands | None] = {}
+    for code, bands in (mark_bands or {}).items():
+        try:
+            checked[code] = None if bands is None else check_bands(code, bands)
+        except (BandsError, ScaleError) as exc:
+            raise Invalid(
+                _("Marks from scores on the {scale} scale: {problem}", scale=code, problem=exc),
+                code="invalid_bands",
+            ) from exc
     row = await session.get(GradebookSettings, actor.school_id)
     if row is None:
         row = GradebookSettings(school_id=actor.school_id)
-    row.rounding_threshold = rounding_threshold
+    if rounding_threshold is not None:
+        row.rounding_threshold = rounding_threshold
+    if checked:
+        merged = dict(row.mark_bands or {})
+        for code, bands in checked.items():
+            if bands:
+                merged[code] = bands
+            else:
+                merged.pop(code, None)
+        row.mark_bands = merged or None
     session.add(row)
     await session.commit()
     return row
@@ -639,9 +690,11 @@ async def mark_change(
     work_type: str | None = None,
     comment: str | None = None,
     reason: str | None = None,
+    commit: bool = True,
 ) -> Mark:
     """Change a mark's value, work type and/or comment (None leaves a field; "" clears the
-    comment). Every changed field is recorded in the history with the reason."""
+    comment). Every changed field is recorded in the history with the reason.
+    `commit=False` only flushes (see `mark_record`)."""
     mark = await _live_mark(session, actor=actor, mark_id=mark_id)
     view = await _writable_slot(
         session, actor=actor, slot_id=mark.slot_id, pupil_id=mark.pupil_id, reason=reason
@@ -681,7 +734,10 @@ async def mark_change(
             for field, old, new in changes
         ]
     )
-    await session.commit()
+    if commit:
+        await session.commit()
+    else:
+        await session.flush()
     return mark
 
 

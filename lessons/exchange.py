@@ -25,8 +25,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from eschool.errors import DomainError
+from eschool.uploads.sniff import ALLOWED_KINDS, SNIFF_BYTES, sniff_mime
 from lessons.blocks import Blocks, block_assets, blocks_to_json
-from lessons.sniff import ALLOWED_KINDS, SNIFF_BYTES, sniff_mime
 
 FORMAT = "eschool-lesson"
 FORMAT_VERSION = 1

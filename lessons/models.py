@@ -99,24 +99,11 @@ class LessonVersion(LessonFace, table=True):
     published_at: datetime = Field(default_factory=utcnow)
 
 
-class Asset(SQLModel, table=True):
-    """An uploaded file; the content lives in the upload store under its sha256."""
-
-    __tablename__ = "assets"
-    __table_args__ = (UniqueConstraint("sha256", "uploaded_by"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    sha256: str = Field(max_length=64, index=True)
-    school_id: int = Field(foreign_key="schools.id", index=True)
-    uploaded_by: int = Field(foreign_key="users.id", index=True)
-    mime: str = Field(max_length=100)
-    size: int
-    filename: str = Field(default="", max_length=255)
-    created_at: datetime = Field(default_factory=utcnow)
-
-
 class LessonAssetRef(SQLModel, table=True):
-    """A file a lesson uses: in its working copy (``version`` null) or in a version."""
+    """A file a lesson uses: in its working copy (``version`` null) or in a version.
+
+    The file itself is in the shell's upload store (``eschool.uploads``), keyed by sha256.
+    """
 
     __tablename__ = "lesson_asset_refs"
 

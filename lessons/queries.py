@@ -11,7 +11,6 @@ The rules, in one place:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,13 +19,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.errors import Forbidden, NotFound
-from eschool.hooks import asset_vouched
 from eschool.i18n import gettext as _
 from eschool.models import Role, User
 from eschool.timeutil import iso
 from lessons.blocks import blocks_for_display
 from lessons.models import (
-    Asset,
     Lesson,
     LessonAssetRef,
     LessonFace,
@@ -392,18 +389,12 @@ async def lesson_resolve(
 # --- files ----------------------------------------------------------------------------
 
 
-async def asset_for(session: AsyncSession, *, actor: User, sha256: str) -> Asset | None:
-    """The stored file ``sha256`` if the actor may fetch it: they uploaded it, or it is
-    used by a lesson face they may see. None otherwise (the route answers 404)."""
-    own = (
-        await session.exec(
-            select(Asset).where(Asset.sha256 == sha256, Asset.uploaded_by == actor.id)
-        )
-    ).first()
-    if own is not None:
-        return own
+async def lesson_file_audience(session: AsyncSession, actor: User, sha256: str) -> bool:
+    """The library's file audience (``app.state.file_audiences``): whether a lesson face the
+    actor may see uses the stored file ``sha256`` — a working copy they may see, or a
+    published version they may read — in their own school."""
     if actor.role not in LIBRARY_ROLES:
-        return await _vouched_asset(session, actor=actor, sha256=sha256)
+        return False
     refs = await session.exec(
         select(LessonAssetRef, Lesson)
         .join(Lesson, col(Lesson.id) == LessonAssetRef.lesson_id)
@@ -415,27 +406,5 @@ async def asset_for(session: AsyncSession, *, actor: User, sha256: str) -> Asset
         else:
             allowed = may_read_versions(actor, lesson)
         if allowed:
-            return (await session.exec(select(Asset).where(Asset.sha256 == sha256))).first()
-    return await _vouched_asset(session, actor=actor, sha256=sha256)
-
-
-async def _vouched_asset(session: AsyncSession, *, actor: User, sha256: str) -> Asset | None:
-    """The file, when another package vouches for it (e.g. homework the actor may see)."""
-    if not await asset_vouched(session, actor, sha256):
-        return None
-    found = await session.exec(
-        select(Asset).where(Asset.sha256 == sha256, Asset.school_id == actor.school_id)
-    )
-    return found.first()
-
-
-async def assets_info(session: AsyncSession, shas: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """Media type, size and original name of stored files (for showing file blocks)."""
-    wanted = set(shas)
-    if not wanted:
-        return {}
-    rows = await session.exec(select(Asset).where(col(Asset.sha256).in_(wanted)))
-    return {
-        row.sha256: {"mime": row.mime, "size": row.size, "filename": row.filename}
-        for row in rows.all()
-    }
+            return True
+    return False

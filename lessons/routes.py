@@ -1,8 +1,7 @@
-"""Routes of the lesson library: the JSON API, the asset files and the pages."""
+"""Routes of the lesson library: the JSON API and the pages (files: ``eschool.uploads``)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -10,13 +9,15 @@ from urllib.parse import urlencode
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from eschool.errors import Forbidden, NotFound
+from eschool.errors import Forbidden
 from eschool.hooks import register_lesson_resolver
 from eschool.i18n import gettext as _
 from eschool.models import Role
+from eschool.uploads.queries import uploads_info
+from eschool.uploads.store import receive_upload
 from eschool.web import (
     acting_user,
     api_endpoint,
@@ -31,7 +32,6 @@ from eschool.web import (
     render,
 )
 from lessons import queries, services
-from lessons.assets import SHA256_HEX, asset_path, receive_upload
 from lessons.blocks import block_assets
 from lessons.markdown import render_markdown
 from lessons.models import (
@@ -46,17 +46,17 @@ from lessons.models import (
     LessonUpdate,
     MarkdownPreview,
 )
-from lessons.sniff import ACTIVE_CONTENT_MIMES
 
 LIBRARY = (Role.admin, Role.teacher, Role.pupil)
 AUTHORS = (Role.admin, Role.teacher)
-SVG_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'"
 
 
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    """Let the gradebook (through eschool.hooks) link journal slots to library lessons."""
+    """Let the gradebook (through eschool.hooks) link journal slots to library lessons, and
+    let the shell serve a lesson's files to those who may see the lesson."""
     register_lesson_resolver(queries.lesson_resolve)
+    app.state.file_audiences.append(queries.lesson_file_audience)
     yield
 
 
@@ -207,39 +207,6 @@ async def api_markdown_preview(request: Request) -> Response:
     return json_ok({"html": render_markdown(data.text)})
 
 
-@api_endpoint(*AUTHORS)
-async def api_asset_upload(request: Request) -> Response:
-    """``POST /api/v1/assets`` (multipart ``file``) → 201 ``{"id","url","mime","size"}``."""
-    settings = _settings(request)
-    upload = await receive_upload(request, limit=settings.upload_limit)
-    try:
-        asset = await services.asset_upload(
-            db(request), actor=acting_user(request), uploads_dir=settings.uploads_dir, upload=upload
-        )
-    finally:
-        await upload.close()
-    return json_ok(services.asset_public(asset), 201)
-
-
-@api_endpoint()
-async def asset_file(request: Request) -> Response:
-    """``GET /assets/{sha256}``: a stored file, to those who may see a lesson using it."""
-    sha256 = str(request.path_params["sha"])
-    if not SHA256_HEX.fullmatch(sha256):
-        raise NotFound(_("No such file."))
-    asset = await queries.asset_for(db(request), actor=acting_user(request), sha256=sha256)
-    path = asset_path(_settings(request).uploads_dir, sha256)
-    if asset is None or not await asyncio.to_thread(path.is_file):
-        raise NotFound(_("No such file."))
-    headers = {
-        "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "private, max-age=86400",
-    }
-    if asset.mime in ACTIVE_CONTENT_MIMES:
-        headers["Content-Security-Policy"] = SVG_POLICY
-    return FileResponse(path, media_type=asset.mime, headers=headers)
-
-
 # --- pages ----------------------------------------------------------------------------
 
 
@@ -293,7 +260,9 @@ async def _lesson_context(request: Request, *, version: int | None) -> dict[str,
     session = db(request)
     lesson_id = path_int(request, "id")
     lesson = await queries.lesson_read(session, actor=user, lesson_id=lesson_id, version=version)
-    assets = await queries.assets_info(session, block_assets(lesson["blocks"]))
+    assets = await uploads_info(
+        session, school_id=user.school_id, shas=block_assets(lesson["blocks"])
+    )
     return {"lesson": lesson, "assets": assets, "is_author": lesson["author"]["id"] == user.id}
 
 
@@ -340,7 +309,9 @@ async def editor_page(request: Request) -> Response:
     lesson = await queries.lesson_read(session, actor=user, lesson_id=path_int(request, "id"))
     if not lesson["can_edit"]:
         raise Forbidden(_("Only the author may edit this lesson."))
-    assets = await queries.assets_info(session, block_assets(lesson["blocks"]))
+    assets = await uploads_info(
+        session, school_id=user.school_id, shas=block_assets(lesson["blocks"])
+    )
     return render(
         request,
         "lessons/editor.html",
@@ -364,9 +335,6 @@ routes: list[BaseRoute] = [
     Route("/api/v1/lessons/{id:int}/versions/{n:int}", api_lesson_version, methods=["GET"]),
     Route("/api/v1/lessons/{id:int}/copy", api_lesson_copy, methods=["POST"]),
     Route("/api/v1/lessons/{id:int}/export", api_lesson_export, methods=["GET"]),
-    Route("/api/v1/assets", api_asset_upload, methods=["POST"]),
-    Route("/api/v1/assets/{sha}", asset_file, methods=["GET"]),
-    Route("/assets/{sha}", asset_file, methods=["GET"]),
     Route("/lessons", library_page, methods=["GET"]),
     Route("/lessons/new", editor_new_page, methods=["GET"]),
     Route("/lessons/{id:int}", lesson_page, methods=["GET"]),

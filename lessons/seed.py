@@ -17,8 +17,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.seed import DemoPeople
 from eschool.settings import Settings
+from eschool.uploads.services import upload_store_bytes
 from lessons.models import Lesson, LessonCreate
-from lessons.services import asset_store_bytes, lesson_create, lesson_publish
+from lessons.services import lesson_create, lesson_publish
 
 SEED_ASSETS = Path(__file__).resolve().parent / "seed_assets"
 PICTURE = "picture"  # the placeholder an image block uses for the lesson's own SVG
@@ -729,7 +730,7 @@ async def seed_demo(
             continue
         sha256 = None
         if "svg" in spec:
-            asset = await asset_store_bytes(
+            asset = await upload_store_bytes(
                 session,
                 actor=author,
                 uploads_dir=settings.uploads_dir,

@@ -17,22 +17,22 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from starlette.datastructures import UploadFile
 
 from eschool.access import require_role
-from eschool.errors import Conflict, Forbidden, Invalid, NotFound, UnsupportedType
+from eschool.errors import Conflict, Forbidden, Invalid, NotFound
 from eschool.i18n import gettext as _
 from eschool.models import Role, User
 from eschool.timeutil import utcnow
+from eschool.uploads.queries import upload_for, uploads_info
+from eschool.uploads.services import upload_store_bytes
+from eschool.uploads.store import read_stored
 from lessons import queries
-from lessons.assets import StoredFile, read_asset, store_bytes, store_stream
 from lessons.blocks import block_assets, block_search_text, blocks_to_json
 from lessons.exchange import ExchangeError, pack_lesson, unpack_lesson
 from lessons.models import (
     DEFAULT_LANGUAGE,
     MAX_GRADE,
     MIN_GRADE,
-    Asset,
     Lesson,
     LessonAssetRef,
     LessonCreate,
@@ -43,7 +43,6 @@ from lessons.models import (
     LessonVersion,
     facet,
 )
-from lessons.sniff import ALLOWED_KINDS, SNIFF_BYTES, sniff_mime
 
 AUTHOR_ROLES = (Role.admin, Role.teacher)
 FACE_COLUMNS = (
@@ -102,9 +101,14 @@ def _default_language(actor: User) -> str:
 async def _check_assets(
     session: AsyncSession, *, actor: User, wanted: set[str], known: set[str]
 ) -> None:
-    """Refuse blocks that use a file the actor may not use (unknown or someone else's)."""
+    """Refuse blocks that use a file the actor may not use: a block may use the actor's own
+    uploads and the files of lessons they may see (unknown or someone else's private file:
+    422)."""
     for sha256 in sorted(wanted - known):
-        if await queries.asset_for(session, actor=actor, sha256=sha256) is None:
+        found = await upload_for(
+            session, actor=actor, sha256=sha256, audiences=(queries.lesson_file_audience,)
+        )
+        if found is None:
             raise Invalid(
                 _("A block uses a file that is not in the library: {id}.", id=sha256),
                 code="unknown_asset",
@@ -297,90 +301,6 @@ async def lesson_copy(session: AsyncSession, *, actor: User, lesson_id: int) -> 
     return copy
 
 
-# --- files ----------------------------------------------------------------------------
-
-
-async def _record_asset(
-    session: AsyncSession, *, actor: User, stored: StoredFile, mime: str, filename: str
-) -> Asset:
-    existing = (
-        await session.exec(
-            select(Asset).where(Asset.sha256 == stored.sha256, Asset.uploaded_by == actor.id)
-        )
-    ).first()
-    if existing is not None:
-        return existing
-    asset = Asset(
-        sha256=stored.sha256,
-        school_id=actor.school_id,
-        uploaded_by=actor.id or 0,
-        mime=mime,
-        size=stored.size,
-        filename=filename[:255],
-    )
-    session.add(asset)
-    return asset
-
-
-def _checked_mime(head: bytes) -> str:
-    mime = sniff_mime(head)
-    if mime is None or mime not in ALLOWED_KINDS:
-        raise UnsupportedType(
-            _("This type of file cannot go into a lesson. Use pictures, audio, video or PDF."),
-        )
-    return mime
-
-
-async def asset_upload(
-    session: AsyncSession, *, actor: User, uploads_dir: Path, upload: UploadFile
-) -> Asset:
-    """Store an uploaded file (teachers and admins); its type comes from its content."""
-    require_role(actor, *AUTHOR_ROLES)
-    await upload.seek(0)
-    mime = _checked_mime(await upload.read(SNIFF_BYTES))
-    await upload.seek(0)
-    stored = await asyncio.to_thread(store_stream, uploads_dir, upload.file)
-    asset = await _record_asset(
-        session, actor=actor, stored=stored, mime=mime, filename=_base_name(upload.filename)
-    )
-    await session.commit()
-    return asset
-
-
-async def asset_store_bytes(
-    session: AsyncSession,
-    *,
-    actor: User,
-    uploads_dir: Path,
-    content: bytes,
-    filename: str = "",
-    commit: bool = True,
-) -> Asset:
-    """Store a file given as bytes (the demo seed, imports); 415 for a refused type."""
-    require_role(actor, *AUTHOR_ROLES)
-    mime = _checked_mime(content[:SNIFF_BYTES])
-    stored = await asyncio.to_thread(store_bytes, uploads_dir, content)
-    asset = await _record_asset(session, actor=actor, stored=stored, mime=mime, filename=filename)
-    if commit:
-        await session.commit()
-    return asset
-
-
-def _base_name(name: str | None) -> str:
-    return (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
-
-
-def asset_public(asset: Asset) -> dict[str, Any]:
-    """``POST /assets`` answer: ``{"id", "url", "mime", "size", "filename"}``."""
-    return {
-        "id": asset.sha256,
-        "url": f"/assets/{asset.sha256}",
-        "mime": asset.mime,
-        "size": asset.size,
-        "filename": asset.filename,
-    }
-
-
 # --- exchange -------------------------------------------------------------------------
 
 
@@ -401,11 +321,11 @@ async def lesson_export(
         "authors": [*face.credits, *([author.name] if author else [])],
         "blocks": face.blocks,
     }
-    infos = await queries.assets_info(session, block_assets(face.blocks))
+    infos = await uploads_info(session, school_id=actor.school_id, shas=block_assets(face.blocks))
     files: dict[str, tuple[str, bytes]] = {}
     for sha256, info in infos.items():
         try:
-            content = await asyncio.to_thread(read_asset, uploads_dir, sha256)
+            content = await asyncio.to_thread(read_stored, uploads_dir, sha256)
         except FileNotFoundError:
             continue  # a file lost from the store: export the rest rather than nothing
         files[sha256] = (info["mime"], content)
@@ -445,10 +365,12 @@ async def lesson_import(
     require_role(actor, *AUTHOR_ROLES)
     unpacked = await asyncio.to_thread(unpack_lesson, archive, max_total=max_total)
     data = _imported_fields(unpacked.lesson)
-    for sha256, (mime, content) in unpacked.assets.items():
-        stored = await asyncio.to_thread(store_bytes, uploads_dir, content)
-        assert stored.sha256 == sha256  # unpack_lesson checked every hash
-        await _record_asset(session, actor=actor, stored=stored, mime=mime, filename="")
+    for sha256, (_mime, content) in unpacked.assets.items():
+        # unpack_lesson checked every hash and type; the record joins the lesson's commit.
+        stored = await upload_store_bytes(
+            session, actor=actor, uploads_dir=uploads_dir, content=content, commit=False
+        )
+        assert stored.sha256 == sha256
     return await lesson_create(
         session,
         actor=actor,

@@ -3,6 +3,11 @@
 Every client frame is one envelope ``{"type": ..., "id": ..., "data": {...}}``; the ``type``
 picks the command model (a discriminated union), and unknown fields are refused everywhere.
 Server frames are ``{"v": 1, "type": ..., "seq": N, "data": {...}}`` plus ``ack`` and ``error``.
+
+Pupil-paced mode (docs/live-protocol.md, "Pupil-paced mode"): the teacher sends
+``pace.set {"mode": "pupil" | "teacher"}``; while the lesson is pupil-paced each pupil moves with
+``pupil.goto {"index"}`` and answers any quiz block with ``quiz.answer`` without the teacher
+opening it. Server-only frames of the mode: ``pace.counts`` (observers: pupils per slide).
 """
 
 from __future__ import annotations
@@ -92,6 +97,14 @@ class BlockData(_Strict):
     block_id: BlockId
 
 
+class PaceSetData(_Strict):
+    """The data of ``pace.set``: who sets the pace. ``"pupil"``: each pupil moves through the
+    slides (``pupil.goto``) and answers the quizzes at their own pace, starting from the
+    teacher's slide; ``"teacher"``: everyone is back on the teacher's slide."""
+
+    mode: Literal["teacher", "pupil"]
+
+
 class QuizAnswerData(_Strict):
     block_id: BlockId
     # One entry per question, in order; each shaped as the Lessons section of CONTRACT.md
@@ -172,6 +185,25 @@ class SlideGoto(_Command):
     data: SlideGotoData
 
 
+class PaceSet(_Command):
+    """``pace.set {mode}`` (teacher only): switch the lesson between teacher-paced and
+    pupil-paced. Refused (``conflict``) while a teacher-paced quiz is open. The logged event
+    also names the teacher's slide (``slide``), where pupils start."""
+
+    type: Literal["pace.set"]
+    data: PaceSetData
+
+
+class PupilGoto(_Command):
+    """``pupil.goto {index}`` (pupils only, pupil-paced mode only): move this pupil, and only
+    this pupil, to a slide. ``conflict`` while the lesson is teacher-paced, ``invalid`` for a
+    slide that does not exist. The teacher sees it as ``pupil.goto {person, index}``, the pupil
+    as ``pupil.goto {index}``, observers as ``pace.counts {counts}``; other pupils see nothing."""
+
+    type: Literal["pupil.goto"]
+    data: SlideGotoData
+
+
 class NavFree(_Command):
     type: Literal["nav.free"]
     data: SwitchData
@@ -183,6 +215,10 @@ class QuizOpen(_Command):
 
 
 class QuizAnswer(_Command):
+    """``quiz.answer {block_id, answers}`` (pupils only). Teacher-paced: to the open quiz.
+    Pupil-paced: to any quiz block of the lesson not run by the teacher, without opening it.
+    A later answer to the same block replaces the earlier one."""
+
     type: Literal["quiz.answer"]
     data: QuizAnswerData
 
@@ -315,6 +351,8 @@ class Ping(_Command):
 
 ClientMessage = Annotated[
     SlideGoto
+    | PaceSet
+    | PupilGoto
     | NavFree
     | QuizOpen
     | QuizAnswer

@@ -30,6 +30,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from eschool.errors import DomainError, Forbidden, NotFound, Unauthorized
 from eschool.i18n import gettext as _
 from eschool.models import Role, User
+from eschool.uploads.queries import upload_in_school
+from eschool.uploads.routes import file_response
 from eschool.web import (
     api_endpoint,
     client_address,
@@ -68,8 +70,6 @@ RATE_BURST = 40.0
 # A client that keeps sending after this many refusals in a row is cut off.
 MAX_REFUSALS = 200
 OBSERVER_COOKIE_PREFIX = "live_guest_"
-# An SVG served from a lesson may carry scripts: sandboxed like the library serves it.
-ACTIVE_FILE_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'"
 
 # WebSocket close codes: the client reconnects after 1012 and 4001, and stops after the others.
 CLOSE_RESYNC = 4001
@@ -331,11 +331,9 @@ async def qr_image(request: Request) -> Response:
 
 async def asset_file(request: Request) -> Response:
     """``GET /live/{code}/assets/{sha}``: a file the lesson shows, to anyone in the room
-    (visiting observers included, with their pass)."""
-    from lessons.assets import SHA256_HEX, asset_path
+    (visiting observers included, with their pass). Only the pass is checked here: the file
+    is served by the shell's :func:`~eschool.uploads.routes.file_response`, like every file."""
     from lessons.blocks import block_assets
-    from lessons.queries import assets_info
-    from lessons.sniff import ACTIVE_CONTENT_MIMES
 
     sha256 = str(request.path_params["sha"])
     token = None
@@ -346,16 +344,10 @@ async def asset_file(request: Request) -> Response:
             raise Unauthorized(_("Sign in, or join as a guest with the code and your name."))
     live = await _session_for(request)
     await _participant(request, live, token)
-    if not SHA256_HEX.fullmatch(sha256) or sha256 not in block_assets(live.blocks):
+    if sha256 not in block_assets(live.blocks):
         raise NotFound(_("No such file."))
-    info = (await assets_info(db(request), [sha256])).get(sha256)
-    path = asset_path(request.app.state.settings.uploads_dir, sha256)
-    if info is None or not await asyncio.to_thread(path.is_file):
-        raise NotFound(_("No such file."))
-    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=86400"}
-    if info["mime"] in ACTIVE_CONTENT_MIMES:
-        headers["Content-Security-Policy"] = ACTIVE_FILE_POLICY
-    return FileResponse(path, media_type=info["mime"], headers=headers)
+    upload = await upload_in_school(db(request), school_id=live.school_id, sha256=sha256)
+    return await file_response(request.app.state.settings.uploads_dir, upload)
 
 
 # --- pages ---------------------------------------------------------------------------------

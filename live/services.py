@@ -51,8 +51,8 @@ from live.queries import (
     roster_of,
     session_by_code,
 )
+from live.report import report
 from live.room import Actor, RoomState, new_room, replay
-from live.views import report
 
 logger = logging.getLogger(__name__)
 

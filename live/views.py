@@ -31,9 +31,6 @@ from live.room import (
 
 # Question keys that give the answer away; stripped for pupils and observers until reveal.
 ANSWER_KEYS = frozenset({"answer", "answers", "solution", "explanation"})
-# Proposed five-point mark by the share of points scored, best first.
-MARK_THRESHOLDS: tuple[tuple[float, int], ...] = ((0.85, 5), (0.65, 4), (0.45, 3))
-LOWEST_MARK = 2
 
 
 def max_points(questions: list[dict[str, Any]]) -> tuple[float, ...]:
@@ -48,14 +45,6 @@ def max_points(questions: list[dict[str, Any]]) -> tuple[float, ...]:
             most = 0.0
         result.append(most if math.isfinite(most) else 0.0)
     return tuple(result)
-
-
-def proposed_mark(ratio: float) -> int:
-    """The five-point mark for a share of points (0..1): ≥85% → 5, ≥65% → 4, ≥45% → 3, else 2."""
-    for threshold, mark in MARK_THRESHOLDS:
-        if ratio >= threshold - 1e-9:
-            return mark
-    return LOWEST_MARK
 
 
 def person_for(state: RoomState, actor_id: ActorId | None, viewer: Actor) -> dict[str, Any] | None:
@@ -503,93 +492,3 @@ def event_for(
         return None
     kind, payload = projected
     return {"type": kind, "seq": event.get("seq"), "data": payload}
-
-
-# --- the report ------------------------------------------------------------------------------
-
-
-def _quiz_report(state: RoomState, run: QuizRun) -> dict[str, Any]:
-    block = state.block(run.block_id)
-    most = sum(max_points(questions_of(block)))
-    pupils = [pupil for pupil in state.attended if state.role_of(pupil) == "pupil"]
-    pupils += [pupil for pupil in run.answers if pupil not in state.attended]
-    results = []
-    for pupil in pupils:
-        answered = pupil in run.answers
-        score = sum(run.points.get(pupil, ()))
-        ratio = score / most if most > 0 else None
-        person = state.people.get(pupil)
-        results.append(
-            {
-                "pupil_id": pupil,
-                "name": person.name if person else "",
-                "answered": answered,
-                "score": score,
-                "max": most,
-                "percent": round(ratio * 100, 1) if ratio is not None and answered else None,
-                "mark": proposed_mark(ratio) if ratio is not None and answered else None,
-            }
-        )
-    return {
-        "block_id": run.block_id,
-        "title": (block or {}).get("title") or "",
-        "max": most,
-        "results": results,
-    }
-
-
-def report(state: RoomState) -> dict[str, Any]:
-    """The summary of a room for the teacher and the journal.
-
-    ``participants``: everyone who joined, in joining order; ``attendance``: every pupil of the
-    roster and every pupil who joined, with ``joined``; ``quiz``: per quiz run, each pupil's
-    score, max, percent and proposed five-point mark (``None`` for a pupil who did not answer);
-    ``proposed``: per pupil who answered, the mark proposed from all quizzes together.
-    """
-    participants = [
-        {
-            **state.people[actor_id].as_dict(),
-            "joined_seq": seq,
-            "present": actor_id in state.present,
-        }
-        for actor_id, seq in state.attended.items()
-        if actor_id in state.people
-    ]
-    attendance: dict[ActorId, dict[str, Any]] = {
-        pupil.id: {"id": pupil.id, "name": pupil.name, "joined": pupil.id in state.attended}
-        for pupil in state.roster
-    }
-    for actor_id in state.attended:
-        person = state.people.get(actor_id)
-        if person is not None and person.role == "pupil" and actor_id not in attendance:
-            attendance[actor_id] = {"id": actor_id, "name": person.name, "joined": True}
-    quizzes = [_quiz_report(state, run) for run in state.quizzes.values()]
-    return {
-        "title": state.title,
-        "participants": participants,
-        "attendance": list(attendance.values()),
-        "quiz": quizzes,
-        "proposed": _proposed_marks(quizzes),
-    }
-
-
-def _proposed_marks(quizzes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One proposed mark per pupil who answered any quiz, from the points of every quiz run."""
-    totals: dict[ActorId, dict[str, Any]] = {}
-    for quiz in quizzes:
-        for result in quiz["results"]:
-            entry = totals.setdefault(
-                result["pupil_id"],
-                {"pupil_id": result["pupil_id"], "name": result["name"], "score": 0.0, "max": 0.0},
-            )
-            if result["answered"]:
-                entry["score"] += result["score"]
-                entry["max"] += result["max"]
-                entry["answered"] = True
-    proposed = []
-    for entry in totals.values():
-        if not entry.pop("answered", False) or entry["max"] <= 0:
-            continue
-        ratio = entry["score"] / entry["max"]
-        proposed.append({**entry, "percent": round(ratio * 100, 1), "mark": proposed_mark(ratio)})
-    return proposed

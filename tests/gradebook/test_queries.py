@@ -1,5 +1,5 @@
-"""Reads: the journal takes a constant number of SQL statements; the teaching lookup and
-the slot query the live package uses."""
+"""Reads: the journal takes a constant number of SQL statements; course teachers see their
+classes; the slot query the live package uses."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ async def test_journal_uses_a_constant_number_of_statements(
     assert counts[gradebook.math_7a] <= 16, counts
 
 
-async def test_teaching_lookup_makes_subject_teachers_see_their_classes(
+async def test_course_teachers_see_the_classes_of_their_courses(
     app, gradebook: Gradebook, people
 ) -> None:
     teacher2 = people.staff["teacher2"]  # teaches Russian in 7A; tutors no class
@@ -73,7 +73,12 @@ async def test_teaching_lookup_makes_subject_teachers_see_their_classes(
         assert await classes_taught(session, teacher2) == {people.classes["7A"].id}
         visible = await visible_pupil_ids(session, teacher2)
         assert visible == {p.id for p in gradebook.pupils_7a}
-        assert await queries.classes_taught_by(session, people.staff["physics"].id) == set()
+        assert await classes_taught(session, people.staff["physics"]) == set()
+        # The form tutor of 7A who also teaches Mathematics in 7B.
+        assert await classes_taught(session, people.staff["teacher"]) == {
+            people.classes["7A"].id,
+            people.classes["7B"].id,
+        }
 
 
 async def test_slot_get_for_the_live_package(app, gradebook: Gradebook, people) -> None:

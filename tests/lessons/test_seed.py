@@ -6,10 +6,11 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from eschool.models import User
-from lessons.models import Asset, Lesson, LessonStatus, LessonVersion
+from eschool.uploads.models import Upload
+from eschool.uploads.sniff import sniff_mime
+from lessons.models import Lesson, LessonStatus, LessonVersion
 from lessons.scoring import score_quiz
 from lessons.seed import seed_demo
-from lessons.sniff import sniff_mime
 from tests.conftest import TODAY
 
 
@@ -26,7 +27,7 @@ def right_answer(question: dict) -> object:
 async def counts(session) -> tuple[int, int, int]:
     lessons = (await session.exec(select(func.count()).select_from(Lesson))).one()
     versions = (await session.exec(select(func.count()).select_from(LessonVersion))).one()
-    assets = (await session.exec(select(func.count()).select_from(Asset))).one()
+    assets = (await session.exec(select(func.count()).select_from(Upload))).one()
     return lessons, versions, assets
 
 

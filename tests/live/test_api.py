@@ -329,13 +329,14 @@ PNG = (
 async def test_the_lessons_pictures_reach_everyone_in_the_room(
     app: Starlette, client: httpx.AsyncClient, auth, world: World
 ) -> None:
+    from eschool.uploads.services import upload_store_bytes
     from lessons import services as lessons
     from lessons.models import LessonCreate
 
     async with app.state.sessionmaker() as session:
         teacher = await session.get(User, world.teacher.id)
         assert teacher is not None
-        picture = await lessons.asset_store_bytes(
+        picture = await upload_store_bytes(
             session, actor=teacher, uploads_dir=app.state.settings.uploads_dir, content=PNG
         )
         blocks = [{"kind": "image", "asset": picture.sha256, "alt": "a dot"}]

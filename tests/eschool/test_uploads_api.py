@@ -1,4 +1,8 @@
-"""Uploading and serving lesson files: limits, types, dedupe, headers, who may fetch them."""
+"""The shell's upload store over HTTP: limits, types, dedupe, headers, who may fetch a file.
+
+The library is the file audience exercised here (a lesson's pictures); homework attachments
+are in tests/gradebook/test_homework_attachments.py.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,9 @@ import httpx
 import pytest
 
 from eschool.app import create_app
+from eschool.queries import user_by_login
 from eschool.seed import seed_people
+from eschool.services import api_token_create
 from eschool.settings import Settings
 from tests.conftest import TODAY, token_for
 
@@ -21,6 +27,24 @@ SVG = (
     b"<script>alert(1)</script></svg>"
 )
 SMALL_LIMIT = 1000
+
+
+@pytest.fixture
+def as_user(sessionmaker, people):
+    """``await as_user("teacher")`` → bearer headers, the token minted directly (these tests
+    are not about signing in; an argon2 check per person would dominate their run time)."""
+    cache: dict[str, dict[str, str]] = {}
+
+    async def headers(login: str) -> dict[str, str]:
+        if login not in cache:
+            async with sessionmaker() as session:
+                user = await user_by_login(session, login)
+                assert user is not None, login
+                token = await api_token_create(session, user=user, label="upload tests")
+            cache[login] = {"Authorization": f"Bearer {token}"}
+        return cache[login]
+
+    return headers
 
 
 def stored_files(uploads: Path) -> list[Path]:

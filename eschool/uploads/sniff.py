@@ -1,8 +1,8 @@
 """Recognise an uploaded file's media type from its first bytes, never from its name.
 
-Only the formats a lesson may carry are recognised; everything else is ``None`` and
-is refused by the callers. Pass at least ``SNIFF_BYTES`` bytes of the head when the
-file is that long (an SVG may open with a long XML prologue).
+Only the formats a lesson or a homework attachment may carry are recognised; everything
+else is ``None`` and is refused by the callers. Pass at least ``SNIFF_BYTES`` bytes of the
+head when the file is that long (an SVG may open with a long XML prologue).
 """
 
 from __future__ import annotations

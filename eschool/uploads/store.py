@@ -1,5 +1,6 @@
 """The upload store: files named by the sha256 of their content, received as a stream.
 
+Every uploaded file of every package (lesson pictures, homework attachments) lives here.
 Files live under ``<uploads_dir>/<sha[:2]>/<sha>``: the same content uploaded twice is
 stored once, and a name never changes meaning. Writing goes through a temporary file in
 the same directory tree and an atomic rename, so a reader never sees half a file.
@@ -40,7 +41,7 @@ class StoredFile:
     size: int
 
 
-def asset_path(uploads_dir: Path, sha256: str) -> Path:
+def stored_path(uploads_dir: Path, sha256: str) -> Path:
     """Where the file with this sha256 lives (whether or not it exists)."""
     if not SHA256_HEX.fullmatch(sha256):
         raise ValueError("not a sha256 hex digest")
@@ -61,7 +62,7 @@ def store_stream(uploads_dir: Path, source: BinaryIO) -> StoredFile:
                 size += len(chunk)
                 target.write(chunk)
         sha256 = digest.hexdigest()
-        final = asset_path(uploads_dir, sha256)
+        final = stored_path(uploads_dir, sha256)
         if final.exists():
             os.unlink(temp_name)
         else:
@@ -76,14 +77,14 @@ def store_stream(uploads_dir: Path, source: BinaryIO) -> StoredFile:
 def store_bytes(uploads_dir: Path, content: bytes) -> StoredFile:
     """Put bytes into the store (a no-op when the same content is there already)."""
     sha256 = hashlib.sha256(content).hexdigest()
-    if asset_path(uploads_dir, sha256).exists():
+    if stored_path(uploads_dir, sha256).exists():
         return StoredFile(sha256=sha256, size=len(content))
     return store_stream(uploads_dir, io.BytesIO(content))
 
 
-def read_asset(uploads_dir: Path, sha256: str) -> bytes:
+def read_stored(uploads_dir: Path, sha256: str) -> bytes:
     """The content of a stored file (FileNotFoundError when it is missing)."""
-    return asset_path(uploads_dir, sha256).read_bytes()
+    return stored_path(uploads_dir, sha256).read_bytes()
 
 
 async def receive_upload(request: Request, *, limit: int, field: str = "file") -> UploadFile:

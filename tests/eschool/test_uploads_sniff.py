@@ -3,7 +3,7 @@ import zlib
 
 import pytest
 
-from lessons.sniff import ACTIVE_CONTENT_MIMES, ALLOWED_KINDS, sniff_mime
+from eschool.uploads.sniff import ACTIVE_CONTENT_MIMES, ALLOWED_KINDS, sniff_mime
 
 
 def png_bytes() -> bytes:

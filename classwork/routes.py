@@ -1,0 +1,235 @@
+"""Routes of classwork: the assignments API, the slot's library lesson, and the pages where
+pupils do assignments and teachers read the results. Thin: parse, call one service or
+query, answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from classwork import queries, services, slot_lessons
+from classwork.marking import marks_proposed
+from classwork.models import AnswersSave, AssignmentCreate, AssignmentUpdate, MarksWrite, Regrade
+from eschool.errors import BadRequest, Forbidden
+from eschool.i18n import gettext as _
+from eschool.models import Role
+from eschool.timeutil import iso
+from eschool.web import (
+    acting_user,
+    api_endpoint,
+    db,
+    json_list,
+    json_ok,
+    page_endpoint,
+    path_int,
+    query_int,
+    read_json,
+    render,
+)
+from gradebook.models import SlotUpdate
+
+STAFF = (Role.admin, Role.teacher)
+
+
+def _timezone(request: Request) -> str:
+    return request.app.state.settings.timezone
+
+
+async def _results(request: Request, assignment_id: int) -> dict[str, Any]:
+    session = db(request)
+    view = await queries.assignment_view(
+        session, actor=acting_user(request), assignment_id=assignment_id
+    )
+    if not view.is_staff:
+        raise Forbidden(_("Results are for the course's teachers."))
+    shares = await queries.shares_of(session, view=view)
+    proposed = await marks_proposed(session, course=view.course.course, shares=shares)
+    return await queries.assignment_results(session, view=view, proposed=proposed)
+
+
+# --- JSON API -------------------------------------------------------------------------------
+
+
+@api_endpoint()
+async def api_assignments(request: Request) -> Response:
+    """GET ``?course=&pupil=&status=open|closed``: the assignments the caller may see, each
+    with ``progress`` of the pupil in view. POST (a teacher of the course) → 201."""
+    actor = acting_user(request)
+    session = db(request)
+    if request.method == "POST":
+        data = await read_json(request, AssignmentCreate)
+        assignment = await services.assignment_create(
+            session, actor=actor, data=data, timezone=_timezone(request)
+        )
+        return json_ok(queries.assignment_public(assignment), status=201)
+    status = request.query_params.get("status") or None
+    if status not in (None, "open", "closed"):
+        raise BadRequest(_("status is open or closed."))
+    items = await queries.assignments_list(
+        session,
+        actor=actor,
+        course_id=query_int(request, "course"),
+        pupil_id=query_int(request, "pupil"),
+        status=status,
+    )
+    return json_list(items, len(items))
+
+
+@api_endpoint()
+async def api_assignment(request: Request) -> Response:
+    """GET: the assignment with its lesson (see ``queries.assignment_detail``). PATCH
+    (teacher) ``{"due","attempts","late","auto_mark","closed"}``."""
+    actor = acting_user(request)
+    session = db(request)
+    assignment_id = path_int(request, "assignment_id")
+    if request.method == "PATCH":
+        data = await read_json(request, AssignmentUpdate)
+        await services.assignment_update(
+            session,
+            actor=actor,
+            assignment_id=assignment_id,
+            data=data,
+            timezone=_timezone(request),
+        )
+    view = await queries.assignment_view(session, actor=actor, assignment_id=assignment_id)
+    return json_ok(await queries.assignment_detail(session, view=view))
+
+
+@api_endpoint(Role.pupil)
+async def api_answers(request: Request) -> Response:
+    """PUT ``{"block_id","answers":[…]}`` (pupil) → ``{"saved_at"}``."""
+    data = await read_json(request, AnswersSave)
+    work = await services.answers_save(
+        db(request),
+        actor=acting_user(request),
+        assignment_id=path_int(request, "assignment_id"),
+        block_id=data.block_id,
+        answers=data.answers,
+    )
+    return json_ok({"saved_at": iso(work.saved_at)})
+
+
+@api_endpoint(Role.pupil)
+async def api_submit(request: Request) -> Response:
+    """POST (pupil) → ``{"attempt","attempts_left","score","max","share","mark"}``."""
+    result = await services.assignment_submit(
+        db(request),
+        actor=acting_user(request),
+        assignment_id=path_int(request, "assignment_id"),
+        timezone=_timezone(request),
+    )
+    return json_ok(result)
+
+
+@api_endpoint(*STAFF)
+async def api_results(request: Request) -> Response:
+    """GET (teachers): per pupil state, score, per-question points, proposed and written mark."""
+    return json_ok(await _results(request, path_int(request, "assignment_id")))
+
+
+@api_endpoint(*STAFF)
+async def api_regrade(request: Request) -> Response:
+    """PATCH ``{"question_scores":[…]}`` (teacher): regrade one pupil's questions."""
+    data = await read_json(request, Regrade)
+    assignment_id = path_int(request, "assignment_id")
+    pupil_id = path_int(request, "pupil_id")
+    await services.result_regrade(
+        db(request),
+        actor=acting_user(request),
+        assignment_id=assignment_id,
+        pupil_id=pupil_id,
+        question_scores=data.question_scores,
+    )
+    results = await _results(request, assignment_id)
+    return json_ok(next(p for p in results["pupils"] if p["pupil_id"] == pupil_id))
+
+
+@api_endpoint(*STAFF)
+async def api_marks(request: Request) -> Response:
+    """POST ``{"marks":[{"pupil_id","value"}]}`` (teacher) → the marks written, by pupil."""
+    data = await read_json(request, MarksWrite)
+    written = await services.marks_write(
+        db(request),
+        actor=acting_user(request),
+        assignment_id=path_int(request, "assignment_id"),
+        marks=[(entry.pupil_id, entry.value) for entry in data.marks],
+        timezone=_timezone(request),
+        comment=data.comment,
+        reason=data.reason,
+    )
+    return json_ok({"marks": [{"pupil_id": p, "value": v} for p, v in written.items()]})
+
+
+@api_endpoint(*STAFF)
+async def api_slot(request: Request) -> Response:
+    """PATCH ``/slots/{id}`` ``{"topic","homework","attachments","lesson_id"}``: the slot's
+    topic and homework, and the library lesson it teaches (pinned to its published version)."""
+    data = await read_json(request, SlotUpdate)
+    slot = await slot_lessons.slot_update(
+        db(request),
+        actor=acting_user(request),
+        slot_id=path_int(request, "slot_id"),
+        changes=data.model_dump(exclude_unset=True),
+    )
+    return json_ok(slot)
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+
+@page_endpoint()
+async def assignments_page(request: Request) -> Response:
+    """``/assignments``: a pupil's or a family's assignments (due soon first, then done), a
+    teacher's per course."""
+    actor = acting_user(request)
+    items = await queries.assignments_list(
+        db(request), actor=actor, pupil_id=query_int(request, "pupil")
+    )
+    return render(request, "classwork/assignments.html", items=items)
+
+
+@page_endpoint()
+async def assignment_page(request: Request) -> Response:
+    """``/assignments/{id}``: the pupil does it; staff see the results; families the state."""
+    actor = acting_user(request)
+    session = db(request)
+    assignment_id = path_int(request, "assignment_id")
+    view = await queries.assignment_view(session, actor=actor, assignment_id=assignment_id)
+    detail = await queries.assignment_detail(session, view=view)
+    if view.is_staff:
+        results = await _results(request, assignment_id)
+        return render(request, "classwork/results.html", detail=detail, results=results)
+    template = "classwork/do.html" if view.access == "pupil" else "classwork/family.html"
+    return render(request, template, detail=detail)
+
+
+@page_endpoint()
+async def slot_lesson_page(request: Request) -> Response:
+    """``/slots/{id}/lesson``: the library lesson a journal slot teaches, in the version the
+    slot pinned, for everyone who may see the slot (pupils and parents without keys)."""
+    shown = await slot_lessons.slot_lesson(
+        db(request), actor=acting_user(request), slot_id=path_int(request, "slot_id")
+    )
+    return render(request, "classwork/slot_lesson.html", **shown)
+
+
+routes: list[BaseRoute] = [
+    Route("/api/v1/assignments", api_assignments, methods=["GET", "POST"]),
+    Route("/api/v1/assignments/{assignment_id:int}", api_assignment, methods=["GET", "PATCH"]),
+    Route("/api/v1/assignments/{assignment_id:int}/answers", api_answers, methods=["PUT"]),
+    Route("/api/v1/assignments/{assignment_id:int}/submit", api_submit, methods=["POST"]),
+    Route("/api/v1/assignments/{assignment_id:int}/results", api_results, methods=["GET"]),
+    Route(
+        "/api/v1/assignments/{assignment_id:int}/results/{pupil_id:int}",
+        api_regrade,
+        methods=["PATCH"],
+    ),
+    Route("/api/v1/assignments/{assignment_id:int}/marks", api_marks, methods=["POST"]),
+    Route("/api/v1/slots/{slot_id:int}", api_slot, methods=["PATCH"]),
+    Route("/assignments", assignments_page, methods=["GET"]),
+    Route("/assignments/{assignment_id:int}", assignment_page, methods=["GET"]),
+    Route("/slots/{slot_id:int}/lesson", slot_lesson_page, methods=["GET"]),
+]

@@ -1,0 +1,77 @@
+"""Routes of the upload store: ``POST /api/v1/assets`` and ``GET /assets/{sha}``.
+
+:func:`file_response` is the one place a stored file becomes an HTTP response (its
+headers included); the live lessons' observer route serves through it too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from eschool.errors import NotFound
+from eschool.i18n import gettext as _
+from eschool.uploads.models import Upload
+from eschool.uploads.queries import upload_for
+from eschool.uploads.services import UPLOADER_ROLES, upload_public, upload_store
+from eschool.uploads.sniff import ACTIVE_CONTENT_MIMES
+from eschool.uploads.store import receive_upload, stored_path
+from eschool.web import acting_user, api_endpoint, db, json_ok
+
+# An SVG may carry scripts: it is served sandboxed, never as a page of our origin.
+SVG_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'"
+
+
+async def file_response(uploads_dir: Path, upload: Upload | None) -> Response:
+    """The stored file of ``upload`` with its type, ``nosniff``, a sandbox for active content
+    and private caching; 404 when there is no record or the content is missing."""
+    if upload is None:
+        raise NotFound(_("No such file."))
+    path = stored_path(uploads_dir, upload.sha256)
+    if not await asyncio.to_thread(path.is_file):
+        raise NotFound(_("No such file."))
+    headers = {
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, max-age=86400",
+    }
+    if upload.mime in ACTIVE_CONTENT_MIMES:
+        headers["Content-Security-Policy"] = SVG_POLICY
+    return FileResponse(path, media_type=upload.mime, headers=headers)
+
+
+@api_endpoint(*UPLOADER_ROLES)
+async def api_upload(request: Request) -> Response:
+    """``POST /api/v1/assets`` (multipart ``file``) → 201 ``{"id","url","mime","size"}``."""
+    settings = request.app.state.settings
+    upload = await receive_upload(request, limit=settings.upload_limit)
+    try:
+        record = await upload_store(
+            db(request), actor=acting_user(request), uploads_dir=settings.uploads_dir, upload=upload
+        )
+    finally:
+        await upload.close()
+    return json_ok(upload_public(record), 201)
+
+
+@api_endpoint()
+async def upload_file(request: Request) -> Response:
+    """``GET /assets/{sha}``: a stored file, to its uploader and to those a file audience
+    lets see something that uses it (404 for everyone else)."""
+    record = await upload_for(
+        db(request),
+        actor=acting_user(request),
+        sha256=str(request.path_params["sha"]),
+        audiences=request.app.state.file_audiences,
+    )
+    return await file_response(request.app.state.settings.uploads_dir, record)
+
+
+routes: list[BaseRoute] = [
+    Route("/api/v1/assets", api_upload, methods=["POST"]),
+    Route("/api/v1/assets/{sha}", upload_file, methods=["GET"]),
+    Route("/assets/{sha}", upload_file, methods=["GET"]),
+]
