@@ -7,6 +7,7 @@ written through the gradebook's services, with history, in the caller's transact
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,8 +17,10 @@ from classwork.models import Assignment
 from eschool.errors import Conflict, Invalid
 from eschool.i18n import gettext as _
 from eschool.models import User
+from gradebook.marking import mark_for_share
 from gradebook.models import Course, Mark
-from gradebook.queries import course_marks_for_shares, course_slot_for
+from gradebook.queries import course_marks_for_shares, course_slot_for, mark_bands_of_school
+from gradebook.scales import get_scale
 from gradebook.services import mark_change, mark_record
 
 
@@ -26,6 +29,16 @@ async def marks_proposed(
 ) -> dict[int, str]:
     """The mark each pupil's share of the points earns on the course's scale."""
     return await course_marks_for_shares(session, course=course, shares=shares)
+
+
+async def marker_for(
+    session: AsyncSession, *, school_id: int, scale_code: str
+) -> Callable[[float], str]:
+    """A function from a share of the points to a mark on a scale (with the school's bands),
+    for reports that propose many marks at once."""
+    scale = get_scale(scale_code)
+    bands = (await mark_bands_of_school(session, school_id=school_id)).get(scale.code)
+    return lambda share: mark_for_share(scale, share, bands or None)
 
 
 async def slot_for_assignment(

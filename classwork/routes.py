@@ -17,6 +17,7 @@ from eschool.errors import BadRequest, Forbidden
 from eschool.i18n import gettext as _
 from eschool.models import Role
 from eschool.timeutil import iso
+from eschool.uploads.queries import uploads_info
 from eschool.web import (
     acting_user,
     api_endpoint,
@@ -30,6 +31,8 @@ from eschool.web import (
     render,
 )
 from gradebook.models import SlotUpdate
+from gradebook.queries import diary_pupils
+from lessons.blocks import block_assets
 
 STAFF = (Role.admin, Role.teacher)
 
@@ -185,10 +188,19 @@ async def assignments_page(request: Request) -> Response:
     """``/assignments``: a pupil's or a family's assignments (due soon first, then done), a
     teacher's per course."""
     actor = acting_user(request)
+    session = db(request)
     items = await queries.assignments_list(
-        db(request), actor=actor, pupil_id=query_int(request, "pupil")
+        session, actor=actor, pupil_id=query_int(request, "pupil")
     )
-    return render(request, "classwork/assignments.html", items=items)
+    family = await diary_pupils(session, actor=actor)
+    return render(request, "classwork/assignments.html", items=items, family=family)
+
+
+async def _assets(request: Request, blocks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Media type, size and name of the files the blocks show (for file and video blocks)."""
+    return await uploads_info(
+        db(request), school_id=acting_user(request).school_id, shas=block_assets(blocks)
+    )
 
 
 @page_endpoint()
@@ -202,8 +214,10 @@ async def assignment_page(request: Request) -> Response:
     if view.is_staff:
         results = await _results(request, assignment_id)
         return render(request, "classwork/results.html", detail=detail, results=results)
-    template = "classwork/do.html" if view.access == "pupil" else "classwork/family.html"
-    return render(request, template, detail=detail)
+    if view.access == "pupil":
+        assets = await _assets(request, detail["blocks"])
+        return render(request, "classwork/do.html", detail=detail, assets=assets)
+    return render(request, "classwork/family.html", detail=detail)
 
 
 @page_endpoint()
@@ -213,7 +227,8 @@ async def slot_lesson_page(request: Request) -> Response:
     shown = await slot_lessons.slot_lesson(
         db(request), actor=acting_user(request), slot_id=path_int(request, "slot_id")
     )
-    return render(request, "classwork/slot_lesson.html", **shown)
+    assets = await _assets(request, shown["blocks"])
+    return render(request, "classwork/slot_lesson.html", assets=assets, **shown)
 
 
 routes: list[BaseRoute] = [

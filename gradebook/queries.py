@@ -551,6 +551,12 @@ async def slot_get(session: AsyncSession, *, actor: User, slot_id: int) -> SlotV
     return SlotView(slot=slot, course=view, term=term)
 
 
+async def course_of_slot(session: AsyncSession, *, slot_id: int) -> Course | None:
+    """The course a slot belongs to (no permission check: callers have made theirs)."""
+    slot = await session.get(Slot, slot_id)
+    return await session.get(Course, slot.course_id) if slot is not None else None
+
+
 async def course_slot_for(session: AsyncSession, *, course_id: int, day: date) -> Slot | None:
     """The course's first slot on ``day``, else its last slot before it (None: no slot yet)."""
     on_day = (

@@ -231,4 +231,3 @@ def score_answers(questions: list[dict[str, Any]], answers: Iterable[Any]) -> tu
             scored = 0.0
         points.append(scored if math.isfinite(scored) else 0.0)
     return tuple(points)
-

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from classwork.marking import journal_marks_write, marker_for
 from eschool.access import classes_taught
 from eschool.db import SessionMaker
 from eschool.errors import (
@@ -40,6 +41,8 @@ from eschool.errors import (
 from eschool.i18n import gettext as _
 from eschool.models import Role, SchoolClass, User
 from eschool.timeutil import utcnow
+from gradebook.queries import course_of_slot
+from gradebook.scales import DEFAULT_SCALE, get_scale
 from live.broker.base import Broker, BrokerError, Event
 from live.hub import Hub
 from live.models import JournalConfirm, LiveEvent, LiveSession, LiveStart, SessionStatus
@@ -569,7 +572,7 @@ async def session_end(
         session.add(live)
         await session.commit()
         await log.release(room_id)
-    return live.report
+    return await report_with_marks(session, live=live, body=live.report)
 
 
 async def session_report(
@@ -579,8 +582,43 @@ async def session_report(
     else the report so far."""
     require_runner(actor, live)
     if live.report is not None:
-        return live.report
-    return report(await room_state_now(session, live=live, broker=broker))
+        return await report_with_marks(session, live=live, body=live.report)
+    body = report(await room_state_now(session, live=live, broker=broker))
+    return await report_with_marks(session, live=live, body=body)
+
+
+def _entry_share(entry: dict[str, Any]) -> float | None:
+    """A report entry's share of the points (reports stored before shares had percents)."""
+    share = entry.get("share")
+    if isinstance(share, int | float):
+        return float(share)
+    percent = entry.get("percent")
+    return percent / 100 if isinstance(percent, int | float) else None
+
+
+async def report_with_marks(
+    session: AsyncSession, *, live: LiveSession, body: dict[str, Any]
+) -> dict[str, Any]:
+    """The report with a mark proposed for every result on the course's own scale (through
+    classwork, the path homework takes too) and that scale; a lesson not tied to a journal
+    slot proposes marks on the default scale."""
+    course = await course_of_slot(session, slot_id=live.slot_id) if live.slot_id else None
+    scale_code = course.scale if course is not None else DEFAULT_SCALE
+    mark = await marker_for(session, school_id=live.school_id, scale_code=scale_code)
+
+    def marked(entry: dict[str, Any]) -> dict[str, Any]:
+        share = _entry_share(entry)
+        return {**entry, "share": share, "mark": mark(share) if share is not None else None}
+
+    return {
+        **body,
+        "scale": get_scale(scale_code).as_dict(),
+        "proposed": [marked(entry) for entry in body.get("proposed", [])],
+        "quiz": [
+            {**quiz, "results": [marked(entry) for entry in quiz.get("results", [])]}
+            for quiz in body.get("quiz", [])
+        ],
+    }
 
 
 async def journal_write(
@@ -593,7 +631,7 @@ async def journal_write(
     ``already_written`` the second time; a mark the course's scale refuses → 422 and nothing is
     written.
     """
-    from gradebook.services import attendance_take, mark_record
+    from gradebook.services import attendance_take
 
     require_runner(actor, live)
     if live.slot_id is None:
@@ -612,18 +650,15 @@ async def journal_write(
     mark_ids: list[int] = []
     statuses: dict[int, str] = {}
     try:
-        for proposed in data.marks:
-            mark = await mark_record(
-                session,
-                actor=actor,
-                pupil_id=proposed.pupil_id,
-                slot_id=live.slot_id,
-                value=proposed.value,
-                work_type=data.work_type,
-                comment=comment,
-                commit=False,
-            )
-            mark_ids.append(mark.id or 0)
+        written = await journal_marks_write(
+            session,
+            actor=actor,
+            slot_id=live.slot_id,
+            marks=[(proposed.pupil_id, proposed.value) for proposed in data.marks],
+            work_type=data.work_type,
+            comment=comment,
+        )
+        mark_ids = [mark.id or 0 for mark in written.values()]
         if data.attendance:
             for entry in live.report.get("attendance", []):
                 pupil_id = entry.get("id")

@@ -59,4 +59,3 @@ def board_grant(state: RoomState, event: Event) -> RoomState | None:
         if person is None or person.role != "pupil" or target not in state.present:
             raise Reject("invalid", "the pen can go only to a pupil who is here")
     return None if state.pen == target else replace(state, pen=target)
-

@@ -33,4 +33,3 @@ def rtc_state(state: RoomState, event: Event) -> RoomState | None:
             raise Reject("invalid", "a live publication has a kind and a publisher")
         media = MediaInfo(True, kind, publisher, event.optional_integer("publication"))
     return None if media == state.media else replace(state, media=media)
-

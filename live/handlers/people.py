@@ -41,7 +41,6 @@ def chat_post(state: RoomState, event: Event) -> RoomState | None:
     return replace(state, chat=(*state.chat, message)[-MAX_CHAT_MESSAGES:])
 
 
-
 def room_kick(state: RoomState, event: Event) -> RoomState | None:
     """``room.kick``: remove a pupil or an observer, with their hand, pen and screen grant."""
     target = event.person_id("user_id")
@@ -61,7 +60,8 @@ def room_kick(state: RoomState, event: Event) -> RoomState | None:
 
 
 def presence_join(state: RoomState, event: Event) -> RoomState | None:
-    """``presence.join`` (server): one more connection of someone; the first one counts as attendance."""
+    """``presence.join`` (server): one more connection of someone; the first one counts as
+    attendance."""
     who = event.who
     if who.id in state.kicked:
         raise Reject("forbidden", "removed from this lesson")

@@ -58,4 +58,3 @@ def poll_close(state: RoomState, event: Event) -> RoomState | None:
     """``poll.close``: close the open poll."""
     run = replace(_running_poll(state, event), closed=True)
     return replace(state, polls=with_(state.polls, run.block_id, run))
-

@@ -107,4 +107,3 @@ def quiz_timer(state: RoomState, event: Event) -> RoomState | None:
         raise Reject("invalid", "seconds must be positive")
     run = replace(run, timer_seconds=seconds, timer_started_at=event.at if seconds else None)
     return replace(state, quizzes=with_(state.quizzes, run.block_id, run))
-

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -50,3 +52,17 @@ async def test_neither_the_shell_nor_the_library_would_migrate_the_upload_table(
             assert changes == [], (package, changes)
     finally:
         await engine.dispose()
+
+
+def test_the_schema_the_migrations_see_has_the_upload_table_owned_by_the_shell() -> None:
+    # In a fresh interpreter: what alembic's env.py imports must map the table by itself.
+    probe = (
+        "import eschool.all_models\n"
+        "from sqlmodel import SQLModel\n"
+        "print(*sorted({m.class_.__module__ for m in SQLModel._sa_registry.mappers\n"
+        "    if m.local_table.name == 'assets'}))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert found == ["eschool.uploads.models"]

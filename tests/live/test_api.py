@@ -205,7 +205,7 @@ async def test_the_end_stores_the_report_for_the_teacher(
     joined = {a["id"]: a["joined"] for a in report["attendance"]}
     assert joined[anna.id] and joined[boris.id] and sum(joined.values()) == 2
     results = {r["pupil_id"]: r for r in report["quiz"][0]["results"]}
-    assert results[anna.id]["mark"] == 5 and results[anna.id]["percent"] == 100.0
+    assert results[anna.id]["mark"] == "5" and results[anna.id]["percent"] == 100.0
     assert results[boris.id]["answered"] is False and results[boris.id]["mark"] is None
 
     again = await client.post(f"/live/{code}/end", headers=await auth("teacher"))

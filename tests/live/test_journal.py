@@ -77,7 +77,7 @@ async def test_confirmed_marks_and_attendance_reach_the_journal(
 
     report = (await client.post(f"/live/{code}/end", headers=teacher)).json()
     proposed = {entry["pupil_id"]: entry["mark"] for entry in report["proposed"]}
-    assert proposed == {anna.id: 5, boris.id: 2}
+    assert proposed == {anna.id: "5", boris.id: "2"}
 
     # The teacher lifts Boris's mark to 3 before confirming.
     body = {"marks": [{"pupil_id": anna.id, "value": 5}, {"pupil_id": boris.id, "value": "3"}]}
@@ -164,3 +164,51 @@ async def test_only_the_teacher_of_the_lesson_writes_it(
     twice = {"marks": [{"pupil_id": world.pupils[0].id, "value": 5}] * 2}
     duplicate = await client.post(f"/live/{code}/journal", json=twice, headers=teacher)
     assert (duplicate.status_code, duplicate.json()["error"]["code"]) == (409, "duplicate_pupil")
+
+
+@pytest.mark.parametrize(
+    ("scale", "right", "wrong", "choices"),
+    [("ten", "10", "1", 10), ("passfail", "pass", "fail", 2), ("hundred", "100", "0", 101)],
+)
+async def test_marks_are_proposed_and_written_on_the_course_s_own_scale(
+    app: Starlette,
+    client: httpx.AsyncClient,
+    teacher: dict[str, str],
+    world: World,
+    scale: str,
+    right: str,
+    wrong: str,
+    choices: int,
+) -> None:
+    from tests.classwork.conftest import set_scale
+
+    await set_scale(app, world.course_id, scale)
+    code = await run_lesson(app, client, teacher, world)
+    anna, boris = world.pupils[:2]
+    report = (await client.post(f"/live/{code}/end", headers=teacher)).json()
+    assert report["scale"]["code"] == scale and len(report["scale"]["values"]) == choices
+    proposed = {entry["pupil_id"]: entry["mark"] for entry in report["proposed"]}
+    assert proposed == {anna.id: right, boris.id: wrong}
+
+    marks = [{"pupil_id": pupil, "value": value} for pupil, value in proposed.items()]
+    written = await client.post(f"/live/{code}/journal", json={"marks": marks}, headers=teacher)
+    assert written.status_code == 200, written.text
+    book = await journal(client, teacher, world)
+    stored = {m["pupil_id"]: m["value"] for m in book["marks"] if m["slot_id"] == world.slot_id}
+    assert stored == {anna.id: right, boris.id: wrong}
+
+
+async def test_a_mark_off_a_pass_fail_scale_is_refused_and_nothing_is_written(
+    app: Starlette, client: httpx.AsyncClient, teacher: dict[str, str], world: World
+) -> None:
+    from tests.classwork.conftest import set_scale
+
+    await set_scale(app, world.course_id, "passfail")
+    code = await run_lesson(app, client, teacher, world)
+    anna, boris = world.pupils[:2]
+    await client.post(f"/live/{code}/end", headers=teacher)
+    body = {"marks": [{"pupil_id": anna.id, "value": "pass"}, {"pupil_id": boris.id, "value": 5}]}
+    refused = await client.post(f"/live/{code}/journal", json=body, headers=teacher)
+    assert refused.status_code == 422
+    book = await journal(client, teacher, world)
+    assert not [m for m in book["marks"] if m["slot_id"] == world.slot_id]

@@ -33,6 +33,9 @@ def frame(type_: str, data: object = None, *, id_: str = "m1", **extra: object) 
 
 VALID = [
     ("slide.goto", {"index": 3}),
+    ("pace.set", {"mode": "pupil"}),
+    ("pace.set", {"mode": "teacher"}),
+    ("pupil.goto", {"index": 2}),
     ("nav.free", {"on": True}),
     ("quiz.open", {"block_id": "b-2"}),
     ("quiz.answer", {"block_id": "b-2", "answers": [1, [0, 2], "Москва", 0.75, None]}),

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from live.protocol import parse_client_message
+from live.report import report
 from live.room import (
     MAX_CHAT_MESSAGES,
     Actor,
@@ -22,8 +23,6 @@ from live.room import (
 )
 from live.views import (
     event_for,
-    proposed_mark,
-    report,
     view_for,
 )
 
@@ -805,14 +804,6 @@ def test_presence_reaches_observers_anonymised(room: Room) -> None:
 # --- the report ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("ratio", "mark"),
-    [(1.0, 5), (0.85, 5), (0.849, 4), (0.65, 4), (0.6499, 3), (0.45, 3), (0.4499, 2), (0.0, 2)],
-)
-def test_proposed_mark(ratio: float, mark: int) -> None:
-    assert proposed_mark(ratio) == mark
-
-
 def test_report_gives_attendance_and_proposed_marks(room: Room) -> None:
     quiz_open(room)
     room.send(ANNA, "quiz.answer", {"block_id": "q1", "answers": [0, "Moscow"]})
@@ -834,23 +825,24 @@ def test_report_gives_attendance_and_proposed_marks(room: Room) -> None:
     (quiz,) = summary["quiz"]
     assert quiz["block_id"] == "q1" and quiz["max"] == 3.0
     results = {result["pupil_id"]: result for result in quiz["results"]}
-    assert (results[ANNA.id]["score"], results[ANNA.id]["percent"], results[ANNA.id]["mark"]) == (
+    assert (results[ANNA.id]["score"], results[ANNA.id]["percent"], results[ANNA.id]["share"]) == (
         3.0,
         100.0,
-        5,
+        1.0,
     )
-    assert (results[BORIS.id]["score"], results[BORIS.id]["mark"]) == (2.0, 4)
+    assert (results[BORIS.id]["score"], results[BORIS.id]["share"]) == (2.0, 2 / 3)
+    assert "mark" not in results[ANNA.id]  # marks need the course's scale: the services add them
     assert CLARA.id not in results
 
 
-def test_a_pupil_who_did_not_answer_gets_no_proposed_mark(room: Room) -> None:
+def test_a_pupil_who_did_not_answer_gets_no_share(room: Room) -> None:
     quiz_open(room)
     room.send(ANNA, "quiz.answer", {"block_id": "q1", "answers": [None, None]})
     room.send(TEACHER, "quiz.close")
     results = {r["pupil_id"]: r for r in report(room.state)["quiz"][0]["results"]}
-    assert results[ANNA.id]["mark"] == 2  # answered, all wrong
+    assert results[ANNA.id]["share"] == 0.0  # answered, all wrong
     assert results[BORIS.id]["answered"] is False
-    assert results[BORIS.id]["mark"] is None
+    assert results[BORIS.id]["share"] is None
 
 
 def test_the_proposed_marks_sum_up_every_quiz(room: Room) -> None:
@@ -863,8 +855,8 @@ def test_the_proposed_marks_sum_up_every_quiz(room: Room) -> None:
     room.send(TEACHER, "quiz.close")
     proposed = {entry["pupil_id"]: entry for entry in report(room.state)["proposed"]}
     assert (proposed[ANNA.id]["score"], proposed[ANNA.id]["max"]) == (3.0, 4.0)
-    assert (proposed[ANNA.id]["percent"], proposed[ANNA.id]["mark"]) == (75.0, 4)
-    assert (proposed[BORIS.id]["score"], proposed[BORIS.id]["mark"]) == (0.0, 2)
+    assert (proposed[ANNA.id]["percent"], proposed[ANNA.id]["share"]) == (75.0, 0.75)
+    assert (proposed[BORIS.id]["score"], proposed[BORIS.id]["share"]) == (0.0, 0.0)
     assert CLARA.id not in proposed
 
 

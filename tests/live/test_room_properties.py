@@ -92,6 +92,13 @@ def data_for(kind: str, actor: Actor | None) -> st.SearchStrategy[dict[str, Any]
     someone = st.one_of(pupil_ids, people_ids)
     strategies: dict[str, st.SearchStrategy[dict[str, Any]]] = {
         "slide.goto": st.fixed_dictionaries({"index": st.integers(-1, 6)}),
+        "pace.set": st.fixed_dictionaries(
+            {
+                "mode": st.sampled_from(["pupil", "pupil", "teacher", "both"]),
+                "slide": st.integers(-1, 6),
+            }
+        ),
+        "pupil.goto": st.fixed_dictionaries({"index": st.integers(-1, 6)}),
         "nav.free": switch,
         "chat.mode": switch,
         "room.lock": switch,
@@ -130,6 +137,9 @@ def data_for(kind: str, actor: Actor | None) -> st.SearchStrategy[dict[str, Any]
 
 ORDINARY_KINDS = [
     "slide.goto",
+    "pace.set",
+    "pupil.goto",
+    "pupil.goto",
     "nav.free",
     "chat.mode",
     "room.lock",
@@ -199,7 +209,8 @@ def room_events(draw: st.DrawFn) -> dict[str, Any]:
 @st.composite
 def logs(draw: st.DrawFn, *, max_size: int = 60) -> list[dict[str, Any]]:
     """A log with increasing seqs, as the broker hands it out; it often starts the way lessons
-    do (people join, the teacher opens a quiz or a poll) so later events have something to hit."""
+    do (people join, the teacher opens a quiz or a poll, or lets pupils work at their own pace)
+    so later events have something to hit."""
     joins = [
         {"type": "presence.join", "data": {}, "actor": actor.as_dict()}
         for actor in draw(st.lists(st.sampled_from(ACTORS), max_size=6))
@@ -208,8 +219,14 @@ def logs(draw: st.DrawFn, *, max_size: int = 60) -> list[dict[str, Any]]:
         joins += [
             {"type": "presence.join", "data": {}, "actor": actor.as_dict()} for actor in ACTORS
         ]
-    opening = draw(st.sampled_from([[], ["q1"], ["poll"], ["q1", "poll"]]))
+    opening = draw(
+        st.sampled_from([[], ["q1"], ["poll"], ["q1", "poll"], ["pace"], ["pace", "poll"]])
+    )
     for block_id in opening:
+        if block_id == "pace":  # the lesson goes pupil-paced
+            pace = {"mode": "pupil", "slide": 0}
+            joins.append({"type": "pace.set", "data": pace, "actor": TEACHER.as_dict()})
+            continue
         kind = "quiz.open" if block_id == "q1" else "poll.open"
         joins.append({"type": kind, "data": {"block_id": block_id}, "actor": TEACHER.as_dict()})
     events = joins + draw(st.lists(room_events(), max_size=max_size))

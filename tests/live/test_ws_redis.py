@@ -73,7 +73,7 @@ async def test_a_pupil_on_another_process_follows_the_teacher_in_order(
     async with httpx.AsyncClient(base_url=b.base_url) as http:
         ended = await http.post(f"/live/{code}/end", headers=await bearer(b.base_url, "teacher"))
     assert ended.status_code == 200, ended.text
-    assert ended.json()["quiz"][0]["results"][0]["mark"] == 5
+    assert ended.json()["quiz"][0]["results"][0]["mark"] == "5"
     await teacher.event("lesson.end")
     assert await teacher.closed() == 4410
     assert await pupil.closed() == 4410
