@@ -21,6 +21,7 @@ MAX_TITLE = 300
 WORK_TYPE_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
 MAX_QUESTIONS_PER_BLOCK = 100
 MAX_MARKS_PER_WRITE = 200
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns: anything larger names nothing
 
 
 class ProgressState(StrEnum):
@@ -104,9 +105,9 @@ class AssignmentAttempt(SQLModel, table=True):
 class AssignmentCreate(WireModel):
     """``due`` is a moment (ISO 8601) or a date, meaning the end of that day at school."""
 
-    lesson_id: int = WireField(ge=1)
-    course_id: int = WireField(ge=1)
-    slot_id: int | None = WireField(default=None, ge=1)
+    lesson_id: int = WireField(ge=1, le=MAX_ID)
+    course_id: int = WireField(ge=1, le=MAX_ID)
+    slot_id: int | None = WireField(default=None, ge=1, le=MAX_ID)
     due: datetime | date
     attempts: int = WireField(default=1, ge=1, le=MAX_ATTEMPTS)
     auto_mark: bool = False
@@ -147,7 +148,7 @@ class Regrade(WireModel):
 
 
 class MarkEntry(WireModel):
-    pupil_id: int = WireField(ge=1)
+    pupil_id: int = WireField(ge=1, le=MAX_ID)
     value: int | float | str
 
 

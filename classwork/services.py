@@ -34,9 +34,10 @@ from classwork.queries import (
     work_of,
 )
 from classwork.slot_lessons import pinned_lesson
+from eschool.access import require_role
 from eschool.errors import Conflict, DomainError, Forbidden, Invalid
 from eschool.i18n import gettext as _
-from eschool.models import User
+from eschool.models import Role, User
 from eschool.timeutil import utcnow
 from gradebook.queries import WRITE, course_get, slot_get, work_types_of_school
 from lessons.answers import answer_problem
@@ -72,6 +73,7 @@ async def assignment_create(
     """Set a published library lesson to a course's pupils (a teacher of the course or the
     admin); the lesson's current published version is pinned. With ``slot_id`` (a slot of
     that course) the slot's homework shows the assignment."""
+    require_role(actor, Role.admin, Role.teacher)
     course = await course_get(session, actor=actor, course_id=data.course_id)
     if course.access != WRITE:
         raise Forbidden(_("Only the course's teachers and the administrator set its work."))

@@ -36,7 +36,7 @@ from gradebook.models import (
     TermMark,
     TimetableEntryRow,
 )
-from gradebook.scales import get_scale
+from gradebook.scales import DEFAULT_SCALE, get_scale
 from gradebook.timetable import DEFAULT_BELLS
 
 LESSONS_PER_DAY = (6, 5, 5, 5, 5)  # Monday … Friday: 26 lessons a week
@@ -49,6 +49,8 @@ ROOMS = {
     "biology": "28",
     "geography": "25",
 }
+# Courses not on the five-point scale: 7B tries the ten-point scale in Mathematics.
+COURSE_SCALES = {("7B", "Математика"): "ten"}
 
 
 @dataclass(frozen=True)
@@ -376,7 +378,10 @@ def _homework(plan: SubjectPlan, rng: random.Random, number: int) -> str:
     )
 
 
-def _mark(rng: random.Random, ability: float) -> str:
+def _mark(rng: random.Random, ability: float, scale: str = DEFAULT_SCALE) -> str:
+    """A mark near a pupil's ability (2–5); on the ten-point scale, near twice it."""
+    if scale == "ten":
+        return str(min(10, max(2, round(rng.gauss(2 * ability, 1.5)))))
     value = round(rng.gauss(ability, 0.75))
     return str(min(5, max(2, value)))
 
@@ -418,6 +423,7 @@ async def seed_demo(
                 school_id=school_id,
                 class_id=school_class.id or 0,
                 subject_id=subjects[plan.name].id or 0,
+                scale=COURSE_SCALES.get((class_name, plan.name), DEFAULT_SCALE),
             )
     session.add_all(courses.values())
     await session.flush()
@@ -499,6 +505,7 @@ async def _fill_journal(
         for (_c, name), course in courses.items()
     }
     class_of = {course.id: class_name for (class_name, _n), course in courses.items()}
+    scale_of = {course.id: course.scale for course in courses.values()}
     slots = list(
         (
             await session.exec(
@@ -585,7 +592,7 @@ async def _fill_journal(
                     school_id=slot.school_id,
                     slot_id=slot.id or 0,
                     pupil_id=pupil.id or 0,
-                    value=_mark(rng, ability[pupil.id] + bonus),
+                    value=_mark(rng, ability[pupil.id] + bonus, scale_of[slot.course_id]),
                     work_type=work_type,
                     weight=weight,
                     created_by=teacher.id or 0,

@@ -367,25 +367,6 @@ async def lesson_version_get(
     }
 
 
-async def lesson_resolve(
-    session: AsyncSession, actor: User, lesson_id: int
-) -> dict[str, Any] | None:
-    """The hook ``eschool.hooks`` calls: the latest published version the actor may link
-    to (``{"lesson_id", "version", "title"}``), or None."""
-    if actor.role not in LIBRARY_ROLES:
-        return None
-    lesson = await session.get(Lesson, lesson_id)
-    if (
-        lesson is None
-        or lesson.school_id != actor.school_id
-        or lesson.status != LessonStatus.published
-        or lesson.version is None
-    ):
-        return None
-    row = await version_row(session, lesson_id=lesson_id, number=lesson.version)
-    return {"lesson_id": lesson.id, "version": row.number, "title": row.title}
-
-
 # --- files ----------------------------------------------------------------------------
 
 

@@ -13,7 +13,6 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from eschool.errors import Forbidden
-from eschool.hooks import register_lesson_resolver
 from eschool.i18n import gettext as _
 from eschool.models import Role
 from eschool.uploads.queries import uploads_info
@@ -53,9 +52,7 @@ AUTHORS = (Role.admin, Role.teacher)
 
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    """Let the gradebook (through eschool.hooks) link journal slots to library lessons, and
-    let the shell serve a lesson's files to those who may see the lesson."""
-    register_lesson_resolver(queries.lesson_resolve)
+    """Let the shell serve a lesson's files to those who may see the lesson."""
     app.state.file_audiences.append(queries.lesson_file_audience)
     yield
 

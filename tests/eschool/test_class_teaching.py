@@ -1,12 +1,14 @@
 """Who teaches in which class is data the shell owns (`class_teaching`), kept true by the
-gradebook in the same transaction as its course teachers: a change is seen at once, two apps
-in one process share nothing, and the gradebook's data migration fills it from old courses."""
+gradebook in the same transaction as its course teachers: a change is seen at once, the demo
+seed fills it, two apps in one process share nothing, and the gradebook's data migration fills
+it from the courses of a database made before it existed."""
 
 from __future__ import annotations
 
 import shutil
 import uuid
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -14,7 +16,7 @@ import pytest
 from alembic import command
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
-from sqlmodel import select
+from sqlmodel import col, select
 from starlette.applications import Starlette
 
 from eschool.access import classes_taught, visible_pupil_ids
@@ -24,7 +26,9 @@ from eschool.migrate import alembic_config, migrate
 from eschool.models import ClassTeaching
 from eschool.seed import DemoPeople, seed_people
 from eschool.settings import Settings
+from gradebook import seed as gradebook_seed
 from gradebook import services as gradebook
+from gradebook.models import Course, CourseTeacher
 from tests.conftest import POSTGRES_URL, TODAY
 
 # --- through the API -----------------------------------------------------------------------
@@ -114,6 +118,27 @@ async def test_course_teachers_see_a_class_as_soon_as_they_teach_in_it(
 
     async with sessionmaker() as session:
         assert list((await session.exec(select(ClassTeaching))).all()) == []
+
+
+async def test_the_demo_gradebook_says_who_teaches_where(
+    app: Starlette, people: DemoPeople
+) -> None:
+    seed_day = date(people.year.starts.year, 11, 25)  # a fixed day of the demo year
+    async with app.state.sessionmaker() as session:
+        await gradebook_seed.seed_demo(
+            session, people=people, today=seed_day, settings=app.state.settings
+        )
+        rows = await session.exec(
+            select(Course.class_id, CourseTeacher.teacher_id).join(
+                CourseTeacher, col(CourseTeacher.course_id) == Course.id
+            )
+        )
+        from_courses = set(rows.all())
+        stored = await session.exec(select(ClassTeaching.class_id, ClassTeaching.teacher_id))
+        assert set(stored.all()) == from_courses
+        class_7a, class_7b = people.classes["7A"].id, people.classes["7B"].id
+        assert await classes_taught(session, people.staff["teacher"]) == {class_7a, class_7b}
+        assert await classes_taught(session, people.staff["teacher2"]) == {class_7a}
 
 
 # --- two apps in one process ------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 import httpx
 from sqlmodel import func, select
 
-from eschool import hooks
 from gradebook.models import HistoryEntry, Mark
 from tests.gradebook.conftest import Gradebook
 
@@ -226,7 +225,7 @@ async def test_attendance_and_its_summary(
 
 
 async def test_slot_topic_homework_attachments_and_lesson_link(
-    client: httpx.AsyncClient, as_user, gradebook: Gradebook, monkeypatch
+    client: httpx.AsyncClient, as_user, gradebook: Gradebook
 ) -> None:
     teacher = await as_user("teacher")
     slot = gradebook.past_slot(gradebook.math_7a)
@@ -252,27 +251,9 @@ async def test_slot_topic_homework_attachments_and_lesson_link(
     )
     assert response.json()["homework"] == "§ 12, № 245"
 
-    monkeypatch.setattr(hooks, "_lesson_resolver", [])
     missing = await client.patch(f"/api/v1/slots/{slot.id}", json={"lesson_id": 5}, headers=teacher)
     assert missing.status_code == 404
-
-    async def resolver(session, actor, lesson_id):
-        return (
-            {"lesson_id": lesson_id, "version": 3, "title": "Графики функций"}
-            if lesson_id == 5
-            else None
-        )
-
-    monkeypatch.setattr(hooks, "_lesson_resolver", [resolver])
-    linked = await client.patch(f"/api/v1/slots/{slot.id}", json={"lesson_id": 5}, headers=teacher)
-    assert linked.json()["lesson"] == {"lesson_id": 5, "version": 3, "title": "Графики функций"}
-    journal = await _journal(client, teacher, gradebook.math_7a)
-    shown = next(s for s in journal["slots"] if s["id"] == slot.id)
-    assert shown["lesson"]["version"] == 3 and shown["topic"] == "Графики"
-    unlinked = await client.patch(
-        f"/api/v1/slots/{slot.id}", json={"lesson_id": None}, headers=teacher
-    )
-    assert unlinked.json()["lesson"] is None
+    # Linking a real library lesson is classwork's (tests/classwork/test_slot_lessons.py).
     not_an_asset = await client.patch(
         f"/api/v1/slots/{slot.id}", json={"attachments": ["../etc/passwd"]}, headers=teacher
     )

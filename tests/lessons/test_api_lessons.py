@@ -6,7 +6,6 @@ from typing import Any
 
 import httpx
 
-from eschool.hooks import resolve_lesson
 from eschool.models import User
 from lessons.queries import lesson_version_get
 
@@ -236,20 +235,14 @@ async def test_archive_hides_from_the_library_but_versions_stay_readable(client,
     assert response.json()["error"]["code"] == "archived"
 
 
-async def test_resolver_and_version_get_for_the_other_packages(
-    client, as_user, sessionmaker, people
-):
+async def test_version_get_for_the_other_packages(client, as_user, sessionmaker, people):
     teacher = await as_user("teacher")
     lesson = await create(client, teacher)
     url = f"/api/v1/lessons/{lesson['id']}"
     staff: dict[str, User] = people.staff
-    async with sessionmaker() as session:
-        assert (await _resolve_or_none(session, staff["teacher2"], lesson["id"])) is None
     await client.post(f"{url}/publish", headers=teacher)
     await client.put(url, json={**lesson, "title": "Новое"}, headers=teacher)
     async with sessionmaker() as session:
-        found = await resolve_lesson(session, staff["teacher2"], lesson["id"])
-        assert found == {"lesson_id": lesson["id"], "version": 1, "title": "Линейные уравнения"}
         snapshot = await lesson_version_get(
             session, actor=staff["teacher2"], lesson_id=lesson["id"]
         )
@@ -261,15 +254,6 @@ async def test_resolver_and_version_get_for_the_other_packages(
             session, actor=pupil, lesson_id=lesson["id"], version=1
         )
         assert "answer" not in for_pupil["blocks"][1]["questions"][0]
-
-
-async def _resolve_or_none(session, actor: User, lesson_id: int) -> dict | None:
-    from eschool.errors import NotFound
-
-    try:
-        return await resolve_lesson(session, actor, lesson_id)
-    except NotFound:
-        return None
 
 
 async def test_unknown_asset_in_a_block_is_refused(client, as_user):

@@ -186,3 +186,42 @@ def test_the_phone_join_form_and_the_live_page(
     teacher.click("[data-action=join-hide]")
     teacher.click("[data-action=end]")
     expect(pupil.locator("[data-closed]")).to_be_visible()
+
+
+def test_a_pupil_goes_at_her_own_pace_on_a_tablet(
+    demo_url: str, chromium: Browser, shots: Path
+) -> None:
+    teacher = open_page(chromium, BOARD, demo_url, "teacher")
+    code = start_lesson_with_a_quiz(teacher, demo_url)
+    teacher.click("[data-action=join-hide]")
+    pupil = open_page(chromium, {"width": 1024, "height": 768}, demo_url, "pupil")
+    pupil.goto(f"{demo_url}/live/{code}")
+    expect(pupil.locator("[data-status]")).to_have_attribute("data-state", "online")
+    pupil_name = json.loads(pupil.locator("#live-config").inner_text())["me"]["name"]
+    expect(teacher.locator("[data-people]")).to_contain_text(pupil_name)
+
+    teacher.click("[data-action=pace]")
+    expect(teacher.locator("[data-action=pace]")).to_have_attribute("aria-pressed", "true")
+    where = teacher.locator("[data-pace-rows] tr", has_text=pupil_name).locator("[data-pace-slide]")
+    expect(where).to_have_text(re.compile(r"^1 / "))
+    expect(pupil.locator("[data-pace-badge]")).to_be_visible()
+    forward = pupil.locator("[data-action=browse-next]")
+    for control in (forward, pupil.locator("[data-action=browse-prev]")):
+        expect(control).to_be_visible()
+        box = control.bounding_box()
+        assert box is not None and box["width"] >= 44 and box["height"] >= 44
+
+    forward.click()
+    expect(pupil.locator("[data-slide-counter]").first).to_have_text(re.compile(r"^2 / "))
+    expect(where).to_have_text(re.compile(r"^2 / "))
+    # Only the pupil moved: the teacher's own slide stays where it was.
+    expect(teacher.locator("[data-slide-counter]").first).to_have_text(re.compile(r"^1 / "))
+    pupil.screenshot(path=shots / "1-tablet-own-pace.png")
+    teacher.screenshot(path=shots / "2-board-pupils-progress.png")
+
+    # Back to teacher-paced: the tablet shows the teacher's slide again.
+    teacher.click("[data-action=pace]")
+    expect(pupil.locator("[data-slide-counter]").first).to_have_text(re.compile(r"^1 / "))
+    expect(teacher.locator("[data-pace-panel]")).to_be_hidden()
+    teacher.click("[data-action=end]")
+    expect(pupil.locator("[data-closed]")).to_be_visible()

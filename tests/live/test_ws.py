@@ -295,6 +295,67 @@ async def test_an_answer_changed_before_the_close_replaces_the_first(room: Room)
     ]
 
 
+async def test_pupils_work_at_their_own_pace(room: Room) -> None:
+    anna, boris = room.world.pupils[:2]
+    teacher = await room.join("teacher")
+    pupils = [await room.join(anna.login), await room.join(boris.login)]
+    observer = await room.observe()
+    await teacher.ok("pace.set", {"mode": "pupil"})
+    for client in pupils:
+        assert (await client.event("pace.set"))["data"] == {"mode": "pupil", "slide": 0}
+    started = await teacher.event("pace.set")
+    assert [row["slide"] for row in started["data"]["pupils"]] == [0, 0]
+
+    # Each pupil moves on their own; the teacher sees where each one is.
+    await pupils[0].ok("pupil.goto", {"index": 1})
+    await pupils[1].ok("pupil.goto", {"index": 3})
+    moves = [(await teacher.event("pupil.goto"))["data"] for _ in range(2)]
+    assert {move["person"]["id"]: move["index"] for move in moves} == {anna.id: 1, boris.id: 3}
+    assert (await pupils[0].event("pupil.goto"))["data"] == {"index": 1}
+    await observer.event("pace.counts", counts=[0, 1, 0, 1, 0])
+
+    # Anna answers the quiz on her slide: nobody opened it.
+    await pupils[0].ok("quiz.answer", {"block_id": "quiz1", "answers": RIGHT_ANSWERS})
+    answered = await teacher.event("quiz.answer")
+    assert answered["data"]["row"] == {
+        "person": {"id": anna.id, "role": "pupil", "name": anna.name},
+        "slide": 1,
+        "answered_blocks": ["quiz1"],
+        "score": 6.0,
+        "max": 6.0,
+    }
+    assert (await pupils[0].event("quiz.answer"))["data"]["answers"] == RIGHT_ANSWERS
+
+    # A tablet that reconnects lands where it was, its answers filled in.
+    await pupils[0].close()
+    back = await room.join(anna.login)
+    pace = (await back.wait_for(lambda f: True))["data"]["state"]["pace"]
+    assert pace == {"mode": "pupil", "slide": 1, "mine": {"quiz1": RIGHT_ANSWERS}}
+
+    # Back to teacher-paced: everyone is on the teacher's slide.
+    await teacher.ok("slide.goto", {"index": 4})
+    await teacher.ok("pace.set", {"mode": "teacher"})
+    for client in (back, pupils[1]):
+        assert (await client.event("pace.set"))["data"] == {"mode": "teacher", "slide": 4}
+    late = await room.join(boris.login)
+    state = (await late.wait_for(lambda f: True))["data"]["state"]
+    assert (state["slide"], state["pace"]["mode"], state["pace"]["slide"]) == (4, "teacher", None)
+
+    # Boris never heard where Anna was or what she answered; the report has her answers.
+    text = json.dumps(pupils[1].frames, ensure_ascii=False)
+    assert "Moscow" not in text and "москва" not in text
+    assert [f["data"] for f in pupils[1].frames if f["type"] == "pupil.goto"] == [{"index": 3}]
+    report = (await room.http("GET", f"/live/{room.code}/report")).json()
+    (quiz,) = report["quiz"]
+    results = {r["pupil_id"]: r for r in quiz["results"]}
+    assert (quiz["block_id"], results[anna.id]["score"], results[anna.id]["answered"]) == (
+        "quiz1",
+        6.0,
+        True,
+    )
+    assert results[boris.id]["answered"] is False
+
+
 # --- delivery ----------------------------------------------------------------------------------
 
 

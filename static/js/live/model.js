@@ -48,6 +48,15 @@ export class RoomModel {
     this.clockOffset = typeof data.now === 'number' ? data.now - Date.now() / 1000 : 0;
     this.state.people.left ??= [];
     this.state.people.missing ??= [];
+    // Pupil-paced mode: the teacher's table, a pupil's own slide and answers, or counts.
+    this.state.pace ??= { mode: 'teacher' };
+    if (this.role === 'teacher') this.state.pace.pupils ??= [];
+    if (this.role === 'pupil') this.state.pace.mine ??= {};
+  }
+
+  /** Whether pupils work at their own pace now. */
+  get pupilPaced() {
+    return this.state.pace.mode === 'pupil';
   }
 
   get role() {
@@ -86,6 +95,11 @@ export class RoomModel {
       case 'nav.free':
         s.nav_free = d.on;
         break;
+      case 'pace.set':
+      case 'pupil.goto':
+      case 'pace.counts':
+        this.pace(frame.type, d);
+        break;
       case 'chat.mode':
         s.chat.on = d.on;
         break;
@@ -98,6 +112,7 @@ export class RoomModel {
         s.board.pen = null;
         if (s.quiz) s.quiz.closed = true;
         if (s.poll) s.poll.closed = true;
+        for (const run of s.quizzes) if (run.paced) run.closed = true;
         break;
       case 'quiz.open':
         s.quiz = {
@@ -170,6 +185,10 @@ export class RoomModel {
   }
 
   quizAnswer(type, d) {
+    if (d.paced) {
+      this.pacedAnswer(d);
+      return;
+    }
     const quiz = this.state.quiz;
     if (!quiz || quiz.block_id !== d.block_id) return;
     quiz.answered = d.answered;
@@ -222,7 +241,52 @@ export class RoomModel {
     }
   }
 
+  /** pace.set, pupil.goto (the teacher's: someone's move; a pupil's: their own), pace.counts. */
+  pace(type, d) {
+    const pace = this.state.pace;
+    if (type === 'pace.counts') {
+      pace.counts = d.counts;
+    } else if (type === 'pupil.goto' && this.role === 'teacher') {
+      const row = pace.pupils.find((r) => samePerson(r.person, d.person));
+      if (row) row.slide = d.index;
+    } else if (type === 'pupil.goto') {
+      pace.slide = d.index;
+    } else if (this.role === 'teacher') {
+      Object.assign(pace, { mode: d.mode, start: d.start, pupils: d.pupils });
+    } else if (this.role === 'pupil') {
+      Object.assign(pace, { mode: d.mode, slide: d.mode === 'pupil' ? d.slide : null });
+    } else {
+      Object.assign(pace, { mode: d.mode, counts: d.counts });
+    }
+  }
+
+  /** An answer given at the pupil's own pace: the teacher's table row, or the pupil's own. */
+  pacedAnswer(d) {
+    if (this.role === 'pupil') {
+      this.state.pace.mine[d.block_id] = d.answers;
+      return;
+    }
+    if (this.role !== 'teacher') return;
+    const rows = this.state.pace.pupils;
+    const index = rows.findIndex((r) => samePerson(r.person, d.person));
+    if (index >= 0) rows[index] = d.row;
+    else rows.push(d.row);
+    if (!this.state.quizzes.some((q) => q.block_id === d.block_id)) {
+      this.state.quizzes.push({ block_id: d.block_id, closed: false, revealed: false, paced: true });
+    }
+  }
+
   presence(type, d) {
+    const pace = this.state.pace;
+    if (d.pace_counts) pace.counts = d.pace_counts;
+    if (this.role === 'teacher' && this.pupilPaced && d.person?.role === 'pupil') {
+      const known = pace.pupils.some((r) => samePerson(r.person, d.person));
+      if (type === 'presence.join' && !known) {
+        pace.pupils.push({ person: d.person, slide: pace.start, answered_blocks: [], score: 0, max: 0 });
+      } else if (type === 'room.kick') {
+        pace.pupils = pace.pupils.filter((r) => !samePerson(r.person, d.person));
+      }
+    }
     const people = this.state.people;
     people.pupils = d.pupils ?? people.pupils;
     people.observers = d.observers ?? people.observers;

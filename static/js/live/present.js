@@ -4,7 +4,7 @@ import { csrfToken } from '/static/js/api.js';
 import { ERASER, ERASER_WIDTH } from '/static/js/live/board.js';
 import { LiveMedia } from '/static/js/live/media.js';
 import { LiveRoom, wirePenTools } from '/static/js/live/room.js';
-import { pollPhase, quizPhase } from '/static/js/live/slides.js';
+import { el, pollPhase, quizPhase } from '/static/js/live/slides.js';
 
 const room = new LiveRoom();
 const media = new LiveMedia(room);
@@ -42,6 +42,7 @@ const actions = {
   'poll-close': () => run('poll.close'),
   lock: () => run('room.lock', { on: !current().state.locked }),
   'nav-free': () => run('nav.free', { on: !current().state.nav_free }),
+  pace: () => run('pace.set', { mode: room.model.pupilPaced ? 'teacher' : 'pupil' }),
   chat: () => run('chat.mode', { on: !current().state.chat.on }),
   'hands-clear': () => run('hand.lower', { user_id: null }),
   draw: () => {
@@ -131,14 +132,17 @@ function update(type) {
   media.decoratePeople(document.querySelector('[data-people]'));
   button('prev').disabled = state.slide === 0;
   button('next').disabled = state.slide >= state.slides.length - 1;
+  // Pupil-paced: every quiz is open to the pupils on their own; the teacher opens none.
+  const paced = room.model.pupilPaced;
   const quiz = block?.kind === 'quiz' ? quizPhase(room.model, block.id) : null;
-  const anotherQuizOpen = state.quiz && !state.quiz.closed && state.quiz.block_id !== String(block?.id);
-  show('quiz-open', quiz === 'idle');
+  const quizOpen = Boolean(state.quiz && !state.quiz.closed);
+  const anotherQuizOpen = quizOpen && state.quiz.block_id !== String(block?.id);
+  show('quiz-open', quiz === 'idle' && !paced);
   button('quiz-open').disabled = Boolean(anotherQuizOpen);
-  show('quiz-close', quiz === 'open');
+  show('quiz-close', quiz === 'open' && !paced);
   show('quiz-reveal', quiz === 'closed' && state.quiz?.block_id === String(block.id));
   if (timerSelect) {
-    timerSelect.hidden = quiz !== 'open';
+    timerSelect.hidden = quiz !== 'open' || paced;
     const seconds = state.quiz?.timer?.seconds ?? '';
     if (document.activeElement !== timerSelect) timerSelect.value = String(seconds);
   }
@@ -148,9 +152,41 @@ function update(type) {
   show('poll-close', poll === 'open');
   setPressed('lock', state.locked, [strings.unlock, strings.lock]);
   setPressed('nav-free', state.nav_free, [strings.navFollow, strings.navFree]);
+  show('nav-free', !paced);
+  setPressed('pace', paced, [strings.paceTeacher, strings.pacePupil]);
+  button('pace').disabled = !paced && quizOpen;
+  button('pace').title = !paced && quizOpen ? strings.paceQuizOpen : '';
+  renderPace(state);
   setPressed('chat', state.chat.on, [strings.chatOff, strings.chatOn]);
   const lockBadge = document.querySelector('[data-locked-badge]');
   if (lockBadge) lockBadge.hidden = !state.locked;
+}
+
+function points(value) {
+  return Number.isInteger(value) ? String(value) : value.toFixed(1);
+}
+
+/** The table of pupils working at their own pace: where each is and how far they got. */
+function renderPace(state) {
+  const panel = document.querySelector('[data-pace-panel]');
+  if (!panel) return;
+  panel.hidden = !room.model.pupilPaced;
+  if (panel.hidden) return;
+  const runByTeacher = new Set(state.quizzes.filter((q) => !q.paced).map((q) => q.block_id));
+  const quizzes = state.slides.filter((b) => b.kind === 'quiz' && !runByTeacher.has(String(b.id))).length;
+  const here = new Set(state.people.present.map((person) => person.id));
+  const rows = state.pace.pupils.map((row) =>
+    el(
+      'tr',
+      { class: here.has(row.person.id) ? 'is-here' : 'muted', dataset: { pupilId: String(row.person.id) } },
+      el('th', { scope: 'row', text: row.person.name }),
+      el('td', { class: 'num', dataset: { paceSlide: '' }, text: `${row.slide + 1} / ${state.slides.length}` }),
+      el('td', { class: 'num', text: `${row.answered_blocks.length} / ${quizzes}` }),
+      el('td', { class: 'num', text: row.max ? `${points(row.score)} / ${points(row.max)}` : '—' }),
+    ),
+  );
+  panel.querySelector('[data-pace-rows]').replaceChildren(...rows);
+  panel.querySelector('[data-pace-empty]').hidden = rows.length > 0;
 }
 
 function autoClose(state) {

@@ -1,5 +1,7 @@
 // The pupil's view for a tablet: the slide follows the teacher (or the pupil browses when the
-// teacher frees navigation), answers, votes, a raised hand, chat and the pen when given.
+// teacher frees navigation, or moves on their own when the lesson is pupil-paced), answers,
+// votes, a raised hand, chat and the pen when given.
+import { toast } from '/static/js/app.js';
 import { ERASER, ERASER_WIDTH } from '/static/js/live/board.js';
 import { LiveMedia } from '/static/js/live/media.js';
 import { LiveRoom, wirePenTools } from '/static/js/live/room.js';
@@ -22,7 +24,16 @@ for (const [action, step] of [
   ['browse-next', 1],
 ]) {
   document.querySelector(`[data-action="${action}"]`)?.addEventListener('click', () => {
-    room.browse(room.currentIndex() + step);
+    if (!room.model) return;
+    const index = room.currentIndex() + step;
+    if (!room.model.pupilPaced) {
+      room.browse(index);
+      return;
+    }
+    // Pupil-paced: the server keeps this pupil's slide (the teacher sees it); the page moves
+    // when the server confirms with pupil.goto.
+    if (index < 0 || index >= room.model.state.slides.length) return;
+    room.send('pupil.goto', { index }).catch(() => {});
   });
 }
 document.querySelector('[data-action="browse-teacher"]')?.addEventListener('click', () => {
@@ -52,15 +63,19 @@ wirePenTools(document.querySelector('[data-pen-tools]'), room.board, (picked) =>
 room.onRender((type) => {
   if (!room.model || type === 'tick') return;
   const state = room.model.state;
+  const paced = room.model.pupilPaced;
+  if (type === 'pace.set') toast(paced ? room.strings.paceStarted : room.strings.paceEnded, 'info');
+  const badge = document.querySelector('[data-pace-badge]');
+  if (badge) badge.hidden = !paced;
   const nav = document.querySelector('[data-browse]');
-  if (nav) nav.hidden = !state.nav_free;
+  if (nav) nav.hidden = !(state.nav_free || paced);
   const index = room.currentIndex();
   const prev = document.querySelector('[data-action="browse-prev"]');
   const next = document.querySelector('[data-action="browse-next"]');
   if (prev) prev.disabled = index <= 0;
   if (next) next.disabled = index >= state.slides.length - 1;
   const back = document.querySelector('[data-action="browse-teacher"]');
-  if (back) back.hidden = index === state.slide;
+  if (back) back.hidden = paced || index === state.slide;
 });
 
 room.start();

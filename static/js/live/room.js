@@ -94,6 +94,7 @@ export class LiveRoom {
     if (type === 'slide.goto' && this.model.role === 'pupil' && !this.model.state.nav_free) {
       this.viewIndex = null;
     }
+    if (type === 'pace.set') this.viewIndex = null;
     if (type === 'chat.post') this.chatArrived(frame.data);
     if (type === 'board.grant' && frame.data.person?.id === this.model.me.id) {
       toast(this.strings.penYours, 'info');
@@ -103,7 +104,10 @@ export class LiveRoom {
 
   currentIndex() {
     const s = this.model.state;
-    if (this.model.role === 'pupil' && s.nav_free && this.viewIndex !== null) return this.viewIndex;
+    if (this.model.role !== 'pupil') return s.slide;
+    // Pupil-paced: the pupil's own slide, as the server keeps it.
+    if (this.model.pupilPaced && Number.isInteger(s.pace.slide)) return s.pace.slide;
+    if (s.nav_free && this.viewIndex !== null) return this.viewIndex;
     return s.slide;
   }
 
@@ -139,7 +143,7 @@ export class LiveRoom {
       // The teacher's results change with every answer; a pupil's form must not be redrawn
       // while they type, only when the quiz changes phase or their answer is recorded.
       if (m.role !== 'pupil') parts.push(quiz?.answered ?? 0, JSON.stringify(quiz?.histogram ?? null));
-      else parts.push(quiz?.mine ? JSON.stringify(quiz.mine) : 'none');
+      else parts.push(JSON.stringify((quiz ? quiz.mine : m.state.pace.mine[String(block.id)]) ?? 'none'));
     }
     if (block.kind === 'poll') {
       const poll = m.state.poll?.block_id === String(block.id) ? m.state.poll : null;

@@ -28,7 +28,10 @@ function assetUrl(code, sha) {
 
 const LETTERS = 'ABCDEFGHIJ';
 
-/** The phase of a quiz block for this viewer: idle, open, closed or revealed. */
+/**
+ * The phase of a quiz block for this viewer: idle, open, closed or revealed. While pupils work
+ * at their own pace, every quiz the teacher has not run is open to them.
+ */
 export function quizPhase(model, blockId) {
   const quiz = model.state.quiz;
   if (quiz && quiz.block_id === String(blockId)) {
@@ -36,8 +39,14 @@ export function quizPhase(model, blockId) {
     return quiz.closed ? 'closed' : 'open';
   }
   const run = model.state.quizzes.find((q) => q.block_id === String(blockId));
-  if (!run) return 'idle';
+  if (model.state.pace?.mode === 'pupil' && (!run || run.paced)) return model.state.ended ? 'closed' : 'open';
+  if (!run) return pacedAnswers(model, blockId) ? 'closed' : 'idle';
   return run.revealed ? 'revealed' : 'closed';
+}
+
+/** A pupil's own answers to a quiz done at their own pace (null when none). */
+export function pacedAnswers(model, blockId) {
+  return model.role === 'pupil' ? model.state.pace?.mine?.[String(blockId)] ?? null : null;
 }
 
 export function pollPhase(model, blockId) {
@@ -334,13 +343,14 @@ function renderQuiz(block, context) {
   const questions = block.questions ?? [];
   const pupilAnswering = role === 'pupil' && phase === 'open';
   const draft = context.drafts.get(String(block.id)) ?? questions.map(() => null);
-  if (role === 'pupil' && quiz?.mine?.answers && !context.drafts.has(String(block.id))) {
-    quiz.mine.answers.forEach((answer, i) => {
+  const paced = pacedAnswers(model, block.id);
+  const mine = role === 'pupil' ? (quiz ? quiz.mine : paced && { answers: paced }) : null;
+  if (mine?.answers && !context.drafts.has(String(block.id))) {
+    mine.answers.forEach((answer, i) => {
       draft[i] = answer;
     });
   }
   context.drafts.set(String(block.id), draft);
-  const mine = role === 'pupil' ? quiz?.mine : null;
 
   wrap.append(
     el(
@@ -471,6 +481,12 @@ export function refreshCounters(root, block, context) {
   if (block.kind === 'quiz') {
     const quiz = model.state.quiz?.block_id === String(block.id) ? model.state.quiz : null;
     if (progress) progress.textContent = quiz ? `${strings.answered}: ${quiz.answered} / ${quiz.pupils}` : '';
+    const rows = model.state.pace?.mode === 'pupil' && !quiz ? model.state.pace.pupils : null;
+    if (progress && rows) {
+      // Pupil-paced, on the teacher's console: how many have answered this quiz so far.
+      const done = rows.filter((row) => row.answered_blocks.includes(String(block.id))).length;
+      progress.textContent = `${strings.answered}: ${done} / ${rows.length}`;
+    }
     const timer = root.querySelector('[data-timer]');
     const left = quiz ? model.timerLeft() : null;
     if (timer) {
