@@ -9,6 +9,8 @@ path live lessons use too.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -179,16 +181,24 @@ async def answers_save(
         )
     work.answers = {**(work.answers or {}), block_id: checked}
     work.saved_at = utcnow()
-    session.add(work)
-    try:
-        await session.commit()
-    except IntegrityError:
-        # The same pupil saving from two devices at once: the other save made the row.
-        await session.rollback()
-        return await answers_save(
-            session, actor=actor, assignment_id=assignment_id, block_id=block_id, answers=answers
-        )
+    async with _saving(session):
+        session.add(work)
     return work
+
+
+@asynccontextmanager
+async def _saving(session: AsyncSession) -> AsyncIterator[None]:
+    """Write what the block adds, then commit. Two writes of one pupil's work at the same
+    moment (two devices, a double tap) meet a unique key: the loser is rolled back and told
+    to try again (its answers are still on its screen)."""
+    try:
+        yield
+        await session.commit()
+    except IntegrityError as error:
+        await session.rollback()
+        raise Conflict(
+            _("Saved from another device at the same moment: try again."), code="retry"
+        ) from error
 
 
 def score_work(
@@ -229,21 +239,21 @@ async def assignment_submit(
     work.question_scores, work.score, work.max_score = scores, total, most
     work.submitted_at = now
     work.regraded_by = None
-    session.add(work)
-    await session.flush()
-    session.add(
-        AssignmentAttempt(
-            work_id=work.id or 0,
-            number=work.attempts_used,
-            answers=dict(work.answers or {}),
-            question_scores=scores,
-            score=total,
-            max_score=most,
-            submitted_at=now,
-            late=now > assignment.due,
+    async with _saving(session):
+        session.add(work)
+        await session.flush()
+        session.add(
+            AssignmentAttempt(
+                work_id=work.id or 0,
+                number=work.attempts_used,
+                answers=dict(work.answers or {}),
+                question_scores=scores,
+                score=total,
+                max_score=most,
+                submitted_at=now,
+                late=now > assignment.due,
+            )
         )
-    )
-    await session.commit()
     if assignment.auto_mark:
         await _auto_mark(session, view=view, work=work, timezone=timezone)
     share = share_of(work)
@@ -353,22 +363,22 @@ async def marks_write(
     slot_id = await marking.slot_for_assignment(session, assignment=assignment, timezone=timezone)
     comment = comment or _("Assignment: {title}", title=assignment.lesson_title)[:500]
     try:
-        written = await marking.journal_marks_write(
-            session,
-            actor=actor,
-            slot_id=slot_id,
-            marks=marks,
-            work_type=assignment.work_type,
-            comment=comment,
-            reason=reason,
-            existing={p: w.mark_id for p, w in works.items() if w.mark_id is not None},
-        )
-        for pupil_id, mark in written.items():
-            work = works[pupil_id]
-            work.mark_id, work.mark_value = mark.id, mark.value
-            session.add(work)
-        await session.commit()
-    except (DomainError, IntegrityError):
+        async with _saving(session):
+            written = await marking.journal_marks_write(
+                session,
+                actor=actor,
+                slot_id=slot_id,
+                marks=marks,
+                work_type=assignment.work_type,
+                comment=comment,
+                reason=reason,
+                existing={p: w.mark_id for p, w in works.items() if w.mark_id is not None},
+            )
+            for pupil_id, mark in written.items():
+                work = works[pupil_id]
+                work.mark_id, work.mark_value = mark.id, mark.value
+                session.add(work)
+    except DomainError:
         await session.rollback()
         raise
     return {pupil: works[pupil].mark_value or "" for pupil in written}

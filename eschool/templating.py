@@ -18,6 +18,7 @@ NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("/lessons", "Library", (Role.admin, Role.teacher, Role.pupil)),
     ("/journal", "Journal", (Role.admin, Role.teacher)),
     ("/diary", "Diary", (Role.pupil, Role.parent)),
+    ("/assignments", "Assignments", (Role.teacher, Role.pupil, Role.parent)),
     ("/live", "Live lessons", (Role.teacher, Role.pupil)),
     ("/admin/people", "People", (Role.admin,)),
     ("/admin/classes", "Classes", (Role.admin,)),

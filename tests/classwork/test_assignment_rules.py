@@ -268,3 +268,27 @@ async def test_auto_mark_writes_the_proposed_mark_on_submit(
     ).json()
     mine = [m for m in journal["marks"] if m["pupil_id"] == gradebook.pupil("pupil").id]
     assert [(m["value"], m["work_type"]) for m in mine] == [("10", "homework")]
+
+
+async def test_a_double_tap_on_submit_hands_in_once(
+    app: Starlette, client: httpx.AsyncClient, as_user, gradebook: Gradebook, library: Library
+) -> None:
+    import asyncio
+
+    teacher, pupil = await as_user("teacher"), await as_user("pupil")
+    aid = await assign(
+        client,
+        teacher,
+        lesson_id=library.lesson_id,
+        course_id=gradebook.math_7a,
+        due=due_in(app, 2),
+    )
+    await answer_all(client, aid, pupil)
+    url = f"/api/v1/assignments/{aid}/submit"
+    first, second = await asyncio.gather(
+        client.post(url, headers=pupil), client.post(url, headers=pupil)
+    )
+    assert sorted((first.status_code, second.status_code)) == [200, 409]
+    results = (await client.get(f"/api/v1/assignments/{aid}/results", headers=teacher)).json()
+    mine = next(p for p in results["pupils"] if p["pupil_id"] == gradebook.pupil("pupil").id)
+    assert (mine["attempts"], mine["score"]) == (1, 6.0)

@@ -217,7 +217,25 @@ def test_a_pupil_goes_at_her_own_pace_on_a_tablet(
     # Only the pupil moved: the teacher's own slide stays where it was.
     expect(teacher.locator("[data-slide-counter]").first).to_have_text(re.compile(r"^1 / "))
     pupil.screenshot(path=shots / "1-tablet-own-pace.png")
-    teacher.screenshot(path=shots / "2-board-pupils-progress.png")
+
+    # On to the quiz, which the teacher never opened: the pupil answers it on her own.
+    for _ in range(10):
+        if pupil.locator(".live-quiz").is_visible():
+            break
+        forward.click()
+        pupil.wait_for_timeout(150)
+    expect(pupil.locator(".live-quiz")).to_have_attribute("data-phase", "open")
+    for question in pupil.locator(".live-question").all():
+        if question.locator(".live-choice").count():
+            question.locator(".live-choice").first.click()
+        elif question.locator("input.live-text-answer").count():
+            question.locator("input.live-text-answer").fill("4")
+    pupil.click("[data-send-answers]")
+    expect(pupil.locator(".live-sent")).to_be_visible()
+    row = teacher.locator("[data-pace-rows] tr", has_text=pupil_name)
+    expect(row.locator("td").nth(1)).to_have_text(re.compile(r"^1 / "))
+    pupil.screenshot(path=shots / "2-tablet-quiz-answered.png")
+    teacher.screenshot(path=shots / "3-board-pupils-progress.png")
 
     # Back to teacher-paced: the tablet shows the teacher's slide again.
     teacher.click("[data-action=pace]")

@@ -11,6 +11,7 @@
 
 import { api, upload } from '/static/js/api.js';
 import { toast } from '/static/js/app.js';
+import { setUpSlotAssign } from '/static/js/classwork/slot_assign.js';
 
 const ABSENCE_KEYS = new Set(['н', 'n']);
 const ATTENDANCE_CODES = { present: '', absent: 'н', late: 'оп', excused: 'уп', ill: 'б' };
@@ -547,8 +548,12 @@ function openSlotPanel(col) {
   draftAttachments = [...slot.attachments];
   renderAttachments();
   for (const field of slotForm.elements) field.disabled = data.access !== 'write';
+  slotAssign.show(slot);
   slotForm.topic.focus();
 }
+
+// "Assign a library lesson" as homework for the slot (classwork's assignments).
+const slotAssign = setUpSlotAssign({ course: data.course, slots, today: data.today, canWrite: data.access === 'write', t });
 
 slotForm.addEventListener('submit', async (event) => {
   event.preventDefault();
