@@ -21,10 +21,10 @@ from eschool.errors import NotFound
 from eschool.i18n import gettext as _
 from eschool.models import Role, User
 from eschool.timeutil import iso, utcnow
-from gradebook.models import Course
+from gradebook.models import Course, Slot
 from gradebook.queries import WRITE, CourseView, class_pupils_of, course_get, courses_list
 from lessons.blocks import blocks_for_display
-from lessons.models import LessonVersion
+from lessons.models import LessonAssetRef, LessonVersion
 from lessons.scoring import question_max_points
 
 STAFF_ACCESS = ("write", "read")
@@ -263,11 +263,7 @@ async def assignments_list(
     when given, else ``counts`` of the class's work). Pupils: their own; parents: one item
     per child and assignment (``pupil_id`` filters to one child).
     """
-    courses = {
-        view.course.id: view
-        for view in await courses_list(session, actor=actor)
-        if actor.role not in (Role.teacher,) or view.access is not None
-    }
+    courses = {view.course.id: view for view in await courses_list(session, actor=actor)}
     if course_id is not None:
         courses = {key: view for key, view in courses.items() if key == course_id}
     if not courses:
@@ -477,3 +473,34 @@ async def shares_of(session: AsyncSession, *, view: AssignmentView) -> dict[int,
         if share is not None:
             shares[pupil] = share
     return shares
+
+
+async def pinned_file_audience(session: AsyncSession, actor: User, sha256: str) -> bool:
+    """Classwork's file audience (``app.state.file_audiences``): whether ``sha256`` is a file
+    of a lesson version that a journal slot or an assignment of a course the actor may see
+    pins — so that parents, who have no library, see the pictures of a slot's lesson and of
+    their children's assignments."""
+    refs = await session.exec(
+        select(LessonAssetRef.lesson_id, LessonAssetRef.version).where(
+            LessonAssetRef.sha256 == sha256,
+            LessonAssetRef.school_id == actor.school_id,
+            col(LessonAssetRef.version).is_not(None),
+        )
+    )
+    versions = set(refs.all())
+    if not versions:
+        return False
+    lesson_ids = list({lesson_id for lesson_id, _version in versions})
+    pinned = set()
+    for table in (Slot, Assignment):
+        rows = await session.exec(
+            select(table.course_id, table.lesson_id, table.lesson_version)
+            .where(table.school_id == actor.school_id, col(table.lesson_id).in_(lesson_ids))
+            .distinct()
+        )
+        pinned |= {
+            course for course, lesson, version in rows.all() if (lesson, version) in versions
+        }
+    if not pinned:
+        return False
+    return any(view.course.id in pinned for view in await courses_list(session, actor=actor))

@@ -4,8 +4,11 @@ query, answer."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -35,6 +38,14 @@ from gradebook.queries import diary_pupils
 from lessons.blocks import block_assets
 
 STAFF = (Role.admin, Role.teacher)
+
+
+@asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    """Let the shell serve the files of pinned lesson versions to who may see the slot or the
+    assignment that pins them (parents included)."""
+    app.state.file_audiences.append(queries.pinned_file_audience)
+    yield
 
 
 def _timezone(request: Request) -> str:
@@ -176,6 +187,7 @@ async def api_slot(request: Request) -> Response:
         actor=acting_user(request),
         slot_id=path_int(request, "slot_id"),
         changes=data.model_dump(exclude_unset=True),
+        audiences=request.app.state.file_audiences,
     )
     return json_ok(slot)
 

@@ -220,11 +220,11 @@ async def _link_slots(
 async def _past_slots(
     session: AsyncSession, *, course: DemoCourse, today: date, count: int
 ) -> list[Slot]:
-    """The course's last ``count`` slots before today, oldest first: those of the term in
-    view, else (on its first days) the ones before it."""
+    """The course's slots before today, oldest first: those of the term in view, else (on
+    its first days) the last ``count`` before it."""
     past = [slot for slot in course.slots if slot.date < today]
     if past:
-        return past[-count:]
+        return past
     rows = await session.exec(
         select(Slot)
         .where(Slot.course_id == course.course.id, col(Slot.date) < today)
@@ -250,14 +250,14 @@ async def _assign(
     zone = ZoneInfo(settings.timezone)
     now = utcnow()
     marked = spec["stage"] == "marked"
-    past = await _past_slots(
-        session, course=course, today=today, count=spec.get("set_slots_ago", 1)
-    )
+    back = spec.get("set_slots_ago", 1)
+    past = await _past_slots(session, course=course, today=today, count=back)
     if marked:
         if not past:
             return  # before the first lesson of the year there is nothing to have marked
-        taught = [slot for slot in past if slot.lesson_id == lesson.id]
-        set_in = taught[-1] if taught else past[0]
+        # Set in the latest lesson that taught it, if that was lately; else `back` lessons ago.
+        taught = [slot for slot in past[-2 * back :] if slot.lesson_id == lesson.id]
+        set_in = taught[-1] if taught else past[-min(back, len(past))]
         due_day = max(
             set_in.date,
             min(set_in.date + timedelta(days=spec["days_to_do"]), today - timedelta(days=1)),

@@ -4,17 +4,19 @@ without answer keys."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from classwork.queries import blocks_shown, course_for
-from eschool.errors import NotFound
+from eschool.errors import Invalid, NotFound
 from eschool.i18n import gettext as _
 from eschool.models import User
+from eschool.uploads.queries import FileAudience, upload_for
 from gradebook import services as gradebook_services
 from gradebook.models import Slot
-from gradebook.queries import slot_public
+from gradebook.queries import slot_get, slot_public
 from lessons.queries import lesson_in_school, may_read_versions, version_row
 
 
@@ -28,11 +30,45 @@ async def pinned_lesson(session: AsyncSession, *, actor: User, lesson_id: int) -
     return {"lesson_id": lesson.id, "version": row.number, "title": row.title}
 
 
+async def _check_attachments(
+    session: AsyncSession,
+    *,
+    actor: User,
+    slot_id: int,
+    wanted: list[str],
+    audiences: Iterable[FileAudience],
+) -> None:
+    """A file newly attached to homework must be one the teacher may fetch themselves
+    (their upload, or one they may see in use): knowing a colleague's file id is not enough."""
+    view = await slot_get(session, actor=actor, slot_id=slot_id)
+    for sha in set(wanted) - set(view.slot.attachments or []):
+        if await upload_for(session, actor=actor, sha256=sha, audiences=audiences) is None:
+            raise Invalid(
+                _("Upload the file before attaching it: {name} is not one of yours.", name=sha),
+                code="unknown_attachment",
+            )
+
+
 async def slot_update(
-    session: AsyncSession, *, actor: User, slot_id: int, changes: dict[str, Any]
+    session: AsyncSession,
+    *,
+    actor: User,
+    slot_id: int,
+    changes: dict[str, Any],
+    audiences: Iterable[FileAudience] = (),
 ) -> dict[str, Any]:
     """Change a slot's topic, homework, attachments and library lesson (teacher of the
-    course); a lesson is pinned to its current published version. The slot's wire form."""
+    course); a lesson is pinned to its current published version, a new attachment must be
+    a file the teacher may fetch (``audiences``: the app's file audiences). The slot's wire
+    form."""
+    if changes.get("attachments"):
+        await _check_attachments(
+            session,
+            actor=actor,
+            slot_id=slot_id,
+            wanted=list(changes["attachments"]),
+            audiences=audiences,
+        )
     lesson = None
     if changes.get("lesson_id") is not None:
         lesson = await pinned_lesson(session, actor=actor, lesson_id=int(changes["lesson_id"]))

@@ -9,7 +9,8 @@ from gradebook.models import HistoryEntry, Mark
 from tests.gradebook.conftest import Gradebook
 
 SHA_A = "a" * 64
-SHA_B = "0123456789abcdef" * 4
+PNG_A = b"\x89PNG\r\n\x1a\n" + b"a" * 64
+PNG_B = b"\x89PNG\r\n\x1a\n" + b"b" * 64
 
 
 async def _journal(client: httpx.AsyncClient, headers: dict, course_id: int) -> dict:
@@ -229,12 +230,21 @@ async def test_slot_topic_homework_attachments_and_lesson_link(
 ) -> None:
     teacher = await as_user("teacher")
     slot = gradebook.past_slot(gradebook.math_7a)
+    uploaded = [
+        (await client.post("/api/v1/assets", files={"file": (name, content)}, headers=teacher))
+        for name, content in (("a.png", PNG_A), ("b.png", PNG_B))
+    ]
+    sha_a, sha_b = (response.json()["id"] for response in uploaded)
+    foreign = await client.patch(
+        f"/api/v1/slots/{slot.id}", json={"attachments": [SHA_A]}, headers=teacher
+    )
+    assert (foreign.status_code, foreign.json()["error"]["code"]) == (422, "unknown_attachment")
     response = await client.patch(
         f"/api/v1/slots/{slot.id}",
         json={
             "topic": "Линейная функция",
             "homework": "§ 12, № 245",
-            "attachments": [SHA_A, SHA_B, SHA_A],
+            "attachments": [sha_a, sha_b, sha_a],
         },
         headers=teacher,
     )
@@ -243,7 +253,7 @@ async def test_slot_topic_homework_attachments_and_lesson_link(
     assert (body["topic"], body["homework"], body["attachments"]) == (
         "Линейная функция",
         "§ 12, № 245",
-        [SHA_A, SHA_B],
+        [sha_a, sha_b],
     )
     # Only the fields sent change.
     response = await client.patch(

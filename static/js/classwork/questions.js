@@ -149,7 +149,7 @@ function orderList(question, value, ctx) {
       draw(next);
       wrap.querySelectorAll('.cw-order-item')[to]?.querySelector(`[data-move="${to < from ? 'up' : 'down'}"]:not(:disabled)`)?.focus();
     };
-    wrap.replaceChildren(
+    const parts = [
       el(
         'ol',
         { class: 'cw-order', 'aria-labelledby': `${ctx.id}-prompt` },
@@ -197,7 +197,8 @@ function orderList(question, value, ctx) {
               draw(order);
             },
           }),
-    );
+    ];
+    wrap.replaceChildren(...parts.filter(Boolean));
   };
   draw(value);
   return wrap;
@@ -274,7 +275,7 @@ export function renderQuestion(question, value, ctx) {
     dataset: { kind: question.kind, number: ctx.number },
   });
   const kindNote = { multiple: ctx.strings.several, order: ctx.strings.order_hint, match: ctx.strings.match_hint }[question.kind];
-  item.append(
+  const parts = [
     el(
       'div',
       { class: 'cw-question-head' },
@@ -285,7 +286,8 @@ export function renderQuestion(question, value, ctx) {
     kindNote && !ctx.locked ? el('p', { class: 'field-hint', text: kindNote }) : null,
     answerInput(question, value, ctx),
     el('p', { class: 'field-error cw-question-error', hidden: true, role: 'alert' }),
-  );
+  ];
+  item.append(...parts.filter(Boolean));
   const key = ctx.locked ? keyText(question) : '';
   if (key && !['single', 'multiple'].includes(question.kind)) {
     item.append(el('p', { class: 'cw-key' }, el('strong', { text: `${ctx.strings.right_answer} ` }), key));

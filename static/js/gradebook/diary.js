@@ -2,6 +2,7 @@
 
 import { api } from '/static/js/api.js';
 import { toast } from '/static/js/app.js';
+import { showDiaryAssignments } from '/static/js/classwork/diary_assignments.js';
 
 function setUp(card) {
   const pupilId = card.dataset.pupilId;
@@ -54,3 +55,4 @@ function setUp(card) {
 
 const card = document.querySelector('.diary-feed');
 if (card) setUp(card);
+showDiaryAssignments(document.querySelector('.diary-week'));
