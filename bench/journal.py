@@ -101,6 +101,7 @@ async def add_course(
     from eschool.models import AcademicYear, SchoolClass, User
     from eschool.queries import term_current
     from gradebook.models import Course, CourseTeacher, HistoryEntry, Mark, Slot, Subject
+    from gradebook.services import class_teaching_refresh
 
     rng = random.Random(seed)
     engine = create_engine(school.database_url)
@@ -129,6 +130,8 @@ async def add_course(
             session.add(course)
             await session.flush()
             session.add(CourseTeacher(course_id=course.id or 0, teacher_id=teacher_user.id or 0))
+            await session.flush()
+            await class_teaching_refresh(session, class_id=school_class.id or 0)
             await session.commit()
             logins = [f"{class_name.lower()}.pupil{n}" for n in range(pupils)]
             await add_people(session, pupils=logins, teachers=[], class_name=class_name)

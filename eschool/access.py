@@ -33,7 +33,7 @@ async def classes_taught(session: AsyncSession, teacher: User) -> set[int]:
 async def class_teaching_set(
     session: AsyncSession, *, school_id: int, class_id: int, teacher_ids: Iterable[int]
 ) -> None:
-    """Make ``teacher_ids`` the teachers who teach in the class (apart from its form tutor).
+    """Make ``teacher_ids`` the teachers who teach in the class (the form tutor needs no row).
 
     For the domain that knows who teaches where, inside its own transaction: adds and
     removes rows, never commits. The caller serializes concurrent changes to one class.

@@ -190,10 +190,22 @@ function renderQuizzes() {
 // --- results -------------------------------------------------------------------------------
 
 function showResult(result, { fresh = false } = {}) {
+  const barScore = document.getElementById('cw-bar-score');
+  document.getElementById('cw-attempts-line').textContent = fill(strings.attempts_line, {
+    used: detail.progress.attempts_used,
+    all: detail.attempts,
+  });
   if (!result || result.score === null || result.score === undefined) {
     resultBox.hidden = true;
+    barScore.hidden = true;
     return;
   }
+  barScore.textContent = fill(strings.score_line, {
+    points: points(result.score),
+    max: points(result.max),
+    share: result.max ? percent(result.score / result.max) : '—',
+  });
+  barScore.hidden = false;
   const lines = [
     el(
       'p',
@@ -283,6 +295,7 @@ window.addEventListener('beforeunload', (event) => {
 // --- start ---------------------------------------------------------------------------------
 
 load(detail);
+if (detail.progress.saved_at && !locked) saver.savedAt = detail.progress.saved_at;
 renderQuizzes();
 showProgress();
 showSaveState();

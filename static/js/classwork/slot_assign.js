@@ -129,7 +129,7 @@ export function setUpSlotAssign({ course, slots, today, canWrite, t }) {
         lesson_id: Number(select.value),
         course_id: course.id,
         slot_id: current.id,
-        due: due.value,
+        due: `${due.value}T23:59`, // the end of that day, school time
         attempts: Number(attempts.value) || 1,
         auto_mark: auto.checked,
       });

@@ -96,7 +96,7 @@ assignForm?.addEventListener('submit', async (event) => {
     const made = await api('POST', '/assignments', {
       lesson_id: Number(lessonId),
       course_id: Number(assignForm.course.value),
-      due: assignForm.due.value,
+      due: `${assignForm.due.value}T23:59`, // the end of that day, school time
       attempts: Number(assignForm.attempts.value),
       auto_mark: assignForm.auto_mark.checked,
     });

@@ -69,6 +69,9 @@ room.onRender((type) => {
   if (badge) badge.hidden = !paced;
   const nav = document.querySelector('[data-browse]');
   if (nav) nav.hidden = !(state.nav_free || paced);
+  // Worded buttons while pupil-paced (there is no "back to the teacher" button then to share
+  // the row with); arrows alone while browsing freely.
+  for (const label of document.querySelectorAll('[data-browse-label]')) label.hidden = !paced;
   const index = room.currentIndex();
   const prev = document.querySelector('[data-action="browse-prev"]');
   const next = document.querySelector('[data-action="browse-next"]');
