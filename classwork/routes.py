@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from classwork import queries, services, slot_lessons
+from classwork import queries, results, services, slot_lessons
 from classwork.marking import marks_proposed
 from classwork.models import AnswersSave, AssignmentCreate, AssignmentUpdate, MarksWrite, Regrade
 from eschool.errors import BadRequest, Forbidden
@@ -59,9 +59,9 @@ async def _results(request: Request, assignment_id: int) -> dict[str, Any]:
     )
     if not view.is_staff:
         raise Forbidden(_("Results are for the course's teachers."))
-    shares = await queries.shares_of(session, view=view)
+    shares = await results.shares_of(session, view=view)
     proposed = await marks_proposed(session, course=view.course.course, shares=shares)
-    return await queries.assignment_results(session, view=view, proposed=proposed)
+    return await results.assignment_results(session, view=view, proposed=proposed)
 
 
 # --- JSON API -------------------------------------------------------------------------------
@@ -94,7 +94,7 @@ async def api_assignments(request: Request) -> Response:
 
 @api_endpoint()
 async def api_assignment(request: Request) -> Response:
-    """GET: the assignment with its lesson (see ``queries.assignment_detail``). PATCH
+    """GET: the assignment with its lesson (see ``results.assignment_detail``). PATCH
     (teacher) ``{"due","attempts","late","auto_mark","closed"}``."""
     actor = acting_user(request)
     session = db(request)
@@ -109,7 +109,7 @@ async def api_assignment(request: Request) -> Response:
             timezone=_timezone(request),
         )
     view = await queries.assignment_view(session, actor=actor, assignment_id=assignment_id)
-    return json_ok(await queries.assignment_detail(session, view=view))
+    return json_ok(await results.assignment_detail(session, view=view))
 
 
 @api_endpoint(Role.pupil)
@@ -222,10 +222,10 @@ async def assignment_page(request: Request) -> Response:
     session = db(request)
     assignment_id = path_int(request, "assignment_id")
     view = await queries.assignment_view(session, actor=actor, assignment_id=assignment_id)
-    detail = await queries.assignment_detail(session, view=view)
+    detail = await results.assignment_detail(session, view=view)
     if view.is_staff:
-        results = await _results(request, assignment_id)
-        return render(request, "classwork/results.html", detail=detail, results=results)
+        table = await _results(request, assignment_id)
+        return render(request, "classwork/results.html", detail=detail, results=table)
     if view.access == "pupil":
         assets = await _assets(request, detail["blocks"])
         return render(request, "classwork/do.html", detail=detail, assets=assets)

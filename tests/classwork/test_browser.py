@@ -6,6 +6,7 @@ journal from the results; the parent finds it on a phone."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,13 @@ def _api(base_url: str, login: str) -> httpx.Client:
         f"{base_url}/api/v1/auth/token", json={"login": login, "password": "demo"}
     ).json()["token"]
     return httpx.Client(base_url=f"{base_url}/api/v1", headers={"Authorization": f"Bearer {token}"})
+
+
+@pytest.fixture
+def teacher_api(demo_url: str) -> Iterator[httpx.Client]:
+    """The demo teacher's API client (bearer token)."""
+    with _api(demo_url, "teacher") as client:
+        yield client
 
 
 def _quiz_questions(lesson: dict[str, Any]) -> list[dict[str, Any]]:
@@ -113,9 +121,8 @@ def _answer(page: Page, item: Locator, question: dict[str, Any]) -> None:
 
 
 def test_homework_on_a_tablet_marked_into_the_journal(
-    chromium: Browser, demo_url: str, shots: Path
+    chromium: Browser, demo_url: str, shots: Path, teacher_api: httpx.Client
 ) -> None:
-    teacher_api = _api(demo_url, "teacher")
     lesson = _pick_lesson(teacher_api)
     questions = _quiz_questions(lesson)
     course = next(
@@ -199,6 +206,29 @@ def test_homework_on_a_tablet_marked_into_the_journal(
         kept = page.locator(".cw-kind-order, .cw-kind-match").first
         kept.scroll_into_view_if_needed()
         page.screenshot(path=str(shots / "8b-pupil-order-and-match.png"))
+        assert errors == []
+
+        # No connection: the answer waits, the bar says so and offers to retry; back online
+        # it is saved. Then the teacher closes the assignment: the next answer is refused in
+        # words and nothing more can be given.
+        save = page.locator("#cw-save")
+        tablet.set_offline(True)
+        kept.locator("button:not(:disabled), select").first.tap()
+        if kept.locator("select").count():
+            kept.locator("select").first.select_option(index=0)
+        expect(save).to_have_attribute("data-state", "error")
+        expect(page.locator("#cw-retry")).to_be_visible()
+        page.screenshot(path=str(shots / "8c-pupil-offline.png"))
+        tablet.set_offline(False)
+        expect(save).to_have_attribute("data-state", "saved")
+        assert teacher_api.patch(f"/assignments/{extra_id}", json={"closed": True}).is_success
+        kept.locator("button:not(:disabled), select").first.tap()
+        if kept.locator("select").count():
+            kept.locator("select").first.select_option(index=1)
+        expect(page.locator("#cw-alert")).to_have_text("The teacher has closed this assignment.")
+        expect(page.locator("#cw-submit")).to_be_hidden()
+        page.screenshot(path=str(shots / "8d-pupil-closed.png"))
+        errors[:] = [e for e in errors if not e.startswith("Failed to load resource")]
     assert errors == []
     tablet.close()
 
@@ -211,7 +241,8 @@ def test_homework_on_a_tablet_marked_into_the_journal(
     row = page.locator(f'tr[data-assignment="{assignment_id}"]')
     expect(row).to_contain_text("1 / ")
     row.get_by_role("link", name="Results").click()
-    me = _api(demo_url, "pupil").get("/me").json()
+    with _api(demo_url, "pupil") as pupil_api:
+        me = pupil_api.get("/me").json()
     pupil_row = page.locator(f'#cw-table tr[data-pupil="{me["id"]}"]')
     expect(pupil_row).to_have_attribute("data-state", "submitted")
     expect(pupil_row.locator("select.cw-mark-select")).to_have_value("5")

@@ -95,7 +95,7 @@ document.getElementById('cw-count').addEventListener('click', () => {
 // --- messages in words ---------------------------------------------------------------------
 
 function showAlert(text, kind = 'error') {
-  alertBox.className = `alert alert-${kind}`;
+  alertBox.className = `alert alert-${kind} cw-bar-alert`;
   alertBox.textContent = text;
   alertBox.hidden = !text;
 }
@@ -283,6 +283,11 @@ async function handIn() {
 document.getElementById('cw-submit').addEventListener('click', openSummary);
 dialog.addEventListener('close', () => {
   if (dialog.returnValue === 'submit') handIn();
+});
+
+// A tablet switching to another app may never come back to this page: save at once.
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'hidden' && !locked) saver.flush();
 });
 
 window.addEventListener('beforeunload', (event) => {

@@ -13,7 +13,7 @@ function isoDay(date) {
 }
 
 function dayText(iso) {
-  return new Date(iso.length === 10 ? `${iso}T12:00:00` : iso).toLocaleDateString(lang, { day: 'numeric', month: 'short' });
+  return new Date(iso.length === 10 ? `${iso}T12:00:00` : iso).toLocaleDateString(lang, { day: 'numeric', month: 'long' });
 }
 
 /**
@@ -45,11 +45,17 @@ export function setUpSlotAssign({ course, slots, today, canWrite, t }) {
           {},
           el('a', { href: `/assignments/${a.id}`, text: a.lesson.title }),
           ' ',
-          el('span', { class: 'muted text-small', text: `${fill(t.assign_due, { due: dayText(a.due) })} · ${a.counts ? `${a.counts.submitted}/${a.counts.pupils}` : ''}` }),
+          el('span', {
+            class: 'muted text-small',
+            text: [fill(t.assign_due, { due: dayText(a.due) }), a.counts ? `${a.counts.submitted}/${a.counts.pupils}` : '']
+              .filter(Boolean)
+              .join(' · '),
+          }),
         ),
       ),
     );
     list.hidden = !mine.length;
+    box.hidden = !canWrite && !mine.length;
   }
 
   async function loadAssignments() {
@@ -150,9 +156,12 @@ export function setUpSlotAssign({ course, slots, today, canWrite, t }) {
       current = slot;
       form.hidden = true;
       open.hidden = !canWrite;
-      box.hidden = !canWrite && !(assignments ?? []).some((a) => a.slot_id === slot.id);
-      if (assignments === null) loadAssignments();
-      else showList();
+      if (assignments === null) {
+        box.hidden = !canWrite;
+        loadAssignments();
+      } else {
+        showList();
+      }
     },
   };
 }

@@ -105,8 +105,11 @@ assignForm?.addEventListener('submit', async (event) => {
     const link = document.createElement('a');
     link.href = `/assignments/${made.id}`;
     link.textContent = strings.see_assignment;
-    const when = new Date(`${assignForm.due.value}T12:00:00`).toLocaleDateString(document.documentElement.lang || 'en');
-    done.replaceChildren(`${fill(strings.assigned, { course, due: when })} `, link);
+    const when = new Date(`${assignForm.due.value}T12:00:00`).toLocaleDateString(document.documentElement.lang || 'en', {
+      day: 'numeric',
+      month: 'long',
+    });
+    done.replaceChildren(`${fill(strings.assigned, { course, due: when })}. `, link);
     done.hidden = false;
     toast(fill(strings.assigned, { course, due: when }), 'success');
   } catch (error) {

@@ -41,6 +41,9 @@ document.querySelector('[data-action="browse-teacher"]')?.addEventListener('clic
   room.render('browse');
 });
 
+const roomy = window.matchMedia('(min-width: 600px)');
+roomy.addEventListener('change', () => room.render('resize'));
+
 const chatToggle = document.querySelector('[data-action="chat-toggle"]');
 const chatPanel = document.querySelector('[data-chat-panel]');
 chatToggle?.addEventListener('click', () => {
@@ -69,9 +72,9 @@ room.onRender((type) => {
   if (badge) badge.hidden = !paced;
   const nav = document.querySelector('[data-browse]');
   if (nav) nav.hidden = !(state.nav_free || paced);
-  // Worded buttons while pupil-paced (there is no "back to the teacher" button then to share
-  // the row with); arrows alone while browsing freely.
-  for (const label of document.querySelectorAll('[data-browse-label]')) label.hidden = !paced;
+  // Worded buttons while pupil-paced on a tablet or wider (no "back to the teacher" button
+  // shares the row then); arrows alone while browsing freely, and on a phone.
+  for (const label of document.querySelectorAll('[data-browse-label]')) label.hidden = !paced || !roomy.matches;
   const index = room.currentIndex();
   const prev = document.querySelector('[data-action="browse-prev"]');
   const next = document.querySelector('[data-action="browse-next"]');
