@@ -21,7 +21,7 @@ from eschool.errors import NotFound
 from eschool.i18n import gettext as _
 from eschool.models import Role, User
 from eschool.timeutil import iso, utcnow
-from gradebook.models import Course, Slot
+from gradebook.models import Slot
 from gradebook.queries import WRITE, CourseView, class_pupils_of, course_get, courses_list
 from lessons.blocks import blocks_for_display
 from lessons.models import LessonAssetRef, LessonVersion
@@ -348,14 +348,6 @@ async def _family_items(
             item["progress"] = progress_public(works.get((assignment.id or 0, child)))
             items.append(item)
     return items
-
-
-async def course_of(session: AsyncSession, assignment: Assignment) -> Course:
-    """The assignment's course row (no permission check: callers have made it)."""
-    course = await session.get(Course, assignment.course_id)
-    if course is None:
-        raise NotFound(_("No such course."))
-    return course
 
 
 async def pinned_file_audience(session: AsyncSession, actor: User, sha256: str) -> bool:
