@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+from sqlmodel import col, select
 from starlette.applications import Starlette
 
+from eschool.models import Guardianship, User
 from tests.classwork.conftest import (
     RIGHT_Q1,
     RIGHT_Q2,
@@ -23,6 +25,17 @@ async def assign(client: httpx.AsyncClient, headers: dict, **fields) -> int:
     response = await client.post("/api/v1/assignments", json=fields, headers=headers)
     assert response.status_code == 201, response.text
     return response.json()["id"]
+
+
+async def parent_of(app: Starlette, pupil_id: int) -> str:
+    """The login of a pupil's (first) parent."""
+    async with app.state.sessionmaker() as session:
+        row = await session.exec(
+            select(User.login)
+            .join(Guardianship, col(Guardianship.parent_id) == User.id)
+            .where(Guardianship.child_id == pupil_id)
+        )
+        return row.first()
 
 
 async def answer_all(client: httpx.AsyncClient, aid: int, pupil: dict, q1=RIGHT_Q1, q2=RIGHT_Q2):
@@ -80,8 +93,11 @@ async def test_who_sees_what(
         "answer" not in q for b in parent["blocks"] if b["kind"] == "quiz" for q in b["questions"]
     )
 
-    for outsider in ("pupil2", "teacher2"):
+    other_parent = await parent_of(app, gradebook.pupil("pupil2").id)
+    for outsider in ("pupil2", "teacher2", other_parent):
         assert (await client.get(url, headers=await as_user(outsider))).status_code == 404
+    listed = await client.get("/api/v1/assignments", headers=await as_user(other_parent))
+    assert listed.json()["total"] == 0
     # The form tutor of 7A (teacher) reads; teacher2 teaches 7A Russian but not this course.
     results = await client.get(f"{url}/results", headers=await as_user("teacher2"))
     assert results.status_code == 404
