@@ -102,6 +102,17 @@ class AssignmentAttempt(SQLModel, table=True):
 # --- wire models -----------------------------------------------------------------------
 
 
+def _date_or_moment(value: Any) -> Any:
+    """``"2026-12-10"`` is a date (the end of that day at school), not midnight: parse it so
+    before pydantic's union would read it as a moment."""
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
 class AssignmentCreate(WireModel):
     """``due`` is a moment (ISO 8601) or a date, meaning the end of that day at school."""
 
@@ -114,6 +125,8 @@ class AssignmentCreate(WireModel):
     late: bool = False
     work_type: str = WireField(default="homework", pattern=WORK_TYPE_PATTERN)
 
+    _due = field_validator("due", mode="before")(_date_or_moment)
+
 
 class AssignmentUpdate(WireModel):
     """Only the fields sent change."""
@@ -123,6 +136,8 @@ class AssignmentUpdate(WireModel):
     auto_mark: bool | None = None
     late: bool | None = None
     closed: bool | None = None
+
+    _due = field_validator("due", mode="before")(_date_or_moment)
 
 
 class AnswersSave(WireModel):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
 import httpx
 from starlette.applications import Starlette
 
@@ -36,6 +39,11 @@ async def test_the_whole_loop_on_a_hundred_point_course(
         "title": "Дроби",
     }
     assert created["status"] == "open" and created["attempts"] == 1
+    # A due date means the end of that day at school.
+    end_of_day = datetime.combine(
+        date.fromisoformat(due_in(app, 3)), time(23, 59), ZoneInfo(app.state.settings.timezone)
+    )
+    assert created["due"] == end_of_day.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     aid = created["id"]
 
     seen = (await client.get(f"/api/v1/assignments/{aid}", headers=pupil)).json()

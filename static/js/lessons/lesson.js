@@ -64,7 +64,7 @@ function isoDay(date) {
 async function loadCourses() {
   const select = assignForm.course;
   try {
-    const { items } = await api('GET', '/courses?teacher=me');
+    const { items } = await api('GET', assignDialog.dataset.courses || '/courses?teacher=me');
     const mine = items.filter((course) => course.access === 'write');
     select.replaceChildren(new Option(mine.length ? strings.choose_course : strings.no_courses, ''));
     for (const course of mine) select.append(new Option(`${course.class.name} · ${course.subject.name}`, course.id));
