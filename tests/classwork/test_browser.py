@@ -78,11 +78,18 @@ def _covering(teacher: httpx.Client, kinds: set[str]) -> dict[str, Any]:
 
 
 def _assign(teacher: httpx.Client, lesson: dict[str, Any], course: dict[str, Any]) -> int:
+    """Set the lesson as homework in the course's last lesson so far (as from the journal's
+    slot panel): its marks go there, never into a future lesson other browser tests of the
+    shared demo server write in."""
+    journal = teacher.get(f"/courses/{course['id']}/journal").json()
+    past = [s for s in journal["slots"] if s["date"] <= journal["today"]]
+    given_in = past[-1] if past else journal["slots"][0]  # the first days of a term
     created = teacher.post(
         "/assignments",
         json={
             "lesson_id": lesson["id"],
             "course_id": course["id"],
+            "slot_id": given_in["id"],
             "due": (date.today() + timedelta(days=3)).isoformat(),
         },
     )

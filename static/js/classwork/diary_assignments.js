@@ -2,7 +2,8 @@
 // state, score and mark (one GET /api/v1/assignments?pupil=… per page).
 
 import { api } from '/static/js/api.js';
-import { el, fill, points, readJson } from '/static/js/classwork/dom.js';
+import { el, fill, readJson } from '/static/js/dom.js';
+import { points } from '/static/js/classwork/dom.js';
 
 const STATE_BADGES = { not_started: 'badge-muted', in_progress: 'badge-info', submitted: 'badge-success', marked: 'badge-success' };
 

@@ -5,7 +5,8 @@
 
 import { api } from '/static/js/api.js';
 import { toast } from '/static/js/app.js';
-import { el, fill, percent, points, readJson } from '/static/js/classwork/dom.js';
+import { el, fill, readJson } from '/static/js/dom.js';
+import { percent, points } from '/static/js/classwork/dom.js';
 import { isAnswered, renderQuestion } from '/static/js/classwork/questions.js';
 import { Saver, isTransient } from '/static/js/classwork/saver.js';
 import { formatTime, showMoments } from '/static/js/classwork/time.js';

@@ -6,7 +6,8 @@
 // An answer that is not complete yet (a match with a pair missing, a number that is not
 // one) is reported as null, so that only whole answers are saved.
 
-import { el, fill, points } from '/static/js/classwork/dom.js';
+import { el, fill } from '/static/js/dom.js';
+import { points } from '/static/js/classwork/dom.js';
 
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const NUMBER = /^[-−]?(\d+([.,]\d*)?|[.,]\d+)(e[-+]?\d+)?$/i;

@@ -4,7 +4,8 @@
 
 import { api } from '/static/js/api.js';
 import { toast } from '/static/js/app.js';
-import { el, fill, percent, points, readJson } from '/static/js/classwork/dom.js';
+import { el, fill, readJson } from '/static/js/dom.js';
+import { percent, points } from '/static/js/classwork/dom.js';
 import { answerText, isAnswered, keyText } from '/static/js/classwork/questions.js';
 import { localInputValue, showMoments } from '/static/js/classwork/time.js';
 

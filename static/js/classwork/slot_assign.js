@@ -3,7 +3,7 @@
 
 import { api } from '/static/js/api.js';
 import { toast } from '/static/js/app.js';
-import { el, fill } from '/static/js/classwork/dom.js';
+import { el, fill } from '/static/js/dom.js';
 
 const DAY_MS = 86400000;
 const lang = document.documentElement.lang || 'en';

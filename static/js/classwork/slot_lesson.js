@@ -1,5 +1,5 @@
 // The library lesson of a journal slot: formulas typeset; teachers may show the answers.
-import { readJson } from '/static/js/classwork/dom.js';
+import { readJson } from '/static/js/dom.js';
 import { typesetMath } from '/static/js/lessons/math.js';
 
 const strings = readJson('slot-lesson-strings');

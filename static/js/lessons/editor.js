@@ -3,7 +3,7 @@
 // (a 409 stops saving and says so), and publishing.
 import { api, upload } from '/static/js/api.js';
 import { toast } from '/static/js/app.js';
-import { fill, readJson } from '/static/js/lessons/strings.js';
+import { fill, readJson } from '/static/js/dom.js';
 import { typesetMath } from '/static/js/lessons/math.js';
 
 const AUTOSAVE_MS = 1200;

@@ -1,7 +1,7 @@
 // The lesson page: publish, copy, archive, and showing quiz answers (teachers).
 import { api } from '/static/js/api.js';
 import { toast } from '/static/js/app.js';
-import { fill, readJson } from '/static/js/lessons/strings.js';
+import { fill, readJson } from '/static/js/dom.js';
 import { typesetMath } from '/static/js/lessons/math.js';
 
 const strings = readJson('lesson-strings');

@@ -1,7 +1,7 @@
 // The library page: importing an exchange zip (the filters are a plain GET form).
 import { upload } from '/static/js/api.js';
 import { toast } from '/static/js/app.js';
-import { readJson } from '/static/js/lessons/strings.js';
+import { readJson } from '/static/js/dom.js';
 
 const strings = readJson('library-strings');
 

@@ -1,6 +1,6 @@
 // Presentation mode for the classroom board: one block per slide, keyboard, swipe,
 // the Fullscreen API, revealing quiz answers and a whiteboard to draw on.
-import { readJson } from '/static/js/lessons/strings.js';
+import { readJson } from '/static/js/dom.js';
 import { typesetMath } from '/static/js/lessons/math.js';
 
 const strings = readJson('present-strings');

@@ -8,7 +8,7 @@
 // `rtc.grant`. The room's socket reconnects by itself; the video follows it.
 
 import { toast } from '/static/js/app.js';
-import { el } from '/static/js/live/slides.js';
+import { el } from '/static/js/dom.js';
 
 const GATHER_MS = 5000; // send what was gathered by then (a slow STUN server must not block)
 const REQUEST_MS = 30000;

@@ -4,7 +4,8 @@ import { csrfToken } from '/static/js/api.js';
 import { ERASER, ERASER_WIDTH } from '/static/js/live/board.js';
 import { LiveMedia } from '/static/js/live/media.js';
 import { LiveRoom, wirePenTools } from '/static/js/live/room.js';
-import { el, pollPhase, quizPhase } from '/static/js/live/slides.js';
+import { el } from '/static/js/dom.js';
+import { pollPhase, quizPhase } from '/static/js/live/slides.js';
 
 const room = new LiveRoom();
 const media = new LiveMedia(room);

@@ -5,7 +5,8 @@ import { toast } from '/static/js/app.js';
 import { Board } from '/static/js/live/board.js';
 import { LiveConnection } from '/static/js/live/connection.js';
 import { RoomModel } from '/static/js/live/model.js';
-import { el, pollPhase, quizPhase, refreshCounters, renderBlock } from '/static/js/live/slides.js';
+import { el } from '/static/js/dom.js';
+import { pollPhase, quizPhase, refreshCounters, renderBlock } from '/static/js/live/slides.js';
 
 /** The page's settings: {code, token, ping, me, strings} from #live-config. */
 export function readConfig() {

@@ -1,26 +1,8 @@
 // Drawing one lesson block as a slide, for the teacher, a pupil or an observer: the content,
 // the quiz and poll controls a pupil answers with, and the class's results.
+import { el } from '/static/js/dom.js';
 import { typesetMath } from '/static/js/lessons/math.js';
 
-/** `el('div', {class: 'x', text: 'y'}, child, ...)`: a small element builder. */
-export function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === 'class') node.className = value;
-    else if (key === 'text') node.textContent = value;
-    else if (key === 'html') node.innerHTML = value; // only server-sanitised lesson HTML
-    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
-    else if (key === 'dataset') Object.assign(node.dataset, value);
-    else if (value === true) node.setAttribute(key, '');
-    else node.setAttribute(key, String(value));
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
 
 function assetUrl(code, sha) {
   return `/live/${encodeURIComponent(code)}/assets/${encodeURIComponent(sha)}`;
