@@ -49,9 +49,13 @@ async def world(settings: Settings) -> World:
 @pytest.fixture
 def server_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
     """The test's settings; as an indirect parameter ``"idle"`` makes the idle limit one
-    second, ``"slow"`` the outbox eight frames and the rate limit high."""
+    second, ``"slow"`` the outbox eight frames and the rate limit high, ``"strict"`` the rate
+    limit so low that even a server slowed down by a loaded machine sees a flood."""
     if getattr(request, "param", None) == "idle":
         return dataclasses.replace(settings, extra={"live_idle_seconds": "1"})
+    if getattr(request, "param", None) == "strict":
+        limits = {"live_rate_per_second": "0.5", "live_rate_burst": "2"}
+        return dataclasses.replace(settings, extra=limits)
     if getattr(request, "param", None) == "slow":
         limits = {
             "live_outbox_size": "8",
@@ -429,6 +433,7 @@ async def test_a_flood_is_refused_with_errors_then_served_again(room: Room) -> N
     await pupil.ok("hand.raise")
 
 
+@pytest.mark.parametrize("server_settings", ["strict"], indirect=True)
 async def test_a_client_that_keeps_flooding_is_cut_off(room: Room) -> None:
     pupil = await room.join("pupil")
     for _ in range(600):
