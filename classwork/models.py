@@ -13,7 +13,7 @@ from pydantic import field_validator
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
-from eschool.models import WireModel
+from eschool.models import Id, WireModel
 from eschool.timeutil import utcnow
 
 MAX_ATTEMPTS = 10
@@ -21,7 +21,6 @@ MAX_TITLE = 300
 WORK_TYPE_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
 MAX_QUESTIONS_PER_BLOCK = 100
 MAX_MARKS_PER_WRITE = 200
-MAX_ID = 2**31 - 1  # ids are 32-bit integer columns: anything larger names nothing
 
 
 class ProgressState(StrEnum):
@@ -116,9 +115,9 @@ def _date_or_moment(value: Any) -> Any:
 class AssignmentCreate(WireModel):
     """``due`` is a moment (ISO 8601) or a date, meaning the end of that day at school."""
 
-    lesson_id: int = WireField(ge=1, le=MAX_ID)
-    course_id: int = WireField(ge=1, le=MAX_ID)
-    slot_id: int | None = WireField(default=None, ge=1, le=MAX_ID)
+    lesson_id: Id
+    course_id: Id
+    slot_id: Id | None = None
     due: datetime | date
     attempts: int = WireField(default=1, ge=1, le=MAX_ATTEMPTS)
     auto_mark: bool = False
@@ -163,7 +162,7 @@ class Regrade(WireModel):
 
 
 class MarkEntry(WireModel):
-    pupil_id: int = WireField(ge=1, le=MAX_ID)
+    pupil_id: Id
     value: int | float | str
 
 

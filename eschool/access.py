@@ -9,13 +9,14 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.errors import Forbidden, NotFound
+from eschool.i18n import gettext as _
 from eschool.models import ClassTeaching, Enrolment, Guardianship, Role, SchoolClass, User
 
 
 def require_role(actor: User, *roles: Role | str) -> None:
     """Refuse with 403 unless the actor has one of ``roles``."""
     if actor.role not in roles:
-        raise Forbidden("Your role may not do this.")
+        raise Forbidden(_("Your role may not do this."))
 
 
 async def classes_taught(session: AsyncSession, teacher: User) -> set[int]:

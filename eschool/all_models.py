@@ -6,6 +6,7 @@ import importlib
 
 from eschool import models  # noqa: F401
 from eschool.packages import DOMAIN_PACKAGES
+from eschool.privacy import models as _privacy  # noqa: F401
 from eschool.uploads import models as _uploads  # noqa: F401
 
 for _package in DOMAIN_PACKAGES:

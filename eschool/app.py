@@ -18,8 +18,9 @@ from starlette.staticfiles import StaticFiles
 from eschool import errorpages
 from eschool.db import create_engine, create_sessionmaker
 from eschool.errors import DomainError
-from eschool.middleware import AccessLogMiddleware, AuthMiddleware
+from eschool.middleware import AccessLogMiddleware, AuthMiddleware, ProxyHeadersMiddleware
 from eschool.packages import DOMAIN_PACKAGES
+from eschool.privacy import routes as privacy_routes
 from eschool.routes import routes as eschool_routes
 from eschool.settings import Settings
 from eschool.templating import create_templates
@@ -36,7 +37,8 @@ def _domain_route_modules() -> list[ModuleType]:
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the application; the engine, broker and hub are made in its lifespan."""
     settings = (settings or Settings.from_env()).with_secret()
-    modules = _domain_route_modules()
+    # The shell's privacy part is mounted like a package: its routes and its purge lifespan.
+    modules = [privacy_routes, *_domain_route_modules()]
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -71,7 +73,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(AccessLogMiddleware), Middleware(AuthMiddleware)],
+        middleware=[
+            Middleware(ProxyHeadersMiddleware, trusted=settings.trusted_proxies),
+            Middleware(AccessLogMiddleware),
+            Middleware(AuthMiddleware),
+        ],
         exception_handlers={
             DomainError: errorpages.domain_error,
             HTTPException: errorpages.http_error,

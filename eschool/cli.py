@@ -1,4 +1,4 @@
-"""The ``eschool`` command: serve, init, demo, and managing people."""
+"""The ``eschool`` command: serve, init, demo, purge, and managing people."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         workers=workers if workers > 1 else None,
         ws="websockets-sansio",
         access_log=False,
-        proxy_headers=True,
+        proxy_headers=False,  # X-Forwarded-* only from ESCHOOL_TRUSTED_PROXIES (the app decides)
         log_level="info",
     )
 
@@ -160,6 +160,26 @@ def cmd_user_passwd(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _purge(settings: Settings) -> dict[int, dict[str, int]]:
+    from eschool.privacy.services import retention_purge
+
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate(engine)
+        async with create_sessionmaker(engine)() as session:
+            return await retention_purge(session, settings=settings)
+    finally:
+        await engine.dispose()
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    done = asyncio.run(_purge(_settings()))
+    for school_id, counts in done.items():
+        removed = ", ".join(f"{kind} {count}" for kind, count in sorted(counts.items())) or "-"
+        print(f"school {school_id}: deleted {removed}")
+    return 0
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -194,6 +214,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     demo.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
     demo.set_defaults(handler=cmd_demo)
+
+    purge = commands.add_parser(
+        "purge",
+        help="delete live event logs, recordings and access records older than each school "
+        "keeps (the server also does this hourly)",
+    )
+    purge.set_defaults(handler=cmd_purge)
 
     user = commands.add_parser("user", help="add people or set passwords")
     user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")

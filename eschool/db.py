@@ -18,6 +18,10 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 def create_engine(url: str, **options: Any) -> AsyncEngine:
     """Create the async engine for ``url`` (aiosqlite or asyncpg)."""
     if is_sqlite(url):
@@ -35,6 +39,8 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+            # SQLite's lower() folds ASCII only: "Макарова" would never match "макарова".
+            dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
         return engine
     options.setdefault("pool_pre_ping", True)

@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 
 from eschool.errors import DomainError, TooManyRequests
 from eschool.i18n import gettext as _
+from eschool.middleware import add_security_headers, loggable_path
 
 log = logging.getLogger("eschool.errors")
 
@@ -94,7 +95,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 async def database_busy(request: Request, exc: Exception) -> Response:
     """No database connection came free in time: a clear 503, not a 500."""
-    log.warning("database pool exhausted on %s %s", request.method, request.url.path)
+    log.warning("database pool exhausted on %s %s", request.method, loggable_path(request.scope))
     return error_response(
         request,
         503,
@@ -106,7 +107,12 @@ async def database_busy(request: Request, exc: Exception) -> Response:
 
 async def server_error(request: Request, exc: Exception) -> Response:
     """An unexpected failure: logged with its traceback, shown without one."""
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(
+    log.exception(
+        "unhandled error on %s %s", request.method, loggable_path(request.scope), exc_info=exc
+    )
+    response = error_response(
         request, 500, "internal_error", _("An unexpected error happened. It has been logged.")
     )
+    # Sent by Starlette's outermost middleware, past the one that adds these to the others.
+    add_security_headers(response.headers)
+    return response

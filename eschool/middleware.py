@@ -3,6 +3,7 @@ who is signed in, CSRF for cookie-authenticated writes, and the page language.""
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 from typing import Any
@@ -23,6 +24,7 @@ LANG_COOKIE = "lang"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 MAX_FORM_BODY = 1024 * 1024
 PUBLIC_PREFIXES = ("/static/", "/healthz")
+LOGIN_PATH = "/login"
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -49,14 +51,65 @@ SECURITY_HEADERS = {
 }
 
 
+def add_security_headers(headers: MutableHeaders) -> None:
+    """Set the security headers a response does not set itself (every response, errors too)."""
+    for name, value in SECURITY_HEADERS.items():
+        if name not in headers:
+            headers[name] = value
+
+
+# Path parameters that carry a secret or a capability (a feed's key, a lesson's join code,
+# a pass): a path with one of them is logged as its route template.
+SECRET_PATH_PARAMS = frozenset({"secret", "code", "token", "pass"})
+
+
+def loggable_path(scope: Scope) -> str:
+    """The request's path as it may be written to a log: the route template wherever the path
+    carries a secret (``/feeds/{secret}.ics``, ``/live/{code}/ws``), only the first segment
+    when no route matched; never the query string."""
+    route = scope.get("route")
+    path: str = scope.get("path", "")
+    if route is not None:
+        params = scope.get("path_params") or {}
+        template = getattr(route, "path_format", None)
+        if template and SECRET_PATH_PARAMS.intersection(params):
+            return str(template)
+        return path
+    first, _sep, rest = path.lstrip("/").partition("/")
+    return f"/{first}/..." if rest else path
+
+
+class _HideServerPaths(logging.Filter):
+    """Drop uvicorn's own request lines: they carry the raw path and query string (where a
+    WebSocket sends its pass); :class:`AccessLogMiddleware` writes a safe line instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "uvicorn.access":
+            return False
+        return '"WebSocket %s"' not in str(record.msg)
+
+
+_HIDE_SERVER_PATHS = _HideServerPaths()
+
+
+def hide_server_paths() -> None:
+    """Install the filter on uvicorn's loggers (once per process; harmless without uvicorn)."""
+    for name in ("uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        if _HIDE_SERVER_PATHS not in logger.filters:
+            logger.addFilter(_HIDE_SERVER_PATHS)
+
+
 class AccessLogMiddleware:
-    """One log line per request: method, path (no query), status, duration. No personal data."""
+    """One log line per request or WebSocket: method, a path without secrets (see
+    :func:`loggable_path`), status, duration. Adds the security headers to every response."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        hide_server_paths()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -64,19 +117,63 @@ class AccessLogMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status
-            if message["type"] == "http.response.start":
+            kind = message["type"]
+            if kind in ("http.response.start", "websocket.http.response.start"):
                 status = message["status"]
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
-                    if name not in headers:
-                        headers[name] = value
+                add_security_headers(MutableHeaders(scope=message))
+            elif kind == "websocket.accept":
+                status = 101
+            elif kind == "websocket.close" and status == 500:
+                status = 403  # closed before the handshake was accepted
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
             took = (time.perf_counter() - started) * 1000
-            log.info("%s %s %s %.1fms", scope["method"], scope["path"], status, took)
+            method = scope.get("method", "WS") if scope["type"] == "http" else "WS"
+            log.info("%s %s %s %.1fms", method, loggable_path(scope), status, took)
+
+
+class ProxyHeadersMiddleware:
+    """Believe ``X-Forwarded-For`` and ``X-Forwarded-Proto`` only from a trusted proxy
+    (``ESCHOOL_TRUSTED_PROXIES``): the client becomes the right-most forwarded address that is
+    not itself a trusted proxy. From anyone else the headers are ignored, so a client cannot
+    pick its own address (and escape the per-address sign-in limit)."""
+
+    def __init__(self, app: ASGIApp, trusted: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.trusted = tuple(ipaddress.ip_network(item, strict=False) for item in trusted)
+
+    def _is_trusted(self, host: str) -> bool:
+        try:
+            address = ipaddress.ip_address(host.strip())
+        except ValueError:
+            return False
+        return any(address in network for network in self.trusted)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client")
+        if (
+            self.trusted
+            and scope["type"] in ("http", "websocket")
+            and client
+            and self._is_trusted(client[0])
+        ):
+            headers = Headers(scope=scope)
+            forwarded = [h.strip() for h in headers.get("x-forwarded-for", "").split(",")]
+            forwarded = [h for h in forwarded if h]
+            if forwarded:
+                host = next((h for h in reversed(forwarded) if not self._is_trusted(h)), None)
+                scope["client"] = (host or forwarded[0], 0)
+            proto = headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+            if proto in ("http", "https"):
+                secure = proto == "https"
+                if scope["type"] == "websocket":
+                    scope["scheme"] = "wss" if secure else "ws"
+                else:
+                    scope["scheme"] = proto
+        await self.app(scope, receive, send)
 
 
 def _bearer(headers: Headers) -> str | None:
@@ -138,7 +235,13 @@ class AuthMiddleware:
                 await self.app(scope, receive, send)
                 return
             state["db"] = session
-            if auth is not None and not bearer and scope["method"] in UNSAFE_METHODS:
+            # The sign-in form has its own token (a session may not exist yet): see signin_pages.
+            if (
+                auth is not None
+                and not bearer
+                and scope["method"] in UNSAFE_METHODS
+                and scope["path"] != LOGIN_PATH
+            ):
                 receive = await self._check_csrf(scope, receive, send, headers, auth.csrf_token)
                 if receive is None:
                     return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic import Field as WireField
@@ -155,6 +156,23 @@ class LoginFailure(SQLModel, table=True):
 # --- wire models -----------------------------------------------------------------
 
 
+MAX_ID = 2**31 - 1
+"""The largest id there can be: ids are 32-bit INTEGER columns on PostgreSQL."""
+
+Id = Annotated[int, WireField(ge=1, le=MAX_ID)]
+"""An id in a request body: a whole number the database can hold (anything else → 422,
+where a larger one would overflow the query on PostgreSQL)."""
+
+
+def id_from_text(text: str) -> int | None:
+    """The id written in ``text`` (ASCII digits, 1 to ``MAX_ID``), or None."""
+    text = text.strip()
+    if text.isascii() and text.isdigit() and len(text) <= len(str(MAX_ID)):
+        number = int(text)
+        return number if 0 < number <= MAX_ID else None
+    return None
+
+
 class WireModel(BaseModel):
     """Base of request bodies: unknown fields are ignored, declared limits enforced."""
 
@@ -192,26 +210,28 @@ class UserUpdate(WireModel):
 
 class PasswordReset(WireModel):
     password: str | None = WireField(default=None, min_length=8, max_length=200)
+    # Needed (and only checked) when one changes one's own password.
+    current_password: str | None = WireField(default=None, max_length=200)
 
 
 class ClassCreate(WireModel):
     name: str = WireField(min_length=1, max_length=8, pattern=CLASS_NAME_PATTERN)
     grade: int | None = WireField(default=None, ge=1, le=11)
-    form_tutor_id: int | None = None
+    form_tutor_id: Id | None = None
 
 
 class ClassUpdate(WireModel):
-    form_tutor_id: int | None = None
+    form_tutor_id: Id | None = None
     active: bool | None = None
 
 
 class EnrolmentCreate(WireModel):
-    pupil_id: int
+    pupil_id: Id
 
 
 class GuardianLink(WireModel):
-    parent_id: int
-    child_id: int
+    parent_id: Id
+    child_id: Id
 
 
 class TokenRequest(WireModel):

@@ -23,9 +23,16 @@ from eschool.models import (
     PasswordReset,
     Role,
     TermUpdate,
-    TokenRequest,
     UserCreate,
     UserUpdate,
+)
+from eschool.signin_pages import (
+    account_password,
+    api_token_create,
+    login_page,
+    login_submit,
+    safe_next,
+    throttle_of,
 )
 from eschool.uploads.routes import routes as upload_routes
 from eschool.web import (
@@ -34,12 +41,14 @@ from eschool.web import (
     client_address,
     current_user,
     db,
+    form_id,
     json_list,
     json_ok,
     page_endpoint,
     pagination,
     parse_model,
     path_int,
+    read_form,
     read_json,
     render,
 )
@@ -47,31 +56,8 @@ from eschool.web import (
 # --- helpers --------------------------------------------------------------------------
 
 
-def _safe_next(target: str | None) -> str:
-    """Only same-site relative paths are followed after sign-in."""
-    if not target:
-        return "/"
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return "/"
-    return target
-
-
-def _login_options(request: Request, kind: str) -> dict[str, Any]:
-    settings = request.app.state.settings
-    return {
-        "address": client_address(request),
-        "kind": kind,
-        "days": settings.session_days,
-        "max_login_failures": settings.login_max_failures,
-        "max_address_failures": settings.address_max_failures,
-        "window_seconds": settings.login_window_seconds,
-    }
-
-
 async def _form(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+    return await read_form(request)
 
 
 # --- operations -----------------------------------------------------------------------
@@ -93,46 +79,6 @@ async def healthz(request: Request) -> Response:
 
 
 # --- pages: sign-in, home, account ----------------------------------------------------
-
-
-async def login_page(request: Request) -> Response:
-    """The sign-in form; a signed-in user goes home."""
-    if current_user(request) is not None:
-        return RedirectResponse(_safe_next(request.query_params.get("next")), status_code=303)
-    return render(request, "login.html", next=request.query_params.get("next", ""))
-
-
-async def login_submit(request: Request) -> Response:
-    """Check the form, set the session cookie, go where the user was heading."""
-    form = await _form(request)
-    target = _safe_next(form.get("next"))
-    try:
-        _user, secret, _auth = await services.auth_login(
-            db(request),
-            login=form.get("login", ""),
-            password=form.get("password", ""),
-            **_login_options(request, "cookie"),
-        )
-    except DomainError as exc:
-        return render(
-            request,
-            "login.html",
-            status=exc.status,
-            error=_("Wrong login or password.") if exc.status == 401 else exc.message,
-            next=form.get("next", ""),
-            login=form.get("login", ""),
-        )
-    response = RedirectResponse(target, status_code=303)
-    settings = request.app.state.settings
-    response.set_cookie(
-        SESSION_COOKIE,
-        secret,
-        max_age=settings.session_days * 86400,
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-    )
-    return response
 
 
 async def logout(request: Request) -> Response:
@@ -157,7 +103,7 @@ async def set_lang(request: Request) -> Response:
             db(request), actor=user, user_id=user.id or 0, data=UserUpdate(lang=lang)
         )
     referer = request.headers.get("referer", "/")
-    response = RedirectResponse(_safe_next(urlsplit(referer).path or "/"), status_code=303)
+    response = RedirectResponse(safe_next(urlsplit(referer).path or "/"), status_code=303)
     response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
     return response
 
@@ -174,28 +120,6 @@ async def home(request: Request) -> Response:
 async def account_page(request: Request) -> Response:
     """The person's own settings: password and language."""
     return render(request, "account.html")
-
-
-@page_endpoint()
-async def account_password(request: Request) -> Response:
-    """Change one's own password (every other session is signed out)."""
-    user = acting_user(request)
-    form = await _form(request)
-    try:
-        if form.get("password") != form.get("password2"):
-            raise DomainError(_("The two new passwords differ."))
-        await services.user_password_set(
-            db(request),
-            actor=user,
-            user_id=user.id or 0,
-            password=form.get("password", ""),
-            current_password=form.get("current_password", ""),
-        )
-    except DomainError as exc:
-        return render(request, "account.html", status=exc.status, error=exc.message)
-    response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
-    return response
 
 
 # --- admin pages ------------------------------------------------------------------------
@@ -257,6 +181,10 @@ async def admin_people_add(request: Request) -> Response:
     return render(request, "admin/person_created.html", person=new_user, password=generated)
 
 
+PICKER_SIZE = 20
+"""How many people a picker on an admin page lists for a search."""
+
+
 @page_endpoint(Role.admin)
 async def admin_person(request: Request) -> Response:
     """One person: edit, deactivate, reset the password, enrol, link parents."""
@@ -268,9 +196,20 @@ async def admin_person(request: Request) -> Response:
     if person.role == Role.pupil:
         context["pupil_classes"] = await queries.classes_visible(session, actor=person)
         context["parents"] = await queries.parents_of(session, child_id=person.id or 0)
-        context["all_parents"], _total = await queries.users_list(
-            session, actor=user, role=Role.parent, per_page=500
+        # The parent picker searches by name or login and shows each match's login and
+        # children, so that two parents with the same name are told apart.
+        parent_q = (request.query_params.get("parent_q") or "").strip()[:100]
+        found, context["parent_total"] = (
+            await queries.users_list(
+                session, actor=user, role=Role.parent, q=parent_q, per_page=PICKER_SIZE
+            )
+            if parent_q
+            else ([], 0)
         )
+        context["parent_q"] = parent_q
+        context["parent_matches"] = [
+            (parent, await queries.children_of(session, parent=parent)) for parent in found
+        ]
     if person.role == Role.parent:
         context["children"] = await queries.children_of(session, parent=person)
         context["all_pupils"], _total = await queries.users_list(
@@ -289,7 +228,9 @@ async def admin_person_action(request: Request) -> Response:
     form = await _form(request)
     action = form.get("action")
     if action == "update":
-        data = UserUpdate(name=form.get("name"), email=form.get("email") or None)
+        data = parse_model(
+            UserUpdate, {"name": form.get("name"), "email": form.get("email") or None}
+        )
         await services.user_update(session, actor=user, user_id=person_id, data=data)
         message = _("Saved.")
     elif action in ("deactivate", "activate"):
@@ -301,15 +242,15 @@ async def admin_person_action(request: Request) -> Response:
         person = await queries.user_get(session, actor=user, user_id=person_id)
         return render(request, "admin/person_created.html", person=person, password=password)
     elif action == "enrol":
-        class_id = int(form.get("class_id") or 0)
+        class_id = form_id(form, "class_id")
         await services.enrolment_add(session, actor=user, class_id=class_id, pupil_id=person_id)
         message = _("Enrolled.")
     elif action == "link_parent":
-        parent_id = int(form.get("parent_id") or 0)
+        parent_id = form_id(form, "parent_id")
         await services.guardian_link(session, actor=user, parent_id=parent_id, child_id=person_id)
         message = _("Linked.")
     elif action == "link_child":
-        child_id = int(form.get("child_id") or 0)
+        child_id = form_id(form, "child_id")
         await services.guardian_link(session, actor=user, parent_id=person_id, child_id=child_id)
         message = _("Linked.")
     else:
@@ -366,7 +307,7 @@ async def class_page(request: Request) -> Response:
             data = ClassUpdate(active=form["active"] == "1")
         else:
             tutor = form.get("form_tutor_id")
-            data = ClassUpdate(form_tutor_id=int(tutor) if tutor else None)
+            data = ClassUpdate(form_tutor_id=form_id(form, "form_tutor_id") if tutor else None)
         await services.class_update(session, actor=user, class_id=class_id, data=data)
         return RedirectResponse(f"/admin/classes/{class_id}", status_code=303)
     pupils = await queries.class_pupils(session, actor=user, class_id=class_id)
@@ -388,7 +329,7 @@ async def admin_terms(request: Request) -> Response:
         await services.term_close(
             session,
             actor=user,
-            term_id=int(form.get("term_id") or 0),
+            term_id=form_id(form, "term_id"),
             closed=form.get("closed") == "1",
         )
         return RedirectResponse("/admin/terms", status_code=303)
@@ -399,15 +340,6 @@ async def admin_terms(request: Request) -> Response:
 
 
 # --- JSON API ----------------------------------------------------------------------------
-
-
-async def api_token_create(request: Request) -> Response:
-    """Exchange a login and password for a bearer token."""
-    data = await read_json(request, TokenRequest)
-    user, secret, _auth = await services.auth_login(
-        db(request), login=data.login, password=data.password, **_login_options(request, "token")
-    )
-    return json_ok({"token": secret, "user": queries.user_public(user)})
 
 
 async def api_token_revoke(request: Request) -> Response:
@@ -471,14 +403,21 @@ async def api_user(request: Request) -> Response:
     return json_ok(queries.user_public(person))
 
 
-@api_endpoint(Role.admin)
+@api_endpoint()
 async def api_user_password(request: Request) -> Response:
-    """Reset a person's password (admin); the new one is returned once."""
+    """Reset a person's password (admin), or change one's own with ``current_password`` (any
+    role, the admin too); the new one is returned once."""
     user = acting_user(request)
     body = await request.body()
     data = await read_json(request, PasswordReset) if body else PasswordReset()
     password = await services.user_password_set(
-        db(request), actor=user, user_id=path_int(request, "id"), password=data.password
+        db(request),
+        actor=user,
+        user_id=path_int(request, "id"),
+        password=data.password,
+        current_password=data.current_password,
+        address=client_address(request),
+        throttle=throttle_of(request),
     )
     return json_ok({"password": password})
 

@@ -57,3 +57,15 @@ def generate_password() -> str:
     """A readable generated password for new accounts (12 chars, no look-alike letters)."""
     alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
     return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3))
+
+
+def signature(key: str, purpose: str, value: str) -> str:
+    """An HMAC-SHA256 of ``value`` under the server's secret ``key``, bound to ``purpose``
+    (so that a value signed for one use is never accepted for another)."""
+    message = f"{purpose}\x00{value}".encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def signature_ok(key: str, purpose: str, value: str, claimed: str) -> bool:
+    """True when ``claimed`` is the signature of ``value`` for ``purpose``."""
+    return bool(value) and same(signature(key, purpose, value), claimed)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from eschool import queries
+from eschool import queries, signin
 from eschool.access import require_role
-from eschool.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
+from eschool.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from eschool.models import (
     AcademicYear,
     AuthSession,
@@ -19,7 +19,6 @@ from eschool.models import (
     ClassUpdate,
     Enrolment,
     Guardianship,
-    LoginFailure,
     Role,
     School,
     SchoolClass,
@@ -36,6 +35,7 @@ from eschool.security import (
     new_secret,
     verify_password,
 )
+from eschool.signin import LoginThrottle
 from eschool.timeutil import utcnow
 
 TOKEN_DAYS = 365
@@ -44,66 +44,37 @@ TOKEN_DAYS = 365
 # --- sign-in ------------------------------------------------------------------------
 
 
-async def _check_rate_limit(
-    session: AsyncSession,
-    *,
-    login: str,
-    address: str,
-    max_login: int,
-    max_address: int,
-    window: int,
-) -> None:
-    since = utcnow() - timedelta(seconds=window)
-    by_login = (
-        await session.exec(
-            select(func.count()).where(LoginFailure.login == login, LoginFailure.at >= since)
-        )
-    ).one()
-    by_address = (
-        await session.exec(
-            select(func.count()).where(LoginFailure.address == address, LoginFailure.at >= since)
-        )
-    ).one()
-    if by_login >= max_login or by_address >= max_address:
-        raise TooManyRequests(
-            "Too many failed sign-in attempts. Wait a few minutes and try again.",
-            retry_after=window,
-        )
-
-
 async def auth_login(
     session: AsyncSession,
     *,
     login: str,
     password: str,
     address: str,
+    device: str | None = None,
     kind: str = "cookie",
     days: int = 14,
-    max_login_failures: int = 5,
-    max_address_failures: int = 30,
-    window_seconds: int = 900,
+    throttle: LoginThrottle | None = None,
 ) -> tuple[User, str, AuthSession]:
     """Check a login and password; return the user, the new secret and its session row.
 
-    Repeated failures for one login or one address are refused with 429 for a while.
+    ``device`` is the id of a device cookie that signed in to this login before (checked by
+    the caller). A client that keeps failing is slowed down with 429 (``eschool.signin``); a
+    client without recent failures is never refused the right password.
     """
     login = login.strip().lower()[:64]
-    address = address[:64]
-    await _check_rate_limit(
+    throttle = throttle or LoginThrottle()
+    attempt = await signin.attempt_begin(
         session,
+        throttle=throttle,
         login=login,
-        address=address,
-        max_login=max_login_failures,
-        max_address=max_address_failures,
-        window=window_seconds,
+        client=signin.client_key(address, device),
     )
     user = await queries.user_by_login(session, login)
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.active:
-        session.add(LoginFailure(login=login, address=address))
-        await session.commit()
+        await signin.attempt_failed(session, throttle=throttle, attempt=attempt)
         raise Unauthorized("Wrong login or password.", code="invalid_credentials")
-    await session.exec(delete(LoginFailure).where(col(LoginFailure.login) == login))
+    await signin.attempt_succeeded(session, attempt=attempt)
     secret, auth = _new_auth_session(user, kind=kind, days=TOKEN_DAYS if kind == "token" else days)
     session.add(auth)
     await session.commit()
@@ -231,22 +202,30 @@ async def user_password_set(
     user_id: int,
     password: str | None = None,
     current_password: str | None = None,
+    address: str | None = None,
+    throttle: LoginThrottle | None = None,
 ) -> str:
     """Set a new password (generated when not given) and revoke every session of that user.
 
-    The admin resets anyone's; a person changes their own by giving the current one.
-    ``actor`` None is the command line. Returns the new password.
+    Changing one's own password always needs the current one, an admin's included (a stolen
+    session must not become a permanent takeover); with ``address`` wrong ones are throttled
+    like failed sign-ins. The admin resets anyone else's. ``actor`` None is the command line.
+    Returns the new password.
     """
     user = await session.get(User, user_id)
     if user is None or (actor is not None and user.school_id != actor.school_id):
         raise NotFound("No such person.")
-    if actor is not None and actor.role != Role.admin:
-        if actor.id != user.id:
-            raise NotFound("No such person.")
-        if not verify_password(user.password_hash, current_password or ""):
-            raise Invalid("The current password is wrong.", code="wrong_password")
+    own = actor is not None and actor.id == user.id
+    if actor is not None and not own and actor.role != Role.admin:
+        raise Forbidden("You may change only your own password.")
     if password is not None and not 8 <= len(password) <= 200:
         raise Invalid("A password needs at least 8 characters.")
+    if own and not current_password:
+        raise Invalid("Changing your own password needs the current one.", code="wrong_password")
+    if own:
+        await _current_password_check(
+            session, user=user, password=current_password or "", address=address, throttle=throttle
+        )
     new_password = password or generate_password()
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
@@ -254,6 +233,33 @@ async def user_password_set(
     await _revoke_all(session, user.id or 0)
     await session.commit()
     return new_password
+
+
+async def _current_password_check(
+    session: AsyncSession,
+    *,
+    user: User,
+    password: str,
+    address: str | None,
+    throttle: LoginThrottle | None,
+) -> None:
+    """422 ``wrong_password`` unless ``password`` is the user's; counted as a sign-in attempt
+    of that login from ``address`` when one is given."""
+    if address is None:
+        if not verify_password(user.password_hash, password):
+            raise Invalid("The current password is wrong.", code="wrong_password")
+        return
+    throttle = throttle or LoginThrottle()
+    attempt = await signin.attempt_begin(
+        session,
+        throttle=throttle,
+        login=user.login.lower(),
+        client=signin.client_key(address, None),
+    )
+    if not verify_password(user.password_hash, password):
+        await signin.attempt_failed(session, throttle=throttle, attempt=attempt)
+        raise Invalid("The current password is wrong.", code="wrong_password")
+    await signin.attempt_succeeded(session, attempt=attempt)
 
 
 async def api_token_create(session: AsyncSession, *, user: User, label: str) -> str:

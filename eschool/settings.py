@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field, replace
@@ -20,6 +21,18 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, not {raw!r}") from exc
 
 
+def _networks(env: dict[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated addresses or CIDRs, each checked: a typo fails at start, not silently."""
+    found = []
+    for item in env.get(name, "").split(","):
+        if item.strip():
+            try:
+                found.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+            except ValueError as exc:
+                raise ValueError(f"{name}: {item.strip()!r} is not an address or CIDR") from exc
+    return tuple(found)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the server needs to know about its surroundings."""
@@ -31,10 +44,15 @@ class Settings:
     static_dir: Path = PROJECT_ROOT / "static"
     upload_limit: int = 50 * 1024 * 1024
     session_days: int = 14
+    # Sign-in throttling (eschool/signin.py): a client's free failures on one login before it
+    # must wait (1 s, 2 s, 4 s ... up to the window), and failures an address may have across
+    # logins within the window.
     login_max_failures: int = 5
     login_window_seconds: int = 900
     address_max_failures: int = 30
     allowed_origins: tuple[str, ...] = ()
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (a reverse proxy).
+    trusted_proxies: tuple[str, ...] = ()
     rtc_ice_servers: tuple[str, ...] = ()
     rtc_ice_username: str | None = None
     rtc_ice_credential: str | None = None
@@ -60,6 +78,7 @@ class Settings:
             secret_key=env.get("ESCHOOL_SECRET_KEY", ""),
             upload_limit=_int(env, "ESCHOOL_UPLOAD_LIMIT", 50 * 1024 * 1024),
             allowed_origins=origins,
+            trusted_proxies=_networks(env, "ESCHOOL_TRUSTED_PROXIES"),
             rtc_ice_servers=ice,
             rtc_ice_username=env.get("ESCHOOL_RTC_ICE_USERNAME") or None,
             rtc_ice_credential=env.get("ESCHOOL_RTC_ICE_CREDENTIAL") or None,

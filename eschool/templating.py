@@ -23,6 +23,7 @@ NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("/admin/people", "People", (Role.admin,)),
     ("/admin/classes", "Classes", (Role.admin,)),
     ("/admin/terms", "Terms", (Role.admin,)),
+    ("/admin/privacy", "Privacy", (Role.admin,)),
 ]
 
 

@@ -4,21 +4,51 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Awaitable, Callable, Iterable
+import math
+import re
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 from pydantic import BaseModel, ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.convertors import IntegerConvertor, register_url_convertor
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from eschool.errors import BadRequest, Forbidden, Invalid, TooLarge, Unauthorized
-from eschool.models import User
+from eschool.errors import (
+    BadRequest,
+    Forbidden,
+    Invalid,
+    NotFound,
+    TooLarge,
+    Unauthorized,
+    UnsupportedType,
+)
+from eschool.i18n import gettext as _
+from eschool.models import MAX_ID, User, id_from_text
 
 Model = TypeVar("Model", bound=BaseModel)
 Endpoint = Callable[[Request], Awaitable[Response]]
 MAX_JSON_BODY = 2 * 1024 * 1024
+MAX_JSON_DEPTH = 64
+# Escapes that decode to what no database column takes: NUL, and halves of a surrogate pair
+# (a whole pair decodes to one character, an unpaired half cannot be encoded as UTF-8).
+_SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+
+
+class IdConvertor(IntegerConvertor):
+    """``{name:int}`` in every route: ten digits at most, so that routing never parses a
+    10,000-digit number and an id no database can hold matches nothing (404). The rest of the
+    range is ``path_int``'s to refuse."""
+
+    regex = "[0-9]{1,10}"
+
+
+# Routes compile their paths when they are made, and every routes module imports this one
+# first: so ``{id:int}`` everywhere means this convertor (tests/eschool/test_no_server_errors).
+register_url_convertor("int", IdConvertor())
 
 
 def current_user(request: Request) -> User | None:
@@ -30,13 +60,25 @@ def acting_user(request: Request) -> User:
     """The signed-in user of a guarded endpoint (401 if somehow there is none)."""
     user = current_user(request)
     if user is None:
-        raise Unauthorized("Sign in or send an API token.")
+        raise Unauthorized(_("Sign in or send an API token."))
     return user
 
 
 def db(request: Request) -> AsyncSession:
     """The database session of this request (opened by the middleware)."""
     return request.state.db
+
+
+def check_address(request: Request) -> None:
+    """Refuse what the address names before the endpoint reads anything: 404 for an id in
+    the path beyond what the database holds (however the body looks), 400 for a NUL
+    character in the query or the path (PostgreSQL refuses it in any text)."""
+    for value in request.path_params.values():
+        if isinstance(value, int) and value > MAX_ID:
+            raise NotFound(_("There is nothing with that number."))
+    params = (*request.query_params.multi_items(), *request.path_params.items())
+    if any("\x00" in key or "\x00" in str(value) for key, value in params):
+        raise BadRequest(_("The address may not contain NUL characters."))
 
 
 def api_endpoint(*roles: str) -> Callable[[Endpoint], Endpoint]:
@@ -47,9 +89,10 @@ def api_endpoint(*roles: str) -> Callable[[Endpoint], Endpoint]:
         async def guarded(request: Request) -> Response:
             user = current_user(request)
             if user is None:
-                raise Unauthorized("Sign in or send an API token.")
+                raise Unauthorized(_("Sign in or send an API token."))
             if roles and user.role not in roles:
-                raise Forbidden("Your role may not do this.")
+                raise Forbidden(_("Your role may not do this."))
+            check_address(request)
             return await endpoint(request)
 
         return guarded
@@ -68,7 +111,8 @@ def page_endpoint(*roles: str) -> Callable[[Endpoint], Endpoint]:
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
             if roles and user.role not in roles:
-                raise Forbidden("This page is not for your role.")
+                raise Forbidden(_("This page is not for your role."))
+            check_address(request)
             return await endpoint(request)
 
         return guarded
@@ -95,27 +139,115 @@ def parse_model(model: type[Model], data: Any) -> Model:
         raise Invalid(f"{where}: {first['message']}", details=details) from exc
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("a number out of range")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _json_shape_error(data: Any, *, check_text: bool) -> str | None:
+    """Why parsed JSON may not go further: too deeply nested, or text no column can hold.
+
+    Walks the data without recursion, so no depth can overflow the stack here.
+    """
+    pending: list[tuple[Any, int]] = [(data, 0)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict | list):
+            if depth >= MAX_JSON_DEPTH:
+                return _(
+                    "The JSON is nested too deeply (at most {limit} levels).", limit=MAX_JSON_DEPTH
+                )
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                pending.append((item, depth + 1))
+                if check_text and isinstance(key, str):
+                    pending.append((key, depth + 1))
+        elif check_text and isinstance(value, str) and _unstorable(value):
+            return _("Text may not contain NUL characters or unpaired surrogates.")
+    return None
+
+
+def _unstorable(text: str) -> bool:
+    """Whether no database text column takes ``text`` (a NUL, an unpaired surrogate)."""
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def parse_json(body: bytes) -> Any:
+    """JSON bytes as data; 400 ``bad_json`` for what is not JSON or what the code after the
+    parser cannot take: nesting deeper than ``MAX_JSON_DEPTH``, numbers beyond the digit
+    limit or the float range, NaN and Infinity, NUL characters and unpaired surrogates."""
+    try:
+        data = json.loads(body or b"null", parse_float=_finite_float, parse_constant=_no_constant)
+    except RecursionError as exc:
+        message = _("The JSON is nested too deeply (at most {limit} levels).", limit=MAX_JSON_DEPTH)
+        raise BadRequest(message, code="bad_json") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadRequest(_("The body is not valid JSON."), code="bad_json") from exc
+    except ValueError as exc:  # more digits than int() takes, a float beyond range, NaN
+        message = _("A number in the body is too long, too large or not a number.")
+        raise BadRequest(message, code="bad_json") from exc
+    problem = _json_shape_error(data, check_text=bool(_SUSPECT_ESCAPE.search(body)))
+    if problem:
+        raise BadRequest(problem, code="bad_json")
+    return data
+
+
 async def read_json(request: Request, model: type[Model]) -> Model:
     """The request's JSON body parsed into ``model`` (400 for bad JSON, 422 for bad fields)."""
     content_type = request.headers.get("content-type", "")
     if "json" not in content_type:
-        from eschool.errors import UnsupportedType
-
         raise UnsupportedType("Send the body as application/json.")
     body = await request.body()
     if len(body) > MAX_JSON_BODY:
         raise TooLarge("The request body is too large.")
-    try:
-        data = json.loads(body or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadRequest("The body is not valid JSON.", code="bad_json") from exc
+    data = parse_json(body)
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.", code="bad_json")
     return parse_model(model, data)
 
 
+async def read_form(request: Request) -> dict[str, str]:
+    """The text fields of a page's posted form; 422 for a NUL character, which no database
+    text column takes. Pages post ``application/x-www-form-urlencoded``; multipart (files)
+    goes to the API's upload endpoints, so it is refused here (415): Starlette's parser
+    leaves the spool file of a cut-off part open."""
+    if request.headers.get("content-type", "").startswith("multipart/"):
+        raise UnsupportedType(_("Send the form as application/x-www-form-urlencoded."))
+    async with request.form() as form:
+        fields = {key: value for key, value in form.items() if not isinstance(value, UploadFile)}
+    if any(_unstorable(key) or _unstorable(value) for key, value in fields.items()):
+        raise Invalid(_("Text may not contain NUL characters or unpaired surrogates."))
+    return fields
+
+
+def parse_id(raw: object) -> int:
+    """An id sent as text (a path, a form field): 404 unless a whole number from 1 to
+    ``MAX_ID`` — anything else names nothing that can exist."""
+    number = id_from_text(raw) if isinstance(raw, str) else None
+    if number is None:
+        raise NotFound(_("There is nothing with that number."))
+    return number
+
+
+def form_id(form: Mapping[str, str], name: str) -> int:
+    """The id in form field ``name`` (404 when missing, not a number or out of range)."""
+    return parse_id(form.get(name))
+
+
 def query_int(
-    request: Request, name: str, default: int | None = None, *, lo: int = 1, hi: int = 10**9
+    request: Request, name: str, default: int | None = None, *, lo: int = 1, hi: int = MAX_ID
 ) -> int | None:
     """An integer query parameter within [lo, hi]; 400 when it is not one."""
     raw = request.query_params.get(name)
@@ -131,8 +263,10 @@ def query_int(
 
 
 def path_int(request: Request, name: str) -> int:
-    """An integer path parameter (routes declare ``{id:int}``, this is the typed read)."""
-    return int(request.path_params[name])
+    """An integer path parameter (routes declare ``{id:int}``, this is the typed read); 404
+    beyond the ids the database can hold."""
+    value = request.path_params[name]
+    return value if isinstance(value, int) and value <= MAX_ID else parse_id(str(value))
 
 
 def pagination(request: Request, *, default_per_page: int = 20) -> tuple[int, int]:

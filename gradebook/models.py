@@ -13,7 +13,7 @@ from pydantic import field_validator
 from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
-from eschool.models import WireModel
+from eschool.models import Id, WireModel
 from eschool.timeutil import utcnow
 from gradebook.averages import ATTENDANCE_STATUSES
 from gradebook.scales import DEFAULT_SCALE, SCALES
@@ -261,9 +261,9 @@ class SubjectCreate(WireModel):
 
 
 class CourseCreate(WireModel):
-    class_id: int
-    subject_id: int
-    teacher_ids: list[int] = WireField(default_factory=list, max_length=10)
+    class_id: Id
+    subject_id: Id
+    teacher_ids: list[Id] = WireField(default_factory=list, max_length=10)
     scale: str = WireField(default=DEFAULT_SCALE, max_length=16)
 
     @field_validator("scale")
@@ -275,7 +275,7 @@ class CourseCreate(WireModel):
 
 
 class CourseUpdate(WireModel):
-    teacher_ids: list[int] | None = WireField(default=None, max_length=10)
+    teacher_ids: list[Id] | None = WireField(default=None, max_length=10)
     scale: str | None = WireField(default=None, max_length=16)
 
     @field_validator("scale")
@@ -289,7 +289,7 @@ class CourseUpdate(WireModel):
 class TimetableEntryIn(WireModel):
     weekday: int = WireField(ge=0, le=6)
     period: int = WireField(ge=0, le=12)
-    course_id: int
+    course_id: Id
     room: str = WireField(default="", max_length=32)
     starts: time | None = None
     ends: time | None = None
@@ -306,8 +306,8 @@ class HolidayCreate(WireModel):
 
 
 class SlotsGenerate(WireModel):
-    term_id: int
-    class_id: int | None = None
+    term_id: Id
+    class_id: Id | None = None
 
 
 class SlotUpdate(WireModel):
@@ -316,7 +316,7 @@ class SlotUpdate(WireModel):
     topic: str | None = WireField(default=None, max_length=TOPIC_MAX)
     homework: str | None = WireField(default=None, max_length=HOMEWORK_MAX)
     attachments: list[str] | None = WireField(default=None, max_length=ATTACHMENTS_MAX)
-    lesson_id: int | None = WireField(default=None, ge=1)
+    lesson_id: Id | None = None
 
     @field_validator("attachments")
     @classmethod
@@ -327,8 +327,8 @@ class SlotUpdate(WireModel):
 
 
 class MarkCreate(WireModel):
-    pupil_id: int
-    slot_id: int
+    pupil_id: Id
+    slot_id: Id
     value: int | float | str
     work_type: str = WireField(default="classwork", min_length=1, max_length=32)
     comment: str | None = WireField(default=None, max_length=COMMENT_MAX)
@@ -347,8 +347,8 @@ class MarkUpdate(WireModel):
 
 
 class AttendanceSet(WireModel):
-    pupil_id: int
-    slot_id: int
+    pupil_id: Id
+    slot_id: Id
     status: str = WireField(pattern=_ATTENDANCE_PATTERN)
     reason: str | None = WireField(default=None, max_length=REASON_MAX)
 
@@ -358,9 +358,9 @@ class AttendanceSet(WireModel):
 class TermMarkSet(WireModel):
     """`value: null` removes the term mark."""
 
-    pupil_id: int
-    course_id: int
-    term_id: int
+    pupil_id: Id
+    course_id: Id
+    term_id: Id
     value: int | float | str | None = None
     reason: str | None = WireField(default=None, max_length=REASON_MAX)
 

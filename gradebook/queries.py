@@ -24,10 +24,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from eschool.access import children_ids, classes_taught, pupil_class_ids
 from eschool.errors import BadRequest, Forbidden, NotFound
 from eschool.i18n import gettext as _
-from eschool.models import Enrolment, Role, SchoolClass, Term, User
+from eschool.models import Enrolment, Role, SchoolClass, Term, User, id_from_text
 from eschool.queries import term_current, term_public
 from eschool.security import digest
 from eschool.timeutil import iso, utcnow
+from eschool.uploads.queries import uploads_info
 from gradebook.averages import attendance_summary, suggest_term_mark, weighted_average
 from gradebook.marking import Bands, bands_for, mark_for_share
 from gradebook.models import (
@@ -140,6 +141,21 @@ def slot_public(slot: Slot) -> dict[str, Any]:
         "attachments": list(slot.attachments or []),
         "lesson": lesson_link(slot),
     }
+
+
+async def attachment_names(
+    session: AsyncSession, *, school_id: int, slots: Iterable[Slot]
+) -> dict[str, str]:
+    """The names the homework files of these slots were uploaded with, by file id ("" when
+    a file has none)."""
+    ids = {sha for slot in slots for sha in slot.attachments or []}
+    info = await uploads_info(session, school_id=school_id, shas=ids)
+    return {sha: str(info.get(sha, {}).get("filename") or "") for sha in ids}
+
+
+def files_public(slot: Slot, names: dict[str, str]) -> list[dict[str, Any]]:
+    """`[{"id","name"}]`: a slot's homework files, in order, with the names they had."""
+    return [{"id": sha, "name": names.get(sha, "")} for sha in slot.attachments or []]
 
 
 _MARK_COLUMNS = (
@@ -342,8 +358,8 @@ async def courses_list(
     )
     if class_ref:
         ref = class_ref.strip()
-        if ref.isdigit():
-            query = query.where(SchoolClass.id == int(ref))
+        if ref.isdigit():  # an id; one beyond what the database holds names no class
+            query = query.where(SchoolClass.id == (id_from_text(ref) or 0))
         else:
             query = query.where(func.upper(SchoolClass.name) == ref.upper())
     if actor.role == Role.pupil:
@@ -470,11 +486,12 @@ async def journal_get(
         summaries[pupil_id] = attendance_summary(statuses)
         class_statuses.extend(statuses)
     pupil_ids = set(averages)
+    names = await attachment_names(session, school_id=actor.school_id, slots=slots)
     return {
         "course": course_public(view),
         "term": term_public(term),
         "pupils": [{"id": p.id, "name": p.name} for p in pupils],
-        "slots": [slot_public(slot) for slot in slots],
+        "slots": [{**slot_public(slot), "files": files_public(slot, names)} for slot in slots],
         "marks": [mark_public(m) for m in marks if m.pupil_id in pupil_ids],
         "attendance": [
             {"pupil_id": pupil_id, "slot_id": slot_id, "status": status}
@@ -787,7 +804,8 @@ async def diary_week(
     """The diary between two dates: `{"pupil","from","to","days":[{"date","lessons":[…]}]}`.
 
     Each lesson is `{"slot_id","course_id","subject","period","starts","ends","room",
-    "topic","homework","attachments","lesson","marks","attendance"}`; `marks` are
+    "topic","homework","attachments","files","lesson","marks","attendance"}` (`files`: the
+    attachments with the names they were uploaded with); `marks` are
     `{"id","value","work_type","work_type_name","weight","comment"}` and `attendance`
     is the recorded status or None. Every weekday is listed, weekend days only when
     they have lessons. At most 62 days at a time.
@@ -831,6 +849,9 @@ async def diary_week(
         ).all():
             status_of[record.slot_id] = record.status
     names = await _work_type_names(session, actor.school_id)
+    files = await attachment_names(
+        session, school_id=actor.school_id, slots=(slot for slot, _c, _s in rows)
+    )
     lessons_on: dict[date, list[dict[str, Any]]] = defaultdict(list)
     for slot, course, subject in rows:
         lessons_on[slot.date].append(
@@ -845,6 +866,7 @@ async def diary_week(
                 "topic": slot.topic,
                 "homework": slot.homework,
                 "attachments": list(slot.attachments or []),
+                "files": files_public(slot, files),
                 "lesson": lesson_link(slot),
                 "marks": [_diary_mark(m, names) for m in marks_of.get(slot.id or 0, [])],
                 "attendance": status_of.get(slot.id or 0),

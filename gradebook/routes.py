@@ -19,23 +19,27 @@ from starlette.routing import BaseRoute, Route
 from eschool.errors import BadRequest, DomainError, NotFound
 from eschool.i18n import gettext as _
 from eschool.models import Role, User
+from eschool.privacy.services import access_record
 from eschool.queries import classes_visible, term_public, terms_of_school
-from eschool.timeutil import iso, parse_date
+from eschool.timeutil import iso, parse_date, utcnow
 from eschool.web import (
     acting_user,
     api_endpoint,
     db,
+    form_id,
     json_list,
     json_ok,
     page_endpoint,
     parse_model,
     path_int,
     query_int,
+    read_form,
     read_json,
     render,
 )
 from gradebook import queries, services
 from gradebook.exports import diary_ics, journal_csv, journal_xlsx
+from gradebook.legend import attendance_codes
 from gradebook.models import (
     AttendanceSet,
     CourseCreate,
@@ -54,6 +58,7 @@ from gradebook.models import (
 )
 from gradebook.scales import SCALES
 from gradebook.timetable import week_bounds
+from gradebook.today import teacher_day
 
 STAFF = (Role.admin, Role.teacher)
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -288,14 +293,35 @@ async def api_slot(request: Request) -> Response:
 # --- journal API --------------------------------------------------------------------------
 
 
-async def _journal(request: Request) -> dict[str, Any]:
-    return await queries.journal_get(
+async def _journal_read(request: Request, journal: dict[str, Any], what: str) -> None:
+    """Record who read the journal of which course and class (the access record)."""
+    await access_record(
+        db(request),
+        actor=acting_user(request),
+        what=what,
+        class_id=journal["course"]["class"]["id"],
+        target_id=journal["course"]["id"],
+        detail=f"term {journal['term']['id']}",
+    )
+
+
+async def _diary_read(request: Request, pupil_id: int, what: str, detail: str = "") -> None:
+    """Record who read whose diary (the access record; not a pupil's own)."""
+    await access_record(
+        db(request), actor=acting_user(request), what=what, pupil_id=pupil_id, detail=detail
+    )
+
+
+async def _journal(request: Request, what: str = "journal") -> dict[str, Any]:
+    journal = await queries.journal_get(
         db(request),
         actor=acting_user(request),
         course_id=path_int(request, "id"),
         term_id=_term_param(request),
         today=_today(request),
     )
+    await _journal_read(request, journal, what)
+    return journal
 
 
 @api_endpoint(*STAFF)
@@ -312,7 +338,7 @@ def _export_name(journal: dict[str, Any], extension: str) -> str:
 @api_endpoint(*STAFF)
 async def api_journal_csv(request: Request) -> Response:
     """The journal as CSV (UTF-8 with BOM; `?delimiter=;` for semicolon spreadsheets)."""
-    journal = await _journal(request)
+    journal = await _journal(request, "journal.csv")
     delimiter = ";" if request.query_params.get("delimiter") == ";" else ","
     return Response(
         journal_csv(journal, delimiter=delimiter),
@@ -324,7 +350,7 @@ async def api_journal_csv(request: Request) -> Response:
 @api_endpoint(*STAFF)
 async def api_journal_xlsx(request: Request) -> Response:
     """The journal as an XLSX workbook."""
-    journal = await _journal(request)
+    journal = await _journal(request, "journal.xlsx")
     return Response(
         journal_xlsx(journal),
         media_type=XLSX_TYPE,
@@ -370,6 +396,7 @@ async def api_mark(request: Request) -> Response:
         work_type=data.work_type,
         comment=data.comment,
         reason=data.reason,
+        today=_today(request),
     )
     return json_ok(await _mark_answer(request, mark_id))
 
@@ -462,6 +489,15 @@ async def api_term_mark_history(request: Request) -> Response:
     return json_ok(history)
 
 
+@api_endpoint(*STAFF)
+async def api_my_day(request: Request) -> Response:
+    """``GET /my-day?date=`` (default today): the caller's lessons that day, with their class,
+    subject, topic, homework and linked library lesson, and the week's earlier lessons that
+    still have no topic (the teacher's home page shows them)."""
+    day = parse_date(request.query_params.get("date"), name="date") or _today(request)
+    return json_ok(await teacher_day(db(request), actor=acting_user(request), day=day))
+
+
 # --- diary API ----------------------------------------------------------------------------
 
 
@@ -488,6 +524,7 @@ async def api_diary(request: Request) -> Response:
         start=start,
         end=end,
     )
+    await _diary_read(request, path_int(request, "pupil_id"), "diary", f"{start}..{end}")
     return json_ok(diary)
 
 
@@ -501,6 +538,7 @@ async def api_diary_summary(request: Request) -> Response:
         term_id=_term_param(request),
         today=_today(request),
     )
+    await _diary_read(request, path_int(request, "pupil_id"), "diary.summary")
     return json_ok(summary)
 
 
@@ -510,14 +548,24 @@ async def api_diary_news(request: Request) -> Response:
     news = await queries.diary_news(
         db(request), actor=acting_user(request), pupil_id=path_int(request, "pupil_id")
     )
+    await _diary_read(request, path_int(request, "pupil_id"), "diary.news")
     return json_ok(news)
 
 
 @api_endpoint()
 async def api_diary_seen(request: Request) -> Response:
-    """POST: remember that the caller has seen the diary now → 204."""
+    """POST ``?at=`` (the moment the page showed the news; default now): the caller has seen
+    the diary's news up to then → 204. The diary page sends it when the reader marks the
+    news as seen or leaves, as a beacon (a form body with ``csrf_token``: no headers)."""
+    raw = request.query_params.get("at")
+    try:
+        at = datetime.fromisoformat(raw) if raw else None
+    except ValueError as exc:
+        raise BadRequest(_("at must be a moment like 2026-09-01T10:00:00Z.")) from exc
+    if at is not None and at.tzinfo is None:
+        raise BadRequest(_("at must be a moment like 2026-09-01T10:00:00Z."))
     await services.diary_seen(
-        db(request), actor=acting_user(request), pupil_id=path_int(request, "pupil_id")
+        db(request), actor=acting_user(request), pupil_id=path_int(request, "pupil_id"), at=at
     )
     return Response(status_code=204)
 
@@ -549,6 +597,7 @@ async def api_diary_ics(request: Request) -> Response:
     pupil = await queries.diary_pupil(
         db(request), actor=acting_user(request), pupil_id=path_int(request, "pupil_id")
     )
+    await _diary_read(request, pupil.id or 0, "diary.ics")
     return await _ics_response(request, pupil)
 
 
@@ -614,10 +663,13 @@ async def journal_page(request: Request) -> Response:
         term_id=_term_param(request),
         today=_today(request),
     )
+    await _journal_read(request, journal, "journal")
     terms = await _terms_of_year(
         db(request), school_id=actor.school_id, term_id=journal["term"]["id"]
     )
-    return render(request, "gradebook/journal.html", journal=journal, terms=terms)
+    return render(
+        request, "gradebook/journal.html", journal=journal, terms=terms, codes=attendance_codes()
+    )
 
 
 async def _setup_context(request: Request) -> dict[str, Any]:
@@ -649,7 +701,7 @@ async def journal_setup(request: Request) -> Response:
     actor = acting_user(request)
     session = db(request)
     if request.method == "POST":
-        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        form = await read_form(request)
         action = form.get("action")
         try:
             if action == "holiday_add":
@@ -660,12 +712,12 @@ async def journal_setup(request: Request) -> Response:
                 message = _("Holiday added. Regenerate the slots of the terms it falls in.")
             elif action == "holiday_remove":
                 await services.holiday_remove(
-                    session, actor=actor, holiday_id=int(form.get("holiday_id") or 0)
+                    session, actor=actor, holiday_id=form_id(form, "holiday_id")
                 )
                 message = _("Holiday removed. Regenerate the slots of the terms it fell in.")
             elif action == "generate":
                 result = await services.slots_generate(
-                    session, actor=actor, term_id=int(form.get("term_id") or 0)
+                    session, actor=actor, term_id=form_id(form, "term_id")
                 )
                 message = _(
                     "Slots: {created} created, {updated} updated, {removed} removed, "
@@ -711,11 +763,15 @@ async def diary_page(request: Request) -> Response:
     week = await queries.diary_week(
         session, actor=actor, pupil_id=pupil_id, start=monday, end=sunday
     )
+    await _diary_read(request, pupil_id, "diary", f"{monday}..{sunday}")
     summary = await queries.diary_summary(
         session, actor=actor, pupil_id=pupil_id, term_id=_term_param(request), today=today
     )
+    # The news stays until the reader marks it as seen or leaves the page (diary.js sends
+    # "seen up to the moment it was shown"): reloading, another week or another language
+    # keep it.
+    shown_at = utcnow()
     news = await queries.diary_news(session, actor=actor, pupil_id=pupil_id)
-    await services.diary_seen(session, actor=actor, pupil_id=pupil_id)
     feed = None
     if actor.role in (Role.pupil, Role.parent):
         feed = await queries.feed_active(session, actor=actor, pupil_id=pupil_id)
@@ -731,6 +787,9 @@ async def diary_page(request: Request) -> Response:
         week_end=sunday,
         summary=summary,
         news=news,
+        # Exact to the microsecond: news written within the same second as the page must not
+        # count as seen (iso() drops the fraction).
+        news_shown_at=shown_at.isoformat().replace("+00:00", "Z"),
         today=iso(today),
         monday_iso=iso(monday),
         prev_week=iso(monday - timedelta(days=7)),
@@ -739,6 +798,7 @@ async def diary_page(request: Request) -> Response:
         feed=feed,
         can_link=actor.role in (Role.pupil, Role.parent),
         terms=terms,
+        codes=attendance_codes(),
     )
 
 
@@ -769,6 +829,7 @@ routes: list[BaseRoute] = [
     Route("/api/v1/attendance/summary", api_attendance_summary),
     Route("/api/v1/term-marks", api_term_marks, methods=["PUT"]),
     Route("/api/v1/term-marks/history", api_term_mark_history),
+    Route("/api/v1/my-day", api_my_day),
     Route("/api/v1/diary/{pupil_id:int}", api_diary),
     Route("/api/v1/diary/{pupil_id:int}.ics", api_diary_ics),
     Route("/api/v1/diary/{pupil_id:int}/summary", api_diary_summary),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import delete
@@ -691,31 +691,43 @@ async def mark_change(
     comment: str | None = None,
     reason: str | None = None,
     commit: bool = True,
+    today: date | None = None,
 ) -> Mark:
     """Change a mark's value, work type and/or comment (None leaves a field; "" clears the
     comment). Every changed field is recorded in the history with the reason.
+
+    After the lesson's own day (``today``: the school's date, UTC's when not given) a change
+    of the value or the work type needs a reason: 422 ``reason_required`` without one.
     `commit=False` only flushes (see `mark_record`)."""
     mark = await _live_mark(session, actor=actor, mark_id=mark_id)
     view = await _writable_slot(
         session, actor=actor, slot_id=mark.slot_id, pupil_id=mark.pupil_id, reason=reason
     )
+    # Everything is checked before the mark is touched: a refusal leaves it as it was.
     changes: list[tuple[str, str | None, str | None]] = []
+    weight = mark.weight
     if value is not None:
         stored = _normalize(view.course.scale, value)
         if stored != mark.value:
             changes.append(("value", mark.value, stored))
-            mark.value = stored
     if work_type is not None and work_type != mark.work_type:
         kind = await _work_type(session, school_id=actor.school_id, code=work_type)
         changes.append(("work_type", mark.work_type, kind.code))
-        mark.work_type, mark.weight = kind.code, kind.weight
+        weight = kind.weight
     if comment is not None:
         cleaned = comment.strip() or None
         if cleaned != mark.comment:
             changes.append(("comment", mark.comment, cleaned))
-            mark.comment = cleaned
     if not changes:
         return mark
+    graded = any(field != "comment" for field, _old, _new in changes)
+    if graded and not reason and view.slot.date < (today or utcnow().date()):
+        raise Invalid(
+            _("The lesson is over: say why you change this mark."), code="reason_required"
+        )
+    for field, _old, new in changes:
+        setattr(mark, field, new)
+    mark.weight = weight
     mark.updated_at = utcnow()
     session.add(mark)
     session.add_all(
@@ -905,8 +917,11 @@ async def term_mark_set(
 async def diary_seen(
     session: AsyncSession, *, actor: User, pupil_id: int, at: datetime | None = None
 ) -> None:
-    """Remember that the actor has seen the pupil's diary now (the news feed starts here)."""
+    """Remember that the actor has seen the pupil's diary up to ``at`` (default now; never
+    later than now, and a remembered visit never moves back): the news feed starts there."""
     await queries.diary_pupil(session, actor=actor, pupil_id=pupil_id)
+    now = utcnow()
+    at = now if at is None else min(_aware(at), now)
     visit = (
         await session.exec(
             select(DiaryVisit).where(
@@ -916,9 +931,16 @@ async def diary_seen(
     ).first()
     if visit is None:
         visit = DiaryVisit(viewer_id=actor.id or 0, pupil_id=pupil_id)
-    visit.seen_at = at or utcnow()
+    elif visit.seen_at is not None and _aware(visit.seen_at) >= at:
+        return
+    visit.seen_at = at
     session.add(visit)
     await session.commit()
+
+
+def _aware(moment: datetime) -> datetime:
+    """A stored moment in UTC (SQLite hands datetimes back without their zone)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 async def _require_feed_owner(session: AsyncSession, *, actor: User, pupil_id: int) -> None:

@@ -17,7 +17,7 @@ from pydantic import Field as WireField
 from sqlalchemy import JSON, Text
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
-from eschool.models import WireModel
+from eschool.models import MAX_ID, WireModel
 from eschool.timeutil import utcnow
 from lessons.blocks import Blocks
 
@@ -179,7 +179,7 @@ class LessonCreate(LessonFields):
 class LessonUpdate(LessonFields):
     """``PUT /api/v1/lessons/{id}``: the whole lesson and the revision the edit started from."""
 
-    revision: int = WireField(ge=1)
+    revision: int = WireField(ge=1, le=MAX_ID)
 
 
 class MarkdownPreview(WireModel):
@@ -198,7 +198,7 @@ class LessonFilters(WireModel):
     subject: Subject = ""
     grade: Grade | None = None
     tag: Annotated[str, BeforeValidator(_one_line), StringConstraints(max_length=MAX_TAG)] = ""
-    author: Annotated[str, WireField(pattern=r"^(me|all|\d{1,12})?$")] = ""
+    author: Annotated[str, WireField(pattern=r"^(me|all|[0-9]{1,10})?$")] = ""
     status: LessonStatus | None = None
     sort: Annotated[str, WireField(pattern=rf"^({'|'.join(SORTS)})?$")] = ""
 

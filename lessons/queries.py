@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.errors import Forbidden, NotFound
 from eschool.i18n import gettext as _
-from eschool.models import Role, User
+from eschool.models import Role, User, id_from_text
 from eschool.timeutil import iso
 from lessons.blocks import blocks_for_display
 from lessons.models import (
@@ -245,8 +245,8 @@ async def lessons_search(
             query = query.where(false())
     if filters.author == "me":
         query = query.where(Lesson.author_id == actor.id)
-    elif filters.author.isdigit():
-        query = query.where(Lesson.author_id == int(filters.author))
+    elif filters.author.isdigit():  # an id; one beyond what the database holds names nobody
+        query = query.where(Lesson.author_id == (id_from_text(filters.author) or 0))
     wanted = [
         facet(kind, value)
         for kind, value in (("subject", filters.subject), ("grade", filters.grade or ""))

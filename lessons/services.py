@@ -32,6 +32,7 @@ from lessons.exchange import ExchangeError, pack_lesson, unpack_lesson
 from lessons.models import (
     DEFAULT_LANGUAGE,
     MAX_GRADE,
+    MAX_TITLE,
     MIN_GRADE,
     Lesson,
     LessonAssetRef,
@@ -271,9 +272,19 @@ async def lesson_publish(session: AsyncSession, *, actor: User, lesson_id: int) 
     return number
 
 
+def copy_title(title: str) -> str:
+    """A copy's title in the copier's language ("Copy of …", "Копия: …"), shortened with an
+    ellipsis to fit the title's length limit."""
+    titled = _("Copy of {title}", title=title)
+    if len(titled) <= MAX_TITLE:
+        return titled
+    room = MAX_TITLE - (len(titled) - len(title)) - 1
+    return _("Copy of {title}", title=title[: max(room, 0)].rstrip() + "…")[:MAX_TITLE]
+
+
 async def lesson_copy(session: AsyncSession, *, actor: User, lesson_id: int) -> Lesson:
     """A draft copy in the actor's library of what the actor sees of a lesson, with
-    attribution to the original (teachers and admins)."""
+    attribution to the original (teachers and admins), titled as a copy (``copy_title``)."""
     require_role(actor, *AUTHOR_ROLES)
     visible = await queries.lesson_visible(session, actor=actor, lesson_id=lesson_id)
     source = visible.lesson
@@ -285,7 +296,7 @@ async def lesson_copy(session: AsyncSession, *, actor: User, lesson_id: int) -> 
         copied_from_version=visible.version,
         copied_from_title=visible.face.title,
         copied_from_author=author.name if author else "",
-        **copy_face(visible.face),
+        **{**copy_face(visible.face), "title": copy_title(visible.face.title)},
     )
     session.add(copy)
     await session.exec(

@@ -6,6 +6,11 @@ state. Each event is projected for each viewer (``event_for``), encoded once per
 and put in each connection's bounded outbox without waiting: a connection whose outbox is full
 is cut off (``overflowed``) and resyncs by reconnecting with ``since``.
 
+With a durable log (:class:`RoomLog`, the database's copy), the hub hands it every event it
+appends, and appends only to a log the broker still holds: when the broker has lost a room's log
+the room is restored from the durable copy first, and a replica that may have seen events the
+restored log lacks is let go, its connections resync.
+
 This module knows neither Starlette nor Redis: the web layer reads frames from
 :class:`Connection` and writes them to its socket; the broker is given.
 """
@@ -19,9 +24,9 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from live.broker.base import Broker, BrokerError, Event
+from live.broker.base import Broker, BrokerError, Event, LogClosed, LogMissing
 from live.protocol import ClientMessage, server_frame
 from live.room import Actor, RoomState, check_join, decide, step
 from live.views import event_for, projection_key, view_for
@@ -32,6 +37,24 @@ RoomLoader = Callable[[str], Awaitable[RoomState]]
 DEFAULT_OUTBOX_SIZE = 256
 DEFAULT_REPLAY_LIMIT = 1_000
 _READ_BATCH = 500
+
+
+class RoomLog(Protocol):
+    """The durable copy of the rooms' logs, as the hub uses it (``live.event_log.EventLog``)."""
+
+    def record(self, room_id: str, event: Event) -> None:
+        """Take an event this process appended (or found applied, for a retried command) to
+        store it; never waits."""
+
+    async def restore(
+        self, *, room_id: str, session_id: int | None = None, allow_ended: bool = False
+    ) -> None:
+        """Put the stored log back into the broker when the broker has lost it (raises
+        :class:`~live.broker.base.LogClosed` for a lesson that has ended)."""
+
+
+class _LogReplaced(BrokerError):
+    """The broker had lost the room's log: it is restored, nothing was appended."""
 
 
 class Connection:
@@ -130,6 +153,20 @@ class _LocalRoom:
     users: int = 0
 
 
+def _applied(room: _LocalRoom, event: Event) -> bool:
+    """Whether the replica has applied this very event: the follower was quicker than the
+    append's answer, or the broker deduplicated a retry."""
+    for seen, _changed in reversed(room.recent):
+        if seen["seq"] <= event["seq"]:
+            if seen["seq"] == event["seq"]:
+                return seen == event
+            break
+    actor, message_id = event.get("actor"), event.get("mid")
+    if not isinstance(actor, Mapping) or not isinstance(message_id, str):
+        return False
+    return room.state.applied_seq(actor.get("id"), message_id) == event["seq"]
+
+
 def _welcome(state: RoomState, actor: Actor, now: float) -> str:
     # ``now``: the server's clock, so a client can run a quiz's countdown in step with it.
     data = {"you": actor.as_dict(), "state": view_for(state, actor), "seq": state.seq, "now": now}
@@ -155,9 +192,11 @@ class Hub:
         outbox_size: int = DEFAULT_OUTBOX_SIZE,
         replay_limit: int = DEFAULT_REPLAY_LIMIT,
         clock: Callable[[], float] = time.time,
+        log: RoomLog | None = None,
     ) -> None:
         self.broker = broker
         self._load_room = load_room
+        self._log = log
         self._outbox_size = outbox_size
         self._replay_limit = replay_limit
         self._clock = clock
@@ -193,10 +232,12 @@ class Hub:
         return connection, frames
 
     async def leave(self, connection: Connection) -> None:
-        """Disconnect: close the connection and emit ``presence.leave``."""
+        """Disconnect: close the connection and emit ``presence.leave`` (unless the lesson's
+        log is closed: it has ended and been stored)."""
         connection.close()
         await self._forget(connection)
-        await self.emit(connection.room_id, "presence.leave", actor=connection.actor)
+        with contextlib.suppress(LogClosed):
+            await self.emit(connection.room_id, "presence.leave", actor=connection.actor)
 
     async def submit(self, room_id: str, actor: Actor, message: ClientMessage) -> int:
         """Apply a client command: decide on it against the local replica, append its events
@@ -205,14 +246,22 @@ class Hub:
         A message id already applied returns its original seq; a command that changes nothing
         returns the current seq. Raises :class:`~live.room.RoomError` when refused.
         """
+        try:
+            return await self._submit(room_id, actor, message)
+        except _LogReplaced:
+            # The room was restored from the durable log: decide again against it.
+            return await self._submit(room_id, actor, message)
+
+    async def _submit(self, room_id: str, actor: Actor, message: ClientMessage) -> int:
         async with self._using(room_id) as room:
             seen = room.state.applied_seq(actor.id, message.id)
             if seen is not None:
+                self._record_applied(room, seen)
                 return seen
             seq = room.state.seq
             for index, payload in enumerate(decide(room.state, actor, message)):
                 dedupe_key = f"{actor.id}:{message.id}" + (f":{index}" if index else "")
-                stored = await self.broker.append(
+                stored = await self._append(
                     room_id, {**payload, "at": self._clock()}, dedupe_key=dedupe_key
                 )
                 seq = stored["seq"]
@@ -238,7 +287,10 @@ class Hub:
             "actor": actor.as_dict() if actor else None,
             "at": self._clock(),
         }
-        stored = await self.broker.append(room_id, event)
+        try:
+            stored = await self._append(room_id, event)
+        except _LogReplaced:
+            stored = await self._append(room_id, event)
         room = self._rooms.get(room_id)
         if room is not None:
             await self._absorb(room, stored)
@@ -267,6 +319,40 @@ class Hub:
                 with contextlib.suppress(asyncio.CancelledError):
                     await room.follower
 
+    # --- the log -----------------------------------------------------------------------------
+
+    async def _append(self, room_id: str, event: Event, *, dedupe_key: str | None = None) -> Event:
+        """Append to the broker and hand the event to the durable log (see the module)."""
+        if self._log is None:
+            return await self.broker.append(room_id, event, dedupe_key=dedupe_key)
+        try:
+            stored = await self.broker.append(
+                room_id, event, dedupe_key=dedupe_key, existing_only=True
+            )
+        except LogMissing:
+            if (room := self._rooms.get(room_id)) is not None:
+                self._let_go(room, "the broker lost its log")
+            await self._log.restore(room_id=room_id)
+            raise _LogReplaced(f"the log of {room_id!r} was restored") from None
+        if "type" in stored:  # not a retry whose original the broker no longer holds
+            self._log.record(room_id, stored)
+        room = self._rooms.get(room_id)
+        if room is not None and stored["seq"] <= room.state.seq and not _applied(room, stored):
+            # A new event with a seq the replica has seen: the log was restored under it.
+            self._let_go(room, "its log was restored by another process")
+        return stored
+
+    def _record_applied(self, room: _LocalRoom, seq: int) -> None:
+        """A retried command: its event goes to the durable log again (stored once), so the
+        ack waits until it is stored whoever appended it."""
+        if self._log is None:
+            return
+        for event, _changed in reversed(room.recent):
+            if event["seq"] <= seq:
+                if event["seq"] == seq:
+                    self._log.record(room.room_id, event)
+                return
+
     # --- rooms -------------------------------------------------------------------------------
 
     @contextlib.asynccontextmanager
@@ -285,6 +371,8 @@ class Hub:
         async with self._opening.setdefault(room_id, asyncio.Lock()):
             if (room := self._rooms.get(room_id)) is not None:
                 return room
+            if self._log is not None:
+                await self._log.restore(room_id=room_id)
             state = await self._load_room(room_id)
             bounds = await self.broker.bounds(room_id)
             if not bounds.can_resume_after(state.seq):
@@ -320,10 +408,18 @@ class Hub:
             # The replica can no longer be trusted: cut everyone off so they reconnect to a
             # freshly loaded room.
             logger.exception("live room %s lost its event stream", room.room_id)
-            if self._rooms.get(room.room_id) is room:
-                del self._rooms[room.room_id]
-            for connection in room.connections:
-                connection.close("resync")
+            self._let_go(room, "")
+
+    def _let_go(self, room: _LocalRoom, why: str) -> None:
+        """Forget a replica that can no longer be trusted; its connections resync."""
+        if why:
+            logger.warning("live room %s: %s; its clients resync", room.room_id, why)
+        if self._rooms.get(room.room_id) is room:
+            del self._rooms[room.room_id]
+        if room.follower is not None and room.follower is not asyncio.current_task():
+            room.follower.cancel()
+        for connection in room.connections:
+            connection.close("resync")
 
     # --- events ------------------------------------------------------------------------------
 

@@ -3,8 +3,8 @@
 A ``live_sessions`` row is one run of a published lesson version: its join code, who runs it,
 which class may join, a snapshot of the lesson's blocks (with answer keys: the room scores the
 quiz) and, once it has ended, the report. ``live_events`` holds the room's log, one row per
-event in ``seq`` order: written before each acknowledgement with the in-process broker, and at
-the end of the lesson with Redis.
+event in ``seq`` order, each written (by the process that appended it) before it is
+acknowledged, whichever the broker (see live/event_log.py).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pydantic import field_validator
 from sqlalchemy import JSON, Text
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
-from eschool.models import WireModel
+from eschool.models import MAX_ID, Id, WireModel
 from eschool.timeutil import utcnow
 
 CODE_LENGTH = 6
@@ -77,10 +77,10 @@ class LiveEvent(SQLModel, table=True):
 class LiveStart(WireModel):
     """``POST /api/v1/live``: run a published lesson (the latest version unless named)."""
 
-    lesson_id: int = WireField(ge=1)
-    version: int | None = WireField(default=None, ge=1)
-    slot_id: int | None = WireField(default=None, ge=1)
-    class_id: int | None = WireField(default=None, ge=1)
+    lesson_id: Id
+    version: int | None = WireField(default=None, ge=1, le=MAX_ID)
+    slot_id: Id | None = None
+    class_id: Id | None = None
     allow_observers: bool = True
 
 
@@ -99,15 +99,15 @@ class ObserverJoin(WireModel):
 
 
 class ProposedMark(WireModel):
-    pupil_id: int = WireField(ge=1)
+    pupil_id: Id
     value: int | str
 
 
 class JournalConfirm(WireModel):
     """``POST /live/{code}/journal``: the marks the teacher confirms, and whether to take
-    attendance from who joined."""
+    attendance from who joined (off unless asked: it marks everyone else absent)."""
 
     marks: list[ProposedMark] = WireField(default_factory=list, max_length=MAX_JOURNAL_MARKS)
-    attendance: bool = True
+    attendance: bool = False
     work_type: str = WireField(default="classwork", min_length=1, max_length=32)
     comment: str | None = WireField(default=None, max_length=500)

@@ -12,12 +12,24 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
+from live.board_views import (
+    BOARD_EVENT_TYPES,
+    PICKER_EVENTS,
+    TIMER_EVENTS,
+    picker_view,
+    show_view,
+    shows_chat,
+    shows_results,
+    shows_stroke,
+    timer_view,
+)
 from live.pace_views import pace_row, paced_pupils, slide_counts
 from live.room import Actor, ActorId, QuizRun, RoomState, questions_of
 from live.visibility import hands_view, histogram, person_for, poll_counts, score_entry
 
-# Events whose projection differs for every pupil (each sees their own score).
-_PER_PUPIL_EVENTS = frozenset({"quiz.reveal"})
+# Events whose projection differs for every pupil (each sees their own score, or whether the
+# picker picked them).
+_PER_PUPIL_EVENTS = frozenset({"quiz.reveal"}) | PICKER_EVENTS
 
 
 def projection_key(event: Mapping[str, Any], viewer: Actor) -> str:
@@ -75,6 +87,15 @@ Projected = tuple[str, dict[str, Any]] | None
 
 def _as_is(p: _Projection) -> Projected:
     return p.type, copy.deepcopy(dict(p.data))
+
+
+def _known(*keys: str) -> Callable[[_Projection], Projected]:
+    """Pass the event on as it is, with only the fields its command has."""
+
+    def project(p: _Projection) -> Projected:
+        return p.type, {key: copy.deepcopy(p.data.get(key)) for key in keys}
+
+    return project
 
 
 def _quiz_progress(p: _Projection) -> tuple[QuizRun, dict[str, Any]] | None:
@@ -150,8 +171,9 @@ def _project_quiz_result(p: _Projection) -> Projected:
     if found is None:
         return None
     run, progress = found
-    payload = {**progress, "histogram": histogram(p.state, run, with_correct=run.revealed)}
-    if p.type == "quiz.reveal":
+    bars = histogram(p.state, run, with_correct=run.revealed)
+    payload = {**progress, "histogram": bars if shows_results(p.state, p.viewer) else None}
+    if p.type == "quiz.reveal" and run.revealed:
         questions = questions_of(p.state.block(run.block_id))
         payload["keys"] = [copy.deepcopy(question.get("answer")) for question in questions]
         if p.viewer.role == "pupil" and p.viewer.id in run.answers:
@@ -163,7 +185,8 @@ def _project_poll(p: _Projection) -> Projected:
     poll = p.state.polls.get(str(p.data.get("block_id")))
     if poll is None:
         return None
-    tally = {"block_id": poll.block_id, "counts": poll_counts(poll), "total": len(poll.votes)}
+    counts = poll_counts(poll) if shows_results(p.state, p.viewer) else None
+    tally = {"block_id": poll.block_id, "counts": counts, "total": len(poll.votes)}
     if p.type == "poll.close":
         return p.type, tally
     if p.viewer.role == "teacher" and p.actor is not None:
@@ -174,7 +197,7 @@ def _project_poll(p: _Projection) -> Projected:
 
 
 def _project_stroke(p: _Projection) -> Projected:
-    if p.actor is None:
+    if p.actor is None or not shows_stroke(p.state, p.actor.id, p.viewer):
         return None
     payload = {key: copy.deepcopy(p.data.get(key)) for key in ("slide", "points", "color", "width")}
     return p.type, {**payload, "by": p.person(p.actor.id)}
@@ -193,7 +216,7 @@ def _project_hand(p: _Projection) -> Projected:
 
 
 def _project_chat(p: _Projection) -> Projected:
-    if p.actor is None:
+    if p.actor is None or not shows_chat(p.state, p.viewer):
         return None
     return p.type, {"by": p.person(p.actor.id), "text": p.data.get("text"), "at": p.at}
 
@@ -206,7 +229,7 @@ def _project_presence(p: _Projection) -> Projected:
     return p.type, {"person": p.person(p.actor.id), "here": here, **p.counts()}
 
 
-def _project_timer(p: _Projection) -> Projected:
+def _project_quiz_timer(p: _Projection) -> Projected:
     return p.type, {**copy.deepcopy(dict(p.data)), "started_at": p.at}
 
 
@@ -225,18 +248,41 @@ def _project_kick(p: _Projection) -> Projected:
     return p.type, {"person": p.person(p.data.get("user_id")), **p.counts()}
 
 
+def _project_board_show(p: _Projection) -> Projected:
+    # The board gets its whole view again: what it may show has just changed (the chat, the
+    # histogram or the pupils' drawing appear or go); ``view.seq`` tells which frames it holds.
+    payload: dict[str, Any] = {"show": show_view(p.state)}
+    if p.viewer.role == "board":
+        from live.views import view_for
+
+        payload["view"] = view_for(p.state, p.viewer)
+    return p.type, payload
+
+
+def _project_chat_remove(p: _Projection) -> Projected:
+    return p.type, {"seq": p.data.get("seq")}
+
+
+def _project_timer(p: _Projection) -> Projected:
+    return p.type, {"timer": timer_view(p.state)}
+
+
+def _project_picker(p: _Projection) -> Projected:
+    return p.type, {"picker": picker_view(p.state, p.viewer)}
+
+
 _PROJECTIONS: dict[str, Callable[[_Projection], Projected]] = {
-    "slide.goto": _as_is,
+    "slide.goto": _known("index"),
     "pace.set": _project_pace_set,
     "pupil.goto": _project_pupil_goto,
-    "nav.free": _as_is,
-    "chat.mode": _as_is,
-    "room.lock": _as_is,
-    "board.clear": _as_is,
-    "quiz.open": _as_is,
-    "quiz.timer": _project_timer,
-    "poll.open": _as_is,
-    "lesson.end": _as_is,
+    "nav.free": _known("on"),
+    "chat.mode": _known("on"),
+    "room.lock": _known("on"),
+    "board.clear": _known("slide"),
+    "quiz.open": _known("block_id"),
+    "quiz.timer": _project_quiz_timer,
+    "poll.open": _known("block_id"),
+    "lesson.end": _as_is,  # a server event: its data is the server's own
     "quiz.answer": _project_quiz_answer,
     "quiz.close": _project_quiz_result,
     "quiz.reveal": _project_quiz_result,
@@ -245,7 +291,7 @@ _PROJECTIONS: dict[str, Callable[[_Projection], Projected]] = {
     "board.stroke": _project_stroke,
     "board.grant": _project_grant,
     "rtc.grant": _project_grant,
-    "rtc.record": _as_is,
+    "rtc.record": _known("on"),
     "rtc.state": _project_media,
     "hand.raise": _project_hand,
     "hand.lower": _project_hand,
@@ -253,6 +299,10 @@ _PROJECTIONS: dict[str, Callable[[_Projection], Projected]] = {
     "presence.join": _project_presence,
     "presence.leave": _project_presence,
     "room.kick": _project_kick,
+    "board.show": _project_board_show,
+    "chat.remove": _project_chat_remove,
+    **dict.fromkeys(TIMER_EVENTS, _project_timer),
+    **dict.fromkeys(PICKER_EVENTS, _project_picker),
 }
 
 
@@ -268,11 +318,11 @@ def event_for(
     as ``{"role": "pupil"}``. Pupil-paced mode: a pupil's ``pupil.goto`` and pupil-paced
     ``quiz.answer`` reach only the teacher (with the pupil's line of the table) and that pupil;
     observers get a ``pupil.goto`` as ``pace.counts`` (pupils per slide) and no answer; see
-    docs/live-protocol.md.
+    docs/live-protocol.md. The board sees less than observers (:mod:`live.board_views`).
     """
     event_type, data = event.get("type"), event.get("data")
     project = _PROJECTIONS.get(event_type) if isinstance(event_type, str) else None
-    if project is None:
+    if project is None or (viewer.role == "board" and event_type not in BOARD_EVENT_TYPES):
         return None
     projected = project(
         _Projection(

@@ -8,6 +8,10 @@ Pupil-paced mode (docs/live-protocol.md, "Pupil-paced mode"): the teacher sends
 ``pace.set {"mode": "pupil" | "teacher"}``; while the lesson is pupil-paced each pupil moves with
 ``pupil.goto {"index"}`` and answers any quiz block with ``quiz.answer`` without the teacher
 opening it. Server-only frames of the mode: ``pace.counts`` (observers: pupils per slide).
+
+The board and the classroom widgets (docs/live-protocol.md, "The board and classroom
+widgets"): ``board.show``, ``chat.remove``, ``timer.*`` and ``picker.*``, all the teacher's, are
+modelled in :mod:`live.protocol_widgets`.
 """
 
 from __future__ import annotations
@@ -16,9 +20,7 @@ import json
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     JsonValue,
     StringConstraints,
@@ -27,9 +29,23 @@ from pydantic import (
     field_validator,
 )
 
+from live.protocol_base import MAX_MESSAGE_ID_LENGTH, NoData, SwitchData
+from live.protocol_base import Command as _Command
+from live.protocol_base import Strict as _Strict
+from live.protocol_widgets import (
+    BoardShow,
+    ChatRemove,
+    PickerClear,
+    PickerPick,
+    PickerShow,
+    TimerClear,
+    TimerPause,
+    TimerReset,
+    TimerStart,
+)
+
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 64 * 1024
-MAX_MESSAGE_ID_LENGTH = 64
 MAX_BLOCK_ID_LENGTH = 64
 MAX_SLIDE_INDEX = 10_000
 MAX_QUIZ_ANSWERS = 200
@@ -66,7 +82,6 @@ def _number_to_str(value: object) -> object:
     return value
 
 
-MessageId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_MESSAGE_ID_LENGTH)]
 BlockId = Annotated[
     str,
     BeforeValidator(_number_to_str),
@@ -79,14 +94,6 @@ Color = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 ChatText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_CHAT_TEXT)
 ]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-
-
-class NoData(_Strict):
-    """The payload of commands that carry nothing."""
 
 
 class SlideGotoData(_Strict):
@@ -167,17 +174,9 @@ class ChatPostData(_Strict):
     text: ChatText
 
 
-class SwitchData(_Strict):
-    on: bool
-
-
 class KickData(_Strict):
     # Users have integer ids, visiting observers string ids.
     user_id: UserId | ObserverId
-
-
-class _Command(_Strict):
-    id: MessageId
 
 
 class SlideGoto(_Command):
@@ -379,7 +378,16 @@ ClientMessage = Annotated[
     | RtcConfig
     | RtcGrant
     | RtcRecord
-    | Ping,
+    | Ping
+    | BoardShow
+    | ChatRemove
+    | TimerStart
+    | TimerPause
+    | TimerReset
+    | TimerClear
+    | PickerPick
+    | PickerShow
+    | PickerClear,
     Field(discriminator="type"),
 ]
 

@@ -85,6 +85,7 @@ def session_public(live: LiveSession, *, base_url: str) -> dict[str, Any]:
         "join_url": f"{base}/join?code={display}",
         "ws_url": f"{ws_base}/live/{display}/ws",
         "present_url": f"{base}/live/{display}/present",
+        "board_url": f"{base}/live/{display}/board",
     }
 
 

@@ -50,11 +50,11 @@ def _quiz_report(state: RoomState, run: QuizRun) -> dict[str, Any]:
 def report(state: RoomState) -> dict[str, Any]:
     """The summary of a room for the teacher and the journal.
 
-    ``participants``: everyone who joined, in joining order; ``attendance``: every pupil of the
-    roster and every pupil who joined, with ``joined``; ``quiz``: per quiz run, each pupil's
-    score, max, share and percent (``None`` for a pupil who did not answer); ``proposed``: per
-    pupil who answered, the share of all quizzes' points together (the mark on the course's
-    scale is added by the services).
+    ``participants``: everyone who joined (boards aside), in joining order; ``attendance``:
+    every pupil of the roster and every pupil who joined, with ``joined``; ``quiz``: per quiz
+    run, each pupil's score, max, share and percent (``None`` for a pupil who did not answer);
+    ``proposed``: per pupil who answered, the share of all quizzes' points together (the mark
+    on the course's scale is added by the services).
     """
     participants = [
         {
@@ -63,7 +63,7 @@ def report(state: RoomState) -> dict[str, Any]:
             "present": actor_id in state.present,
         }
         for actor_id, seq in state.attended.items()
-        if actor_id in state.people
+        if actor_id in state.people and state.people[actor_id].role != "board"
     ]
     attendance: dict[ActorId, dict[str, Any]] = {
         pupil.id: {"id": pupil.id, "name": pupil.name, "joined": pupil.id in state.attended}

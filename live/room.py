@@ -15,12 +15,14 @@ Events are plain dicts, as stored in the broker's log::
 from __future__ import annotations
 
 import math
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
 from live.handlers import HANDLERS, Event, Reject
 from live.handlers.base import with_
+from live.handlers.widgets import pick_candidates
 from live.protocol import SIGNALLING_TYPES, ClientMessage
 from live.room_state import (
     MAX_APPLIED_IDS_PER_ACTOR,
@@ -28,14 +30,19 @@ from live.room_state import (
     MAX_CHAT_MESSAGES,
     MAX_STROKES,
     MEDIA_KINDS,
+    NO_PICK,
     NOT_LIVE,
     PACES,
     ROLES,
+    WATCHING_ROLES,
     Actor,
     ActorId,
+    BoardShow,
     ChatMessage,
+    Countdown,
     MediaInfo,
     Pace,
+    Picker,
     PollRun,
     QuizRun,
     Role,
@@ -55,14 +62,19 @@ __all__ = [
     "MAX_STROKES",
     "MEDIA_KINDS",
     "NOT_LIVE",
+    "NO_PICK",
     "PACES",
     "ROLES",
     "SERVER_EVENT_TYPES",
+    "WATCHING_ROLES",
     "Actor",
     "ActorId",
+    "BoardShow",
     "ChatMessage",
+    "Countdown",
     "MediaInfo",
     "Pace",
+    "Picker",
     "PollRun",
     "QuizRun",
     "Role",
@@ -102,6 +114,15 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     "chat.mode": _TEACHER,
     "room.lock": _TEACHER,
     "room.kick": _TEACHER,
+    "board.show": _TEACHER,
+    "chat.remove": _TEACHER,
+    "timer.start": _TEACHER,
+    "timer.pause": _TEACHER,
+    "timer.reset": _TEACHER,
+    "timer.clear": _TEACHER,
+    "picker.pick": _TEACHER,
+    "picker.show": _TEACHER,
+    "picker.clear": _TEACHER,
     "pupil.goto": _PUPIL,
     "quiz.answer": _PUPIL,
     "poll.vote": _PUPIL,
@@ -122,6 +143,8 @@ def _evaluate(state: RoomState, event: Event) -> RoomState | None:
         who = event.who
         if who.role == "observer":
             raise Reject("forbidden", "observers can watch but not change the lesson")
+        if who.role == "board":
+            raise Reject("forbidden", "the board shows the lesson and changes nothing")
         if who.role not in COMMAND_ROLES[event.type]:
             raise Reject("forbidden", f"{who.role}s may not send {event.type}")
         if who.id in state.kicked:
@@ -215,12 +238,16 @@ def check_join(state: RoomState, actor: Actor) -> None:
         raise RoomError("forbidden", "you were removed from this lesson")
     if state.ended:
         raise RoomError("ended", "the lesson has ended")
-    if state.locked and actor.role != "teacher" and actor.id not in state.attended:
+    # The board is the teacher's screen: a locked room still lets it in.
+    if state.locked and actor.role not in ("teacher", "board") and actor.id not in state.attended:
         raise RoomError("locked", "the teacher has locked the room")
 
 
 def _event_data(state: RoomState, actor: Actor, message: ClientMessage) -> dict[str, Any]:
-    data: dict[str, Any] = message.data.model_dump(mode="json")
+    # ``board.show`` names only what changes.
+    data: dict[str, Any] = message.data.model_dump(
+        mode="json", exclude_none=message.type == "board.show"
+    )
     # Commands that act on "the current thing" name it in the event, so the log says exactly
     # what happened even when replayed against a different moment.
     if message.type in {"quiz.close", "quiz.reveal", "quiz.timer"}:
@@ -231,6 +258,10 @@ def _event_data(state: RoomState, actor: Actor, message: ClientMessage) -> dict[
         data["slide"] = state.position_of(actor.id)  # in pupil-paced mode, the pupil's own
     elif message.type in {"board.stroke", "board.clear", "pace.set"}:
         data["slide"] = state.slide
+    elif message.type == "picker.pick":
+        # The server picks (replaying the log picks the same pupil again).
+        candidates = pick_candidates(state)
+        data["pupil"] = secrets.choice(candidates) if candidates else None
     return data
 
 

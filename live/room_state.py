@@ -13,7 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast, get_args
 
-Role = Literal["teacher", "pupil", "observer"]
+# ``board``: the projector's view (a board pass, or the teacher's second window): it watches
+# and changes nothing; it sees no pupil's name, id or answer.
+Role = Literal["teacher", "pupil", "observer", "board"]
 ActorId = int | str
 # Who sets the pace: everyone on the teacher's slide, or each pupil on their own.
 Pace = Literal["teacher", "pupil"]
@@ -24,6 +26,8 @@ MAX_STROKES = 2_000
 MAX_BOARD_POINTS = 50_000
 MAX_CHAT_MESSAGES = 200
 MAX_APPLIED_IDS_PER_ACTOR = 256
+# Roles that watch a lesson and change nothing in it.
+WATCHING_ROLES: frozenset[str] = frozenset({"observer", "board"})
 
 
 class RoomError(Exception):
@@ -130,6 +134,42 @@ NOT_LIVE = MediaInfo()
 
 
 @dataclass(frozen=True, slots=True)
+class BoardShow:
+    """What the teacher lets the board (the projector) show: the class's histograms and poll
+    bars, the chat (pupils without names), the pupils' drawing on the whiteboard."""
+
+    histogram: bool = True
+    chat: bool = False
+    work: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Countdown:
+    """The classroom countdown: ``seconds`` long; while ``running`` it ends at ``ends_at``
+    (the server's clock) and ``remaining`` is what was left when it started, else
+    ``remaining`` seconds are left."""
+
+    seconds: int
+    running: bool
+    ends_at: float | None
+    remaining: float
+
+
+@dataclass(frozen=True, slots=True)
+class Picker:
+    """The random pupil picker: who was picked last (``None``: nobody on show), whether the
+    teacher shows the name on the board, and who has been picked in this round (a round ends
+    when every pupil who is here has been picked once)."""
+
+    pupil: ActorId | None = None
+    shown: bool = False
+    picked: tuple[ActorId, ...] = ()
+
+
+NO_PICK = Picker()
+
+
+@dataclass(frozen=True, slots=True)
 class RoomState:
     """Everything a room knows; built only by :func:`new_room` and :func:`apply`.
 
@@ -167,6 +207,9 @@ class RoomState:
     media: MediaInfo = NOT_LIVE
     screen_grant: ActorId | None = None
     recording: bool = False
+    show: BoardShow = BoardShow()
+    countdown: Countdown | None = None
+    picker: Picker = NO_PICK
     applied: dict[ActorId, dict[str, int]] = field(default_factory=dict)
 
     def applied_seq(self, actor_id: ActorId, message_id: str) -> int | None:

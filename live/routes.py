@@ -29,7 +29,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from eschool.errors import DomainError, Forbidden, NotFound, Unauthorized
 from eschool.i18n import gettext as _
-from eschool.models import Role, User
+from eschool.models import Role, User, id_from_text
+from eschool.privacy.services import access_record
 from eschool.uploads.queries import upload_in_school
 from eschool.uploads.routes import file_response
 from eschool.web import (
@@ -41,14 +42,19 @@ from eschool.web import (
     json_ok,
     page_endpoint,
     parse_model,
+    read_form,
     read_json,
     render,
 )
-from live import queries, services
+from live import board_pass, queries, services
+from live.board_routes import board_cookie
+from live.board_routes import routes as board_routes
 from live.broker.base import BrokerError
 from live.hub import DEFAULT_OUTBOX_SIZE, Connection, Hub
 from live.media import RECORDING_NAME, MediaSignalling, recordings_of, rtc_config
 from live.models import JournalConfirm, LiveSession, LiveStart, ObserverJoin, SessionStatus
+from live.page_context import option
+from live.page_context import room_context as _room_context
 from live.protocol import (
     SIGNALLING_TYPES,
     ClientMessage,
@@ -64,7 +70,6 @@ logger = logging.getLogger(__name__)
 
 # Defaults of the socket's limits; ``settings.extra`` may override them (tests do).
 IDLE_SECONDS = 60.0
-PING_SECONDS = 20.0
 RATE_PER_SECOND = 20.0
 RATE_BURST = 40.0
 # A client that keeps sending after this many refusals in a row is cut off.
@@ -101,12 +106,13 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     log = services.EventLog(
         app.state.sessionmaker,
         app.state.broker,
-        every_event=settings.broker_url.startswith("memory"),
+        drop_ended=settings.broker_url.startswith("memory"),
     )
     hub = Hub(
         app.state.broker,
-        load_room=services.room_loader(app.state.sessionmaker, log),
-        outbox_size=int(_option(app, "live_outbox_size", DEFAULT_OUTBOX_SIZE)),
+        load_room=services.room_loader(app.state.sessionmaker),
+        log=log,
+        outbox_size=int(option(app, "live_outbox_size", DEFAULT_OUTBOX_SIZE)),
     )
     app.state.live_log = log
     app.state.live_code_guesses = services.CodeGuesses()
@@ -125,14 +131,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     finally:
         await signalling.close()
         await hub.close()
-
-
-def _option(app: Starlette, name: str, default: float) -> float:
-    raw = app.state.settings.extra.get(name)
-    try:
-        return float(raw) if raw else default
-    except ValueError:
-        return default
+        await log.close()
 
 
 def _today(request: Request) -> date:
@@ -282,6 +281,13 @@ async def api_report(request: Request) -> Response:
     body = await services.session_report(
         db(request), actor=_user(request), live=live, broker=request.app.state.broker
     )
+    await access_record(
+        db(request),
+        actor=_user(request),
+        what="live.report",
+        class_id=live.class_id,
+        target_id=live.id,
+    )
     return json_ok(
         {
             **body,
@@ -339,7 +345,7 @@ async def asset_file(request: Request) -> Response:
     token = None
     if current_user(request) is None:
         # A visitor without a pass is turned away before the code is looked up.
-        token = _guest_pass(request)
+        token = _guest_pass(request) or board_cookie(request)
         if token is None:
             raise Unauthorized(_("Sign in, or join as a guest with the code and your name."))
     live = await _session_for(request)
@@ -371,15 +377,14 @@ async def live_page(request: Request) -> Response:
             for live in await queries.sessions_recent(session, actor=user)
         ]
         chosen = request.query_params.get("lesson_id", "")
-        context["chosen_lesson"] = int(chosen) if chosen.isdigit() else None
+        context["chosen_lesson"] = id_from_text(chosen)
     return render(request, "live/index.html", **context)
 
 
 @page_endpoint(Role.teacher)
 async def live_start_form(request: Request) -> Response:
     """``POST /live`` (the form): start and go to the presenter view."""
-    form = await request.form()
-    fields = {key: value for key, value in form.items() if isinstance(value, str) and value}
+    fields = {key: value for key, value in (await read_form(request)).items() if value}
     data = parse_model(
         LiveStart,
         {
@@ -398,6 +403,8 @@ def _where_to(live: LiveSession, actor: Actor) -> str:
         return f"/live/{code}/present"
     if actor.role == "pupil":
         return f"/live/{code}"
+    if actor.role == "board":
+        return f"/live/{code}/board"
     return f"/live/{code}/watch"
 
 
@@ -409,9 +416,9 @@ async def join_page(request: Request) -> Response:
 
 async def join_submit(request: Request) -> Response:
     """``POST /join``: a signed-in person goes to their view; a visitor becomes an observer."""
-    form = await request.form()
-    code = str(form.get("code") or "").strip()
-    name = str(form.get("name") or "")
+    form = await read_form(request)
+    code = form.get("code", "").strip()
+    name = form.get("name", "")
     user = current_user(request)
     session = db(request)
     try:
@@ -441,143 +448,9 @@ async def join_submit(request: Request) -> Response:
     return response
 
 
-def client_strings() -> dict[str, str]:
-    """The words the room's JavaScript shows, in the page's language."""
-    return {
-        "aPupil": _("A pupil"),
-        "someone": _("Someone"),
-        "failed": _("That did not work. Try again."),
-        "penYours": _("The teacher gave you the pen: draw on the board."),
-        "role_teacher": _("Teacher"),
-        "role_pupil": _("Pupil"),
-        "role_observer": _("Observer"),
-        "handUp": _("Hand raised"),
-        "hasPen": _("Has the pen"),
-        "person_left": _("left"),
-        "person_removed": _("removed"),
-        "person_missing": _("not here"),
-        "givePen": _("Give pen"),
-        "takePen": _("Take pen"),
-        "remove": _("Remove"),
-        "confirmRemove": _("Remove {name} from the lesson?"),
-        "lowerHand": _("Done"),
-        "raiseHand": _("Raise hand"),
-        "lowerMyHand": _("Lower hand"),
-        "status_connecting": _("Connecting…"),
-        "status_online": _("Online"),
-        "status_offline": _("Reconnecting…"),
-        "status_closed": _("Disconnected"),
-        "closedEnded": _("The lesson has ended. Thank you!"),
-        "closedRemoved": _("The teacher removed you from this lesson."),
-        "closedLocked": _("The teacher has locked the room."),
-        "closedSignIn": _("Sign in, or join as a guest with the code and your name."),
-        "closedUnknown": _("No live lesson has this code."),
-        "closedOther": _("The connection was closed."),
-        "answerSent": _("Answer sent"),
-        "sendAnswers": _("Send answers"),
-        "sendAgain": _("Send again"),
-        "answered": _("Answered"),
-        "correct": _("Correct"),
-        "votes": _("Votes"),
-        "typeAnswer": _("Type your answer"),
-        "typeNumber": _("A number"),
-        "moveUp": _("Move up"),
-        "moveDown": _("Move down"),
-        "unknownQuestion": _("This kind of question cannot be answered here."),
-        "download": _("Download the file"),
-        "boardHint": _("Whiteboard"),
-        "quiz": _("Quiz"),
-        "poll": _("Poll"),
-        "phase_idle": _("Not started"),
-        "phase_open": _("In progress"),
-        "phase_closed": _("Closed"),
-        "phase_revealed": _("Answers shown"),
-        "poll_idle": _("Not started"),
-        "poll_open": _("Voting"),
-        "poll_closed": _("Closed"),
-        "rightAnswer": _("Right answer"),
-        "quizWait": _("The teacher will open this quiz soon."),
-        "quizClosedAnswered": _("The quiz is closed. Your answers are in."),
-        "quizClosedMissed": _("The quiz is closed."),
-        "yourScore": _("Your score"),
-        "pollWait": _("The teacher will open this poll soon."),
-        "confirmEnd": _("End the lesson for everyone?"),
-        "lock": _("Lock room"),
-        "unlock": _("Unlock room"),
-        "navFree": _("Let pupils browse"),
-        "navFollow": _("Pupils follow me"),
-        "pacePupil": _("Pupil-paced"),
-        "paceTeacher": _("Teacher-paced"),
-        "paceQuizOpen": _("Close the open quiz first."),
-        "paceStarted": _("Work at your own pace: use Previous and Next."),
-        "paceEnded": _("The teacher leads the lesson again."),
-        "chatOn": _("Turn chat on"),
-        "chatOff": _("Turn chat off"),
-        **media_strings(),
-    }
-
-
-def media_strings() -> dict[str, str]:
-    """The words of the video panel and the video controls (static/js/live/media.js)."""
-    return {
-        "media_waiting": _("No video yet"),
-        "media_connecting": _("Connecting video…"),
-        "media_live": _("Live"),
-        "media_stopped": _("Video stopped"),
-        "media_reconnecting": _("Reconnecting video…"),
-        "media_lost": _("The video was interrupted. Waiting for it to come back…"),
-        "media_unmute": _("Tap to unmute"),
-        "media_play": _("Tap to play"),
-        "media_enlarge": _("Enlarge"),
-        "media_shrink": _("Make smaller"),
-        "media_camera": _("Camera"),
-        "media_screen": _("Share screen"),
-        "media_stop": _("Stop video"),
-        "media_mute": _("Mute"),
-        "media_unmuteMic": _("Unmute"),
-        "media_onAir": _("On air"),
-        "media_denied": _("The browser may not use the camera or the microphone."),
-        "media_noDevice": _("No camera or microphone was found."),
-        "media_unsupported": _("This browser cannot send video."),
-        "media_noScreen": _("This device cannot share its screen."),
-        "media_granted": _("The teacher lets you share your screen."),
-        "media_revoked": _("The teacher has stopped your screen sharing."),
-        "media_shareMine": _("Share my screen"),
-        "media_stopMine": _("Stop sharing"),
-        "media_grant": _("Allow screen"),
-        "media_revoke": _("Stop screen"),
-        "media_record": _("Record"),
-        "media_stopRecord": _("Stop recording"),
-        "media_sharing": _("{name} is sharing a screen"),
-        "media_teacherCamera": _("The teacher's camera"),
-        "media_sharedScreen": _("Shared screen"),
-        "media_replaced": _("Someone else is showing video now."),
-        "media_defaultDevice": _("Default"),
-    }
-
-
-async def _room_context(
-    request: Request, live: LiveSession, actor: Actor, *, token: str = ""
-) -> dict[str, Any]:
-    public = queries.session_public(live, base_url=_base_url(request))
-    return {
-        "live": public,
-        "me": actor.as_dict(),
-        "class_name": await queries.class_name(db(request), class_id=live.class_id),
-        "join_address": f"{request.url.netloc}/join",
-        "config": {
-            "code": public["code"],
-            "token": token,
-            "ping": _option(request.app, "live_ping_seconds", PING_SECONDS),
-            "me": actor.as_dict(),
-            "strings": client_strings(),
-            "rtc": {"ice_servers": request.app.state.media.config.browser_ice_servers()},
-        },
-    }
-
-
 async def _participant(request: Request, live: LiveSession, token: str | None = None) -> Actor:
-    return await services.participant_for(
+    # A board pass is a participant too (live.board_pass).
+    return await board_pass.participant(
         db(request), live=live, user=current_user(request), token=token, secret=_secret(request.app)
     )
 
@@ -595,7 +468,7 @@ async def pupil_page(request: Request) -> Response:
 
 @page_endpoint(Role.teacher, Role.admin)
 async def present_page(request: Request) -> Response:
-    """``/live/{code}/present``: the presenter's view for the smart board."""
+    """``/live/{code}/present``: the teacher's console (the class sees ``/live/{code}/board``)."""
     live = await _session_for(request)
     actor = await _participant(request, live)
     if actor.role != "teacher":
@@ -638,6 +511,13 @@ async def report_page(request: Request) -> Response:
     live = await _session_for(request)
     body = await services.session_report(
         db(request), actor=_user(request), live=live, broker=request.app.state.broker
+    )
+    await access_record(
+        db(request),
+        actor=_user(request),
+        what="live.report",
+        class_id=live.class_id,
+        target_id=live.id,
     )
     return render(
         request,
@@ -724,9 +604,26 @@ def origin_allowed(websocket: WebSocket) -> bool:
         return True
     if origin in websocket.app.state.settings.allowed_origins:
         return True
-    parts = urlsplit(origin)
-    host = websocket.headers.get("host", "")
-    return parts.scheme in ("http", "https") and bool(host) and parts.netloc.lower() == host.lower()
+    # Scheme, host and port must all match the server's own: an http page may not open a
+    # socket to an https server (nor the other way round). Behind a TLS proxy the scheme
+    # comes from X-Forwarded-Proto of a trusted proxy (ESCHOOL_TRUSTED_PROXIES).
+    scheme = "https" if websocket.url.scheme in ("wss", "https") else "http"
+    default_port = {"http": 80, "https": 443}
+    try:
+        theirs = urlsplit(origin.lower())
+        ours = urlsplit(f"{scheme}://{websocket.headers.get('host', '').lower()}")
+        their_port = theirs.port or default_port.get(theirs.scheme)
+        our_port = ours.port or default_port[scheme]
+    except ValueError:  # a port that is not a number
+        return False
+    return (
+        theirs.scheme == scheme
+        and not theirs.path
+        and theirs.username is None
+        and bool(ours.hostname)
+        and theirs.hostname == ours.hostname
+        and their_port == our_port
+    )
 
 
 async def _refuse(websocket: WebSocket, code: int, error: str, message: str) -> None:
@@ -741,6 +638,13 @@ def _room_message(error: RoomError) -> str:
     return _(error.message)
 
 
+def _bearer(websocket: WebSocket) -> str | None:
+    scheme, _space, value = websocket.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return value.strip() or None
+
+
 def _since(websocket: WebSocket) -> int | None:
     raw = websocket.query_params.get("since", "")
     return int(raw) if raw.isdigit() and len(raw) < 16 else None
@@ -750,7 +654,9 @@ async def live_socket(websocket: WebSocket) -> None:
     """``GET /live/{code}/ws``: one participant's connection to the room.
 
     The handshake's Origin is checked first (403 without accepting); the participant is the
-    signed-in user or the observer of ``?token=``; ``?since=N`` resumes after seq N.
+    signed-in user or the holder of a pass (an observer's or a board's) given as ``?token=``
+    or ``Authorization: Bearer``; ``?view=board`` connects the teacher's session as the board;
+    ``?since=N`` resumes after seq N.
     """
     if not origin_allowed(websocket):
         await websocket.close(4403, "origin")
@@ -761,6 +667,9 @@ async def live_socket(websocket: WebSocket) -> None:
     code = str(websocket.path_params["code"])
     token = websocket.query_params.get("token") or None
     if user is None and token is None:
+        # A pass (an observer's or a board's) may come as ``Authorization: Bearer`` too.
+        token = _bearer(websocket)
+    if user is None and token is None:
         # Said before looking the code up, so the answer tells nothing about the code.
         message = _("Sign in, or join as a guest with the code and your name.")
         await _refuse(websocket, 4401, "unauthorized", message)
@@ -770,8 +679,13 @@ async def live_socket(websocket: WebSocket) -> None:
     try:
         async with app.state.sessionmaker() as session:
             live = await queries.session_by_code(session, code=code, school_id=school_id)
-            actor = await services.participant_for(
-                session, live=live, user=user, token=token, secret=_secret(app)
+            actor = await board_pass.participant(
+                session,
+                live=live,
+                user=user,
+                token=token,
+                secret=_secret(app),
+                view=websocket.query_params.get("view"),
             )
     except DomainError as exc:
         await _refuse(websocket, CLOSE_BY_STATUS.get(exc.status, 4400), exc.code, exc.message)
@@ -867,10 +781,10 @@ async def _listen(channel: LiveChannel) -> None:
     """Socket → hub: each frame parsed, limited, applied and answered, until the client goes
     or falls silent."""
     app = channel.app
-    idle = _option(app, "live_idle_seconds", IDLE_SECONDS)
+    idle = option(app, "live_idle_seconds", IDLE_SECONDS)
     bucket = TokenBucket(
-        _option(app, "live_rate_per_second", RATE_PER_SECOND),
-        _option(app, "live_rate_burst", RATE_BURST),
+        option(app, "live_rate_per_second", RATE_PER_SECOND),
+        option(app, "live_rate_burst", RATE_BURST),
     )
     refusals = 0
     while True:
@@ -964,4 +878,5 @@ routes: list[BaseRoute] = [
     Route("/live/{code}/report", report_endpoint, methods=["GET"]),
     Route("/live/{code}/journal", api_journal, methods=["POST"]),
     WebSocketRoute("/live/{code}/ws", live_socket),
+    *board_routes,
 ]

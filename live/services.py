@@ -1,15 +1,14 @@
 """Database work of live lessons: start, who joins as what, the room's durable log, the end,
 the report and the write into the journal.
 
-A room is named by its session's canonical join code in the broker and the hub. Its log lives
-in the broker while the lesson runs; :class:`EventLog` copies it into ``live_events`` (before
-each acknowledgement with the in-process broker, at the end with Redis) and puts it back into
-an empty broker after a restart, so the room resumes where it was.
+A room is named by its session's canonical join code in the broker and the hub. The broker
+orders its log while the lesson runs; :class:`~live.event_log.EventLog` stores every event in
+``live_events`` before it is acknowledged, whichever the broker, and puts the stored log back
+into a broker that lost it, so the room resumes where it was.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import hashlib
@@ -19,10 +18,8 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -38,18 +35,20 @@ from eschool.errors import (
     TooManyRequests,
     Unauthorized,
 )
+from eschool.i18n import LANGUAGES, current_language, set_language
 from eschool.i18n import gettext as _
 from eschool.models import Role, SchoolClass, User
 from eschool.timeutil import utcnow
 from gradebook.queries import course_of_slot
 from gradebook.scales import DEFAULT_SCALE, get_scale
-from live.broker.base import Broker, BrokerError, Event
+from live.broker.base import Broker, BrokerError
+from live.event_log import COPY_BATCH, EventLog
+from live.event_log import LogNotStored as LogNotStored  # where callers have found it
 from live.hub import Hub
-from live.models import JournalConfirm, LiveEvent, LiveSession, LiveStart, SessionStatus
+from live.models import JournalConfirm, LiveSession, LiveStart, SessionStatus
 from live.queries import (
     CODE_ALPHABET,
     events_after,
-    last_stored_seq,
     may_pupil_join,
     roster_of,
     session_by_code,
@@ -290,224 +289,8 @@ def require_runner(actor: User, live: LiveSession) -> None:
         raise Forbidden(_("Only the teacher who runs this lesson may do this."))
 
 
-# --- the durable log -------------------------------------------------------------------
-
-
-def _event_body(event: Event) -> str:
-    return json.dumps(
-        {key: value for key, value in event.items() if key != "seq"},
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-
-
-class LogNotStored(BrokerError):
-    """The room's log could not be written to the database: what the caller waited for is not
-    durable and must not be acknowledged (the cause is chained)."""
-
-
-@dataclass(slots=True)
-class _Waiter:
-    """A caller of :meth:`EventLog.sync` waiting for the commit that holds seq ``upto``."""
-
-    upto: int
-    done: asyncio.Future[None]
-
-
-# How often a transaction is tried again after another process stored some of its events.
-_INTEGRITY_RETRIES = 3
-
-
-class EventLog:
-    """Copies rooms' logs between the broker and the ``live_events`` table.
-
-    ``every_event`` (the in-process broker) makes :meth:`sync` store each event before it is
-    acknowledged; with a shared broker (Redis) the log is stored by :meth:`flush` at the end.
-
-    :meth:`sync` is a group commit: callers that wait at the same time are served by one writer
-    task per room, which stores everything appended so far in one transaction (at most
-    ``max_batch`` events) and then releases every caller whose event that commit holds.
-    """
-
-    def __init__(
-        self,
-        sessionmaker: SessionMaker,
-        broker: Broker,
-        *,
-        every_event: bool,
-        max_batch: int = _COPY_BATCH,
-    ) -> None:
-        self.sessionmaker = sessionmaker
-        self.broker = broker
-        self.every_event = every_event
-        self.max_batch = max_batch
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._stored: dict[str, int] = {}
-        self._waiting: dict[str, list[_Waiter]] = {}
-        self._writers: dict[str, asyncio.Task[None]] = {}
-
-    def _lock(self, room_id: str) -> asyncio.Lock:
-        return self._locks.setdefault(room_id, asyncio.Lock())
-
-    async def restore(self, *, session_id: int, room_id: str) -> int:
-        """Put the stored events the broker lacks back into it (after a restart); returns the
-        broker's last seq."""
-        async with self._lock(room_id):
-            last = (await self.broker.bounds(room_id)).last
-            async with self.sessionmaker() as session:
-                rows = await events_after(session, session_id=session_id, after_seq=last)
-            for row in rows:
-                stored = await self.broker.append(
-                    room_id, json.loads(row.body), dedupe_key=f"restore:{row.seq}"
-                )
-                if stored["seq"] != row.seq:
-                    raise BrokerError(f"room {room_id!r} restored out of order at {row.seq}")
-                last = row.seq
-            if rows:
-                logger.info("live room %s: %d stored events restored", room_id, len(rows))
-                self._stored[room_id] = last
-                if self.every_event and rows[0].seq == 1:
-                    last = await self._close_stale_presence(room_id, rows)
-            return last
-
-    async def _close_stale_presence(self, room_id: str, rows: list[LiveEvent]) -> int:
-        """After a restart of the only process, nobody is connected any more: record that
-        everyone the log shows as present has left, so presence tells the truth."""
-        state = replay(RoomState(), (json.loads(row.body) | {"seq": row.seq} for row in rows))
-        last = state.seq
-        for actor_id, connections in state.present.items():
-            person = state.people.get(actor_id)
-            if person is None:
-                continue
-            for _connection in range(connections):
-                event = {"type": "presence.leave", "data": {}, "actor": person.as_dict()}
-                last = (await self.broker.append(room_id, {**event, "at": time.time()}))["seq"]
-        return last
-
-    async def flush(self, *, session_id: int, room_id: str) -> int:
-        """Store every event the broker holds beyond what is stored; returns the last seq
-        stored."""
-        async with self._lock(room_id):
-            for _attempt in range(_INTEGRITY_RETRIES):
-                try:
-                    return await self._copy(session_id, room_id)
-                except IntegrityError:
-                    # Another process stored some of them first: start from what is stored.
-                    self._stored.pop(room_id, None)
-            return await self._copy(session_id, room_id)
-
-    async def _copy(self, session_id: int, room_id: str) -> int:
-        """Store every event after the stored ones, ``max_batch`` to a transaction; the caller
-        holds the room's lock. Returns the last seq stored."""
-        while await self._store_batch(session_id, room_id) is not None:
-            pass
-        return self._stored[room_id]
-
-    async def _store_batch(self, session_id: int, room_id: str) -> int | None:
-        """One transaction: the next ``max_batch`` events in one bulk insert. Returns the last
-        seq stored, or ``None`` when the broker holds nothing more (or lost what follows)."""
-        async with self.sessionmaker() as session:
-            stored = self._stored.get(room_id)
-            if stored is None:
-                stored = await last_stored_seq(session, session_id=session_id)
-                self._stored[room_id] = stored
-            batch = [
-                event
-                for event in await self.broker.read(room_id, stored, self.max_batch)
-                if event["seq"] > stored
-            ]
-            if not batch:
-                return None
-            if batch[0]["seq"] != stored + 1:
-                logger.error("live room %s: events after %d are gone", room_id, stored)
-                return None
-            rows = [
-                {"session_id": session_id, "seq": event["seq"], "body": _event_body(event)}
-                for event in batch
-            ]
-            await session.exec(insert(LiveEvent), params=rows)
-            await session.commit()
-        self._stored[room_id] = batch[-1]["seq"]
-        return batch[-1]["seq"]
-
-    async def sync(self, *, session_id: int, room_id: str) -> None:
-        """Make what was just appended durable, when each event must be (see the class).
-
-        Returns once a commit holds every event the broker had when it was called; raises
-        :class:`LogNotStored` when that commit failed (nothing may be acknowledged then).
-        """
-        if not self.every_event:
-            return
-        upto = (await self.broker.bounds(room_id)).last
-        stored = self._stored.get(room_id)
-        if stored is not None and stored >= upto:
-            return
-        waiter = _Waiter(upto, asyncio.get_running_loop().create_future())
-        self._waiting.setdefault(room_id, []).append(waiter)
-        if room_id not in self._writers:
-            self._writers[room_id] = asyncio.create_task(
-                self._write(session_id, room_id), name=f"live-log-{room_id}"
-            )
-        await waiter.done
-
-    async def _write(self, session_id: int, room_id: str) -> None:
-        """The room's writer: one transaction after another while callers wait."""
-        waiting: list[_Waiter] = []
-        try:
-            while waiting := self._waiting.pop(room_id, []):
-                try:
-                    stored, wrote = await self._commit_for(session_id, room_id)
-                except Exception as exc:
-                    # The log is sequential: whatever a waiter needs lies at or after the
-                    # batch that failed, so nobody waiting now can be released.
-                    logger.warning("live room %s: log not stored", room_id, exc_info=True)
-                    _fail(waiting, exc)
-                    continue
-                later: list[_Waiter] = []
-                for waiter in waiting:
-                    if waiter.upto > stored:
-                        later.append(waiter)
-                    elif not waiter.done.done():
-                        waiter.done.set_result(None)
-                if later and wrote:
-                    self._waiting[room_id] = later + self._waiting.get(room_id, [])
-                elif later:
-                    _fail(later, BrokerError(f"events of room {room_id!r} are no longer held"))
-        finally:
-            self._writers.pop(room_id, None)
-            stopped = BrokerError(f"the log writer of room {room_id!r} stopped")
-            _fail([*waiting, *self._waiting.pop(room_id, [])], stopped)
-
-    async def _commit_for(self, session_id: int, room_id: str) -> tuple[int, bool]:
-        """One transaction of the writer: ``(last seq stored, whether anything was written)``
-        (nothing is when the broker holds nothing beyond what is stored)."""
-        async with self._lock(room_id):
-            for attempt in range(_INTEGRITY_RETRIES + 1):
-                try:
-                    wrote = await self._store_batch(session_id, room_id) is not None
-                    return self._stored[room_id], wrote
-                except IntegrityError:
-                    if attempt == _INTEGRITY_RETRIES:
-                        raise
-                    # Another process stored some of them first: start from what is stored.
-                    self._stored.pop(room_id, None)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    async def release(self, room_id: str) -> None:
-        """After the lesson is stored: free the in-process broker's copy of the log."""
-        async with self._lock(room_id):
-            self._stored.pop(room_id, None)
-            if self.every_event:
-                await self.broker.drop(room_id)
-        self._locks.pop(room_id, None)
-
-
-def _fail(waiting: list[_Waiter], cause: BaseException) -> None:
-    for waiter in waiting:
-        if not waiter.done.done():
-            error = LogNotStored(f"the room's log was not stored: {cause}")
-            error.__cause__ = cause
-            waiter.done.set_exception(error)
+# --- the room's log ------------------------------------------------------------------
+# The durable log itself (EventLog, LogNotStored) lives in live/event_log.py.
 
 
 async def room_initial(session: AsyncSession, *, live: LiveSession) -> RoomState:
@@ -515,34 +298,40 @@ async def room_initial(session: AsyncSession, *, live: LiveSession) -> RoomState
     return new_room(live.blocks, title=live.title, roster=await roster_of(session, live=live))
 
 
-def room_loader(sessionmaker: SessionMaker, log: EventLog) -> Callable[[str], Awaitable[RoomState]]:
-    """The hub's ``load_room``: a room's initial state, after putting its stored log back into
-    the broker when the broker lost it (a restart of a single-process server)."""
+def room_loader(sessionmaker: SessionMaker) -> Callable[[str], Awaitable[RoomState]]:
+    """The hub's ``load_room``: a room's initial state (the hub has the durable log put the
+    stored events back into the broker first, when the broker lost them)."""
 
     async def load(room_id: str) -> RoomState:
         async with sessionmaker() as session:
             live = await session_by_code(session, code=room_id)
-            state = await room_initial(session, live=live)
-        await log.restore(session_id=live.id or 0, room_id=room_id)
-        return state
+            return await room_initial(session, live=live)
 
     return load
 
 
 async def room_state_now(session: AsyncSession, *, live: LiveSession, broker: Broker) -> RoomState:
-    """The room as its whole log says: the stored events, then what only the broker holds."""
+    """The room as its whole log says: the stored events as far as they go without a gap, then
+    what the broker holds (events other processes are storing right now), else the rest of the
+    stored ones."""
     state = await room_initial(session, live=live)
-    stored = await events_after(session, session_id=live.id or 0)
-    state = replay(state, (json.loads(row.body) | {"seq": row.seq} for row in stored))
+    stored = [
+        json.loads(row.body) | {"seq": row.seq}
+        for row in await events_after(session, session_id=live.id or 0)
+    ]
+    unbroken = next(
+        (index for index, event in enumerate(stored) if event["seq"] != index + 1), len(stored)
+    )
+    state = replay(state, stored[:unbroken])
     try:
         while True:
-            batch = await broker.read(live.code, state.seq, _COPY_BATCH)
+            batch = await broker.read(live.code, state.seq, COPY_BATCH)
             if not batch or batch[0]["seq"] != state.seq + 1:
                 break
             state = replay(state, batch)
     except BrokerError:
         logger.warning("live room %s: broker unreachable, report from stored log", live.code)
-    return state
+    return replay(state, stored[unbroken:])
 
 
 # --- the end, the report, the journal --------------------------------------------------
@@ -563,7 +352,7 @@ async def session_end(
         await session.commit()
     if live.report is None:
         # After a restart the broker may hold nothing yet: the end must follow the stored log.
-        await log.restore(session_id=session_id, room_id=room_id)
+        await log.restore(session_id=session_id, room_id=room_id, allow_ended=True)
         who = Actor(id=actor.id or 0, role="teacher", name=actor.name)
         await hub.emit(room_id, "lesson.end", actor=who if actor.id == live.teacher_id else None)
         await log.flush(session_id=session_id, room_id=room_id)
@@ -621,6 +410,28 @@ async def report_with_marks(
     }
 
 
+async def _journal_comment(session: AsyncSession, *, live: LiveSession) -> str:
+    """The marks' comment, in the language of the lesson taught (the school's, not the
+    teacher's interface: pupils and parents read it), else in the request's."""
+    from lessons.models import LessonVersion
+
+    language = (
+        await session.exec(
+            select(LessonVersion.language).where(
+                LessonVersion.lesson_id == live.lesson_id,
+                LessonVersion.number == live.lesson_version,
+            )
+        )
+    ).first()
+    base = (language or "").split("-")[0]
+    previous = current_language()
+    set_language(base if base in LANGUAGES else previous)
+    try:
+        return _("Live lesson: {title}", title=live.title)[:500]
+    finally:
+        set_language(previous)
+
+
 async def journal_write(
     session: AsyncSession, *, actor: User, live: LiveSession, data: JournalConfirm
 ) -> dict[str, Any]:
@@ -646,7 +457,7 @@ async def journal_write(
     marked = {mark.pupil_id for mark in data.marks}
     if len(marked) != len(data.marks):
         raise Conflict(_("Give each pupil one mark."), code="duplicate_pupil")
-    comment = data.comment or _("Live lesson: {title}", title=live.title)[:500]
+    comment = data.comment or await _journal_comment(session, live=live)
     mark_ids: list[int] = []
     statuses: dict[int, str] = {}
     try:

@@ -7,8 +7,10 @@ for the teacher and the journal is :mod:`live.report`.
 
 The rules: the teacher sees everything; a pupil sees the slides without answer keys (until a
 quiz is revealed), their own answers and score and the class histogram once a quiz is closed;
-an observer sees counts of pupils but no pupil's name, id or answer. Pupil-paced mode adds a
-``pace`` part (:mod:`live.pace_views`).
+an observer sees counts of pupils but no pupil's name, id or answer; the board (the projector)
+less still (:mod:`live.board_views`). Pupil-paced mode adds a ``pace`` part
+(:mod:`live.pace_views`); ``show``, ``timer`` and ``picker`` are the board's switches and the
+classroom widgets.
 """
 
 from __future__ import annotations
@@ -16,6 +18,14 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from live.board_views import (
+    picker_view,
+    show_view,
+    shows_chat,
+    shows_results,
+    shows_stroke,
+    timer_view,
+)
 from live.pace_views import pace_view
 from live.projections import event_for, projection_key
 from live.room import (
@@ -71,10 +81,11 @@ def _quiz_view(state: RoomState, run: QuizRun, viewer: Actor) -> dict[str, Any]:
         "answered": len(run.answers),
         "pupils": state.present_count("pupil"),
         "max": sum(max_points(questions_of(state.block(run.block_id)))),
-        # Pupils see the class's answers only once nobody can change theirs any more.
+        # Pupils see the class's answers only once nobody can change theirs any more; the
+        # board only while the teacher lets it.
         "histogram": (
             histogram(state, run, with_correct=teacher or run.revealed)
-            if teacher or run.closed
+            if teacher or (run.closed and shows_results(state, viewer))
             else None
         ),
     }
@@ -95,7 +106,7 @@ def _poll_view(state: RoomState, run: PollRun, viewer: Actor) -> dict[str, Any]:
     view: dict[str, Any] = {
         "block_id": run.block_id,
         "closed": run.closed,
-        "counts": poll_counts(run),
+        "counts": poll_counts(run) if shows_results(state, viewer) else None,
         "total": len(run.votes),
     }
     if viewer.role == "teacher":
@@ -181,8 +192,10 @@ def view_for(state: RoomState, viewer: Actor) -> dict[str, Any]:
 
     The teacher sees everything; a pupil sees the slides without answer keys (until a quiz is
     revealed), their own answers and score and the class histogram once a quiz is closed;
-    an observer sees counts of pupils but no pupil's name, id or answer. ``pace`` tells who
-    sets the pace and, for a pupil, their own slide (:func:`live.pace_views.pace_view`).
+    an observer sees counts of pupils but no pupil's name, id or answer; the board sees what
+    :mod:`live.board_views` allows. ``pace`` tells who sets the pace and, for a pupil, their own
+    slide (:func:`live.pace_views.pace_view`); ``show`` what the board shows, ``timer`` the
+    countdown and ``picker`` the random pupil picker.
     """
     quiz = state.quizzes.get(state.active_quiz) if state.active_quiz else None
     poll = state.polls.get(state.active_poll) if state.active_poll else None
@@ -199,14 +212,25 @@ def view_for(state: RoomState, viewer: Actor) -> dict[str, Any]:
         "poll": _poll_view(state, poll, viewer) if poll else None,
         "board": {
             "pen": person_for(state, state.pen, viewer),
-            "strokes": [_stroke_view(state, stroke, viewer) for stroke in state.strokes],
+            "strokes": [
+                _stroke_view(state, stroke, viewer)
+                for stroke in state.strokes
+                if shows_stroke(state, stroke.by, viewer)
+            ],
         },
         "hands": hands_view(state, viewer),
         "chat": {
             "on": state.chat_on,
-            "messages": [_chat_view(state, message, viewer) for message in state.chat],
+            "messages": (
+                [_chat_view(state, message, viewer) for message in state.chat]
+                if shows_chat(state, viewer)
+                else []
+            ),
         },
         "people": _people_view(state, viewer),
         "media": _media_view(state, viewer),
         "pace": pace_view(state, viewer),
+        "show": show_view(state),
+        "timer": timer_view(state),
+        "picker": picker_view(state, viewer),
     }

@@ -1,9 +1,10 @@
 """Who may see what of a live room: the pieces every projection shares.
 
 The teacher sees everything; a pupil sees their own answers and, once a quiz is closed, the
-class's histogram; an observer (or the board) sees pupils only as ``{"role": "pupil"}`` and
-counts. :mod:`live.views` (snapshots), :mod:`live.projections` (events) and
-:mod:`live.pace_views` (pupil-paced mode) are built from these. All pure.
+class's histogram; an observer sees pupils only as ``{"role": "pupil"}`` and counts, the board
+(:mod:`live.board_views`) everyone but the teacher only as a role. :mod:`live.views`
+(snapshots), :mod:`live.projections` (events) and :mod:`live.pace_views` (pupil-paced mode) are
+built from these. All pure.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from live.room import Actor, ActorId, PollRun, QuizRun, RoomState, questions_of
+from live.room import WATCHING_ROLES, Actor, ActorId, PollRun, QuizRun, RoomState, questions_of
 
 # Question keys that give the answer away; stripped for pupils and observers until reveal.
 ANSWER_KEYS = frozenset({"answer", "answers", "solution", "explanation"})
@@ -33,14 +34,18 @@ def max_points(questions: list[dict[str, Any]]) -> tuple[float, ...]:
 
 
 def person_for(state: RoomState, actor_id: ActorId | None, viewer: Actor) -> dict[str, Any] | None:
-    """How one participant appears to ``viewer``: observers see a pupil only as a role."""
+    """How one participant appears to ``viewer``: observers see a pupil only as a role; the
+    board (shown to the class) sees everyone but the teacher and the boards only as a role."""
     if actor_id is None:
         return None
     person = state.people.get(actor_id)
     if person is None:
-        return {"id": actor_id, "role": None, "name": None} if viewer.role != "observer" else None
+        watching = viewer.role in WATCHING_ROLES
+        return None if watching else {"id": actor_id, "role": None, "name": None}
     if viewer.role == "observer" and person.role == "pupil":
         return {"role": "pupil"}
+    if viewer.role == "board" and person.role not in ("teacher", "board"):
+        return {"role": person.role}
     return person.as_dict()
 
 

@@ -7,6 +7,7 @@ headers included); the live lessons' observer route serves through it too.
 from __future__ import annotations
 
 import asyncio
+import mimetypes
 from pathlib import Path
 
 from starlette.requests import Request
@@ -24,11 +25,20 @@ from eschool.web import acting_user, api_endpoint, db, json_ok
 
 # An SVG may carry scripts: it is served sandboxed, never as a page of our origin.
 SVG_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'"
+# What pages embed (img, audio, video) is served inline; any other type is a download.
+EMBEDDED_TYPES = ("image/", "audio/", "video/")
 
 
-async def file_response(uploads_dir: Path, upload: Upload | None) -> Response:
+async def file_response(
+    uploads_dir: Path, upload: Upload | None, *, embed: bool = False
+) -> Response:
     """The stored file of ``upload`` with its type, ``nosniff``, a sandbox for active content
-    and private caching; 404 when there is no record or the content is missing."""
+    and private caching; 404 when there is no record or the content is missing.
+
+    Pictures, sound and video are served inline (pages embed them); every other document (a
+    PDF, say) is an attachment that the browser downloads, unless ``embed`` says that a page
+    shows it in a viewer on purpose.
+    """
     if upload is None:
         raise NotFound(_("No such file."))
     path = stored_path(uploads_dir, upload.sha256)
@@ -40,7 +50,16 @@ async def file_response(uploads_dir: Path, upload: Upload | None) -> Response:
     }
     if upload.mime in ACTIVE_CONTENT_MIMES:
         headers["Content-Security-Policy"] = SVG_POLICY
-    return FileResponse(path, media_type=upload.mime, headers=headers)
+    if embed or upload.mime.startswith(EMBEDDED_TYPES):
+        return FileResponse(path, media_type=upload.mime, headers=headers)
+    extension = mimetypes.guess_extension(upload.mime) or ""
+    return FileResponse(
+        path,
+        media_type=upload.mime,
+        headers=headers,
+        filename=upload.filename or f"file-{upload.sha256[:8]}{extension}",
+        content_disposition_type="attachment",
+    )
 
 
 @api_endpoint(*UPLOADER_ROLES)

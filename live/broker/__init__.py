@@ -4,9 +4,25 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from live.broker.base import DEFAULT_NAMESPACE, Broker, BrokerError, Event, LogBounds
+from live.broker.base import (
+    DEFAULT_NAMESPACE,
+    Broker,
+    BrokerError,
+    Event,
+    LogBounds,
+    LogClosed,
+    LogMissing,
+)
 
-__all__ = ["Broker", "BrokerError", "Event", "LogBounds", "create_broker"]
+__all__ = [
+    "Broker",
+    "BrokerError",
+    "Event",
+    "LogBounds",
+    "LogClosed",
+    "LogMissing",
+    "create_broker",
+]
 
 
 def create_broker(url: str, *, namespace: str | None = None) -> Broker:

@@ -4,12 +4,20 @@ A room's log gives every event an integer ``seq`` (1, 2, 3, … with no gaps) at
 keeps it for readers that reconnect, and streams new ones to subscribers in order. Channels
 carry messages that are not logged (WebRTC signalling between processes); values are small
 shared facts with a time to live (which process homes a room's media).
+
+A broker may lose a room's log (Redis restarted without persistence or flushed, the process of
+the in-process broker restarted). The database holds the durable copy, so whoever appends for a
+durable room asks with ``existing_only``: a lost log is refused (:class:`LogMissing`) instead of
+silently starting again at seq 1, and :meth:`Broker.restore` puts the stored log back, once,
+before anything new is appended. A restored log is a new *generation*: a subscriber of the old
+one ends with :class:`BrokerError` when it sees the new one, so nobody follows a log that was
+replaced under them.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from types import TracebackType
@@ -24,6 +32,15 @@ DEDUPE_TTL_SECONDS = 24 * 3600
 
 class BrokerError(Exception):
     """The broker could not do what was asked (unreachable, or a log no longer retained)."""
+
+
+class LogMissing(BrokerError):
+    """The broker holds no log for the room (never started, or lost): it must be restored with
+    :meth:`Broker.restore` before anything is appended to it."""
+
+
+class LogClosed(BrokerError):
+    """The room's log is closed for good (its lesson has ended): nothing more is appended."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +89,34 @@ class Broker(abc.ABC):
         """Whether the broker answers right now (for health checks); never raises."""
 
     @abc.abstractmethod
-    async def append(self, room: str, event: Event, *, dedupe_key: str | None = None) -> Event:
+    async def append(
+        self,
+        room: str,
+        event: Event,
+        *,
+        dedupe_key: str | None = None,
+        existing_only: bool = False,
+    ) -> Event:
         """Store ``event`` at the end of ``room``'s log and return it with its new ``seq``.
 
         Seq assignment and storage are one atomic step for every process sharing the broker.
         When ``dedupe_key`` was already used in this room, nothing is appended and the event
-        stored the first time is returned (so a retried command is applied once).
+        stored the first time is returned (so a retried command is applied once). With
+        ``existing_only`` a room without a log (see :meth:`has_log`) is refused with
+        :class:`LogMissing`, in the same atomic step; without it the log is started.
+        """
+
+    @abc.abstractmethod
+    async def has_log(self, room: str) -> bool:
+        """Whether the broker holds ``room``'s log (started by an append or a restore, and
+        neither dropped nor lost since)."""
+
+    @abc.abstractmethod
+    async def restore(self, room: str, events: Sequence[Event]) -> bool:
+        """Start ``room``'s log as ``events`` (each with its ``seq``, ascending; the next append
+        gets the last seq + 1), unless the room has a log: atomic for every process sharing
+        the broker. Returns whether this call restored it. Subscribers of a log that was there
+        before end with :class:`BrokerError` once they see the restored one.
         """
 
     @abc.abstractmethod

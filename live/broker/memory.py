@@ -8,9 +8,10 @@ processes in tests; each broker keeps to its namespace.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +23,11 @@ from live.broker.base import (
     BrokerError,
     Event,
     LogBounds,
+    LogMissing,
 )
+
+# Generations of restored logs (0: a log started by an append).
+_generations = itertools.count(1)
 
 
 def _encode(value: dict[str, Any]) -> str:
@@ -37,6 +42,9 @@ class _RoomLog:
     dedupe: dict[str, tuple[int, str]] = field(default_factory=dict)
     # Replaced by a fresh Event on every append: waiting on the current one wakes on the next.
     appended: asyncio.Event = field(default_factory=asyncio.Event)
+    # Whether an append or a restore started it (a reader alone only looks at an empty log).
+    started: bool = False
+    generation: int = 0
 
     @property
     def first_seq(self) -> int:
@@ -96,9 +104,19 @@ class MemoryBroker(Broker):
         """Always reachable while connected."""
         return not self._closed.is_set()
 
-    async def append(self, room: str, event: Event, *, dedupe_key: str | None = None) -> Event:
+    async def append(
+        self,
+        room: str,
+        event: Event,
+        *,
+        dedupe_key: str | None = None,
+        existing_only: bool = False,
+    ) -> Event:
         """Append with the next seq (see :meth:`Broker.append`)."""
+        if existing_only and not await self.has_log(room):
+            raise LogMissing(f"no log of room {room!r} in this process")
         log = self._log(room)
+        log.started = True
         if dedupe_key is not None and dedupe_key in log.dedupe:
             seq, text = log.dedupe[dedupe_key]
             return {**json.loads(text), "seq": seq}
@@ -111,6 +129,28 @@ class MemoryBroker(Broker):
             log.dedupe[dedupe_key] = (log.last_seq, text)
         log.announce()
         return {**json.loads(text), "seq": log.last_seq}
+
+    async def has_log(self, room: str) -> bool:
+        """Whether ``room``'s log was started (see :meth:`Broker.has_log`)."""
+        log = self.store.rooms.get(f"{self.namespace}:{room}")
+        return log is not None and log.started
+
+    async def restore(self, room: str, events: Sequence[Event]) -> bool:
+        """Start ``room``'s log as ``events`` unless it has one (see :meth:`Broker.restore`)."""
+        if await self.has_log(room):
+            return False
+        restored = _RoomLog(started=True, generation=next(_generations))
+        for event in events:
+            text = _encode({key: value for key, value in event.items() if key != "seq"})
+            restored.entries.append((event["seq"], text))
+            restored.last_seq = event["seq"]
+        if self.max_events is not None and len(restored.entries) > self.max_events:
+            del restored.entries[: len(restored.entries) - self.max_events]
+        replaced = self.store.rooms.get(f"{self.namespace}:{room}")
+        self.store.rooms[f"{self.namespace}:{room}"] = restored
+        if replaced is not None:
+            replaced.announce()  # its followers see the new generation
+        return True
 
     async def read(
         self, room: str, after_seq: int = 0, limit: int = DEFAULT_READ_LIMIT
@@ -126,6 +166,11 @@ class MemoryBroker(Broker):
     async def _follow(self, room: str, position: int) -> AsyncIterator[Event]:
         log = self._log(room)
         while not self._closed.is_set():
+            current = self._log(room)  # a dropped room starts a new log
+            if current is not log:
+                if current.started and current.generation != log.generation:
+                    raise BrokerError(f"the log of {room!r} was restored: it is another log now")
+                log = current
             # Take the signal before looking, so an append in between is not missed.
             appended = log.appended
             if position < log.first_seq - 1:
@@ -139,7 +184,6 @@ class MemoryBroker(Broker):
                 finally:
                     closed.cancel()
                     woken.cancel()
-                log = self._log(room)  # a dropped room starts a new log
                 continue
             for event in events:
                 position = event["seq"]

@@ -1,8 +1,14 @@
 """The Redis broker: a Redis Stream per room, shared by every process of a school.
 
-Entry ids are ``<seq>-0``: one Lua script takes the next seq from the room's counter and adds the
-entry, so every process sees one order with no gaps, and reading "after seq N" is reading after
-the stream id ``N-0``. Dedupe keys live in a hash beside the stream, checked in the same script.
+Entry ids are ``<seq>-<generation>``: one Lua script takes the next seq from the room's counter
+and adds the entry, so every process sees one order with no gaps, and reading "after seq N" is
+reading after the stream id ``N-0``. Dedupe keys live in a hash beside the stream, checked in the
+same script. A log started by an append is generation 0; :meth:`RedisBroker.restore` (after
+Redis lost the room: restarted without persistence, flushed) writes generation ``<Redis time in
+µs>``, so a subscriber still reading the lost log notices the new one by its entry ids (a seq
+seen twice, or another generation) and ends instead of skipping or mixing events. The room has a
+log while its counter exists (and, once it counted events, its stream); ``existing_only``
+appends check that in the same script, so a lost room is never silently restarted at seq 1.
 Channels are Redis pub/sub; values are plain keys with a TTL.
 
 Connections come from two pools. Commands share a bounded blocking pool: when every connection is
@@ -15,7 +21,7 @@ never starve commands of connections and commands never hold up listeners.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
@@ -31,20 +37,28 @@ from live.broker.base import (
     BrokerError,
     Event,
     LogBounds,
+    LogMissing,
 )
 
-# KEYS: log stream, seq counter, dedupe hash.
+# KEYS: log stream, seq counter, dedupe hash, generation.
 # ARGV: event JSON (without seq), dedupe key or "", max entries kept (0: all), dedupe TTL,
-#       room TTL (0: none).
-# Returns {seq, event JSON}; the JSON is "" when a deduplicated original is no longer retained.
+#       room TTL (0: none), "1" to refuse a room without a log.
+# Returns {seq, event JSON}; the JSON is "" when a deduplicated original is no longer retained;
+# {-1, ""} when the room has no log and ARGV[6] is "1".
 _APPEND_SCRIPT = """
-local log, counter, dedupe = KEYS[1], KEYS[2], KEYS[3]
+local log, counter, dedupe, generation = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local event, key = ARGV[1], ARGV[2]
 local max_entries, dedupe_ttl, room_ttl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+if ARGV[6] == "1" then
+  local last = redis.call("GET", counter)
+  if not last or (last ~= "0" and redis.call("EXISTS", log) == 0) then
+    return {-1, ""}
+  end
+end
 if key ~= "" then
   local seen = redis.call("HGET", dedupe, key)
   if seen then
-    local found = redis.call("XRANGE", log, seen .. "-0", seen .. "-0")
+    local found = redis.call("XRANGE", log, seen, seen)
     if found[1] then
       return {tonumber(seen), found[1][2][2]}
     end
@@ -52,10 +66,11 @@ if key ~= "" then
   end
 end
 local seq = redis.call("INCR", counter)
+local id = seq .. "-" .. (redis.call("GET", generation) or "0")
 if max_entries > 0 then
-  redis.call("XADD", log, "MAXLEN", max_entries, seq .. "-0", "e", event)
+  redis.call("XADD", log, "MAXLEN", max_entries, id, "e", event)
 else
-  redis.call("XADD", log, seq .. "-0", "e", event)
+  redis.call("XADD", log, id, "e", event)
 end
 if key ~= "" then
   redis.call("HSET", dedupe, key, seq)
@@ -64,8 +79,40 @@ end
 if room_ttl > 0 then
   redis.call("EXPIRE", log, room_ttl)
   redis.call("EXPIRE", counter, room_ttl)
+  redis.call("EXPIRE", generation, room_ttl)
 end
 return {seq, event}
+"""
+
+# KEYS: log stream, seq counter, dedupe hash, generation.
+# ARGV: max entries kept (0: all), room TTL (0: none), then seq and event JSON of each event.
+# Returns 1 when it restored the log, 0 when the room has one.
+_RESTORE_SCRIPT = """
+local log, counter, dedupe, generation = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local max_entries, room_ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+local last = redis.call("GET", counter)
+if last and (last == "0" or redis.call("EXISTS", log) == 1) then
+  return 0
+end
+redis.call("DEL", log, dedupe)
+local now = redis.call("TIME")
+local gen = now[1] .. string.format("%06d", tonumber(now[2]))
+last = "0"
+for i = 3, #ARGV, 2 do
+  redis.call("XADD", log, ARGV[i] .. "-" .. gen, "e", ARGV[i + 1])
+  last = ARGV[i]
+end
+if max_entries > 0 and last ~= "0" then
+  redis.call("XTRIM", log, "MAXLEN", max_entries)
+end
+redis.call("SET", counter, last)
+redis.call("SET", generation, gen)
+if room_ttl > 0 then
+  redis.call("EXPIRE", log, room_ttl)
+  redis.call("EXPIRE", counter, room_ttl)
+  redis.call("EXPIRE", generation, room_ttl)
+end
+return 1
 """
 
 # The socket timeout (unless the URL sets one): a blocking read must return before it.
@@ -91,6 +138,10 @@ def _as_broker_error() -> Iterator[None]:
 
 def _entry_seq(entry_id: str) -> int:
     return int(entry_id.partition("-")[0])
+
+
+def _entry_generation(entry_id: str) -> str:
+    return entry_id.partition("-")[2]
 
 
 def _decode(entry_id: str, fields: dict[str, str]) -> Event:
@@ -119,6 +170,7 @@ class RedisBroker(Broker):
         self._client: aioredis.Redis | None = None
         self._listener: aioredis.Redis | None = None
         self._append: Any = None
+        self._restore: Any = None
 
     @property
     def client(self) -> aioredis.Redis:
@@ -127,10 +179,10 @@ class RedisBroker(Broker):
             raise BrokerError("the Redis broker is not connected")
         return self._client
 
-    def _keys(self, room: str) -> tuple[str, str, str]:
-        # The braces make the three keys of a room share one Redis Cluster slot.
+    def _keys(self, room: str) -> tuple[str, str, str, str]:
+        # The braces make the keys of a room share one Redis Cluster slot.
         base = f"{self.namespace}:room:{{{room}}}"
-        return f"{base}:log", f"{base}:seq", f"{base}:dedupe"
+        return f"{base}:log", f"{base}:seq", f"{base}:dedupe", f"{base}:gen"
 
     @property
     def listener(self) -> aioredis.Redis:
@@ -160,6 +212,7 @@ class RedisBroker(Broker):
         self._client = aioredis.Redis(connection_pool=commands)
         self._listener = aioredis.Redis(connection_pool=listening)
         self._append = self._client.register_script(_APPEND_SCRIPT)
+        self._restore = self._client.register_script(_RESTORE_SCRIPT)
 
     async def disconnect(self) -> None:
         """Close every connection of both pools (open subscriptions end with an error)."""
@@ -177,7 +230,14 @@ class RedisBroker(Broker):
         except (RedisError, OSError, BrokerError):
             return False
 
-    async def append(self, room: str, event: Event, *, dedupe_key: str | None = None) -> Event:
+    async def append(
+        self,
+        room: str,
+        event: Event,
+        *,
+        dedupe_key: str | None = None,
+        existing_only: bool = False,
+    ) -> Event:
         """Append atomically with the next seq (see :meth:`Broker.append`)."""
         text = json.dumps(
             {key: value for key, value in event.items() if key != "seq"},
@@ -193,24 +253,50 @@ class RedisBroker(Broker):
                     self.max_events or 0,
                     DEDUPE_TTL_SECONDS,
                     self.room_ttl,
+                    "1" if existing_only else "0",
                 ],
             )
+        if int(seq) < 0:
+            raise LogMissing(f"Redis holds no log of room {room!r}")
         if not stored:
             return {"seq": int(seq)}
         return {**json.loads(stored), "seq": int(seq)}
+
+    async def has_log(self, room: str) -> bool:
+        """Whether Redis holds ``room``'s log (see :meth:`Broker.has_log`)."""
+        log, counter, _, _ = self._keys(room)
+        with _as_broker_error():
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.get(counter).exists(log)
+                last, streams = await pipe.execute()
+        return last is not None and (last == "0" or streams == 1)
+
+    async def restore(self, room: str, events: Sequence[Event]) -> bool:
+        """Start ``room``'s log as ``events`` in one script, unless it has one (see
+        :meth:`Broker.restore`)."""
+        args: list[Any] = [self.max_events or 0, self.room_ttl]
+        for event in events:
+            text = json.dumps(
+                {key: value for key, value in event.items() if key != "seq"},
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
+            args += [int(event["seq"]), text]
+        with _as_broker_error():
+            return bool(await self._restore(keys=list(self._keys(room)), args=args))
 
     async def read(
         self, room: str, after_seq: int = 0, limit: int = DEFAULT_READ_LIMIT
     ) -> list[Event]:
         """Retained events after ``after_seq``, oldest first."""
-        log, _, _ = self._keys(room)
+        log = self._keys(room)[0]
         with _as_broker_error():
             entries = await self.client.xrange(log, min=f"{after_seq + 1}-0", max="+", count=limit)
         return [_decode(entry_id, fields) for entry_id, fields in entries]
 
     async def bounds(self, room: str) -> LogBounds:
         """The retained range of ``room``'s log."""
-        log, counter, _ = self._keys(room)
+        log, counter, _, _ = self._keys(room)
         with _as_broker_error():
             async with self.client.pipeline(transaction=True) as pipe:
                 pipe.xrange(log, min="-", max="+", count=1).get(counter)
@@ -221,10 +307,19 @@ class RedisBroker(Broker):
     async def _follow(
         self, reader: aioredis.Redis, room: str, position: int
     ) -> AsyncIterator[Event]:
-        log, _, _ = self._keys(room)
+        log = self._keys(room)[0]
+        # Read on after the entry of ``position`` itself, so that a restored log (another
+        # generation) shows itself with that seq again or with its generation.
+        last_id, generation = f"{position}-0", None
+        if position > 0:
+            with _as_broker_error():
+                found = await reader.xrange(log, min=str(position), max=str(position), count=1)
+            if found:
+                last_id = found[0][0]
+                generation = _entry_generation(last_id)
         while self._listener is not None:  # until disconnect()
             try:
-                reply = await reader.xread({log: f"{position}-0"}, count=500, block=_BLOCK_MS)
+                reply = await reader.xread({log: last_id}, count=500, block=_BLOCK_MS)
             except (RedisError, OSError) as exc:
                 if self._listener is None:
                     return  # disconnect() closed the connection: the subscription ends
@@ -233,11 +328,13 @@ class RedisBroker(Broker):
             for _stream, entries in streams:
                 for entry_id, fields in entries:
                     seq = _entry_seq(entry_id)
+                    if generation not in (None, _entry_generation(entry_id)):
+                        raise BrokerError(f"the log of {room!r} was restored: another log now")
                     if seq != position + 1:
                         raise BrokerError(
                             f"events after {position} of {room!r} are no longer retained"
                         )
-                    position = seq
+                    position, last_id, generation = seq, entry_id, _entry_generation(entry_id)
                     yield _decode(entry_id, fields)
 
     @asynccontextmanager
@@ -312,7 +409,7 @@ class RedisBroker(Broker):
             await self.client.delete(f"{self.namespace}:value:{key}")
 
     async def drop(self, room: str) -> None:
-        """Delete the room's stream, counter and dedupe keys."""
+        """Delete the room's stream, counter, dedupe and generation keys."""
         with _as_broker_error():
             await self.client.delete(*self._keys(room))
 

@@ -7,7 +7,7 @@ event that does not fit (see :mod:`live.handlers.base`).
 
 from __future__ import annotations
 
-from live.handlers import board, lesson, media, people, polls, quiz, slides
+from live.handlers import board, lesson, media, people, polls, quiz, slides, widgets
 from live.handlers.base import Event, Handler, Reject, switch
 
 HANDLERS: dict[str, Handler] = {
@@ -38,6 +38,15 @@ HANDLERS: dict[str, Handler] = {
     "presence.join": people.presence_join,
     "presence.leave": people.presence_leave,
     "lesson.end": lesson.lesson_end,
+    "board.show": widgets.board_show,
+    "chat.remove": widgets.chat_remove,
+    "timer.start": widgets.timer_start,
+    "timer.pause": widgets.timer_pause,
+    "timer.reset": widgets.timer_reset,
+    "timer.clear": widgets.timer_clear,
+    "picker.pick": widgets.picker_pick,
+    "picker.show": widgets.picker_show,
+    "picker.clear": widgets.picker_clear,
 }
 
 __all__ = ["HANDLERS", "Event", "Handler", "Reject"]

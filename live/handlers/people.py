@@ -56,6 +56,9 @@ def room_kick(state: RoomState, event: Event) -> RoomState | None:
         hands=tuple(hand for hand in state.hands if hand != person.id),
         pen=None if state.pen == person.id else state.pen,
         screen_grant=None if state.screen_grant == person.id else state.screen_grant,
+        picker=replace(state.picker, pupil=None, shown=False)
+        if state.picker.pupil == person.id
+        else state.picker,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from tests.conftest import token_for
+from tests.login_form import form_login
 
 
 async def test_token_login_returns_token_and_user(client: httpx.AsyncClient, people) -> None:
@@ -109,7 +110,7 @@ async def test_me_without_credentials_is_401(client: httpx.AsyncClient, people) 
 
 
 async def _cookie_login(client: httpx.AsyncClient, login: str) -> str:
-    response = await client.post("/login", data={"login": login, "password": "demo"})
+    response = await form_login(client, login)
     assert response.status_code == 303
     assert "httponly" in response.headers["set-cookie"].lower()
     assert "samesite=lax" in response.headers["set-cookie"].lower()
@@ -175,20 +176,14 @@ async def test_login_page_signs_in_and_redirects_to_next(client: httpx.AsyncClie
     page = await client.get("/login")
     assert page.status_code == 200
     assert 'name="password"' in page.text
-    response = await client.post(
-        "/login", data={"login": "teacher", "password": "demo", "next": "/account"}
-    )
+    response = await form_login(client, "teacher", next="/account")
     assert response.headers["location"] == "/account"
     client.cookies.clear()
-    bad = await client.post(
-        "/login", data={"login": "teacher", "password": "x", "next": "https://evil.example/"}
-    )
+    bad = await form_login(client, "teacher", "x", next="https://evil.example/")
     assert bad.status_code == 401
     assert "Wrong login or password." in bad.text
 
 
 async def test_open_redirect_is_refused(client: httpx.AsyncClient, people) -> None:
-    response = await client.post(
-        "/login", data={"login": "teacher", "password": "demo", "next": "//evil.example/x"}
-    )
+    response = await form_login(client, "teacher", next="//evil.example/x")
     assert response.headers["location"] == "/"

@@ -6,9 +6,11 @@ import httpx
 import pytest
 from starlette.routing import Route
 
+from tests.login_form import form_login
+
 
 async def _sign_in(client: httpx.AsyncClient, login: str) -> None:
-    response = await client.post("/login", data={"login": login, "password": "demo"})
+    response = await form_login(client, login)
     assert response.status_code == 303
 
 

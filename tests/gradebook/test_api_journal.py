@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from sqlmodel import func, select
 
 from gradebook.models import HistoryEntry, Mark
@@ -94,6 +95,51 @@ async def test_mark_create_change_delete_with_history(
     # A deleted mark cannot be changed or deleted again.
     again = await client.patch(f"/api/v1/marks/{mark['id']}", json={"value": 3}, headers=teacher)
     assert again.status_code == 404
+
+
+async def test_changing_a_mark_after_its_lesson_needs_a_reason(
+    client: httpx.AsyncClient, as_user, gradebook: Gradebook
+) -> None:
+    """On the lesson's own day a mark is corrected freely; after it, a new value or work type
+    needs a reason (422 ``reason_required``, nothing changed), and the history shows it."""
+    teacher = await as_user("teacher")
+    pupil = gradebook.pupil("pupil2")
+    slots = gradebook.slots[gradebook.math_7b]
+    past = [s for s in slots if s.date < gradebook.today]
+    if not past:
+        pytest.skip("the term starts today: no lesson of it is over yet")
+
+    async def give(slot_id: int) -> dict:
+        body = {"pupil_id": pupil.id, "slot_id": slot_id, "value": 4}
+        created = await client.post("/api/v1/marks", json=body, headers=teacher)
+        assert created.status_code == 201, created.text
+        return created.json()
+
+    mark = await give(past[-1].id)
+    path = f"/api/v1/marks/{mark['id']}"
+    for body in ({"value": 5}, {"value": 5, "reason": "   "}, {"work_type": "test"}):
+        refused = await client.patch(path, json=body, headers=teacher)
+        assert refused.status_code == 422, body
+        assert refused.json()["error"]["code"] == "reason_required"
+    journal = await _journal(client, teacher, gradebook.math_7b)
+    assert [(m["value"], m["work_type"]) for m in journal["marks"]] == [("4", "classwork")]
+    assert (await client.patch(path, json={"comment": "устно"}, headers=teacher)).is_success
+
+    changed = await client.patch(path, json={"value": 5, "reason": "пересдал"}, headers=teacher)
+    assert changed.status_code == 200 and changed.json()["value"] == "5"
+    history = (await client.get(f"{path}/history", headers=teacher)).json()
+    assert [(e["action"], e["field"], e["old"], e["new"], e["reason"]) for e in history] == [
+        ("create", "value", None, "4", None),
+        ("change", "comment", None, "устно", None),
+        ("change", "value", "4", "5", "пересдал"),
+    ]
+    upcoming = [s for s in slots if s.date >= gradebook.today]
+    if upcoming:  # on (or before) the lesson's own day no reason is asked
+        fresh = await give(upcoming[0].id)
+        again = await client.patch(
+            f"/api/v1/marks/{fresh['id']}", json={"value": 3}, headers=teacher
+        )
+        assert again.status_code == 200 and again.json()["value"] == "3"
 
 
 async def test_weighted_average_and_suggestion(

@@ -9,10 +9,11 @@ from datetime import timedelta
 import httpx
 
 from tests.gradebook.conftest import Gradebook
+from tests.login_form import form_login
 
 
 async def _sign_in(client: httpx.AsyncClient, login: str) -> str:
-    response = await client.post("/login", data={"login": login, "password": "demo"})
+    response = await form_login(client, login)
     assert response.status_code == 303
     home = await client.get("/")
     return home.text.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
@@ -124,10 +125,81 @@ async def test_diary_page_for_pupil_and_parent(
     assert "Выучить таблицу" in page.text
     assert 'class="mk mk-5 mk-heavy"' in page.text
     assert "New since your last visit" in page.text
-    # The visit is remembered: the news is empty the next time.
-    again = await client.get("/diary")
-    news = again.text.split('id="news-title"', 1)[1].split("</section>", 1)[0]
-    assert "Nothing new." in news
     other = await client.get("/diary", params={"pupil": gradebook.classmate().id})
     assert other.status_code == 404
     assert gradebook.classmate().name not in other.text
+
+
+def _news(page: httpx.Response) -> str:
+    return page.text.split('id="news-title"', 1)[1].split("</section>", 1)[0]
+
+
+async def test_diary_news_stays_until_the_reader_has_seen_it(
+    client: httpx.AsyncClient, as_user, gradebook: Gradebook
+) -> None:
+    """Reloading, another week and another language keep "new since your last visit"; the
+    page's "Mark as seen" (or its beacon on leaving: a form body with the CSRF token, as
+    navigator.sendBeacon sends it) clears it up to the moment the page showed it."""
+    pupil = gradebook.pupil("pupil")
+    slot = gradebook.past_slot(gradebook.math_7a)
+    await client.patch(
+        f"/api/v1/slots/{slot.id}",
+        json={"homework": "Выучить таблицу"},
+        headers=await as_user("teacher"),
+    )
+    csrf = await _sign_in(client, "parent")
+    first = await client.get("/diary")
+    assert "Выучить таблицу" in _news(first) and "Mark as seen" in _news(first)
+    next_week = slot.date + timedelta(days=7)
+    for page in (
+        await client.get("/diary"),
+        await client.get("/diary", params={"week": next_week.isoformat()}),
+    ):
+        assert "Выучить таблицу" in _news(page)
+    switched = await client.post(
+        "/lang", data={"csrf_token": csrf, "lang": "ru"}, headers={"Referer": "/diary"}
+    )
+    assert switched.status_code == 303
+    russian = await client.get("/diary")
+    assert "Выучить таблицу" in _news(russian) and "Отметить как просмотренное" in _news(russian)
+
+    shown_at = re.search(r'data-shown-at="([^"]+)"', russian.text).group(1)
+    seen = f"/api/v1/diary/{pupil.id}/seen"
+    assert (await client.post(seen, params={"at": shown_at})).status_code == 403  # no token
+    beacon = await client.post(seen, params={"at": shown_at}, data={"csrf_token": csrf})
+    assert beacon.status_code == 204
+    cleared = await client.get("/diary")
+    assert "Выучить таблицу" not in _news(cleared)
+    assert "Отметить как просмотренное" not in _news(cleared)
+    # A later, older "seen" never brings the news back.
+    older = await client.post(
+        seen, params={"at": "2020-01-01T00:00:00Z"}, data={"csrf_token": csrf}
+    )
+    assert older.status_code == 204
+    assert "Выучить таблицу" not in _news(await client.get("/diary"))
+
+
+async def test_attendance_codes_and_the_legend_follow_the_interface_language(
+    client: httpx.AsyncClient, as_user, gradebook: Gradebook
+) -> None:
+    """The journal's cells take their attendance codes from the page (A, L, E, I in English;
+    н, оп, уп, б in Russian) and the journal and the diary explain their signs."""
+    teacher = await as_user("teacher")
+    expected = {
+        "en": {"absent": "A", "late": "L", "excused": "E", "ill": "I"},
+        "ru": {"absent": "н", "late": "оп", "excused": "уп", "ill": "б"},
+    }
+    legend_title = {"en": "What the signs mean", "ru": "Условные обозначения"}
+    for lang, codes in expected.items():
+        headers = {**teacher, "Accept-Language": lang}
+        journal = await client.get(f"/journal/{gradebook.math_7a}", headers=headers)
+        assert journal.status_code == 200
+        shown = _embedded(journal.text, "journal-i18n")["codes"]
+        assert {status: shown[status] for status in codes} == codes
+        assert legend_title[lang] in journal.text
+        assert f'class="att att-late">{codes["late"]}</span>' in journal.text
+        assert 'class="mk mk-4 mk-heavy"' in journal.text  # the framed mark explained
+    parent = {**(await as_user("parent")), "Accept-Language": "en"}
+    diary = await client.get("/diary", headers=parent)
+    assert diary.status_code == 200 and "What the signs mean" in diary.text
+    assert "A framed mark weighs more" in diary.text

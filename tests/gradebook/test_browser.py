@@ -1,5 +1,6 @@
-"""In Chromium: the teacher keeps the 7A Mathematics journal with the keyboard only, and
-the parent finds the new marks and the absence in the diary."""
+"""In Chromium: the teacher's home shows today's lessons, the teacher keeps the 7A Mathematics
+journal with the keyboard only (the side panel below the top bar keeps the focus), and the
+parent finds the new marks and the absence in the diary, "new" staying until marked seen."""
 
 from __future__ import annotations
 
@@ -24,6 +25,21 @@ def test_keyboard_journal_and_parent_diary(chromium, demo_url: str, shots: Path)
     page = context.new_page()
     errors = _watch_errors(page)
     sign_in(page, demo_url, "teacher")
+    # The home lists today's lessons (as many as the day has) and what needs attention.
+    page.goto(f"{demo_url}/")
+    page.wait_for_selector("[data-my-day-lessons]:not([aria-busy])")
+    page.wait_for_selector("[data-my-attention]:not([aria-busy])")
+    today = page.request.get(f"{demo_url}/api/v1/my-day").json()
+    assert page.locator(".day-lesson").count() == len(today["lessons"])
+    if today["lessons"]:
+        first = page.locator(".day-lesson").first
+        assert today["lessons"][0]["class"]["name"] in first.inner_text()
+        assert (
+            first.get_by_role("button", name="Start live lesson").count()
+            + first.get_by_role("link", name="Start live lesson…").count()
+            == 1
+        )
+    page.screenshot(path=str(shots / "teacher-home.png"), full_page=True)
     page.goto(f"{demo_url}/journal")
     page.screenshot(path=str(shots / "journal-index.png"), full_page=True)
     page.locator("a.course-card", has=page.locator("h3", has_text="Математика")).filter(
@@ -65,7 +81,7 @@ def test_keyboard_journal_and_parent_diary(chromium, demo_url: str, shots: Path)
     assert cell(start).inner_text().split()[-1] == "2"
     assert cell(start + 1).inner_text().split()[-1] == "5"
     assert cell(start + 2).inner_text().split()[-1] == "4"
-    assert cell(start + 3).inner_text().strip().endswith("н")
+    assert cell(start + 3).inner_text().strip().endswith("A")  # typed n, shown as A in English
     saved = page.request.get(f"{demo_url}/api/v1/courses/{course_id}/journal").json()
     expected = saved["averages"][str(pupil["id"])]
     assert average.inner_text() == f"{expected:.2f}"
@@ -82,6 +98,23 @@ def test_keyboard_journal_and_parent_diary(chromium, demo_url: str, shots: Path)
     page.fill("#slot-homework", "№ 512, 515")
     page.locator("#slot-form button[type=submit]").click()
     page.wait_for_selector("#journal-panel", state="hidden")
+
+    # A cell's panel opens below the top bar and keeps the keyboard until Escape.
+    cell(start).click()
+    page.keyboard.press("Alt+Enter")
+    panel = page.locator("#journal-panel")
+    panel.wait_for(state="visible")
+    top_bar = page.locator(".topbar").bounding_box()
+    assert panel.bounding_box()["y"] >= top_bar["y"] + top_bar["height"] - 1
+    inside = "document.getElementById('journal-panel').contains(document.activeElement)"
+    assert page.evaluate(inside)
+    for key in ["Tab"] * 12 + ["Shift+Tab"] * 12:
+        page.keyboard.press(key)
+        assert page.evaluate(inside), key
+    page.screenshot(path=str(shots / "journal-panel.png"))
+    page.keyboard.press("Escape")
+    panel.wait_for(state="hidden")
+    assert page.evaluate("document.activeElement.matches('td.cell')")
     assert errors == []
     context.close()
 
@@ -94,6 +127,18 @@ def test_keyboard_journal_and_parent_diary(chromium, demo_url: str, shots: Path)
     news = page.locator(".diary-news")
     assert news.get_by_text("№ 512, 515").count() == 1
     page.screenshot(path=str(shots / "parent-diary.png"), full_page=True)
+    # Another week and another language keep the news; "Mark as seen" clears it.
+    with page.expect_navigation():
+        page.locator("a[rel=next]").click()
+    assert news.get_by_text("№ 512, 515").count() == 1
+    for lang in ("ru", "en"):
+        with page.expect_navigation():
+            page.select_option("#lang-select", lang)
+        assert news.get_by_text("№ 512, 515").count() == 1
+    news.locator("[data-news-seen]").click()
+    news.get_by_text("Nothing new.").wait_for()
+    page.reload()
+    assert news.get_by_text("№ 512, 515").count() == 0
     for slot, shown in zip(slots, ("2", "5", "4", "Absent"), strict=True):
         page.goto(f"{demo_url}/diary?pupil={pupil['id']}&week={slot['date']}")
         lesson = page.locator(f'li.diary-lesson[data-slot="{slot["id"]}"]')

@@ -104,3 +104,45 @@ async def test_an_attachment_and_a_lesson_picture_follow_one_rule_on_one_route(
         # a pupil of 7B: not the homework of 7A, but the library's published lesson
         assert (await fetch(attachment, "pupil2", prefix)).status_code == 404
         assert (await fetch(picture, "pupil2", prefix)).status_code == 200
+
+
+async def test_attachments_show_the_names_they_were_uploaded_with(
+    client: httpx.AsyncClient, as_user, gradebook: Gradebook
+) -> None:
+    teacher = await as_user("teacher")
+    names = ("Задачи к § 12.png", "map.png")
+    ids = [
+        (
+            await client.post(
+                "/api/v1/assets", files={"file": (name, PNG + bytes([n]))}, headers=teacher
+            )
+        ).json()["id"]
+        for n, name in enumerate(names)
+    ]
+    slot = gradebook.past_slot(gradebook.math_7a)
+    patched = await client.patch(
+        f"/api/v1/slots/{slot.id}",
+        json={"homework": "Решить задачи", "attachments": ids},
+        headers=teacher,
+    )
+    assert patched.status_code == 200, patched.text
+    expected = [{"id": sha, "name": name} for sha, name in zip(ids, names, strict=True)]
+
+    journal = (
+        await client.get(f"/api/v1/courses/{gradebook.math_7a}/journal", headers=teacher)
+    ).json()
+    assert next(s for s in journal["slots"] if s["id"] == slot.id)["files"] == expected
+    pupil = gradebook.pupil("pupil")
+    parent = await as_user("parent")
+    week = (
+        await client.get(
+            f"/api/v1/diary/{pupil.id}", params={"from": slot.date.isoformat()}, headers=parent
+        )
+    ).json()
+    lesson = next(
+        item for day in week["days"] for item in day["lessons"] if item["slot_id"] == slot.id
+    )
+    assert lesson["files"] == expected
+    page = await client.get("/diary", params={"week": slot.date.isoformat()}, headers=parent)
+    assert ">Задачи к § 12.png</a>" in page.text and ">map.png</a>" in page.text
+    assert ">File 1</a>" not in page.text

@@ -211,6 +211,28 @@ async def test_copy_makes_a_draft_with_attribution_and_counts(client, as_user):
     assert (await client.get(f"/api/v1/lessons/{copy['id']}", headers=teacher)).status_code == 404
 
 
+async def test_a_copy_is_titled_as_a_copy_in_the_copier_s_language(client, as_user):
+    """Two lessons of the same title in a picker cannot be told apart: a copy says it is one
+    ("Копия: …" for a Russian interface, "Copy of …" for an English one), within the limit."""
+    teacher = await as_user("teacher")
+    long_title = "Сила трения " + "и движение " * 20
+    lesson = await create(client, teacher, title=long_title[:200])
+    url = f"/api/v1/lessons/{lesson['id']}"
+    await client.post(f"{url}/publish", headers=teacher)
+    copier = await as_user("teacher2")
+    short = await create(client, teacher, title="Сила трения")
+    await client.post(f"/api/v1/lessons/{short['id']}/publish", headers=teacher)
+    for lang, expected in (("ru", "Копия: Сила трения"), ("en", "Copy of Сила трения")):
+        headers = {**copier, "Accept-Language": lang}
+        copy = await client.post(f"/api/v1/lessons/{short['id']}/copy", headers=headers)
+        assert copy.status_code == 201 and copy.json()["title"] == expected
+    long_copy = await client.post(f"{url}/copy", headers={**copier, "Accept-Language": "ru"})
+    assert long_copy.status_code == 201, long_copy.text
+    title = long_copy.json()["title"]
+    assert title.startswith("Копия: Сила трения") and title.endswith("…") and len(title) == 200
+    assert long_copy.json()["copied_from"]["title"] == long_title[:200]
+
+
 async def test_archive_hides_from_the_library_but_versions_stay_readable(client, as_user):
     teacher = await as_user("teacher")
     teacher2 = await as_user("teacher2")

@@ -97,7 +97,7 @@ def test_write_publish_find_copy_and_present(demo_url: str, chromium: Browser, s
     cards.first.get_by_role("link", name=TITLE).click()
     colleague.get_by_role("button", name="Copy to my library").click()
     expect(colleague).to_have_url(re.compile(r"/lessons/\d+/edit$"))
-    expect(colleague.locator("#m-title")).to_have_value(TITLE)
+    expect(colleague.locator("#m-title")).to_have_value(f"Copy of {TITLE}")  # titled as a copy
     copy_id = int(re.search(r"/lessons/(\d+)/edit", colleague.url).group(1))
     assert copy_id != lesson_id
     colleague.goto(f"{demo_url}/lessons/{copy_id}")

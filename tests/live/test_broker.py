@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 import pytest
 
-from live.broker import Broker, BrokerError, LogBounds, create_broker
+from live.broker import Broker, BrokerError, LogBounds, LogMissing, create_broker
 from live.broker.memory import MemoryBroker, MemoryStore
 
 # Waiting for a message that should arrive; a bound only so a broken broker fails, not hangs.
@@ -209,6 +209,47 @@ async def test_drop_forgets_a_room(broker: Broker) -> None:
     again = await broker.append("room", event(3), dedupe_key="k")
     assert again["seq"] == 1 and again["data"] == {"n": 3}
     assert len(await broker.read("keep", 0)) == 1
+
+
+async def test_a_durable_room_is_appended_to_only_while_the_broker_holds_its_log(
+    make_broker: MakeBroker,
+) -> None:
+    one, two = await make_broker(), await make_broker()
+    assert not await one.has_log("room")
+    with pytest.raises(LogMissing):
+        await one.append("room", event(0), existing_only=True)
+    stored = [{**event(n), "seq": n} for n in (1, 2, 3)]
+    # Two processes restore at once: one of them does, and the seqs go on from the stored ones.
+    restored = await asyncio.gather(one.restore("room", stored), two.restore("room", stored))
+    assert sorted(restored) == [False, True]
+    assert not await one.restore("room", stored)
+    assert await two.has_log("room")
+    assert await one.read("room", 0) == stored
+    assert await one.bounds("room") == LogBounds(first=1, last=3)
+    again = await two.append("room", event(4), dedupe_key="k", existing_only=True)
+    assert again["seq"] == 4
+    assert (await one.append("room", event(5), dedupe_key="k"))["seq"] == 4
+    await one.drop("room")
+    with pytest.raises(LogMissing):
+        await two.append("room", event(6), existing_only=True)
+    # A new room starts empty and counts from 1.
+    assert await one.restore("new", [])
+    assert (await one.append("new", event(1), existing_only=True))["seq"] == 1
+
+
+async def test_a_subscriber_of_a_log_that_was_replaced_ends(make_broker: MakeBroker) -> None:
+    one, two = await make_broker(), await make_broker()
+    for n in range(3):
+        await one.append("room", event(n))
+    async with one.subscribe("room", after_seq=2) as events:
+        assert (await next_of(events))["seq"] == 3
+        await two.drop("room")  # lost: a restart without persistence, a flush
+        await two.restore("room", [{**event(n), "seq": n} for n in (1, 2)])
+        await two.append("room", event(3), existing_only=True)
+        await two.append("room", event(4), existing_only=True)
+        # Seq 3 again, or seq 4 of another log: either way not the log it was following.
+        with pytest.raises(BrokerError):
+            await next_of(events)
 
 
 async def test_namespaces_keep_schools_apart(make_broker: MakeBroker) -> None:

@@ -4,6 +4,7 @@ is taken from who joined; the gradebook's own API then shows them, with history.
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -79,8 +80,11 @@ async def test_confirmed_marks_and_attendance_reach_the_journal(
     proposed = {entry["pupil_id"]: entry["mark"] for entry in report["proposed"]}
     assert proposed == {anna.id: "5", boris.id: "2"}
 
-    # The teacher lifts Boris's mark to 3 before confirming.
-    body = {"marks": [{"pupil_id": anna.id, "value": 5}, {"pupil_id": boris.id, "value": "3"}]}
+    # The teacher lifts Boris's mark to 3 before confirming, and takes attendance.
+    body = {
+        "marks": [{"pupil_id": anna.id, "value": 5}, {"pupil_id": boris.id, "value": "3"}],
+        "attendance": True,
+    }
     written = await client.post(f"/live/{code}/journal", json=body, headers=teacher)
     assert written.status_code == 200, written.text
     assert written.json()["attendance"][str(vera.id)] == "present"
@@ -126,18 +130,49 @@ async def test_a_mark_off_the_scale_writes_nothing(
     ).status_code == 200
 
 
-async def test_without_attendance_only_the_marks_are_written(
+async def test_attendance_is_off_until_asked_and_the_absent_are_listed_first(
     app: Starlette, client: httpx.AsyncClient, teacher: dict[str, str], world: World
 ) -> None:
+    """Three of 27 came: the report page lists the 24 it would mark absent, behind an unticked
+    box and a confirmation; the API writes no absences unless ``attendance`` is true."""
     code = await run_lesson(app, client, teacher, world)
     await client.post(f"/live/{code}/end", headers=teacher)
-    body = {"marks": [{"pupil_id": world.pupils[0].id, "value": 5}], "attendance": False}
+    page = await client.get(f"/live/{code}/report", headers={**teacher, "Accept": "text/html"})
+    assert page.status_code == 200, page.text
+    box = re.search(r'<input type="checkbox" name="attendance"[^>]*>', page.text)
+    assert box and "checked" not in box.group(0)
+    listed = set(map(int, re.findall(r'data-absent-id="(\d+)"', page.text)))
+    assert listed == {p.id for p in world.pupils[3:]}
+    assert 'id="absent-dialog"' in page.text and world.pupils[3].name in page.text
+
+    body = {"marks": [{"pupil_id": world.pupils[0].id, "value": 5}]}
     assert (
         await client.post(f"/live/{code}/journal", json=body, headers=teacher)
     ).status_code == 200
     book = await journal(client, teacher, world)
     assert [a for a in book["attendance"] if a["slot_id"] == world.slot_id] == []
     assert len([m for m in book["marks"] if m["slot_id"] == world.slot_id]) == 1
+
+
+async def test_the_comment_is_in_the_lesson_s_language_and_subjects_are_translated(
+    app: Starlette, client: httpx.AsyncClient, teacher: dict[str, str], world: World
+) -> None:
+    """The marks' comment is read by pupils and parents: it is written in the language of the
+    lesson taught (Russian here), whatever the teacher's interface; the start page names the
+    library's subjects in the interface's language."""
+    code = await run_lesson(app, client, teacher, world)
+    await client.post(f"/live/{code}/end", headers=teacher)
+    body = {"marks": [{"pupil_id": world.pupils[0].id, "value": 5}]}
+    english = {**teacher, "Accept-Language": "en"}
+    assert (await client.post(f"/live/{code}/journal", json=body, headers=english)).is_success
+    book = await journal(client, teacher, world)
+    (mark,) = [m for m in book["marks"] if m["slot_id"] == world.slot_id]
+    assert mark["comment"] == "Онлайн-урок: Fractions"
+
+    russian = {**teacher, "Accept-Language": "ru", "Accept": "text/html"}
+    start = await client.get("/live", headers=russian)
+    assert start.status_code == 200
+    assert "Fractions · Математика" in start.text
 
 
 async def test_a_lesson_without_a_slot_has_nowhere_to_write(

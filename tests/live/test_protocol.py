@@ -67,6 +67,17 @@ VALID = [
     ("rtc.grant", {"user_id": 7}),
     ("rtc.record", {"on": True}),
     ("ping", None),
+    # The board and the classroom widgets (tests/live/test_board_room.py has the rest).
+    ("board.show", {"chat": True}),
+    ("chat.remove", {"seq": 12}),
+    ("timer.start", {"seconds": 300}),
+    ("timer.start", None),
+    ("timer.pause", None),
+    ("timer.reset", None),
+    ("timer.clear", None),
+    ("picker.pick", None),
+    ("picker.show", {"on": True}),
+    ("picker.clear", None),
 ]
 
 

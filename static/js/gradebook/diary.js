@@ -1,8 +1,59 @@
-// The diary's calendar link: make a new secret link (shown once), copy it, revoke it.
+// The diary: "new since your last visit" stays until the reader marks it as seen or leaves the
+// diary; the calendar link: make a new secret link (shown once), copy it, revoke it.
 
-import { api } from '/static/js/api.js';
+import { api, csrfToken } from '/static/js/api.js';
 import { toast } from '/static/js/app.js';
 import { showDiaryAssignments } from '/static/js/classwork/diary_assignments.js';
+import { el } from '/static/js/dom.js';
+
+// The news is seen up to the moment the page showed it (news arriving meanwhile stays new).
+// Another week, term or child, or another language, keeps it; leaving the diary (another
+// page, closing the tab) sends a beacon: it can't carry headers, so the CSRF token rides in
+// a form body.
+function setUpNews(card) {
+  const seenPath = `/diary/${card.dataset.pupilId}/seen?at=${encodeURIComponent(card.dataset.shownAt)}`;
+  const button = card.querySelector('[data-news-seen]');
+  let pending = card.dataset.hasNews === 'yes';
+  let staying = false;
+
+  const cleared = () => {
+    pending = false;
+    const body = card.querySelector('[data-news-body]');
+    body.replaceChildren(el('p', { class: 'muted', text: body.dataset.nothing }));
+    button?.remove();
+  };
+
+  button?.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      await api('POST', seenPath);
+      cleared();
+      card.querySelector('[data-news-body]').focus();
+    } catch (error) {
+      button.disabled = false;
+      toast(error.message, 'error');
+    }
+  });
+
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest('a[href]');
+    if (!link || event.defaultPrevented || event.button !== 0) return;
+    if (event.ctrlKey || event.metaKey || event.shiftKey || event.altKey || link.target) return;
+    const url = new URL(link.href, window.location.href);
+    if (url.origin === window.location.origin && url.pathname === '/diary') staying = true;
+  });
+  document.addEventListener('submit', (event) => {
+    if (!event.defaultPrevented && event.target.closest('.lang-form')) staying = true;
+  });
+  window.addEventListener('pageshow', (event) => {
+    if (event.persisted) staying = false;
+  });
+  window.addEventListener('pagehide', () => {
+    if (!pending || staying) return;
+    pending = false;
+    navigator.sendBeacon(`/api/v1${seenPath}`, new URLSearchParams({ csrf_token: csrfToken() }));
+  });
+}
 
 function setUp(card) {
   const pupilId = card.dataset.pupilId;
@@ -55,4 +106,6 @@ function setUp(card) {
 
 const card = document.querySelector('.diary-feed');
 if (card) setUp(card);
+const news = document.querySelector('.diary-news');
+if (news) setUpNews(news);
 showDiaryAssignments(document.querySelector('.diary-week'));

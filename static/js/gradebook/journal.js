@@ -12,12 +12,14 @@
 import { api, upload } from '/static/js/api.js';
 import { toast } from '/static/js/app.js';
 import { setUpSlotAssign } from '/static/js/classwork/slot_assign.js';
+import { setUpSidePanel } from '/static/js/gradebook/panel.js';
 
+// н/n always type an absence; the cell shows the code of the interface's language.
 const ABSENCE_KEYS = new Set(['н', 'n']);
-const ATTENDANCE_CODES = { present: '', absent: 'н', late: 'оп', excused: 'уп', ill: 'б' };
 
 const data = JSON.parse(document.getElementById('journal-data').textContent);
 const t = JSON.parse(document.getElementById('journal-i18n').textContent);
+const ATTENDANCE_CODES = t.codes;
 const table = document.getElementById('journal-grid');
 const scroller = document.getElementById('journal-scroll');
 const panel = document.getElementById('journal-panel');
@@ -206,12 +208,17 @@ function startColumn() {
 
 // --- writing ---------------------------------------------------------------------------------
 
-async function askReason(why) {
+// The reason dialog: resolves to the reason typed, '' when an optional one is left out, or
+// null when cancelled (a required reason cannot be left out: the input is `required`).
+async function askReason(why, { required = true } = {}) {
   const dialog = document.getElementById('reason-dialog');
   const input = document.getElementById('reason-input');
   document.getElementById('reason-why').textContent = why;
   input.value = '';
+  input.required = required;
+  input.placeholder = required ? '' : t.reason_optional;
   dialog.returnValue = '';
+  const back = document.activeElement;
   dialog.showModal();
   input.focus();
   return new Promise((resolve) => {
@@ -219,7 +226,9 @@ async function askReason(why) {
       'close',
       () => {
         const text = input.value.trim();
-        resolve(dialog.returnValue === 'ok' && text ? text : null);
+        if (back?.isConnected) back.focus({ preventScroll: true });
+        if (dialog.returnValue !== 'ok') resolve(null);
+        else resolve(text || (required ? null : ''));
       },
       { once: true },
     );
@@ -328,11 +337,14 @@ async function deleteMark(row, col, mark) {
   });
 }
 
+// Changing a mark given earlier asks why: a reason is required once the lesson's day is
+// over (and in a closed term), optional on the day itself. The history shows it.
 async function changeMark(row, col, mark, changes) {
-  const reason = await closedTermReason();
+  const required = needsReason || slots[col].date < data.today;
+  const reason = await askReason(required ? t.reason_change_required : t.reason_change, { required });
   if (reason === null) return false;
   return withCell(row, col, async () => {
-    const result = await api('PATCH', `/marks/${mark.id}`, { ...changes, reason });
+    const result = await api('PATCH', `/marks/${mark.id}`, { ...changes, reason: reason || undefined });
     Object.assign(mark, result);
     applyResult(row, result);
   });
@@ -462,7 +474,7 @@ table.addEventListener('keydown', (event) => {
     setActive(row + (event.key === 'PageDown' ? 10 : -10), col);
   } else if (event.key === 'Enter' && event.altKey) {
     event.preventDefault();
-    openCellPanel(row, col);
+    openCellPanel(row, col, { focus: true });
   } else if (event.key === 'Enter' || event.key === 'F2') {
     event.preventDefault();
     const prefill = col === N ? (termMarks[pupils[row].id] ?? suggested[pupils[row].id] ?? '') : '';
@@ -494,12 +506,12 @@ table.addEventListener('click', (event) => {
   // A second tap on the active cell opens its panel (tablets have no keyboard).
   const again = active.row === row && active.col === col && document.activeElement === cell;
   setActive(row, col);
-  if (again && event.pointerType === 'touch') openCellPanel(row, col);
+  if (again && event.pointerType === 'touch') openCellPanel(row, col, { focus: true });
 });
 
 table.addEventListener('dblclick', (event) => {
   const cell = event.target.closest('td.cell');
-  if (cell) openCellPanel(Number(cell.dataset.row), Number(cell.dataset.col));
+  if (cell) openCellPanel(Number(cell.dataset.row), Number(cell.dataset.col), { focus: true });
 });
 
 // --- the side panel: a slot's topic and homework, or a cell's marks and history ---------------
@@ -509,8 +521,12 @@ const cellDetails = document.getElementById('cell-details');
 const attachmentsList = document.getElementById('slot-attachments');
 let draftAttachments = [];
 
+const sidePanel = setUpSidePanel(panel, { onEscape: () => closePanel(), isOpen: () => !panel.hidden });
+
 function showPanel(title) {
   document.getElementById('panel-title').textContent = title;
+  if (panel.hidden) sidePanel.remember();
+  sidePanel.place();
   panel.hidden = false;
   document.body.classList.add('has-journal-panel');
 }
@@ -519,15 +535,18 @@ function closePanel() {
   panel.hidden = true;
   panelFor = null;
   document.body.classList.remove('has-journal-panel');
-  cellAt(active.row, active.col)?.focus({ preventScroll: true });
+  sidePanel.restore(cellAt(active.row, active.col));
 }
+
+// The names the homework files were uploaded with, by id (from the journal and new uploads).
+const fileNames = new Map(slots.flatMap((slot) => (slot.files ?? []).map((file) => [file.id, file.name])));
 
 function renderAttachments() {
   attachmentsList.innerHTML = draftAttachments
-    .map(
-      (id) =>
-        `<li><a href="/assets/${encodeURIComponent(id)}" target="_blank" rel="noopener">${escapeHtml(t.attachment)} ${escapeHtml(String(id).slice(0, 8))}</a> <button type="button" class="btn btn-ghost btn-sm" data-remove-attachment="${escapeHtml(id)}" aria-label="${escapeHtml(t.delete)}">✕</button></li>`,
-    )
+    .map((id, index) => {
+      const name = fileNames.get(id) || `${t.attachment} ${index + 1}`;
+      return `<li><a href="/assets/${encodeURIComponent(id)}" target="_blank" rel="noopener">${escapeHtml(name)}</a> <button type="button" class="btn btn-ghost btn-sm" data-remove-attachment="${escapeHtml(id)}" aria-label="${escapeHtml(`${t.delete}: ${name}`)}">✕</button></li>`;
+    })
     .join('');
 }
 
@@ -569,7 +588,11 @@ slotForm.addEventListener('submit', async (event) => {
   if ((slot.lesson?.lesson_id ?? '') !== (lesson ? Number(lesson) : '')) body.lesson_id = lesson ? Number(lesson) : null;
   try {
     const updated = await api('PATCH', `/slots/${slot.id}`, body);
-    slots[col] = { ...slot, ...updated };
+    slots[col] = {
+      ...slot,
+      ...updated,
+      files: (updated.attachments ?? []).map((id) => ({ id, name: fileNames.get(id) ?? '' })),
+    };
     refreshHeader(col);
     toast(t.saved, 'success');
     closePanel();
@@ -592,6 +615,7 @@ document.getElementById('slot-file').addEventListener('change', async (event) =>
   form.append('file', file);
   try {
     const asset = await upload('/assets', form);
+    fileNames.set(asset.id, asset.filename || file.name);
     draftAttachments.push(asset.id);
     renderAttachments();
   } catch (error) {
@@ -601,9 +625,12 @@ document.getElementById('slot-file').addEventListener('change', async (event) =>
   }
 });
 
-function openCellPanel(row, col) {
+// `focus`: opened on purpose (double click, Alt+Enter), so the panel takes the keyboard;
+// otherwise it only follows the active cell.
+function openCellPanel(row, col, { focus = false } = {}) {
   if (col === N) {
     openTermPanel(row);
+    if (focus) panel.querySelector('[data-action="close-panel"]').focus();
     return;
   }
   const pupil = pupils[row];
@@ -639,6 +666,7 @@ function openCellPanel(row, col) {
         .join('')
     : `<li class="muted">${escapeHtml(t.no_marks)}</li>`;
   document.getElementById('cell-history').hidden = true;
+  if (focus) (canWrite ? document.getElementById('cell-add-value') : panel.querySelector('[data-action="close-panel"]')).focus();
 }
 
 function openTermPanel(row) {
@@ -714,9 +742,6 @@ document.getElementById('cell-status').addEventListener('change', async (event) 
 
 panel.addEventListener('click', (event) => {
   if (event.target.closest('[data-action="close-panel"]')) closePanel();
-});
-panel.addEventListener('keydown', (event) => {
-  if (event.key === 'Escape') closePanel();
 });
 
 // --- start -------------------------------------------------------------------------------------

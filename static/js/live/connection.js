@@ -24,7 +24,7 @@ export class CommandError extends Error {
 }
 
 /**
- * `new LiveConnection({code, token, pingSeconds, onWelcome, onEvent, onStatus, onNotice})`.
+ * `new LiveConnection({code, token, view, pingSeconds, onWelcome, onEvent, onStatus, onNotice})`.
  * onWelcome(data) gets the welcome's data ({you, state, seq, now}); onEvent(frame) every event
  * frame in seq order, never twice; onStatus(status, detail) 'connecting' | 'online' | 'offline'
  * | 'closed' (detail: {code, reason, error}); onNotice(error) errors that answer no command.
@@ -46,6 +46,8 @@ export class LiveConnection {
     const params = new URLSearchParams();
     if (this.lastSeq !== null) params.set('since', String(this.lastSeq));
     if (this.options.token) params.set('token', this.options.token);
+    // The board (the projector's view) asks for it; a board pass gives it anyway.
+    if (this.options.view) params.set('view', this.options.view);
     const query = params.toString();
     const code = encodeURIComponent(this.options.code);
     return `${scheme}://${window.location.host}/live/${code}/ws${query ? `?${query}` : ''}`;

@@ -1,6 +1,7 @@
 // The room as this client sees it: the welcome's state, kept up to date by the events the
 // server sends (already projected for this viewer: a pupil gets others' answers only as
-// progress, an observer sees pupils only as {role: "pupil"}).
+// progress, an observer sees pupils only as {role: "pupil"}, the board people other than the
+// teacher only as a role).
 
 function zeros(count) {
   return Array.from({ length: Math.max(0, count) }, () => 0);
@@ -46,8 +47,17 @@ export class RoomModel {
     this.state = data.state;
     // How far the server's clock is ahead of ours, in seconds (quiz countdowns).
     this.clockOffset = typeof data.now === 'number' ? data.now - Date.now() / 1000 : 0;
+    this.prepare();
+  }
+
+  /** Fill in what an older server may leave out of a snapshot. */
+  prepare() {
     this.state.people.left ??= [];
     this.state.people.missing ??= [];
+    // The board's switches and the classroom widgets (the countdown, the picker).
+    this.state.show ??= { histogram: true, chat: false, work: true };
+    this.state.timer ??= null;
+    this.state.picker ??= null;
     // Pupil-paced mode: the teacher's table, a pupil's own slide and answers, or counts.
     this.state.pace ??= { mode: 'teacher' };
     if (this.role === 'teacher') this.state.pace.pupils ??= [];
@@ -75,6 +85,14 @@ export class RoomModel {
     return Date.now() / 1000 + this.clockOffset;
   }
 
+  /** Seconds left on the classroom countdown, or null without one. */
+  countdownLeft() {
+    const timer = this.state.timer;
+    if (!timer) return null;
+    if (!timer.running || typeof timer.ends_at !== 'number') return Math.max(0, Math.ceil(timer.remaining));
+    return Math.max(0, Math.ceil(timer.ends_at - this.serverNow()));
+  }
+
   /** Seconds left on the open quiz's countdown, or null without one. */
   timerLeft() {
     const timer = this.state.quiz?.timer;
@@ -83,12 +101,38 @@ export class RoomModel {
     return Math.max(0, Math.ceil(timer.seconds - (this.serverNow() - started)));
   }
 
-  /** Fold one event frame into the state; returns the frame's type. */
+  /** Fold one event frame into the state; returns the frame's type (null when the state
+   * already held it). */
   apply(frame) {
+    // A fresh view (the board's, after the teacher changed what it shows) already holds the
+    // events up to its seq: frames replayed after a reconnect must not be applied twice.
+    if (this.freshUntil !== undefined && frame.seq <= this.freshUntil) return null;
     const s = this.state;
     const d = frame.data ?? {};
     s.seq = frame.seq;
     switch (frame.type) {
+      case 'board.show':
+        if (d.view) {
+          this.state = d.view;
+          this.prepare();
+          this.freshUntil = d.view.seq;
+        }
+        this.state.show = d.show;
+        break;
+      case 'chat.remove':
+        s.chat.messages = s.chat.messages.filter((message) => message.seq !== d.seq);
+        break;
+      case 'timer.start':
+      case 'timer.pause':
+      case 'timer.reset':
+      case 'timer.clear':
+        s.timer = d.timer ?? null;
+        break;
+      case 'picker.pick':
+      case 'picker.show':
+      case 'picker.clear':
+        s.picker = d.picker ?? null;
+        break;
       case 'slide.goto':
         s.slide = d.index;
         break;

@@ -1,7 +1,17 @@
-// The presenter's view for the smart board: the room plus the teacher's controls.
+// The teacher's console (a tablet or a laptop): the room plus the teacher's controls, each
+// pupil's answers, the hands queue with names, chat moderation, what the board shows, the
+// classroom widgets and the board itself (a second window, or a board computer paired with a
+// code). The class sees the board (board-page.js), never this page.
 import { toast } from '/static/js/app.js';
 import { csrfToken } from '/static/js/api.js';
 import { ERASER, ERASER_WIDTH } from '/static/js/live/board.js';
+import {
+  pairBoard,
+  renderBoardPanel,
+  renderResults,
+  renderThumbs,
+  renderWidgetControls,
+} from '/static/js/live/console.js';
 import { LiveMedia } from '/static/js/live/media.js';
 import { LiveRoom, wirePenTools } from '/static/js/live/room.js';
 import { el } from '/static/js/dom.js';
@@ -59,8 +69,28 @@ const actions = {
   'join-hide': () => {
     document.querySelector('[data-join-overlay]').hidden = true;
   },
+  'board-open': openBoard,
+  'board-pair': () => pairBoard(document.querySelector('[data-pair-dialog]'), room.config.code, strings),
+  'timer-start': () => run('timer.start', { seconds: Number(document.querySelector('[data-timer-minutes]').value) }),
+  'timer-toggle': () => run(current().state.timer?.running ? 'timer.pause' : 'timer.start'),
+  'timer-reset': () => run('timer.reset'),
+  'timer-clear': () => run('timer.clear'),
+  'picker-pick': () => run('picker.pick'),
+  'picker-show': () => run('picker.show', { on: !current().state.picker?.shown }),
+  'picker-clear': () => run('picker.clear'),
   end: endLesson,
 };
+
+/** The board on this computer: a second window to move to the projector. */
+function openBoard() {
+  const code = encodeURIComponent(room.config.code);
+  const opened = window.open(`/live/${code}/board`, `eschool-board-${code}`, 'popup,width=1280,height=720');
+  if (!opened) toast(strings.popupBlocked, 'warning');
+}
+
+for (const input of document.querySelectorAll('[data-board-show]')) {
+  input.addEventListener('change', () => run('board.show', { [input.dataset.boardShow]: input.checked }));
+}
 
 for (const [name, action] of Object.entries(actions)) {
   for (const node of document.querySelectorAll(`[data-action="${name}"]`)) {
@@ -126,10 +156,16 @@ function show(name, visible) {
 function update(type) {
   if (!room.model) return;
   const { state, block } = current();
+  const widgets = document.querySelector('[data-widgets-panel]');
   if (type === 'tick') {
     autoClose(state);
+    renderWidgetControls(widgets, room.model, strings);
     return;
   }
+  renderThumbs(document.querySelector('[data-thumbs]'), room.model, strings, goto);
+  renderResults(document.querySelector('[data-console-results]'), room.model, strings, block);
+  renderBoardPanel(document.querySelector('[data-board-panel]'), room.model, strings);
+  renderWidgetControls(widgets, room.model, strings);
   media.decoratePeople(document.querySelector('[data-people]'));
   button('prev').disabled = state.slide === 0;
   button('next').disabled = state.slide >= state.slides.length - 1;

@@ -68,6 +68,8 @@ room.onRender((type) => {
   const state = room.model.state;
   const paced = room.model.pupilPaced;
   if (type === 'pace.set') toast(paced ? room.strings.paceStarted : room.strings.paceEnded, 'info');
+  // The random pupil picker chose this pupil (the board names them only if the teacher shows it).
+  if (type === 'picker.pick' && state.picker?.mine) toast(room.strings.pickedYou, 'info');
   const badge = document.querySelector('[data-pace-badge]');
   if (badge) badge.hidden = !paced;
   const nav = document.querySelector('[data-browse]');

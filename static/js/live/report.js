@@ -1,8 +1,21 @@
-// The report page: confirm the proposed marks (and attendance) into the journal.
+// The report page: confirm the proposed marks (and attendance) into the journal. Attendance
+// is off until the teacher ticks it; then the pupils who did not join, who would be marked
+// absent, are listed for a confirmation first.
 import { toast } from '/static/js/app.js';
 import { csrfToken } from '/static/js/api.js';
 
 const form = document.querySelector('[data-journal-form]');
+const absentDialog = document.getElementById('absent-dialog');
+
+function confirmAbsences() {
+  if (!absentDialog) return Promise.resolve(true);
+  absentDialog.returnValue = '';
+  absentDialog.showModal();
+  absentDialog.querySelector('button[value="cancel"]').focus();
+  return new Promise((resolve) => {
+    absentDialog.addEventListener('close', () => resolve(absentDialog.returnValue === 'ok'), { once: true });
+  });
+}
 
 form?.addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -11,6 +24,7 @@ form?.addEventListener('submit', async (event) => {
     .filter((select) => select.value !== '')
     .map((select) => ({ pupil_id: Number(select.dataset.pupilId), value: select.value }));
   const attendance = form.querySelector('input[name="attendance"]')?.checked ?? false;
+  if (attendance && !(await confirmAbsences())) return;
   submit.disabled = true;
   try {
     const response = await fetch(`/live/${encodeURIComponent(form.dataset.code)}/journal`, {

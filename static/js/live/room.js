@@ -1,6 +1,6 @@
-// What the three views of a live lesson share: the connection, the room model, the stage with
-// its slide and whiteboard, people, raised hands and chat. present.js, pupil.js and watch.js
-// start it and add their own controls.
+// What the views of a live lesson share: the connection, the room model, the stage with its
+// slide and whiteboard, people, raised hands and chat. present.js (the teacher's console),
+// pupil.js, watch.js and board-page.js (the projector) start it and add their own parts.
 import { toast } from '/static/js/app.js';
 import { Board } from '/static/js/live/board.js';
 import { LiveConnection } from '/static/js/live/connection.js';
@@ -43,6 +43,7 @@ export class LiveRoom {
     this.connection = new LiveConnection({
       code: this.config.code,
       token: this.config.token,
+      view: this.config.view,
       pingSeconds: this.config.ping,
       onWelcome: (data) => this.welcome(data),
       onEvent: (frame) => this.event(frame),
@@ -96,6 +97,7 @@ export class LiveRoom {
       this.viewIndex = null;
     }
     if (type === 'pace.set') this.viewIndex = null;
+    if (type === 'board.show') this.renderedKey = null; // the board's whole view may change
     if (type === 'chat.post') this.chatArrived(frame.data);
     if (type === 'board.grant' && frame.data.person?.id === this.model.me.id) {
       toast(this.strings.penYours, 'info');
@@ -242,7 +244,10 @@ export class LiveRoom {
       pen ? el('span', { class: 'live-icon live-icon-pen', title: strings.hasPen, role: 'img', 'aria-label': strings.hasPen }) : null,
       state !== 'here' ? el('span', { class: 'live-person-state', text: strings[`person_${state}`] }) : null,
     );
-    if (this.model.role === 'teacher' && person.role !== 'teacher' && state === 'here') {
+    // The teacher's own board window (id "b-t…") is not removed: that would shut it out for
+    // the rest of the lesson. A paired board is (its pass stops working).
+    const ownBoard = person.role === 'board' && String(person.id).startsWith('b-t');
+    if (this.model.role === 'teacher' && person.role !== 'teacher' && state === 'here' && !ownBoard) {
       const actions = el('span', { class: 'live-person-actions' });
       if (person.role === 'pupil') {
         actions.append(
@@ -320,6 +325,17 @@ export class LiveRoom {
           el('span', { class: 'live-chat-who', text: personName(message.by, this.strings) }),
           el('span', { class: 'live-chat-time', text: clock(message.at) }),
           el('span', { class: 'live-chat-text', text: message.text }),
+          // Moderation: the teacher takes a message away from every screen (the board too).
+          this.model.role === 'teacher'
+            ? el('button', {
+                type: 'button',
+                class: 'btn btn-sm btn-ghost live-chat-remove',
+                text: '×',
+                title: this.strings.removeMessage,
+                'aria-label': this.strings.removeMessage,
+                onclick: () => this.send('chat.remove', { seq: message.seq }).catch(() => {}),
+              })
+            : null,
         ),
       ),
     );
@@ -389,8 +405,10 @@ export class LiveRoom {
       4401: this.strings.closedSignIn,
       4404: this.strings.closedUnknown,
     };
+    const board = this.config.view === 'board';
+    if (board) Object.assign(texts, { 4401: this.strings.closedBoard, 4403: this.strings.closedBoard });
     if (message) message.textContent = texts[detail.code] ?? reason ?? this.strings.closedOther;
-    if (detail.code === 4403 && reason) message.textContent = reason;
+    if (detail.code === 4403 && reason && !board) message.textContent = reason;
     if (notice) notice.hidden = false;
     this.board.setEnabled(false);
     document.body.classList.add('is-closed');

@@ -1,5 +1,5 @@
-// Drawing one lesson block as a slide, for the teacher, a pupil or an observer: the content,
-// the quiz and poll controls a pupil answers with, and the class's results.
+// Drawing one lesson block as a slide, for the teacher, a pupil, an observer or the board: the
+// content, the quiz and poll controls a pupil answers with, and the class's results.
 import { el } from '/static/js/dom.js';
 import { typesetMath } from '/static/js/lessons/math.js';
 
@@ -450,7 +450,8 @@ function renderPoll(block, context) {
       ),
     );
   }
-  if (poll) wrap.append(el('div', { dataset: { pollBars: '' } }, bars(options, poll.counts, poll.total)));
+  // The board shows the bars only while the teacher lets it (counts are null then).
+  if (poll?.counts) wrap.append(el('div', { dataset: { pollBars: '' } }, bars(options, poll.counts, poll.total)));
   else if (phase === 'idle' && model.role === 'pupil') wrap.append(el('p', { class: 'alert alert-info', text: strings.pollWait }));
   wrap.append(el('p', { class: 'live-progress muted', dataset: { progress: '' } }));
   return wrap;
@@ -480,6 +481,6 @@ export function refreshCounters(root, block, context) {
     const poll = model.state.poll?.block_id === String(block.id) ? model.state.poll : null;
     if (progress) progress.textContent = poll ? `${strings.votes}: ${poll.total}` : '';
     const holder = root.querySelector('[data-poll-bars]');
-    if (holder && poll) holder.replaceChildren(bars(block.options ?? [], poll.counts, poll.total));
+    if (holder && poll?.counts) holder.replaceChildren(bars(block.options ?? [], poll.counts, poll.total));
   }
 }

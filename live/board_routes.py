@@ -1,0 +1,157 @@
+"""The board's pages and API: the projector's view of a lesson, pairing a board computer, and
+the teacher asking for a board pass.
+
+- ``POST /api/v1/live/{code}/board`` (the lesson's teacher) → ``{"code", "token", "url",
+  "pair_url", "expires_at", "expires_in"}``: a pairing code for ``/board`` and a board pass.
+- ``GET /board``: the form a board computer types the pairing code into (nobody signs in);
+  ``POST /board`` pairs the screen (sets the pass as a cookie) and opens the board.
+- ``GET /live/{code}/board``: the board, for a paired screen or the teacher's second window.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from eschool.errors import DomainError
+from eschool.i18n import gettext as _
+from eschool.models import Role
+from eschool.web import (
+    api_endpoint,
+    client_address,
+    current_user,
+    db,
+    json_ok,
+    read_form,
+    render,
+)
+from live import queries, services
+from live.board_pass import BOARD_PASS_SECONDS, board_pair, board_pass_create, participant
+from live.page_context import room_context
+
+BOARD_COOKIE_PREFIX = "live_board_"
+# Wrong pairing codes an address may type in the window before it is stopped (429).
+PAIRING_GUESSES = 10
+
+
+def _base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _secret(request: Request) -> str:
+    return request.app.state.settings.secret_key
+
+
+def _guesses(request: Request) -> services.CodeGuesses:
+    """Wrong pairing codes per address (kept apart from the join codes' count)."""
+    guesses = getattr(request.app.state, "live_board_guesses", None)
+    if guesses is None:
+        guesses = services.CodeGuesses(limit=PAIRING_GUESSES)
+        request.app.state.live_board_guesses = guesses
+    return guesses
+
+
+def board_cookie(request: Request) -> str | None:
+    """The board pass a paired screen keeps for the lesson in the path, if any."""
+    canonical = queries.code_normalize(str(request.path_params.get("code", "")))
+    return request.cookies.get(BOARD_COOKIE_PREFIX + canonical) if canonical else None
+
+
+@api_endpoint(Role.teacher)
+async def api_board_pass(request: Request) -> Response:
+    """``POST /api/v1/live/{code}/board`` (the lesson's teacher): a pairing code and a pass."""
+    user = current_user(request)
+    assert user is not None  # the guard made sure
+    live = await queries.session_by_code(
+        db(request), code=str(request.path_params["code"]), school_id=user.school_id
+    )
+    body = await board_pass_create(
+        db(request),
+        actor=user,
+        live=live,
+        broker=request.app.state.broker,
+        secret=_secret(request),
+    )
+    display = queries.code_display(live.code)
+    base = _base_url(request)
+    return json_ok({**body, "url": f"{base}/live/{display}/board", "pair_url": f"{base}/board"})
+
+
+async def board_pair_page(request: Request) -> Response:
+    """``GET /board``: the board computer's form for the pairing code."""
+    code = request.query_params.get("code", "")[:32]
+    error = None
+    if request.query_params.get("error") == "expired":
+        error = _("This board's pass is not valid any more. Type a new board code.")
+    return render(request, "live/board_pair.html", code=code, error=error)
+
+
+async def board_pair_submit(request: Request) -> Response:
+    """``POST /board``: pair this screen with the code from the console and open the board.
+    A wrong or expired code is refused with a clear message; an address that keeps guessing
+    is stopped for a while (429)."""
+    form = await read_form(request)
+    code = form.get("code", "").strip()[:32]
+    guesses, address = _guesses(request), client_address(request)
+    try:
+        guesses.check(address)
+        try:
+            live, token = await board_pair(
+                db(request), code=code, broker=request.app.state.broker, secret=_secret(request)
+            )
+        except DomainError as exc:
+            if exc.status == 404:
+                guesses.failed(address)
+            raise
+    except DomainError as exc:
+        return render(
+            request, "live/board_pair.html", status=exc.status, code=code, error=exc.message
+        )
+    display = queries.code_display(live.code)
+    response = RedirectResponse(f"/live/{display}/board", status_code=303)
+    response.set_cookie(
+        BOARD_COOKIE_PREFIX + live.code,
+        token,
+        max_age=BOARD_PASS_SECONDS,
+        path="/live/",
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.secure_cookies,
+    )
+    return response
+
+
+async def board_page(request: Request) -> Response:
+    """``GET /live/{code}/board``: what the projector shows. A paired screen comes with its
+    pass; the lesson's teacher opens it from the console as a second window. Anyone else is
+    sent to ``/board`` to pair."""
+    user = current_user(request)
+    token = board_cookie(request)
+    if user is None and token is None:
+        return RedirectResponse("/board", status_code=303)
+    school_id = user.school_id if user is not None and token is None else None
+    live = await queries.session_by_code(
+        db(request), code=str(request.path_params["code"]), school_id=school_id
+    )
+    try:
+        actor = await participant(
+            db(request), live=live, user=user, token=token, secret=_secret(request), view="board"
+        )
+    except DomainError as exc:
+        if user is None and exc.status == 401:
+            return RedirectResponse(f"/board?error={quote('expired')}", status_code=303)
+        raise
+    context = await room_context(request, live, actor, token=token or "", view="board")
+    return render(request, "live/board.html", **context)
+
+
+routes: list[BaseRoute] = [
+    Route("/api/v1/live/{code}/board", api_board_pass, methods=["POST"]),
+    Route("/live/{code}/board", api_board_pass, methods=["POST"]),
+    Route("/live/{code}/board", board_page, methods=["GET"]),
+    Route("/board", board_pair_page, methods=["GET"]),
+    Route("/board", board_pair_submit, methods=["POST"]),
+]

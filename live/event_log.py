@@ -1,0 +1,363 @@
+"""The durable log of live rooms: every event is in ``live_events`` before it is acknowledged,
+whichever broker carries the room.
+
+The broker (in-process or Redis) gives a room's events their seqs and fans them out; the
+database holds the durable copy:
+
+- Each process stores the events *it* appended. The hub hands each one to
+  :meth:`EventLog.record`; one writer task per room stores whatever has been recorded so far in
+  one transaction (a group commit of at most ``max_batch`` events), and :meth:`EventLog.sync`
+  returns once a commit holds everything the process recorded before the call: the WebSocket
+  session waits for it before it acknowledges a command. So the row of seq N is written by the
+  process that got N, in the same batches whether the broker is in-process or Redis, and nothing
+  is read back from the broker for it.
+- When the broker has lost a room's log (Redis restarted without persistence or was flushed, the
+  process of the in-process broker restarted), :meth:`EventLog.restore` puts the stored log back
+  before anything new is appended (the hub appends with ``existing_only``), so seqs go on from
+  the stored ones. A seq missing from the stored log (the process that got it stopped before
+  storing it, so it was never acknowledged) is filled with a ``log.gap`` event that changes
+  nothing. Every connection went with the log, so the presence the log shows is closed with
+  ``presence.leave`` events.
+- A seq found stored with another event than the one recorded here (only possible when a log
+  was restored while its process was still storing it) is not acknowledged: the callers waiting
+  on that commit get :class:`LogNotStored`, and when the broker's log disagrees with the
+  database it is dropped, so every process rebuilds the room from the stored log.
+- :meth:`EventLog.flush` (the end of a lesson) also copies what the broker holds and the
+  database lacks: events of a process that stopped before storing them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from eschool.db import SessionMaker
+from live.broker.base import Broker, BrokerError, Event, LogClosed
+from live.models import LiveEvent, LiveSession, SessionStatus
+from live.queries import events_after, last_stored_seq
+from live.room import RoomState, replay
+
+logger = logging.getLogger(__name__)
+
+COPY_BATCH = 500
+GAP_EVENT = "log.gap"
+# How long a shutdown waits for what is recorded to be stored.
+_CLOSE_SECONDS = 5.0
+# How often a transaction is tried again after another writer stored some of its seqs.
+_INSERT_ATTEMPTS = 4
+
+
+def event_body(event: Event) -> str:
+    """An event as stored: its JSON text without the seq, as the broker holds it."""
+    return json.dumps(
+        {key: value for key, value in event.items() if key != "seq"},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+class LogNotStored(BrokerError):
+    """The room's log could not be written to the database: what the caller waited for is not
+    durable and must not be acknowledged (the cause is chained)."""
+
+
+@dataclass(slots=True)
+class _Waiter:
+    """A caller of :meth:`EventLog.sync`: waits until the first ``upto`` events recorded in its
+    room are stored."""
+
+    upto: int
+    done: asyncio.Future[None]
+
+
+@dataclass
+class _Room:
+    """What this process recorded of one room: the events not stored yet, in recording order."""
+
+    pending: deque[tuple[int, str]] = field(default_factory=deque)  # (seq, body)
+    recorded: int = 0
+    stored: int = 0
+    waiters: list[_Waiter] = field(default_factory=list)
+    writer: asyncio.Task[None] | None = None
+    restoring: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class EventLog:
+    """Stores rooms' events in ``live_events`` and puts a lost log back into the broker (see
+    the module). ``drop_ended``: free the broker's copy once a lesson is stored (the in-process
+    broker; Redis lets it expire, so other processes still read the end)."""
+
+    def __init__(
+        self,
+        sessionmaker: SessionMaker,
+        broker: Broker,
+        *,
+        drop_ended: bool = True,
+        max_batch: int = COPY_BATCH,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.broker = broker
+        self.drop_ended = drop_ended
+        self.max_batch = max_batch
+        self._rooms: dict[str, _Room] = {}
+        self._sessions: dict[str, int] = {}
+
+    def _room(self, room_id: str) -> _Room:
+        return self._rooms.setdefault(room_id, _Room())
+
+    # --- what this process appended ------------------------------------------------------
+
+    def record(self, room_id: str, event: Event) -> None:
+        """Take an event this process appended (or found applied again) to store it; the room's
+        writer starts at once, without waiting for anyone to :meth:`sync`."""
+        room = self._room(room_id)
+        room.pending.append((event["seq"], event_body(event)))
+        room.recorded += 1
+        self._start_writer(room_id, room)
+
+    async def sync(self, *, room_id: str, session_id: int | None = None) -> None:
+        """Return once a commit holds every event this process recorded in the room before
+        the call; raise :class:`LogNotStored` when that commit failed (nothing may be
+        acknowledged then)."""
+        if session_id:
+            self._sessions.setdefault(room_id, session_id)
+        room = self._rooms.get(room_id)
+        if room is None or room.stored >= room.recorded:
+            return
+        waiter = _Waiter(room.recorded, asyncio.get_running_loop().create_future())
+        room.waiters.append(waiter)
+        self._start_writer(room_id, room)
+        await waiter.done
+
+    def _start_writer(self, room_id: str, room: _Room) -> None:
+        if room.writer is None:
+            writing = self._write(room_id, room)
+            room.writer = asyncio.create_task(writing, name=f"live-log-{room_id}")
+
+    async def _write(self, room_id: str, room: _Room) -> None:
+        """The room's writer: one transaction after another while events are recorded."""
+        try:
+            while room.pending:
+                batch = list(itertools.islice(room.pending, self.max_batch))
+                try:
+                    lost = await self._store(room_id, batch)
+                except Exception as exc:
+                    # Events are stored in recording order: whatever a waiter needs lies at or
+                    # after the batch that failed, so nobody waiting now can be released. The
+                    # batch stays pending for the next writer.
+                    logger.warning("live room %s: log not stored", room_id, exc_info=True)
+                    _fail(room.waiters, exc)
+                    room.waiters = []
+                    return
+                for _stored in batch:
+                    room.pending.popleft()
+                room.stored += len(batch)
+                released = [w for w in room.waiters if w.upto <= room.stored]
+                room.waiters = [w for w in room.waiters if w.upto > room.stored]
+                if lost:
+                    _fail(released, BrokerError(f"seqs {lost} hold other events"))
+                for waiter in released:
+                    if not waiter.done.done():
+                        waiter.done.set_result(None)
+        finally:
+            room.writer = None
+            _fail(room.waiters, BrokerError(f"the log writer of room {room_id!r} stopped"))
+            room.waiters = []
+
+    async def _store(self, room_id: str, batch: list[tuple[int, str]]) -> list[int]:
+        """Insert ``(seq, body)`` rows in one transaction. Seqs already stored with the same
+        body are done (a retried command, the end's copy); returns those stored with another
+        event (lost here: see the module)."""
+        rows = dict(sorted(batch))
+        lost: dict[int, str] = {}
+        async with self.sessionmaker() as session:
+            session_id = await self._session_id(session, room_id)
+            for attempt in range(_INSERT_ATTEMPTS + 1):
+                if not rows:
+                    break
+                if attempt == _INSERT_ATTEMPTS:
+                    raise LogNotStored(f"room {room_id!r}: seqs kept being stored by others")
+                params = [
+                    {"session_id": session_id, "seq": seq, "body": body}
+                    for seq, body in rows.items()
+                ]
+                try:
+                    await session.exec(insert(LiveEvent), params=params)
+                    await session.commit()
+                    break
+                except IntegrityError:
+                    await session.rollback()
+                query = select(LiveEvent.seq, LiveEvent.body).where(
+                    LiveEvent.session_id == session_id, col(LiveEvent.seq).in_(list(rows))
+                )
+                for seq, body in (await session.exec(query)).all():
+                    if rows.pop(seq) != body:
+                        lost[seq] = body
+        if lost:
+            await self._disown(room_id, lost)
+        return sorted(lost)
+
+    async def _disown(self, room_id: str, stored: dict[int, str]) -> None:
+        """Seqs recorded here hold other events in the database: if the broker's log says what
+        was recorded here, it is not the stored log, and it is dropped so that every process
+        rebuilds the room from the database."""
+        logger.error("live room %s: seqs %s are stored with other events", room_id, sorted(stored))
+        first = min(stored)
+        try:
+            held = await self.broker.read(room_id, first - 1, max(stored) - first + 1)
+            if any(event_body(e) != stored[e["seq"]] for e in held if e["seq"] in stored):
+                await self.broker.drop(room_id)
+        except BrokerError:
+            logger.warning("live room %s: could not compare the broker's log", room_id)
+
+    async def _session_id(self, session: AsyncSession, room_id: str) -> int:
+        known = self._sessions.get(room_id)
+        if known is None:
+            query = select(LiveSession.id).where(LiveSession.code == room_id)
+            found = (await session.exec(query)).first()
+            if found is None:
+                raise LogNotStored(f"no live session has the code {room_id!r}")
+            known = self._sessions[room_id] = int(found)
+        return known
+
+    # --- a log the broker lost -----------------------------------------------------------
+
+    async def restore(
+        self, *, room_id: str, session_id: int | None = None, allow_ended: bool = False
+    ) -> None:
+        """Put the stored log back into the broker when the broker has none (see the module).
+
+        Raises :class:`~live.broker.base.LogClosed` for a lesson that has ended, unless
+        ``allow_ended`` (the end itself needs the log).
+        """
+        if await self.broker.has_log(room_id):
+            return
+        room = self._room(room_id)
+        async with room.restoring:
+            if await self.broker.has_log(room_id):
+                return
+            async with self.sessionmaker() as session:
+                live = await session.get(LiveSession, session_id) if session_id else None
+                if live is None:
+                    query = select(LiveSession).where(LiveSession.code == room_id)
+                    live = (await session.exec(query)).first()
+            if live is None or live.id is None:
+                raise LogNotStored(f"no live session has the code {room_id!r}")
+            if live.status != SessionStatus.active and not allow_ended:
+                raise LogClosed(f"the lesson of room {room_id!r} has ended")
+            self._sessions[room_id] = live.id
+            await self.sync(room_id=room_id)  # what this process appended goes first
+            events = await self._stored_log(room_id, live.id)
+            if not await self.broker.restore(room_id, events):
+                return  # another process did
+            if events:
+                logger.info("live room %s: %d stored events restored", room_id, len(events))
+                await self._close_presence(room_id, events)
+
+    async def _stored_log(self, room_id: str, session_id: int) -> list[Event]:
+        """The stored log without gaps: a missing seq is stored as a ``log.gap`` event first."""
+        for _attempt in range(_INSERT_ATTEMPTS):
+            async with self.sessionmaker() as session:
+                rows = await events_after(session, session_id=session_id)
+                stored = {row.seq for row in rows}
+                gaps = [seq for seq in range(1, rows[-1].seq if rows else 1) if seq not in stored]
+                if not gaps:
+                    return [json.loads(row.body) | {"seq": row.seq} for row in rows]
+                gap = event_body({"type": GAP_EVENT, "data": {}, "actor": None, "at": time.time()})
+                params = [{"session_id": session_id, "seq": seq, "body": gap} for seq in gaps]
+                try:
+                    await session.exec(insert(LiveEvent), params=params)
+                    await session.commit()
+                except IntegrityError:
+                    await session.rollback()  # one of them was stored meanwhile: read again
+                    continue
+                logger.warning("live room %s: seqs %s were never stored", room_id, gaps)
+        raise LogNotStored(f"room {room_id!r}: the stored log kept changing")
+
+    async def _close_presence(self, room_id: str, events: list[Event]) -> None:
+        """Every connection went with the broker's log: record that everyone the log shows as
+        present has left, so presence tells the truth when they come back."""
+        state = replay(RoomState(), events)
+        for actor_id, connections in state.present.items():
+            person = state.people.get(actor_id)
+            if person is None:
+                continue
+            for _connection in range(connections):
+                event = {"type": "presence.leave", "data": {}, "actor": person.as_dict()}
+                stored = await self.broker.append(
+                    room_id, {**event, "at": time.time()}, existing_only=True
+                )
+                self.record(room_id, stored)
+
+    # --- the end of a lesson -------------------------------------------------------------
+
+    async def flush(self, *, session_id: int, room_id: str) -> int:
+        """Store what this process recorded, then whatever else the broker holds and the
+        database lacks; returns the last seq stored."""
+        self._sessions.setdefault(room_id, session_id)
+        await self.sync(room_id=room_id)
+        try:
+            await self._copy_missing(session_id, room_id)
+        except BrokerError:
+            logger.warning("live room %s: the broker's log was not compared", room_id)
+        async with self.sessionmaker() as session:
+            return await last_stored_seq(session, session_id=session_id)
+
+    async def _copy_missing(self, session_id: int, room_id: str) -> None:
+        bounds = await self.broker.bounds(room_id)
+        async with self.sessionmaker() as session:
+            query = select(LiveEvent.seq).where(
+                LiveEvent.session_id == session_id, LiveEvent.seq >= bounds.first
+            )
+            stored = set((await session.exec(query)).all())
+        missing = [seq for seq in range(bounds.first, bounds.last + 1) if seq not in stored]
+        if not missing:
+            return
+        logger.info("live room %s: %d events copied from the broker", room_id, len(missing))
+        wanted, after = set(missing), missing[0] - 1
+        while after < missing[-1]:
+            batch = await self.broker.read(room_id, after, self.max_batch)
+            if not batch:
+                break
+            copied = [(e["seq"], event_body(e)) for e in batch if e["seq"] in wanted]
+            if copied:
+                await self._store(room_id, copied)
+            after = batch[-1]["seq"]
+
+    async def close(self) -> None:
+        """On shutdown: store what is still recorded and not stored (for a few seconds at
+        most; what is left is still in the broker, for the end's copy)."""
+        rooms = [room_id for room_id, room in self._rooms.items() if room.pending]
+        if rooms:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(_CLOSE_SECONDS):
+                    syncing = (self.sync(room_id=room_id) for room_id in rooms)
+                    await asyncio.gather(*syncing, return_exceptions=True)
+
+    async def release(self, room_id: str) -> None:
+        """After the lesson is stored: forget the room here (and the broker's copy of its log
+        with ``drop_ended``)."""
+        room = self._rooms.get(room_id)
+        if room is not None and not room.pending and room.writer is None:
+            del self._rooms[room_id]
+        if self.drop_ended:
+            await self.broker.drop(room_id)
+
+
+def _fail(waiting: list[_Waiter], cause: BaseException) -> None:
+    for waiter in waiting:
+        if not waiter.done.done():
+            error = LogNotStored(f"the room's log was not stored: {cause}")
+            error.__cause__ = cause
+            waiter.done.set_exception(error)
