@@ -1169,21 +1169,26 @@ async def attachment_visible(session: AsyncSession, actor: User, sha256: str) ->
     return any(view.course.id in course_ids for view in visible)
 
 
-async def teacher_slots_on(
-    session: AsyncSession, *, actor: User, day: date
-) -> list[tuple[Slot, SchoolClass, Subject]]:
-    """The teacher's lesson slots on ``day`` (their courses only), by period then class."""
-    rows = await session.exec(
+def teacher_slots_select(actor: User) -> Any:
+    """``select(Slot, SchoolClass, Subject)`` of the slots of the courses the actor teaches;
+    callers add the dates (and any other filter) and the order."""
+    return (
         select(Slot, SchoolClass, Subject)
         .join(Course, col(Course.id) == Slot.course_id)
         .join(CourseTeacher, col(CourseTeacher.course_id) == Course.id)
         .join(SchoolClass, col(SchoolClass.id) == Course.class_id)
         .join(Subject, col(Subject.id) == Course.subject_id)
-        .where(
-            Slot.school_id == actor.school_id,
-            CourseTeacher.teacher_id == actor.id,
-            Slot.date == day,
-        )
+        .where(Slot.school_id == actor.school_id, CourseTeacher.teacher_id == actor.id)
+    )
+
+
+async def teacher_slots_on(
+    session: AsyncSession, *, actor: User, day: date
+) -> list[tuple[Slot, SchoolClass, Subject]]:
+    """The teacher's lesson slots on ``day`` (their courses only), by period then class."""
+    rows = await session.exec(
+        teacher_slots_select(actor)
+        .where(Slot.date == day)
         .order_by(col(Slot.period), col(SchoolClass.name))
     )
     return [(slot, school_class, subject) for slot, school_class, subject in rows.all()]

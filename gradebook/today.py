@@ -7,18 +7,19 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.models import SchoolClass, User
 from eschool.timeutil import iso
-from gradebook.models import Course, CourseTeacher, Slot, Subject
+from gradebook.models import Slot, Subject
 from gradebook.queries import (
     attachment_names,
     files_public,
     slot_public,
     subject_public,
     teacher_slots_on,
+    teacher_slots_select,
 )
 from gradebook.timetable import week_bounds
 
@@ -39,18 +40,8 @@ async def _without_topic(
 ) -> list[dict[str, Any]]:
     """The teacher's lessons from ``start`` up to (not including) ``before`` with no topic."""
     rows = await session.exec(
-        select(Slot, SchoolClass, Subject)
-        .join(Course, col(Course.id) == Slot.course_id)
-        .join(CourseTeacher, col(CourseTeacher.course_id) == Course.id)
-        .join(SchoolClass, col(SchoolClass.id) == Course.class_id)
-        .join(Subject, col(Subject.id) == Course.subject_id)
-        .where(
-            Slot.school_id == actor.school_id,
-            CourseTeacher.teacher_id == actor.id,
-            Slot.date >= start,
-            Slot.date < before,
-            Slot.topic == "",
-        )
+        teacher_slots_select(actor)
+        .where(Slot.date >= start, Slot.date < before, Slot.topic == "")
         .order_by(col(Slot.date), col(Slot.period), col(SchoolClass.name))
     )
     return [_lesson(slot, school_class, subject) for slot, school_class, subject in rows.all()]
