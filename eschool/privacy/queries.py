@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from eschool.access import require_role
 from eschool.errors import NotFound
 from eschool.i18n import gettext as _
-from eschool.models import Enrolment, Role, SchoolClass, User
+from eschool.models import MAX_ID, Enrolment, Role, SchoolClass, User
 from eschool.privacy.models import (
     DEFAULT_RETENTION_DAYS,
     RETENTION_KEYS,
@@ -22,8 +22,6 @@ from eschool.privacy.models import (
 )
 from eschool.privacy.registry import providers
 from eschool.timeutil import iso
-
-MAX_ID = 2**31 - 1  # ids are 32-bit integer columns: anything larger names nobody
 
 
 def registry_public() -> list[dict[str, Any]]:
