@@ -212,9 +212,20 @@ async def admin_person(request: Request) -> Response:
         ]
     if person.role == Role.parent:
         context["children"] = await queries.children_of(session, parent=person)
-        context["all_pupils"], _total = await queries.users_list(
-            session, actor=user, role=Role.pupil, per_page=500
+        # The child picker searches like the parent picker; each match shows its login and
+        # classes, so that two pupils with the same name are told apart.
+        child_q = (request.query_params.get("child_q") or "").strip()[:100]
+        found, context["child_total"] = (
+            await queries.users_list(
+                session, actor=user, role=Role.pupil, q=child_q, per_page=PICKER_SIZE
+            )
+            if child_q
+            else ([], 0)
         )
+        context["child_q"] = child_q
+        context["child_matches"] = [
+            (pupil, await queries.classes_visible(session, actor=pupil)) for pupil in found
+        ]
     context["message"] = request.query_params.get("message")
     return render(request, "admin/person.html", **context)
 

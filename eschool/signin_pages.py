@@ -4,7 +4,10 @@ the device cookie, the bearer-token endpoint and the change of one's own passwor
 Two cookies live on ``/login`` only:
 
 - ``eschool_login``: a random nonce; the form carries its signature (a signed double-submit
-  token), so another site cannot sign a browser in to an account of the attacker's.
+  token), so another site cannot sign a browser in to an account of the attacker's. Other
+  forms posted before any session exists (the visitor's ``/join``) use the same mechanism
+  through :func:`presession_token`, :func:`presession_cookie` and :func:`presession_ok`, with
+  the cookie on their own path and their own purpose.
 - ``eschool_device``: set after a successful sign-in, signed for that login. A browser that
   has it is its own client for the sign-in throttle (``eschool.signin``), so failures from
   the same address (a pupil on the school network) do not keep its owner out.
@@ -57,9 +60,32 @@ def _key(request: Request) -> str:
     return request.app.state.settings.secret_key
 
 
-def _cookie_options(request: Request) -> dict[str, Any]:
+def _cookie_options(request: Request, path: str = LOGIN_PATH) -> dict[str, Any]:
     secure = request.app.state.settings.secure_cookies
-    return {"path": LOGIN_PATH, "httponly": True, "samesite": "lax", "secure": secure}
+    return {"path": path, "httponly": True, "samesite": "lax", "secure": secure}
+
+
+def presession_token(request: Request, purpose: str) -> tuple[str, str | None]:
+    """The CSRF token of a form posted before any session exists: the signature of this
+    browser's ``eschool_login`` nonce for ``purpose``. Also the new nonce when the browser had
+    none (set it with :func:`presession_cookie`), else None."""
+    nonce = request.cookies.get(LOGIN_FORM_COOKIE, "")
+    fresh = None
+    if len(nonce) < 16 or len(nonce) > 64:
+        nonce = fresh = new_secret(24)
+    return signature(_key(request), purpose, nonce), fresh
+
+
+def presession_cookie(request: Request, response: Response, nonce: str | None, path: str) -> None:
+    """Give the browser the nonce :func:`presession_token` made, for the form's ``path`` only."""
+    if nonce is not None:
+        response.set_cookie(LOGIN_FORM_COOKIE, nonce, **_cookie_options(request, path))
+
+
+def presession_ok(request: Request, purpose: str, token: str) -> bool:
+    """Whether a posted token fits this browser's ``eschool_login`` nonce for ``purpose``."""
+    nonce = request.cookies.get(LOGIN_FORM_COOKIE, "")
+    return signature_ok(_key(request), purpose, nonce, token)
 
 
 def throttle_of(request: Request) -> LoginThrottle:
@@ -89,15 +115,10 @@ def login_options(request: Request, kind: str, login: str) -> dict[str, Any]:
 
 def _login_form(request: Request, status: int = 200, **context: Any) -> Response:
     """The sign-in page with a token that matches this browser's ``eschool_login`` nonce."""
-    nonce = request.cookies.get(LOGIN_FORM_COOKIE, "")
-    fresh = len(nonce) < 16 or len(nonce) > 64
-    if fresh:
-        nonce = new_secret(24)
+    token, fresh = presession_token(request, _FORM_PURPOSE)
     context.setdefault("next", request.query_params.get("next", ""))
-    token = signature(_key(request), _FORM_PURPOSE, nonce)
     response = render(request, "login.html", status=status, login_csrf=token, **context)
-    if fresh:
-        response.set_cookie(LOGIN_FORM_COOKIE, nonce, **_cookie_options(request))
+    presession_cookie(request, response, fresh, LOGIN_PATH)
     return response
 
 
@@ -118,8 +139,7 @@ async def login_submit(request: Request) -> Response:
     form = await _form(request)
     login = form.get("login", "")
     back = {"next": form.get("next", ""), "login": login}
-    nonce = request.cookies.get(LOGIN_FORM_COOKIE, "")
-    if not signature_ok(_key(request), _FORM_PURPOSE, nonce, form.get("csrf_token", "")):
+    if not presession_ok(request, _FORM_PURPOSE, form.get("csrf_token", "")):
         error = _("The sign-in form had expired. Please sign in again.")
         return _login_form(request, status=403, error=error, **back)
     try:

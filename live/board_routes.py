@@ -45,13 +45,8 @@ def _secret(request: Request) -> str:
     return request.app.state.settings.secret_key
 
 
-def _guesses(request: Request) -> services.CodeGuesses:
-    """Wrong pairing codes per address (kept apart from the join codes' count)."""
-    guesses = getattr(request.app.state, "live_board_guesses", None)
-    if guesses is None:
-        guesses = services.CodeGuesses(limit=PAIRING_GUESSES)
-        request.app.state.live_board_guesses = guesses
-    return guesses
+# Wrong pairing codes per address, counted in the database (apart from the join codes).
+_GUESSES = services.CodeGuesses(kind="live:pair", limit=PAIRING_GUESSES)
 
 
 def board_cookie(request: Request) -> str | None:
@@ -95,16 +90,16 @@ async def board_pair_submit(request: Request) -> Response:
     is stopped for a while (429)."""
     form = await read_form(request)
     code = form.get("code", "").strip()[:32]
-    guesses, address = _guesses(request), client_address(request)
+    address = client_address(request)
     try:
-        guesses.check(address)
+        await _GUESSES.check(db(request), address)
         try:
             live, token = await board_pair(
                 db(request), code=code, broker=request.app.state.broker, secret=_secret(request)
             )
         except DomainError as exc:
             if exc.status == 404:
-                guesses.failed(address)
+                await _GUESSES.failed(db(request), address)
             raise
     except DomainError as exc:
         return render(

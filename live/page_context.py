@@ -165,6 +165,7 @@ def board_strings() -> dict[str, str]:
         "pickerHide": _("Hide the name from the board"),
         "pickLeft": _("{n} not picked yet in this round"),
         "answeredCount": _("Answered"),
+        "paceSlide": _("Slide {n}"),
         "boardCodeExpires": _("The code works once, for {minutes} minutes."),
         "boardConnected": _("Board connected"),
         "boardNone": _("No board connected"),

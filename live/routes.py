@@ -31,6 +31,7 @@ from eschool.errors import DomainError, Forbidden, NotFound, Unauthorized
 from eschool.i18n import gettext as _
 from eschool.models import Role, User, id_from_text
 from eschool.privacy.services import access_record
+from eschool.signin_pages import presession_cookie, presession_ok, presession_token
 from eschool.uploads.queries import upload_in_school
 from eschool.uploads.routes import file_response
 from eschool.web import (
@@ -209,13 +210,13 @@ async def _observer_join(request: Request, *, code: str, name: str) -> tuple[Any
     """Let a visitor in, counting wrong codes per address (see ``services.CodeGuesses``)."""
     guesses: services.CodeGuesses = request.app.state.live_code_guesses
     address = client_address(request)
-    guesses.check(address)
+    await guesses.check(db(request), address)
     try:
         return await services.observer_join(
             db(request), code=code, name=name, secret=_secret(request.app)
         )
     except NotFound:
-        guesses.failed(address)
+        await guesses.failed(db(request), address)
         raise
 
 
@@ -408,10 +409,27 @@ def _where_to(live: LiveSession, actor: Actor) -> str:
     return f"/live/{code}/watch"
 
 
+JOIN_PATH = "/join"
+_JOIN_PURPOSE = "join-form"
+
+
+def _join_form(
+    request: Request, *, code: str, name: str = "", error: str | None = None, status: int = 200
+) -> Response:
+    """The join form; a visitor's (no session yet) carries the sign-in form's kind of token."""
+    token, fresh = (
+        presession_token(request, _JOIN_PURPOSE) if current_user(request) is None else ("", None)
+    )
+    response = render(
+        request, "live/join.html", status=status, code=code, name=name, error=error, join_csrf=token
+    )
+    presession_cookie(request, response, fresh, JOIN_PATH)
+    return response
+
+
 async def join_page(request: Request) -> Response:
     """``/join``: the code (and a visitor's name) → the right view of the lesson."""
-    code = request.query_params.get("code", "")
-    return render(request, "live/join.html", code=code, name="", error=None)
+    return _join_form(request, code=request.query_params.get("code", ""))
 
 
 async def join_submit(request: Request) -> Response:
@@ -428,12 +446,12 @@ async def join_submit(request: Request) -> Response:
                 session, live=live, user=user, token=None, secret=_secret(request.app)
             )
             return RedirectResponse(_where_to(live, actor), status_code=303)
+        if not presession_ok(request, _JOIN_PURPOSE, form.get("csrf_token", "")):
+            raise Forbidden(_("The form had expired. Please try again."))
         data = parse_model(ObserverJoin, {"name": name})
         live, token, _observer = await _observer_join(request, code=code, name=data.name)
     except DomainError as exc:
-        return render(
-            request, "live/join.html", status=exc.status, code=code, name=name, error=exc.message
-        )
+        return _join_form(request, code=code, name=name, error=exc.message, status=exc.status)
     display = queries.code_display(live.code)
     response = RedirectResponse(f"/live/{display}/watch", status_code=303)
     response.set_cookie(

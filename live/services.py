@@ -32,7 +32,6 @@ from eschool.errors import (
     DomainError,
     Forbidden,
     NotFound,
-    TooManyRequests,
     Unauthorized,
 )
 from eschool.i18n import LANGUAGES, current_language, set_language
@@ -44,6 +43,7 @@ from gradebook.scales import DEFAULT_SCALE, get_scale
 from live.broker.base import Broker, BrokerError
 from live.event_log import COPY_BATCH, EventLog
 from live.event_log import LogNotStored as LogNotStored  # where callers have found it
+from live.guesses import CodeGuesses as CodeGuesses  # where callers have found it
 from live.hub import Hub
 from live.models import JournalConfirm, LiveSession, LiveStart, SessionStatus
 from live.queries import (
@@ -79,48 +79,6 @@ async def _unused_code(session: AsyncSession) -> str:
         if taken is None:
             return code
     raise Conflict("Could not find a free join code; try again.")  # pragma: no cover
-
-
-class CodeGuesses:
-    """Wrong join codes per address: a visitor who keeps trying codes is stopped (429), so
-    running lessons cannot be found by trying them all."""
-
-    def __init__(
-        self,
-        *,
-        limit: int = 30,
-        window: float = 600.0,
-        clock: Callable[[], float] = time.monotonic,
-        max_addresses: int = 10_000,
-    ) -> None:
-        self.limit = limit
-        self.window = window
-        self.clock = clock
-        self.max_addresses = max_addresses
-        self._failures: dict[str, list[float]] = {}
-
-    def _recent(self, address: str) -> list[float]:
-        since = self.clock() - self.window
-        kept = [moment for moment in self._failures.get(address, []) if moment > since]
-        if kept:
-            self._failures[address] = kept
-        else:
-            self._failures.pop(address, None)
-        return kept
-
-    def check(self, address: str) -> None:
-        """Refuse (429) an address that has guessed wrong too often lately."""
-        if len(self._recent(address)) >= self.limit:
-            raise TooManyRequests(
-                _("Too many wrong codes. Wait a few minutes and try again."),
-                retry_after=int(self.window),
-            )
-
-    def failed(self, address: str) -> None:
-        """Count one wrong code from this address."""
-        if address not in self._failures and len(self._failures) >= self.max_addresses:
-            self._failures.pop(next(iter(self._failures)))  # the oldest address goes
-        self._failures.setdefault(address, []).append(self.clock())
 
 
 # --- observer tokens -------------------------------------------------------------------

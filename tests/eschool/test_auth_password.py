@@ -84,6 +84,13 @@ async def test_the_admin_page_cannot_reset_the_admins_own_password(
     page = await client.get("/account")
     csrf = page.text.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
     admin_id = people.staff["admin"].id
+    # the admin's own entry offers the account page's password change, not a reset
+    own = await client.get(f"/admin/people/{admin_id}")
+    assert own.status_code == 200 and 'href="/account#current_password"' in own.text
+    assert 'value="reset_password"' not in own.text
+    other = await client.get(f"/admin/people/{people.staff['teacher'].id}")
+    assert 'value="reset_password"' in other.text
+    assert 'href="/account#current_password"' not in other.text
     answer = await client.post(
         f"/admin/people/{admin_id}", data={"csrf_token": csrf, "action": "reset_password"}
     )

@@ -13,7 +13,7 @@ import pytest
 
 from eschool.settings import Settings
 from tests.live.ws_support import LiveClient, ThreadServer, World, seed_world, start_lesson
-from tests.login_form import form_login
+from tests.login_form import form_login, login_form_token
 
 # The test's own clients log their requests; only what the server writes counts.
 CLIENT_LOGGERS = ("httpx", "httpcore", "websockets.client")
@@ -97,8 +97,9 @@ async def test_no_secret_reaches_the_log(settings: Settings, world: World) -> No
                 )
                 assert media.status_code < 500
             async with httpx.AsyncClient(base_url=server.base_url) as guest:
-                await guest.get("/join")
-                form = await guest.post("/join", data={"code": code, "name": "Guest Petrov"})
+                token = login_form_token((await guest.get("/join")).text)
+                data = {"code": code, "name": "Guest Petrov", "csrf_token": token}
+                form = await guest.post("/join", data=data)
                 assert form.status_code == 303
                 secrets["observer cookie"] = next(
                     value for name, value in guest.cookies.items() if name.startswith("live_guest_")

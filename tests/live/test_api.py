@@ -12,10 +12,12 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from eschool.app import create_app
 from eschool.errors import TooManyRequests
 from eschool.models import Role, School, User
 from eschool.security import hash_password
 from eschool.settings import Settings
+from live import guesses
 from live.queries import CODE_ALPHABET, code_display, code_normalize
 from live.room import Actor
 from live.services import (
@@ -26,6 +28,7 @@ from live.services import (
 )
 from tests.conftest import token_for
 from tests.live.ws_support import RIGHT_ANSWERS, World, seed_world
+from tests.login_form import Clock, login_form_token
 
 CODE_SHAPE = re.compile(rf"^[{CODE_ALPHABET}]{{4}}-[{CODE_ALPHABET}]{{2}}$")
 
@@ -296,12 +299,32 @@ async def test_the_pages_send_each_person_to_their_view(
     assert (await client.get(f"/join?code={code}")).status_code == 200
     to_join = await client.get(f"/live/{code}/watch")
     assert (to_join.status_code, to_join.headers["location"]) == (303, f"/join?code={code}")
-    joined = await client.post("/join", data={"code": code.lower(), "name": "Guest"})
+    # the visitor's form has a token before any session exists, like the sign-in form
+    refused = await client.post("/join", data={"code": code, "name": "Guest"})
+    assert refused.status_code == 403 and not _guest_cookies(client)
+    form = await client.get(f"/join?code={code}")
+    assert "path=/join" in form.headers.get("set-cookie", "").lower() or _has_nonce(client)
+    data = {"code": code.lower(), "name": "Guest", "csrf_token": login_form_token(form.text)}
+    joined = await client.post("/join", data=data)
     assert (joined.status_code, joined.headers["location"]) == (303, f"/live/{code}/watch")
     watch = await client.get(f"/live/{code}/watch")
     assert watch.status_code == 200 and '"token": "eyJ' in watch.text
-    wrong = await client.post("/join", data={"code": "ZZZZ-ZZ", "name": "Guest"})
+    wrong = await client.post("/join", data={**data, "code": "ZZZZ-ZZ"})
     assert wrong.status_code == 404 and "No live lesson has this code." in wrong.text
+
+
+def _guest_cookies(client: httpx.AsyncClient) -> list[str]:
+    return [name for name in client.cookies if name.startswith("live_guest_")]
+
+
+def _has_nonce(client: httpx.AsyncClient) -> bool:
+    return any(cookie.name == "eschool_login" for cookie in client.cookies.jar)
+
+
+async def guest_join(client: httpx.AsyncClient, code: str, name: str) -> httpx.Response:
+    """The visitor's ``/join`` form, fetched and posted back with its token."""
+    token = login_form_token((await client.get(f"/join?code={code}")).text)
+    return await client.post("/join", data={"code": code, "name": name, "csrf_token": token})
 
 
 async def test_the_report_page_and_the_json_share_the_address(
@@ -356,7 +379,7 @@ async def test_the_lessons_pictures_reach_everyone_in_the_room(
     assert as_pupil.status_code == 200 and as_pupil.content == PNG
     assert as_pupil.headers["content-type"] == "image/png"
     assert (await client.get(path)).status_code == 401  # a visitor without a pass
-    await client.post("/join", data={"code": code, "name": "Guest"})
+    assert (await guest_join(client, code, "Guest")).status_code == 303
     assert (await client.get(path)).status_code == 200  # with the pass from /join
     other = f"/live/{code}/assets/{'0' * 64}"
     assert (await client.get(other, headers=await auth("pupil"))).status_code == 404
@@ -370,25 +393,45 @@ async def test_the_pages_speak_russian(client: httpx.AsyncClient, auth, world: W
     assert "Начать онлайн-урок" in listed.text
 
 
-def test_wrong_codes_are_counted_per_address_for_a_while() -> None:
-    now = [1000.0]
-    guesses = CodeGuesses(limit=3, window=60, clock=lambda: now[0])
-    for _ in range(3):
-        guesses.check("10.0.0.1")
-        guesses.failed("10.0.0.1")
-    with pytest.raises(TooManyRequests):
-        guesses.check("10.0.0.1")
-    guesses.check("10.0.0.2")  # another address is not held up
-    now[0] += 61
-    guesses.check("10.0.0.1")  # the old mistakes have expired
+async def test_wrong_codes_are_counted_per_address_for_a_while(
+    app: Starlette, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock.stop(monkeypatch)
+    monkeypatch.setattr(guesses, "utcnow", clock)
+    # two workers' counters: the count is in the database they share, not in either of them
+    first, second = CodeGuesses(limit=3, window=60), CodeGuesses(limit=3, window=60)
+    async with app.state.sessionmaker() as session:
+        for counter in (first, second, first):
+            await counter.check(session, "10.0.0.1")
+            await counter.failed(session, "10.0.0.1")
+        for counter in (first, second):
+            with pytest.raises(TooManyRequests):
+                await counter.check(session, "10.0.0.1")
+        await second.check(session, "10.0.0.2")  # another address is not held up
+        await CodeGuesses(kind="live:pair", limit=3).check(session, "10.0.0.1")  # nor a pairing
+        clock.advance(61)
+        await first.check(session, "10.0.0.1")  # the old mistakes have expired
 
 
 async def test_a_visitor_who_keeps_guessing_codes_is_stopped(
-    client: httpx.AsyncClient, auth, world: World
+    client: httpx.AsyncClient, auth, world: World, settings: Settings
 ) -> None:
     code = (await start(client, auth, world))["code"]
-    for attempt in range(30):
-        wrong = await client.post(f"/live/ZZZZ-{CODE_ALPHABET[attempt]}Z/join", json={"name": "X"})
-        assert wrong.status_code == 404
-    stopped = await client.post(f"/live/{code}/join", json={"name": "X"})
-    assert stopped.status_code == 429 and "Retry-After" in stopped.headers
+    # a second worker on the same database: the guesses made on either count on both
+    worker = create_app(settings)
+    async with worker.router.lifespan_context(worker):
+        transport = httpx.ASGITransport(app=worker, client=("127.0.0.1", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as other:
+            for attempt in range(30):
+                http = (client, other)[attempt % 2]
+                path = f"/live/ZZZZ-{CODE_ALPHABET[attempt]}Z/join"
+                assert (await http.post(path, json={"name": "X"})).status_code == 404
+            for http in (client, other):
+                stopped = await http.post(f"/live/{code}/join", json={"name": "X"})
+                assert stopped.status_code == 429 and "Retry-After" in stopped.headers
+            for attempt in range(10):  # pairing codes are counted on their own, as widely
+                http = (client, other)[attempt % 2]
+                form = {"code": f"ZZZ{CODE_ALPHABET[attempt]}ZZ"}
+                assert (await http.post("/board", data=form)).status_code == 404
+            for http in (client, other):
+                assert (await http.post("/board", data={"code": "ZZZZZZ"})).status_code == 429

@@ -154,5 +154,15 @@ def run_the_lesson(demo_url: str, chromium: Browser, shots: Path, sockets: ExitS
     console.screenshot(path=shots / "6-console-widgets.png")
     board.screenshot(path=shots / "7-board-revealed-and-widgets.png")
 
+    # Pupil-paced: the board counts the pupils on each slide, never who.
+    console.click("[data-action=pace]")
+    pace = board.locator("[data-pace-box]")
+    expect(pace.locator(f"[data-pace-slide='{index + 1}'] .board-count-value")).to_have_text("2")
+    target = 0 if index else 1
+    goto = {"type": "pupil.goto", "id": "g0", "data": {"index": target}}
+    pupils[0]["socket"].send(json.dumps(goto))
+    expect(pace.locator(f"[data-pace-slide='{target + 1}'] .board-count-value")).to_have_text("1")
+    expect(pace).to_contain_text(f"Slide {target + 1}")
+
     console.click("[data-action=end]")
     expect(board.locator("[data-closed]")).to_be_visible()

@@ -1,10 +1,11 @@
 // The pupil's view for a tablet: the slide follows the teacher (or the pupil browses when the
 // teacher frees navigation, or moves on their own when the lesson is pupil-paced), answers,
-// votes, a raised hand, chat and the pen when given.
+// votes, a raised hand, chat, the pen when given and the teacher's countdown.
 import { toast } from '/static/js/app.js';
 import { ERASER, ERASER_WIDTH } from '/static/js/live/board.js';
 import { LiveMedia } from '/static/js/live/media.js';
 import { LiveRoom, wirePenTools } from '/static/js/live/room.js';
+import { renderTimer } from '/static/js/live/widgets.js';
 
 const room = new LiveRoom();
 // The teacher's video, and the pupil's own screen when the teacher lets them share it.
@@ -63,7 +64,11 @@ wirePenTools(document.querySelector('[data-pen-tools]'), room.board, (picked) =>
   if (picked.dataset.color === ERASER) room.board.setPen(ERASER, ERASER_WIDTH);
 });
 
+const timer = document.querySelector('[data-widget-timer]');
+
 room.onRender((type) => {
+  // The teacher's countdown (server-timed, the same second as on the board), every tick.
+  if (room.model) renderTimer(timer, room.model, room.strings);
   if (!room.model || type === 'tick') return;
   const state = room.model.state;
   const paced = room.model.pupilPaced;
