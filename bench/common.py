@@ -64,8 +64,17 @@ def _ticks(stat_path: Path) -> int:
     return int(fields[11]) + int(fields[12])
 
 
+# The largest CPU total read so far of each process, and of each process under a measured
+# root: a reading never goes below an earlier one. Without this a thread that exits (an
+# aiosqlite connection's, when the pool lets the connection go) moves its time from the
+# precise per-thread count to the process's 10 ms ticks and can make a short measurement
+# negative; and a descendant that exits takes its time out of the tree.
+_highest: dict[tuple[int, str], float] = {}
+_seen_processes: dict[tuple[int, int], float] = {}
+
+
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of one process so far (0 once it has gone).
+    """User + system CPU seconds of one process so far (never less than an earlier reading).
 
     ``/proc/<pid>/stat`` counts in clock ticks (10 ms); for a short measurement that is too
     coarse, so the running threads' ``schedstat`` (nanoseconds) is used, plus the ticks of
@@ -73,16 +82,22 @@ def cpu_seconds(pid: int) -> float:
     """
     base = Path(f"/proc/{pid}")
     try:
-        total_ticks = _ticks(base / "stat")
+        fields = _stat_fields(pid)
+        # A pid is only reused by another process once this one is gone: its start time
+        # (field 22) tells the two apart.
+        key = (pid, fields[19])
+        total_ticks = int(fields[11]) + int(fields[12])
         live_ticks, live_ns = 0, 0
         for task in (base / "task").iterdir():
             with contextlib.suppress(FileNotFoundError, ProcessLookupError, ValueError):
                 ns = int((task / "schedstat").read_text().split()[0])
                 live_ticks += _ticks(task / "stat")
                 live_ns += ns
-    except (FileNotFoundError, ProcessLookupError, ValueError):
+    except (FileNotFoundError, ProcessLookupError, ValueError, IndexError):
         return 0.0
-    return live_ns / 1e9 + max(0, total_ticks - live_ticks) / _CLOCK_TICKS
+    used = live_ns / 1e9 + max(0, total_ticks - live_ticks) / _CLOCK_TICKS
+    _highest[key] = max(used, _highest.get(key, 0.0))
+    return _highest[key]
 
 
 def process_tree(pid: int) -> list[int]:
@@ -105,8 +120,15 @@ def process_tree(pid: int) -> list[int]:
 
 
 def tree_cpu_seconds(pid: int) -> float:
-    """CPU seconds of a process and its descendants."""
-    return sum(cpu_seconds(p) for p in process_tree(pid))
+    """CPU seconds of a process and its descendants (a descendant that has exited since an
+    earlier call counts with what it had used then)."""
+    live = {p: cpu_seconds(p) for p in process_tree(pid)}
+    for child, used in live.items():
+        _seen_processes[(pid, child)] = used
+    gone = sum(
+        used for (root, child), used in _seen_processes.items() if root == pid and child not in live
+    )
+    return sum(live.values()) + gone
 
 
 def rss_bytes(pid: int) -> int:
