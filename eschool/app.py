@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from eschool import errorpages
+from eschool.broker import create_broker
 from eschool.db import create_engine, create_sessionmaker
 from eschool.errors import DomainError
 from eschool.middleware import AccessLogMiddleware, AuthMiddleware, ProxyHeadersMiddleware
@@ -42,8 +43,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        from live.broker import create_broker
-
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         settings.uploads_dir.mkdir(parents=True, exist_ok=True)
         engine = create_engine(settings.database_url)

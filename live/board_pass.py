@@ -23,11 +23,11 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from eschool.broker.base import Broker
 from eschool.errors import Conflict, Forbidden, NotFound, Unauthorized
 from eschool.i18n import gettext as _
 from eschool.models import User
 from live import services
-from live.broker.base import Broker
 from live.models import LiveSession, SessionStatus
 from live.queries import CODE_ALPHABET, code_display, code_normalize
 from live.room import Actor

@@ -42,8 +42,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from eschool.broker.base import Broker, BrokerError, Event, LogClosed
 from eschool.db import SessionMaker
-from live.broker.base import Broker, BrokerError, Event, LogClosed
 from live.models import LiveEvent, LiveSession, SessionStatus
 from live.queries import events_after, last_stored_seq
 from live.room import RoomState, replay
@@ -238,7 +238,7 @@ class EventLog:
     ) -> None:
         """Put the stored log back into the broker when the broker has none (see the module).
 
-        Raises :class:`~live.broker.base.LogClosed` for a lesson that has ended, unless
+        Raises :class:`~eschool.broker.base.LogClosed` for a lesson that has ended, unless
         ``allow_ended`` (the end itself needs the log).
         """
         if await self.broker.has_log(room_id):

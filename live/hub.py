@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from live.broker.base import Broker, BrokerError, Event, LogClosed, LogMissing
+from eschool.broker.base import Broker, BrokerError, Event, LogClosed, LogMissing
 from live.protocol import ClientMessage, server_frame
 from live.room import Actor, RoomState, check_join, decide, step
 from live.views import event_for, projection_key, view_for
@@ -50,7 +50,7 @@ class RoomLog(Protocol):
         self, *, room_id: str, session_id: int | None = None, allow_ended: bool = False
     ) -> None:
         """Put the stored log back into the broker when the broker has lost it (raises
-        :class:`~live.broker.base.LogClosed` for a lesson that has ended)."""
+        :class:`~eschool.broker.base.LogClosed` for a lesson that has ended)."""
 
 
 class _LogReplaced(BrokerError):

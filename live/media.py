@@ -37,9 +37,9 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
+from eschool.broker.base import Broker
 from eschool.i18n import gettext as _
 from eschool.settings import Settings
-from live.broker.base import Broker
 from live.hub import Hub
 from live.protocol import (
     ClientMessage,

@@ -27,6 +27,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from eschool.broker.base import BrokerError
 from eschool.errors import DomainError, Forbidden, NotFound, Unauthorized
 from eschool.i18n import gettext as _
 from eschool.models import Role, User, id_from_text
@@ -50,7 +51,6 @@ from eschool.web import (
 from live import board_pass, queries, services
 from live.board_routes import board_cookie
 from live.board_routes import routes as board_routes
-from live.broker.base import BrokerError
 from live.hub import DEFAULT_OUTBOX_SIZE, Connection, Hub
 from live.media import RECORDING_NAME, MediaSignalling, recordings_of, rtc_config
 from live.models import JournalConfirm, LiveSession, LiveStart, ObserverJoin, SessionStatus

@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from classwork.marking import journal_marks_write, marker_for
 from eschool.access import classes_taught
+from eschool.broker.base import Broker, BrokerError
 from eschool.db import SessionMaker
 from eschool.errors import (
     Conflict,
@@ -40,7 +41,6 @@ from eschool.models import Role, SchoolClass, User
 from eschool.timeutil import utcnow
 from gradebook.queries import course_of_slot
 from gradebook.scales import DEFAULT_SCALE, get_scale
-from live.broker.base import Broker, BrokerError
 from live.event_log import COPY_BATCH, EventLog
 from live.event_log import LogNotStored as LogNotStored  # where callers have found it
 from live.guesses import CodeGuesses as CodeGuesses  # where callers have found it

@@ -45,7 +45,7 @@ def test_a_package_imports_only_what_it_may(package: str) -> None:
     offences = []
     for path in sorted((ROOT / package).rglob("*.py")):
         if path == ROOT / "eschool" / "app.py":
-            continue  # create_app() mounts the packages (and makes the broker): the one exception
+            continue  # create_app() mounts the packages: the one exception
         wrong = (imported_packages(path) & DOMAINS) - ALLOWED[package] - {package}
         if wrong:
             offences.append(f"{path.relative_to(ROOT)} imports {sorted(wrong)}")

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from eschool.broker.memory import MemoryBroker
 from eschool.errors import NotFound
 from eschool.settings import Settings
 from live.board_pass import (
@@ -23,7 +24,6 @@ from live.board_pass import (
     pairing_create,
 )
 from live.board_routes import PAIRING_GUESSES
-from live.broker.memory import MemoryBroker
 from live.queries import CODE_ALPHABET
 from tests.conftest import token_for
 from tests.live.ws_support import (

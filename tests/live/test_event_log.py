@@ -18,10 +18,10 @@ from sqlalchemy import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.applications import Starlette
 
+from eschool.broker.base import BrokerError, LogClosed, LogMissing
+from eschool.broker.memory import MemoryBroker, MemoryStore
 from eschool.db import SessionMaker
 from eschool.seed import DemoPeople
-from live.broker.base import BrokerError, LogClosed, LogMissing
-from live.broker.memory import MemoryBroker, MemoryStore
 from live.event_log import GAP_EVENT, EventLog, LogNotStored, event_body
 from live.hub import Hub
 from live.models import LiveEvent, LiveSession, SessionStatus

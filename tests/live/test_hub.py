@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from live.broker import Broker, BrokerError
-from live.broker.memory import MemoryBroker, MemoryStore
+from eschool.broker import Broker, BrokerError
+from eschool.broker.memory import MemoryBroker, MemoryStore
 from live.hub import Connection, Hub
 from live.protocol import ClientMessage, parse_client_message
 from live.room import Actor, RoomError, RoomState, new_room
@@ -418,7 +418,7 @@ async def shared_brokers(request: pytest.FixtureRequest) -> AsyncIterator[tuple[
     url = os.environ.get("ESCHOOL_TEST_REDIS_URL")
     if not url:
         pytest.skip("ESCHOOL_TEST_REDIS_URL not set: Redis broker tests need a Redis server")
-    from live.broker.redis import RedisBroker
+    from eschool.broker.redis import RedisBroker
 
     one, two = RedisBroker(url, namespace=namespace), RedisBroker(url, namespace=namespace)
     await one.connect()

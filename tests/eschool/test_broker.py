@@ -8,8 +8,8 @@ from typing import Any, Protocol
 
 import pytest
 
-from live.broker import Broker, BrokerError, LogBounds, LogMissing, create_broker
-from live.broker.memory import MemoryBroker, MemoryStore
+from eschool.broker import Broker, BrokerError, LogBounds, LogMissing, create_broker
+from eschool.broker.memory import MemoryBroker, MemoryStore
 
 # Waiting for a message that should arrive; a bound only so a broken broker fails, not hangs.
 ARRIVAL = 5.0
@@ -43,7 +43,7 @@ async def make_broker(request: pytest.FixtureRequest) -> AsyncIterator[MakeBroke
         if backend == "memory":
             broker = MemoryBroker(namespace=chosen, store=store, max_events=max_events)
         else:
-            from live.broker.redis import RedisBroker
+            from eschool.broker.redis import RedisBroker
 
             broker = RedisBroker(url, namespace=chosen, max_events=max_events)
         await broker.connect()
@@ -303,7 +303,7 @@ async def test_memory_values_expire() -> None:
     clock = [1000.0]
     broker = MemoryBroker()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("live.broker.memory.time.monotonic", lambda: clock[0])
+        patch.setattr("eschool.broker.memory.time.monotonic", lambda: clock[0])
         await broker.set_value("k", "v", ttl=10)
         clock[0] += 9.9
         assert await broker.get_value("k") == "v"
@@ -339,7 +339,7 @@ async def test_redis_values_get_their_ttl() -> None:
 
 @pytest.mark.redis
 async def test_redis_subscriptions_do_not_take_the_commands_connections() -> None:
-    from live.broker.redis import RedisBroker
+    from eschool.broker.redis import RedisBroker
 
     broker = RedisBroker(redis_url(), namespace=f"test-{uuid.uuid4().hex[:12]}", max_connections=4)
     async with broker:
@@ -362,7 +362,7 @@ async def test_redis_subscriptions_do_not_take_the_commands_connections() -> Non
 
 @pytest.mark.redis
 async def test_redis_disconnect_ends_subscriptions() -> None:
-    from live.broker.redis import RedisBroker
+    from eschool.broker.redis import RedisBroker
 
     broker = RedisBroker(redis_url(), namespace=f"test-{uuid.uuid4().hex[:12]}")
     await broker.connect()
@@ -375,7 +375,7 @@ async def test_redis_disconnect_ends_subscriptions() -> None:
 
 @pytest.mark.redis
 async def test_redis_failures_are_broker_errors() -> None:
-    from live.broker.redis import RedisBroker
+    from eschool.broker.redis import RedisBroker
 
     broker = RedisBroker("redis://127.0.0.1:1/0", pool_timeout=1.0)
     async with broker:
@@ -402,7 +402,7 @@ def test_memory_scheme() -> None:
 
 @pytest.mark.parametrize("url", ["redis://127.0.0.1:6379/0", "rediss://cache.example:6380/1"])
 def test_redis_schemes(url: str) -> None:
-    from live.broker.redis import RedisBroker
+    from eschool.broker.redis import RedisBroker
 
     broker = create_broker(url)
     assert isinstance(broker, RedisBroker)
@@ -410,7 +410,7 @@ def test_redis_schemes(url: str) -> None:
 
 
 def test_the_namespace_comes_from_the_caller_or_the_url() -> None:
-    from live.broker.redis import RedisBroker
+    from eschool.broker.redis import RedisBroker
 
     from_url = create_broker("redis://127.0.0.1:6379/0?namespace=school-7")
     assert isinstance(from_url, RedisBroker)

@@ -29,7 +29,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.connection import parse_url
 from redis.exceptions import RedisError
 
-from live.broker.base import (
+from eschool.broker.base import (
     DEDUPE_TTL_SECONDS,
     DEFAULT_NAMESPACE,
     DEFAULT_READ_LIMIT,
@@ -149,7 +149,7 @@ def _decode(entry_id: str, fields: dict[str, str]) -> Event:
 
 
 class RedisBroker(Broker):
-    """A :class:`~live.broker.base.Broker` on Redis (``redis://`` or ``rediss://``)."""
+    """A :class:`~eschool.broker.base.Broker` on Redis (``redis://`` or ``rediss://``)."""
 
     def __init__(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from live.broker.base import (
+from eschool.broker.base import (
     DEFAULT_NAMESPACE,
     Broker,
     BrokerError,
@@ -40,11 +40,11 @@ def create_broker(url: str, *, namespace: str | None = None) -> Broker:
         parts._replace(query=urlencode([(k, v) for k, v in query if k != "namespace"]))
     )
     if parts.scheme == "memory":
-        from live.broker.memory import MemoryBroker
+        from eschool.broker.memory import MemoryBroker
 
         return MemoryBroker(namespace=chosen)
     if parts.scheme in ("redis", "rediss"):
-        from live.broker.redis import RedisBroker
+        from eschool.broker.redis import RedisBroker
 
         return RedisBroker(rest, namespace=chosen)
     raise ValueError(f"unsupported broker URL scheme {parts.scheme!r} (use memory:// or redis://)")

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from live.broker.base import (
+from eschool.broker.base import (
     DEFAULT_NAMESPACE,
     DEFAULT_READ_LIMIT,
     Broker,
@@ -72,7 +72,7 @@ class MemoryStore:
 
 
 class MemoryBroker(Broker):
-    """A :class:`~live.broker.base.Broker` for one process (``memory://``)."""
+    """A :class:`~eschool.broker.base.Broker` for one process (``memory://``)."""
 
     def __init__(
         self,
