@@ -16,9 +16,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from eschool.errors import DomainError
+from eschool.errors import DomainError, Forbidden, TooManyRequests
 from eschool.i18n import gettext as _
 from eschool.models import Role
+from eschool.signin_pages import presession_cookie, presession_ok, presession_token
 from eschool.web import (
     api_endpoint,
     client_address,
@@ -39,6 +40,32 @@ PAIRING_GUESSES = 10
 
 def _base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
+
+
+PAIR_PATH = "/board"
+_PAIR_PURPOSE = "board-pair-form"
+
+
+def _pair_form(
+    request: Request,
+    *,
+    code: str,
+    error: str | None = None,
+    status: int = 200,
+    exc: DomainError | None = None,
+) -> Response:
+    """The pairing form; a screen nobody signed in on carries the sign-in form's kind of token
+    (:mod:`eschool.signin_pages`), a 429 says when to try again."""
+    token, fresh = (
+        presession_token(request, _PAIR_PURPOSE) if current_user(request) is None else ("", None)
+    )
+    response = render(
+        request, "live/board_pair.html", status=status, code=code, error=error, pair_csrf=token
+    )
+    presession_cookie(request, response, fresh, PAIR_PATH)
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _secret(request: Request) -> str:
@@ -81,7 +108,7 @@ async def board_pair_page(request: Request) -> Response:
     error = None
     if request.query_params.get("error") == "expired":
         error = _("This board's pass is not valid any more. Type a new board code.")
-    return render(request, "live/board_pair.html", code=code, error=error)
+    return _pair_form(request, code=code, error=error)
 
 
 async def board_pair_submit(request: Request) -> Response:
@@ -92,6 +119,10 @@ async def board_pair_submit(request: Request) -> Response:
     code = form.get("code", "").strip()[:32]
     address = client_address(request)
     try:
+        if current_user(request) is None and not presession_ok(
+            request, _PAIR_PURPOSE, form.get("csrf_token", "")
+        ):
+            raise Forbidden(_("The form had expired. Please try again."))
         await _GUESSES.check(db(request), address)
         try:
             live, token = await board_pair(
@@ -102,9 +133,7 @@ async def board_pair_submit(request: Request) -> Response:
                 await _GUESSES.failed(db(request), address)
             raise
     except DomainError as exc:
-        return render(
-            request, "live/board_pair.html", status=exc.status, code=code, error=exc.message
-        )
+        return _pair_form(request, code=code, error=exc.message, status=exc.status, exc=exc)
     display = queries.code_display(live.code)
     response = RedirectResponse(f"/live/{display}/board", status_code=303)
     response.set_cookie(

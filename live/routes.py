@@ -28,7 +28,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from eschool.broker.base import BrokerError
-from eschool.errors import DomainError, Forbidden, NotFound, Unauthorized
+from eschool.errors import DomainError, Forbidden, NotFound, TooManyRequests, Unauthorized
 from eschool.i18n import gettext as _
 from eschool.models import Role, User, id_from_text
 from eschool.privacy.services import access_record
@@ -414,9 +414,16 @@ _JOIN_PURPOSE = "join-form"
 
 
 def _join_form(
-    request: Request, *, code: str, name: str = "", error: str | None = None, status: int = 200
+    request: Request,
+    *,
+    code: str,
+    name: str = "",
+    error: str | None = None,
+    status: int = 200,
+    exc: DomainError | None = None,
 ) -> Response:
-    """The join form; a visitor's (no session yet) carries the sign-in form's kind of token."""
+    """The join form; a visitor's (no session yet) carries the sign-in form's kind of token;
+    a 429 says when to try again."""
     token, fresh = (
         presession_token(request, _JOIN_PURPOSE) if current_user(request) is None else ("", None)
     )
@@ -424,6 +431,8 @@ def _join_form(
         request, "live/join.html", status=status, code=code, name=name, error=error, join_csrf=token
     )
     presession_cookie(request, response, fresh, JOIN_PATH)
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
 
@@ -451,7 +460,9 @@ async def join_submit(request: Request) -> Response:
         data = parse_model(ObserverJoin, {"name": name})
         live, token, _observer = await _observer_join(request, code=code, name=data.name)
     except DomainError as exc:
-        return _join_form(request, code=code, name=name, error=exc.message, status=exc.status)
+        return _join_form(
+            request, code=code, name=name, error=exc.message, status=exc.status, exc=exc
+        )
     display = queries.code_display(live.code)
     response = RedirectResponse(f"/live/{display}/watch", status_code=303)
     response.set_cookie(

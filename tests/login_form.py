@@ -31,6 +31,14 @@ async def form_login(
     return await client.post("/login", data=data)
 
 
+async def post_board_code(client: httpx.AsyncClient, code: str) -> httpx.Response:
+    """``GET /board`` then ``POST /board`` with the pairing ``code``, as a board computer does."""
+    page = await client.get("/board")
+    return await client.post(
+        "/board", data={"code": code, "csrf_token": login_form_token(page.text)}
+    )
+
+
 class Clock:
     """The sign-in throttle's time, standing still until a test moves it on."""
 

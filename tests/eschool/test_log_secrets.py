@@ -13,7 +13,7 @@ import pytest
 
 from eschool.settings import Settings
 from tests.live.ws_support import LiveClient, ThreadServer, World, seed_world, start_lesson
-from tests.login_form import form_login, login_form_token
+from tests.login_form import form_login, login_form_token, post_board_code
 
 # The test's own clients log their requests; only what the server writes counts.
 CLIENT_LOGGERS = ("httpx", "httpcore", "websockets.client")
@@ -116,7 +116,7 @@ async def test_no_secret_reaches_the_log(settings: Settings, world: World) -> No
                 )
                 assert board.status_code in (200, 201), board.text
                 secrets["board pass"] = board.json()["token"]
-                paired = await http.post("/board", data={"code": board.json()["code"]})
+                paired = await post_board_code(http, board.json()["code"])
                 assert paired.status_code == 303, paired.text
                 assert (await http.get(paired.headers["location"])).status_code == 200
             for name in ("observer pass", "board pass"):

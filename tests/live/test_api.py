@@ -28,7 +28,7 @@ from live.services import (
 )
 from tests.conftest import token_for
 from tests.live.ws_support import RIGHT_ANSWERS, World, seed_world
-from tests.login_form import Clock, login_form_token
+from tests.login_form import Clock, login_form_token, post_board_code
 
 CODE_SHAPE = re.compile(rf"^[{CODE_ALPHABET}]{{4}}-[{CODE_ALPHABET}]{{2}}$")
 
@@ -429,9 +429,12 @@ async def test_a_visitor_who_keeps_guessing_codes_is_stopped(
             for http in (client, other):
                 stopped = await http.post(f"/live/{code}/join", json={"name": "X"})
                 assert stopped.status_code == 429 and "Retry-After" in stopped.headers
+            form_stopped = await guest_join(client, code, "X")  # the page's form says so too
+            assert form_stopped.status_code == 429 and "Retry-After" in form_stopped.headers
             for attempt in range(10):  # pairing codes are counted on their own, as widely
                 http = (client, other)[attempt % 2]
                 form = {"code": f"ZZZ{CODE_ALPHABET[attempt]}ZZ"}
-                assert (await http.post("/board", data=form)).status_code == 404
+                assert (await post_board_code(http, form["code"])).status_code == 404
             for http in (client, other):
-                assert (await http.post("/board", data={"code": "ZZZZZZ"})).status_code == 429
+                stopped = await post_board_code(http, "ZZZZZZ")
+                assert stopped.status_code == 429 and "Retry-After" in stopped.headers

@@ -36,6 +36,7 @@ from tests.live.ws_support import (
     start_lesson,
     ws_url,
 )
+from tests.login_form import post_board_code
 
 CODE_SHAPE = re.compile(rf"^[{CODE_ALPHABET}]{{4}}-[{CODE_ALPHABET}]{{2}}$")
 
@@ -98,14 +99,17 @@ async def test_the_teacher_pairs_a_board_with_a_code(
     page = await client.get("/board")
     assert page.status_code == 200 and 'name="code"' in page.text
     assert (await client.get(f"/live/{code}/board")).headers["location"] == "/board"
-    paired = await client.post("/board", data={"code": body["code"].lower()})
+    # Without the form's own token (a page elsewhere posting for this screen): refused.
+    forged = await client.post("/board", data={"code": body["code"]})
+    assert forged.status_code == 403
+    paired = await post_board_code(client, body["code"].lower())
     assert paired.status_code == 303
     assert paired.headers["location"] == f"/live/{code}/board"
     board = await client.get(f"/live/{code}/board")
     assert board.status_code == 200
     assert '"view": "board"' in board.text and "board." in board.text
     # The code worked once.
-    again = await client.post("/board", data={"code": body["code"]})
+    again = await post_board_code(client, body["code"])
     assert again.status_code == 404
     assert "wrong or has expired" in again.text
 
@@ -120,15 +124,15 @@ async def test_the_teacher_pairs_a_board_with_a_code(
     assert expired.value.code == "bad_board_code"
 
     # A wrong code: a clear message; the lesson's join code: what to type instead.
-    wrong = await client.post("/board", data={"code": "ZZZZ-ZZ"})
+    wrong = await post_board_code(client, "ZZZZ-ZZ")
     assert wrong.status_code == 404
     assert "This board code is wrong or has expired." in wrong.text
-    join_code = await client.post("/board", data={"code": lesson["code"]})
+    join_code = await post_board_code(client, lesson["code"])
     assert join_code.status_code == 404 and "join code" in join_code.text
     # Whoever keeps guessing is stopped for a while.
     for _attempt in range(PAIRING_GUESSES - 3):
-        await client.post("/board", data={"code": "ZZZZ-ZZ"})
-    stopped = await client.post("/board", data={"code": "ZZZZ-ZZ"})
+        await post_board_code(client, "ZZZZ-ZZ")
+    stopped = await post_board_code(client, "ZZZZ-ZZ")
     assert stopped.status_code == 429
 
 
