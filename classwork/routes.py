@@ -4,6 +4,7 @@ query, answer."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from classwork import queries, results, services, slot_lessons
+from classwork import notices, queries, results, services, slot_lessons
 from classwork.marking import marks_proposed
 from classwork.models import AnswersSave, AssignmentCreate, AssignmentUpdate, MarksWrite, Regrade
 from eschool.errors import BadRequest, Forbidden
@@ -45,6 +46,10 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     """Let the shell serve the files of pinned lesson versions to who may see the slot or the
     assignment that pins them (parents included)."""
     app.state.file_audiences.append(queries.pinned_file_audience)
+    # Daily (the shell's notifications lifespan runs it): assignments due tomorrow, not handed in.
+    app.state.notification_daily.append(
+        functools.partial(notices.due_tomorrow, timezone=app.state.settings.timezone)
+    )
     yield
 
 

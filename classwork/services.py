@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from classwork import marking
+from classwork import marking, notices
 from classwork.models import (
     Assignment,
     AssignmentAttempt,
@@ -105,6 +105,7 @@ async def assignment_create(
         created_by=actor.id or 0,
     )
     session.add(assignment)
+    await notices.assignment_set(session, course=course, assignment=assignment, timezone=timezone)
     await session.commit()
     return assignment
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 
 from eschool import models  # noqa: F401
+from eschool.notifications import models as _notifications  # noqa: F401
 from eschool.packages import DOMAIN_PACKAGES
 from eschool.privacy import models as _privacy  # noqa: F401
 from eschool.uploads import models as _uploads  # noqa: F401

@@ -20,6 +20,7 @@ from eschool.broker import create_broker
 from eschool.db import create_engine, create_sessionmaker
 from eschool.errors import DomainError
 from eschool.middleware import AccessLogMiddleware, AuthMiddleware, ProxyHeadersMiddleware
+from eschool.notifications import routes as notification_routes
 from eschool.packages import DOMAIN_PACKAGES
 from eschool.privacy import routes as privacy_routes
 from eschool.routes import routes as eschool_routes
@@ -39,7 +40,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """Build the application; the engine, broker and hub are made in its lifespan."""
     settings = (settings or Settings.from_env()).with_secret()
     # The shell's privacy part is mounted like a package: its routes and its purge lifespan.
-    modules = [privacy_routes, *_domain_route_modules()]
+    # Notifications first: their lifespan makes app.state.notification_daily for the domains'.
+    modules = [notification_routes, privacy_routes, *_domain_route_modules()]
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -53,6 +55,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # its lifespan below (eschool.uploads.queries.FileAudience), per app, never globally.
         file_audiences: list[FileAudience] = []
         app.state.file_audiences = file_audiences
+        # Boxes on the home pages, each ``async (request) -> Markup``, appended by packages.
+        app.state.home_panels = []
         await app.state.broker.connect()
         try:
             async with AsyncExitStack() as stack:

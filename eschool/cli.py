@@ -8,8 +8,6 @@ import getpass
 import logging
 import sys
 
-from sqlmodel import select
-
 from eschool.db import create_engine, create_sessionmaker
 from eschool.errors import DomainError
 from eschool.migrate import migrate
@@ -51,6 +49,8 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         access_log=False,
         proxy_headers=False,  # X-Forwarded-* only from ESCHOOL_TRUSTED_PROXIES (the app decides)
         log_level="info",
+        # Open notification streams (SSE) never end by themselves: cut them on shutdown.
+        timeout_graceful_shutdown=5,
     )
 
 
@@ -94,28 +94,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 async def _user_add(settings: Settings, args: argparse.Namespace) -> str | None:
     from eschool import services
-    from eschool.models import School, UserCreate
+    from eschool.models import UserCreate
+    from eschool.schools import school_find
     from eschool.web import parse_model
 
     engine = create_engine(settings.database_url)
     try:
         await migrate(engine)
         async with create_sessionmaker(engine)() as session:
-            query = select(School)
-            if args.school:
-                query = query.where(School.slug == args.school)
-            schools = list((await session.exec(query)).all())
-            if not schools:
-                raise DomainError("No school found: run `eschool demo --seed-only` or name one.")
-            if len(schools) > 1:
-                raise DomainError("Several schools exist: choose one with --school SLUG.")
+            school = await school_find(session, args.school)
             data = {"login": args.login, "name": args.name, "role": args.role}
             if args.password:
                 data["password"] = args.password
             if args.class_name:
                 data["class"] = args.class_name
             _user, generated = await services.user_create(
-                session, actor=None, data=parse_model(UserCreate, data), school_id=schools[0].id
+                session, actor=None, data=parse_model(UserCreate, data), school_id=school.id
             )
             return generated
     finally:
@@ -127,6 +121,52 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     print(f"Added {args.login}.")
     if generated:
         print(f"Password: {generated}")
+    return 0
+
+
+async def _school_add(settings: Settings, args: argparse.Namespace):
+    from eschool.schools import school_add
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate(engine)
+        async with create_sessionmaker(engine)() as session:
+            return await school_add(
+                session,
+                name=args.name,
+                admin_login=args.admin_login,
+                admin_name=args.admin_name,
+                term_system=args.term_system,
+            )
+    finally:
+        await engine.dispose()
+
+
+def cmd_school_add(args: argparse.Namespace) -> int:
+    added = asyncio.run(_school_add(_settings(), args))
+    print(f"Added the school {added.school.name!r} (id {added.school.id}).")
+    print(f"Its admin: {added.admin.login}")
+    print(f"Password: {added.password}")
+    print("The password is shown only this once; the admin can change it after signing in.")
+    return 0
+
+
+async def _school_list(settings: Settings) -> list[tuple[int, str, str]]:
+    from eschool.schools import schools_all
+
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate(engine)
+        async with create_sessionmaker(engine)() as session:
+            return [(s.id or 0, s.slug, s.name) for s in await schools_all(session)]
+    finally:
+        await engine.dispose()
+
+
+def cmd_school_list(args: argparse.Namespace) -> int:
+    for school_id, slug, name in asyncio.run(_school_list(_settings())):
+        print(f"{school_id}\t{slug}\t{name}")
     return 0
 
 
@@ -222,6 +262,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     purge.set_defaults(handler=cmd_purge)
 
+    school = commands.add_parser("school", help="add a school with its first admin; list them")
+    school_commands = school.add_subparsers(dest="school_command", required=True, metavar="ACTION")
+    school_add = school_commands.add_parser(
+        "add", help="create a school and its first admin (prints the password once)"
+    )
+    school_add.add_argument("--name", required=True, help='the school\'s name, e.g. "Лицей № 2"')
+    school_add.add_argument(
+        "--admin-login", required=True, help="the admin's sign-in name (unique on the server)"
+    )
+    school_add.add_argument("--admin-name", help='the admin\'s full name (default "Administrator")')
+    school_add.add_argument(
+        "--term-system",
+        choices=["quarters", "trimesters", "halves"],
+        default="quarters",
+        help="how the academic year is split (quarters)",
+    )
+    school_add.set_defaults(handler=cmd_school_add)
+    school_list = school_commands.add_parser("list", help="the schools: id, slug and name")
+    school_list.set_defaults(handler=cmd_school_list)
+
     user = commands.add_parser("user", help="add people or set passwords")
     user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
     add = user_commands.add_parser("add", help="add a person (prints a generated password)")
@@ -232,7 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add.add_argument("--password", help="initial password (8+ characters); generated if absent")
     add.add_argument("--class", dest="class_name", help="for a pupil: the class, e.g. 7A")
-    add.add_argument("--school", help="school slug, when the server holds several schools")
+    add.add_argument(
+        "--school", help="school id, slug or name (needed when the server holds several)"
+    )
     add.set_defaults(handler=cmd_user_add)
     passwd = user_commands.add_parser(
         "passwd", help="set a new password (asks for it, or generates one)"

@@ -63,6 +63,12 @@ def gettext(message: str, **values: object) -> str:
 _ = gettext
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction without translating it now (a notification's title is
+    translated when shown, in the reader's language)."""
+    return message
+
+
 def pgettext(context: str, message: str, **values: object) -> str:
     """Translate ``message`` as meant in ``context`` (``msgctxt`` in the catalog)."""
     lang = _current.get()

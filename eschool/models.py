@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
@@ -173,6 +174,19 @@ def id_from_text(text: str) -> int | None:
     return None
 
 
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def email_checked(value: str | None) -> str | None:
+    """An e-mail address as stored: trimmed, ``""`` as None; one that cannot be one → error."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if not EMAIL_PATTERN.match(value):
+        raise ValueError("not an e-mail address")
+    return value
+
+
 class WireModel(BaseModel):
     """Base of request bodies: unknown fields are ignored, declared limits enforced."""
 
@@ -186,6 +200,8 @@ class UserCreate(WireModel):
     email: str | None = WireField(default=None, max_length=254)
     password: str | None = WireField(default=None, min_length=8, max_length=200)
     class_name: str | None = WireField(default=None, alias="class", max_length=8)
+
+    _email = field_validator("email")(email_checked)
 
     @field_validator("login", mode="before")
     @classmethod
@@ -206,6 +222,8 @@ class UserUpdate(WireModel):
     email: str | None = WireField(default=None, max_length=254)
     active: bool | None = None
     lang: str | None = WireField(default=None, max_length=8)
+
+    _email = field_validator("email")(email_checked)
 
 
 class PasswordReset(WireModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-DOMAIN_PACKAGES = ("lessons", "gradebook", "classwork", "live")
+DOMAIN_PACKAGES = ("lessons", "gradebook", "classwork", "live", "messaging")
 ALL_PACKAGES = ("eschool", *DOMAIN_PACKAGES)
 
 

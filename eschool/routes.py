@@ -22,10 +22,12 @@ from eschool.models import (
     GuardianLink,
     PasswordReset,
     Role,
-    TermUpdate,
     UserCreate,
     UserUpdate,
 )
+from eschool.notifications import queries as notification_queries
+from eschool.notifications.present import settings_context
+from eschool.school_pages import routes as school_routes
 from eschool.signin_pages import (
     account_password,
     api_token_create,
@@ -113,13 +115,16 @@ async def home(request: Request) -> Response:
     """Each role's own start page."""
     user = acting_user(request)
     info = await queries.me(db(request), user=user)
-    return render(request, f"home_{user.role}.html", me=info)
+    panels = [await panel(request) for panel in getattr(request.app.state, "home_panels", ())]
+    return render(request, f"home_{user.role}.html", me=info, panels=panels)
 
 
 @page_endpoint()
 async def account_page(request: Request) -> Response:
-    """The person's own settings: password and language."""
-    return render(request, "account.html")
+    """The person's own settings: password, language and notifications."""
+    user = acting_user(request)
+    chosen = await notification_queries.settings_of(db(request), user_id=user.id or 0)
+    return render(request, "account.html", **settings_context(chosen))
 
 
 # --- admin pages ------------------------------------------------------------------------
@@ -330,26 +335,6 @@ async def class_page(request: Request) -> Response:
     )
 
 
-@page_endpoint(Role.admin)
-async def admin_terms(request: Request) -> Response:
-    """Academic years and terms; close or reopen a term."""
-    user = acting_user(request)
-    session = db(request)
-    if request.method == "POST":
-        form = await _form(request)
-        await services.term_close(
-            session,
-            actor=user,
-            term_id=form_id(form, "term_id"),
-            closed=form.get("closed") == "1",
-        )
-        return RedirectResponse("/admin/terms", status_code=303)
-    terms = await queries.terms_of_school(session, school_id=user.school_id)
-    years = await queries.years_of_school(session, school_id=user.school_id)
-    school = await queries.school_get(session, user.school_id)
-    return render(request, "admin/terms.html", terms=terms, years=years, school=school)
-
-
 # --- JSON API ----------------------------------------------------------------------------
 
 
@@ -505,25 +490,6 @@ async def api_guardians(request: Request) -> Response:
     return json_ok({"parent_id": data.parent_id, "child_id": data.child_id}, status=201)
 
 
-@api_endpoint()
-async def api_terms(request: Request) -> Response:
-    """The school's terms."""
-    user = acting_user(request)
-    terms = await queries.terms_of_school(db(request), school_id=user.school_id)
-    return json_list([queries.term_public(t) for t in terms], len(terms))
-
-
-@api_endpoint(Role.admin)
-async def api_term(request: Request) -> Response:
-    """Close or reopen a term (admin): ``{"closed": true}``."""
-    user = acting_user(request)
-    data = await read_json(request, TermUpdate)
-    term = await services.term_close(
-        db(request), actor=user, term_id=path_int(request, "id"), closed=data.closed
-    )
-    return json_ok(queries.term_public(term))
-
-
 routes: list[BaseRoute] = [
     Route("/healthz", healthz),
     Route("/login", login_page, methods=["GET"]),
@@ -539,7 +505,6 @@ routes: list[BaseRoute] = [
     Route("/admin/people/{id:int}", admin_person_action, methods=["POST"]),
     Route("/admin/classes", admin_classes, methods=["GET", "POST"]),
     Route("/admin/classes/{id:int}", class_page, methods=["GET", "POST"]),
-    Route("/admin/terms", admin_terms, methods=["GET", "POST"]),
     Route("/api/v1/auth/token", api_token_create, methods=["POST"]),
     Route("/api/v1/auth/token", api_token_revoke, methods=["DELETE"]),
     Route("/api/v1/me", api_me),
@@ -553,7 +518,6 @@ routes: list[BaseRoute] = [
         "/api/v1/classes/{id:int}/pupils/{pupil_id:int}", api_class_pupil_remove, methods=["DELETE"]
     ),
     Route("/api/v1/guardians", api_guardians, methods=["POST", "DELETE"]),
-    Route("/api/v1/terms", api_terms),
-    Route("/api/v1/terms/{id:int}", api_term, methods=["PATCH"]),
+    *school_routes,  # years and terms: eschool/school_pages.py
     *upload_routes,
 ]

@@ -59,6 +59,14 @@ class Settings:
     rtc_max_viewers: int = 200
     secure_cookies: bool = False
     timezone: str = "Europe/Moscow"
+    # Notifications by e-mail (eschool/notifications/mail.py): ``smtp://[user:pass@]host:port
+    # [?from=addr]`` (``smtps://`` for TLS, ``?starttls=1``); None: in-app only. Links in the
+    # e-mails start with ``public_url``. A failed send is retried after ``notify_retry_seconds``,
+    # doubling each time; the daily digest goes at ``digest_hour`` in ``timezone``.
+    smtp_url: str | None = None
+    public_url: str = ""
+    notify_retry_seconds: float = 30.0
+    digest_hour: int = 18
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -85,6 +93,9 @@ class Settings:
             rtc_max_viewers=_int(env, "ESCHOOL_RTC_MAX_VIEWERS", 200),
             secure_cookies=env.get("ESCHOOL_SECURE_COOKIES", "") in ("1", "true", "yes"),
             timezone=env.get("ESCHOOL_TIMEZONE") or "Europe/Moscow",
+            smtp_url=env.get("ESCHOOL_SMTP_URL") or None,
+            public_url=(env.get("ESCHOOL_PUBLIC_URL") or "").rstrip("/"),
+            digest_hour=_int(env, "ESCHOOL_DIGEST_HOUR", 18) % 24,
         )
 
     def with_secret(self) -> Settings:

@@ -20,6 +20,8 @@ NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("/diary", "Diary", (Role.pupil, Role.parent)),
     ("/assignments", "Assignments", (Role.teacher, Role.pupil, Role.parent)),
     ("/live", "Live lessons", (Role.teacher, Role.pupil)),
+    ("/messages", "Messages", (Role.admin, Role.teacher, Role.pupil, Role.parent)),
+    ("/admin/setup", "Set-up", (Role.admin,)),
     ("/admin/people", "People", (Role.admin,)),
     ("/admin/classes", "Classes", (Role.admin,)),
     ("/admin/terms", "Terms", (Role.admin,)),

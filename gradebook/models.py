@@ -219,6 +219,19 @@ class GradebookSettings(SQLModel, table=True):
     mark_bands: dict[str, dict[str, float]] | None = Field(default=None, sa_type=JSON)
 
 
+class BellTime(SQLModel, table=True):
+    """When a period of the school day starts and ends (`gradebook.bell_times`)."""
+
+    __tablename__ = "bell_times"
+    __table_args__ = (UniqueConstraint("school_id", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="schools.id", index=True)
+    period: int
+    starts: time
+    ends: time
+
+
 class DiaryVisit(SQLModel, table=True):
     """When a viewer last opened a pupil's diary: the news feed starts there."""
 
@@ -384,3 +397,80 @@ class SettingsUpdate(WireModel):
 def clean_reason(value: Any) -> str | None:
     """A reason as typed by a person: trimmed, spaces collapsed, None when blank."""
     return _clean_reason(value if isinstance(value, str) else None)
+
+
+# --- absence notes (gradebook.absence_notes) --------------------------------------------
+
+ABSENCE_REASON_MAX = 1000
+ABSENCE_NOTE_STATUSES = ("reported", "accepted", "declined", "withdrawn")
+_SHA256_PATTERN = r"^[0-9a-f]{64}$"
+
+
+class AbsenceNote(SQLModel, table=True):
+    """A family's (or the tutor's) report that a pupil will be, or was, away: whole days from
+    `starts` to `ends`, or only the lesson `periods` of those days. The class tutor (or an
+    admin) accepts it — the covered slots' attendance becomes excused — or declines it."""
+
+    __tablename__ = "absence_notes"
+    __table_args__ = (Index("ix_absence_notes_class_dates", "class_id", "starts", "ends"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="schools.id", index=True)
+    pupil_id: int = Field(foreign_key="users.id", index=True)
+    # The pupil's class when the note was reported: its form tutor decides.
+    class_id: int = Field(foreign_key="classes.id")
+    starts: date
+    ends: date
+    periods: list[int] | None = Field(default=None, sa_type=JSON)  # None: whole days
+    reason: str = Field(max_length=ABSENCE_REASON_MAX)
+    upload_sha256: str | None = Field(default=None, max_length=64)  # a file of the upload store
+    status: str = Field(default="reported", max_length=16)
+    reported_by: int = Field(foreign_key="users.id")
+    reported_at: datetime = Field(default_factory=utcnow)
+    decided_by: int | None = Field(default=None, foreign_key="users.id")
+    decided_at: datetime | None = None
+    decision_reason: str | None = Field(default=None, max_length=REASON_MAX)
+
+
+def _note_text(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+class AbsenceNoteCreate(WireModel):
+    """`POST /api/v1/absence-notes`: dates are checked against today by the service."""
+
+    pupil_id: Id
+    starts: date = WireField(alias="from")
+    ends: date = WireField(alias="to")
+    periods: list[int] | None = WireField(default=None, min_length=1, max_length=13)
+    reason: str = WireField(min_length=1, max_length=ABSENCE_REASON_MAX)
+    upload_id: str | None = WireField(default=None, pattern=_SHA256_PATTERN)
+
+    _reason = field_validator("reason")(_note_text)
+
+    @field_validator("periods")
+    @classmethod
+    def _lesson_periods(cls, value: list[int] | None) -> list[int] | None:
+        if value is None:
+            return None
+        if any(not 0 <= period <= 12 for period in value):
+            raise ValueError("periods are lesson numbers from 0 to 12")
+        return sorted(set(value))
+
+
+class AbsenceNoteDecision(WireModel):
+    """`PATCH /api/v1/absence-notes/{id}`: accepted or declined (tutor, admin; a decline
+    needs a reason) or withdrawn (the family)."""
+
+    status: str = WireField(pattern="^(accepted|declined|withdrawn)$")
+    reason: str | None = WireField(default=None, max_length=REASON_MAX)
+
+    _reason = field_validator("reason")(_clean_reason)
+
+
+# The roster import's own table lives in its subpackage; imported here so that the schema
+# (``eschool.all_models``) knows it.
+from gradebook.rosters.models import RosterSource  # noqa: E402, F401

@@ -15,7 +15,9 @@ from eschool.privacy.queries import people_by_id
 from eschool.privacy.registry import Erasure, PackageExport, PersonalTable
 from eschool.settings import Settings
 from eschool.timeutil import iso, utcnow
+from gradebook.absence_queries import absence_notes_export
 from gradebook.models import (
+    AbsenceNote,
     Attendance,
     Course,
     DiaryFeed,
@@ -88,6 +90,33 @@ TABLES = (
         purpose="Secret calendar links to a pupil's timetable (only a digest of the secret).",
         erasure=Erasure.anonymise,
         erasure_note="Every link to the pupil's timetable is revoked.",
+    ),
+    PersonalTable(
+        "roster_sources",
+        {
+            "local_id": "the person (kind user) an imported roster record became",
+            "sourced_id": "the school information system's id of that record",
+        },
+        purpose="Roster imports (OneRoster): which local record each imported record is, so "
+        "that importing again updates instead of duplicating.",
+        erasure=Erasure.keep,
+        erasure_note="Kept, pointing at the anonymised account; remove the person from the "
+        "school information system too, or its next import brings their name back.",
+    ),
+    PersonalTable(
+        "absence_notes",
+        {
+            "pupil_id": "who is away",
+            "reason": "why (free text from the family)",
+            "upload_sha256": "a document, such as a doctor's note",
+            "reported_by": "who reported it",
+            "decided_by": "who accepted or declined it",
+            "decision_reason": "why it was declined (free text)",
+        },
+        purpose="Absence notes: a family reports an absence, the class tutor excuses it.",
+        erasure=Erasure.anonymise,
+        erasure_note="Dates and states stay (excused attendance refers to them); reasons "
+        "and the link to the document are cleared.",
     ),
 )
 
@@ -240,6 +269,7 @@ async def export_pupil(session: AsyncSession, *, pupil: User, settings: Settings
             for feed in feeds
             if feed.pupil_id == pupil_id
         ],
+        "absence_notes": await absence_notes_export(session, pupil_id=pupil_id),
     }
     return PackageExport(data=data)
 
@@ -281,4 +311,10 @@ async def erase_pupil(session: AsyncSession, *, pupil: User, label: str) -> dict
         .values(revoked_at=utcnow())
     )
     counts["diary_feeds"] = result.rowcount
+    result = await session.exec(
+        update(AbsenceNote)
+        .where(col(AbsenceNote.pupil_id) == pupil_id)
+        .values(reason="", decision_reason=None, upload_sha256=None)
+    )
+    counts["absence_notes"] = result.rowcount
     return counts

@@ -29,6 +29,7 @@ from eschool.queries import term_current, term_public
 from eschool.security import digest
 from eschool.timeutil import iso, utcnow
 from eschool.uploads.queries import uploads_info
+from gradebook.absence_cover import journal_absence_notes
 from gradebook.averages import attendance_summary, suggest_term_mark, weighted_average
 from gradebook.marking import Bands, bands_for, mark_for_share
 from gradebook.models import (
@@ -508,6 +509,7 @@ async def journal_get(
         "threshold": threshold,
         "access": view.access,
         "today": iso(today),
+        "absence_notes": await journal_absence_notes(session, actor.school_id, pupil_ids, slots),
     }
 
 

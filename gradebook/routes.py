@@ -37,7 +37,7 @@ from eschool.web import (
     read_json,
     render,
 )
-from gradebook import queries, services
+from gradebook import absence_queries, absence_routes, queries, services, timetable_pages
 from gradebook.exports import diary_ics, journal_csv, journal_xlsx
 from gradebook.legend import attendance_codes
 from gradebook.models import (
@@ -56,7 +56,10 @@ from gradebook.models import (
     WorkTypeSave,
     clean_reason,
 )
+from gradebook.rosters.routes import routes as roster_routes
 from gradebook.scales import SCALES
+from gradebook.setup import services as setup_services
+from gradebook.setup.routes import routes as setup_routes
 from gradebook.timetable import week_bounds
 from gradebook.today import teacher_day
 
@@ -69,6 +72,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     """Register the gradebook's answers to the shell's questions."""
     # The shell serves a homework attachment to those who may see the slot.
     app.state.file_audiences.append(queries.attachment_visible)
+    app.state.file_audiences.append(absence_queries.absence_document_visible)
     yield
 
 
@@ -126,7 +130,7 @@ async def api_subjects(request: Request) -> Response:
     actor = acting_user(request)
     if request.method == "POST":
         data = await read_json(request, SubjectCreate)
-        subject = await services.subject_create(
+        subject = await setup_services.subject_add(
             db(request), actor=actor, name=data.name, short_name=data.short_name
         )
         return json_ok(queries.subject_public(subject), status=201)
@@ -170,7 +174,7 @@ async def api_course(request: Request) -> Response:
     course_id = path_int(request, "id")
     if request.method == "PATCH":
         data = await read_json(request, CourseUpdate)
-        await services.course_update(
+        await setup_services.course_change(
             db(request),
             actor=actor,
             course_id=course_id,
@@ -248,9 +252,7 @@ async def api_holidays(request: Request) -> Response:
     actor = acting_user(request)
     if request.method == "POST":
         data = await read_json(request, HolidayCreate)
-        holiday = await services.holiday_add(
-            db(request), actor=actor, name=data.name, starts=data.starts, ends=data.ends
-        )
+        holiday = await setup_services.holiday_create(db(request), actor=actor, data=data)
         return json_ok(queries.holiday_public(holiday), status=201)
     holidays = await queries.holidays_of_school(db(request), school_id=actor.school_id)
     return json_list([queries.holiday_public(h) for h in holidays], len(holidays))
@@ -706,9 +708,7 @@ async def journal_setup(request: Request) -> Response:
         try:
             if action == "holiday_add":
                 data = parse_model(HolidayCreate, form)
-                await services.holiday_add(
-                    session, actor=actor, name=data.name, starts=data.starts, ends=data.ends
-                )
+                await setup_services.holiday_create(session, actor=actor, data=data)
                 message = _("Holiday added. Regenerate the slots of the terms it falls in.")
             elif action == "holiday_remove":
                 await services.holiday_remove(
@@ -836,4 +836,8 @@ routes: list[BaseRoute] = [
     Route("/api/v1/diary/{pupil_id:int}/news", api_diary_news),
     Route("/api/v1/diary/{pupil_id:int}/seen", api_diary_seen, methods=["POST"]),
     Route("/api/v1/diary/{pupil_id:int}/feed", api_diary_feed, methods=["GET", "POST", "DELETE"]),
+    *roster_routes,
+    *setup_routes,  # the set-up pages and their API pieces: gradebook/setup/
+    *timetable_pages.routes,
+    *absence_routes.routes,
 ]

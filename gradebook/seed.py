@@ -25,6 +25,7 @@ from gradebook import services
 from gradebook.averages import suggest_term_mark, weighted_average
 from gradebook.models import (
     Attendance,
+    BellTime,
     Course,
     CourseTeacher,
     GradebookSettings,
@@ -413,6 +414,10 @@ async def seed_demo(
     ]
     session.add_all(holidays)
     session.add(GradebookSettings(school_id=school_id, rounding_threshold=0.5))
+    session.add_all(
+        BellTime(school_id=school_id, period=n, starts=s, ends=e)
+        for n, (s, e) in DEFAULT_BELLS.items()
+    )
     await services.work_types_ensure(session, school_id=school_id)
     await session.flush()
 

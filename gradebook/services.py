@@ -24,8 +24,9 @@ from eschool.i18n import gettext as _
 from eschool.models import Enrolment, Role, SchoolClass, Term, User
 from eschool.security import digest, new_secret
 from eschool.timeutil import utcnow
-from gradebook import queries
+from gradebook import notices, queries
 from gradebook.averages import ATTENDANCE_STATUSES
+from gradebook.bell_times import bells_effective
 from gradebook.marking import Bands, BandsError, check_bands
 from gradebook.models import (
     DEFAULT_WORK_TYPES,
@@ -47,7 +48,8 @@ from gradebook.models import (
 )
 from gradebook.queries import WRITE, CourseView, SlotView
 from gradebook.scales import DEFAULT_SCALE, SCALES, Scale, ScaleError
-from gradebook.timetable import DEFAULT_BELLS, TimetableEntry, generate_slots
+from gradebook.timetable import TimetableEntry, generate_slots
+from gradebook.timetable_conflicts import teacher_clashes_check
 
 SHORT_NAME_LENGTH = 8
 
@@ -264,7 +266,8 @@ async def timetable_set(
 ) -> list[TimetableEntryRow]:
     """Replace a class's weekly timetable (admin). Slots change only when regenerated.
 
-    An entry without times takes them from the default bells of its period.
+    An entry without times takes them from the school's bell times of its period (the
+    default bells when the school has set none); a teacher in two places → 409.
     """
     require_role(actor, Role.admin)
     school_class = await session.get(SchoolClass, class_id)
@@ -275,6 +278,7 @@ async def timetable_set(
     )
     rows: list[TimetableEntryRow] = []
     seen: set[tuple[int, int, int]] = set()
+    school_bells = await bells_effective(session, school_id=actor.school_id)
     for entry in entries:
         if entry.course_id not in course_ids:
             raise Invalid(_("Course {id} is not a course of this class.", id=entry.course_id))
@@ -282,7 +286,7 @@ async def timetable_set(
         if key in seen:
             raise Invalid(_("A course is timetabled twice in the same weekday and period."))
         seen.add(key)
-        bells = DEFAULT_BELLS.get(entry.period)
+        bells = school_bells.get(entry.period)
         starts = entry.starts or (bells[0] if bells else None)
         ends = entry.ends or (bells[1] if bells else None)
         if starts is None or ends is None:
@@ -303,6 +307,7 @@ async def timetable_set(
                 ends=ends,
             )
         )
+    await teacher_clashes_check(session, school_class=school_class, entries=entries)
     await session.exec(delete(TimetableEntryRow).where(col(TimetableEntryRow.class_id) == class_id))
     session.add_all(rows)
     await session.commit()
@@ -496,6 +501,7 @@ async def slot_update(
         if homework != slot.homework:
             slot.homework = homework
             slot.homework_at = utcnow() if homework else None
+            await notices.homework_noticed(session, view=view, homework=homework)
     if "attachments" in changes and changes["attachments"] is not None:
         slot.attachments = list(dict.fromkeys(str(a) for a in changes["attachments"]))
         if slot.attachments:
@@ -669,6 +675,7 @@ async def mark_record(
             reason=reason,
         )
     )
+    await notices.mark_noticed(session, view=view, pupil_id=pupil_id, value=stored, changed=False)
     if commit:
         await session.commit()
     return mark
@@ -746,6 +753,7 @@ async def mark_change(
             for field, old, new in changes
         ]
     )
+    await notices.mark_changed(session, view=view, mark=mark, fields=[f for f, _o, _n in changes])
     if commit:
         await session.commit()
     else:
@@ -800,7 +808,9 @@ async def attendance_take(
             _("Unknown attendance status {status}.", status=status),
             code="unknown_status",
         )
-    await _writable_slot(session, actor=actor, slot_id=slot_id, pupil_id=pupil_id, reason=reason)
+    view = await _writable_slot(
+        session, actor=actor, slot_id=slot_id, pupil_id=pupil_id, reason=reason
+    )
     record = (
         await session.exec(
             select(Attendance).where(Attendance.slot_id == slot_id, Attendance.pupil_id == pupil_id)
@@ -834,6 +844,7 @@ async def attendance_take(
             reason=reason,
         )
     )
+    await notices.attendance_noticed(session, view=view, pupil_id=pupil_id, status=status)
     if commit:
         await session.commit()
     return record
@@ -907,6 +918,7 @@ async def term_mark_set(
             reason=reason,
         )
     )
+    await notices.term_mark_noticed(session, view=view, term=term, pupil_id=pupil_id, value=stored)
     await session.commit()
     return record
 

@@ -19,7 +19,7 @@ from eschool.privacy.queries import people_by_id
 from eschool.privacy.registry import Erasure, PackageExport, PersonalTable
 from eschool.settings import Settings
 from eschool.timeutil import iso
-from live.models import LiveEvent, LiveSession, SessionStatus
+from live.models import LiveEvent, LiveNote, LiveSession, SessionStatus
 
 TABLES = (
     PersonalTable(
@@ -43,6 +43,20 @@ TABLES = (
         erasure=Erasure.anonymise,
         erasure_note="In the pupil's events the name becomes “Former pupil #N”, chat "
         "messages and free-text answers are blanked.",
+        retention="live_events",
+    ),
+    PersonalTable(
+        "live_notes",
+        {
+            "author_id": "the member of staff who wrote the note (empty for a visitor)",
+            "author_key": "the observer's id in the room (a visitor's pass id or a user id)",
+            "author_name": "the observer's name as they joined",
+            "text": "the observer's note on the lesson (may mention what happened in class)",
+        },
+        purpose="Visiting observers' notes and rubric scores on an open lesson (feedback).",
+        erasure=Erasure.keep,
+        erasure_note="Observers' notes are written by adults about the lesson, not a pupil's "
+        "data; erasing a pupil leaves them.",
         retention="live_events",
     ),
 )
@@ -249,8 +263,8 @@ def _old_recordings(folders: list[Path], cutoff: datetime) -> int:
 async def purge(
     session: AsyncSession, *, school_id: int, cutoffs: dict[str, datetime], settings: Settings
 ) -> dict[str, int]:
-    """Delete the event logs of the school's lessons that ended before the cutoff, and
-    recordings last written before theirs; reports stay."""
+    """Delete the event logs (and observers' notes) of the school's lessons that ended before
+    the cutoff, and recordings last written before theirs; reports stay."""
     counts: dict[str, int] = {}
     cutoff = cutoffs.get("live_events")
     if cutoff is not None:
@@ -261,6 +275,8 @@ async def purge(
         )
         result = await session.exec(delete(LiveEvent).where(col(LiveEvent.session_id).in_(ended)))
         counts["live_events"] = result.rowcount
+        notes = await session.exec(delete(LiveNote).where(col(LiveNote.session_id).in_(ended)))
+        counts["live_notes"] = notes.rowcount
     cutoff = cutoffs.get("recordings")
     root = settings.data_dir / RECORDINGS
     if cutoff is not None and root.is_dir():

@@ -32,6 +32,7 @@ from pydantic import (
 from live.protocol_base import MAX_MESSAGE_ID_LENGTH, NoData, SwitchData
 from live.protocol_base import Command as _Command
 from live.protocol_base import Strict as _Strict
+from live.protocol_notes import NoteAdd
 from live.protocol_widgets import (
     BoardShow,
     ChatRemove,
@@ -387,7 +388,8 @@ ClientMessage = Annotated[
     | TimerClear
     | PickerPick
     | PickerShow
-    | PickerClear,
+    | PickerClear
+    | NoteAdd,
     Field(discriminator="type"),
 ]
 

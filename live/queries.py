@@ -79,6 +79,7 @@ def session_public(live: LiveSession, *, base_url: str) -> dict[str, Any]:
         "slot_id": live.slot_id,
         "class_id": live.class_id,
         "allow_observers": live.allow_observers,
+        "allow_observer_replay": live.allow_observer_replay,
         "status": live.status,
         "started_at": iso(live.started_at),
         "ended_at": iso(live.ended_at),

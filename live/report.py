@@ -3,12 +3,16 @@
 Pure, like :mod:`live.views`: the state comes from :mod:`live.room`. Scores are given as a
 ``share`` of the points (0–1); turning a share into a mark needs the course's scale, which
 the services add through :mod:`classwork.marking` (one path for live quizzes and homework).
+The per-question breakdown and the polls are in :mod:`live.report_breakdown`, the timed parts
+(slides, who was here when) in :mod:`live.report_times`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from live.report_breakdown import poll_results, question_breakdown
+from live.report_times import LessonTimes, slide_timeline, stay_of
 from live.room import ActorId, QuizRun, RoomState, questions_of
 from live.views import max_points
 
@@ -44,17 +48,24 @@ def _quiz_report(state: RoomState, run: QuizRun) -> dict[str, Any]:
         "title": (block or {}).get("title") or "",
         "max": most,
         "results": results,
+        "questions": question_breakdown(state, run),
     }
 
 
-def report(state: RoomState) -> dict[str, Any]:
+def report(state: RoomState, *, times: LessonTimes | None = None) -> dict[str, Any]:
     """The summary of a room for the teacher and the journal.
 
     ``participants``: everyone who joined (boards aside), in joining order; ``attendance``:
     every pupil of the roster and every pupil who joined, with ``joined``; ``quiz``: per quiz
     run, each pupil's score, max, share and percent (``None`` for a pupil who did not answer);
     ``proposed``: per pupil who answered, the share of all quizzes' points together (the mark
-    on the course's scale is added by the services).
+    on the course's scale is added by the services); ``quiz[].questions``: per question the
+    share right and the commonest wrong answers; ``polls``: per poll the votes per option.
+
+    With ``times`` (:func:`live.report_times.lesson_times` of the same log) the report also
+    has ``started``, ``duration``, ``slides`` and ``slide_visits`` (seconds on each slide), and
+    each participant and attendance entry ``joined_at``, ``left_at`` and ``seconds`` (seconds
+    after the start; ``left_at`` ``None`` when still here at the end).
     """
     participants = [
         {
@@ -74,13 +85,21 @@ def report(state: RoomState) -> dict[str, Any]:
         if person is not None and person.role == "pupil" and actor_id not in attendance:
             attendance[actor_id] = {"id": actor_id, "name": person.name, "joined": True}
     quizzes = [_quiz_report(state, run) for run in state.quizzes.values()]
-    return {
+    body: dict[str, Any] = {
         "title": state.title,
         "participants": participants,
         "attendance": list(attendance.values()),
         "quiz": quizzes,
         "proposed": _proposed(quizzes),
+        "polls": poll_results(state),
     }
+    if times is not None:
+        for entry in (*participants, *body["attendance"]):
+            entry.update(stay_of(times, entry["id"]))
+        body.update(slide_timeline(times, state))
+        body["started"] = times.start
+        body["duration"] = round(times.duration, 1) if times.duration is not None else None
+    return body
 
 
 def _proposed(quizzes: list[dict[str, Any]]) -> list[dict[str, Any]]:

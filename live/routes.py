@@ -51,6 +51,8 @@ from eschool.web import (
 from live import board_pass, queries, services
 from live.board_routes import board_cookie
 from live.board_routes import routes as board_routes
+from live.feedback import feedback_summary
+from live.handlers.notes import note_add, notes_welcome
 from live.hub import DEFAULT_OUTBOX_SIZE, Connection, Hub
 from live.media import RECORDING_NAME, MediaSignalling, recordings_of, rtc_config
 from live.models import JournalConfirm, LiveSession, LiveStart, ObserverJoin, SessionStatus
@@ -65,7 +67,10 @@ from live.protocol import (
     parse_client_message,
 )
 from live.qr import qr_svg
+from live.replay_routes import routes as replay_routes
 from live.room import Actor, RoomError
+from live.rubric_routes import routes as rubric_routes
+from live.rubrics import rubric_public, rubrics_list
 
 logger = logging.getLogger(__name__)
 
@@ -379,6 +384,7 @@ async def live_page(request: Request) -> Response:
         ]
         chosen = request.query_params.get("lesson_id", "")
         context["chosen_lesson"] = id_from_text(chosen)
+        context["rubrics"] = [rubric_public(r) for r in await rubrics_list(session, actor=user)]
     return render(request, "live/index.html", **context)
 
 
@@ -392,6 +398,8 @@ async def live_start_form(request: Request) -> Response:
             "lesson_id": fields.get("lesson_id"),
             "slot_id": fields.get("slot_id"),
             "allow_observers": fields.get("allow_observers") == "on",
+            "allow_observer_replay": fields.get("allow_observer_replay") == "on",
+            "rubric_id": fields.get("rubric_id"),
         },
     )
     live = await services.session_start(db(request), actor=_user(request), data=data)
@@ -558,6 +566,7 @@ async def report_page(request: Request) -> Response:
         ended=live.status == SessionStatus.ended,
         has_slot=live.slot_id is not None,
         journal_done=live.journal_at is not None,
+        feedback=await feedback_summary(db(request), live=live),
     )
 
 
@@ -740,6 +749,7 @@ async def live_socket(websocket: WebSocket) -> None:
         await log.sync(session_id=channel.live_id, room_id=channel.room_id)
         for frame in first:
             await channel.send(frame)
+        await notes_welcome(channel)
         await _serve(channel, connection)
     except _GONE:
         pass
@@ -864,6 +874,8 @@ async def _handle(channel: LiveChannel, raw: str | bytes) -> None:
     if message.type in SIGNALLING_TYPES:
         await rtc_signal(channel, message)
         return
+    if message.type == "note.add":  # an observer's private note: never an event of the room
+        return await note_add(channel, message)
     try:
         seq = await _hub(app).submit(channel.room_id, channel.actor, message)
         await _log(app).sync(session_id=channel.live_id, room_id=channel.room_id)
@@ -908,4 +920,6 @@ routes: list[BaseRoute] = [
     Route("/live/{code}/journal", api_journal, methods=["POST"]),
     WebSocketRoute("/live/{code}/ws", live_socket),
     *board_routes,
+    *rubric_routes,
+    *replay_routes,
 ]

@@ -54,7 +54,9 @@ from live.queries import (
     session_by_code,
 )
 from live.report import report
+from live.report_times import LessonTimes
 from live.room import Actor, RoomState, new_room, replay
+from live.rubrics import rubric_for_start, rubric_snapshot_add
 
 logger = logging.getLogger(__name__)
 
@@ -170,6 +172,7 @@ async def session_start(session: AsyncSession, *, actor: User, data: LiveStart) 
             raise NotFound(_("No such class."))
         if class_id not in await classes_taught(session, actor):
             raise Forbidden(_("You do not teach this class."))
+    rubric = await rubric_for_start(session, actor=actor, rubric_id=data.rubric_id)
     live = LiveSession(
         school_id=actor.school_id,
         code=await _unused_code(session),
@@ -181,8 +184,10 @@ async def session_start(session: AsyncSession, *, actor: User, data: LiveStart) 
         slot_id=data.slot_id,
         class_id=class_id,
         allow_observers=data.allow_observers,
+        allow_observer_replay=data.allow_observer_replay,
     )
     session.add(live)
+    await rubric_snapshot_add(session, live=live, rubric=rubric)
     await session.commit()
     await session.refresh(live)
     return live
@@ -315,11 +320,18 @@ async def session_end(
         await hub.emit(room_id, "lesson.end", actor=who if actor.id == live.teacher_id else None)
         await log.flush(session_id=session_id, room_id=room_id)
         state = await room_state_now(session, live=live, broker=log.broker)
-        live.report = report(state)
+        live.report = report(state, times=await _times(session, live=live))
         session.add(live)
         await session.commit()
         await log.release(room_id)
     return await report_with_marks(session, live=live, body=live.report)
+
+
+async def _times(session: AsyncSession, *, live: LiveSession) -> LessonTimes:
+    """When each slide was shown and who was here when (the report's timed parts)."""
+    from live.timeline import stored_times  # it reads passes with this module's code
+
+    return await stored_times(session, live=live)
 
 
 async def session_report(
@@ -330,7 +342,8 @@ async def session_report(
     require_runner(actor, live)
     if live.report is not None:
         return await report_with_marks(session, live=live, body=live.report)
-    body = report(await room_state_now(session, live=live, broker=broker))
+    state = await room_state_now(session, live=live, broker=broker)
+    body = report(state, times=await _times(session, live=live))
     return await report_with_marks(session, live=live, body=body)
 
 

@@ -101,10 +101,21 @@ def output_dir(node_name: str) -> Path:
     return folder
 
 
-def sign_in(page, base_url: str, login: str, password: str = "demo") -> None:
-    """Sign in through the login form like a person would."""
+def sign_in(
+    page, base_url: str, login: str, password: str = "demo", *, lang: str | None = None
+) -> None:
+    """Sign in through the login form like a person would; with ``lang``, then choose that
+    language in the page's switcher (a signed-in person's choice is stored with them, and the
+    demo server is shared: another test may have left a different one)."""
     page.goto(f"{base_url}/login")
     page.fill("#login", login)
     page.fill("#password", password)
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
+    if lang is not None and page.evaluate("document.documentElement.lang") != lang:
+        with page.expect_navigation():  # the switcher may be folded in a phone's menu
+            page.evaluate(
+                "(lang) => { const s = document.getElementById('lang-select');"
+                " s.value = lang; s.form.submit(); }",
+                lang,
+            )

@@ -22,6 +22,7 @@ from eschool.models import (
     SchoolClass,
     User,
 )
+from eschool.notifications import privacy as notification_privacy
 from eschool.privacy.models import AccessRecord, PrivacyAudit
 from eschool.privacy.queries import about_pupil, access_public, audit_public
 from eschool.privacy.registry import Erasure, ExportFile, PackageExport, PersonalTable
@@ -119,6 +120,7 @@ TABLES = (
         erasure=Erasure.keep,
         erasure_note="Kept without the erased name or login.",
     ),
+    *notification_privacy.TABLES,
 )
 
 
@@ -230,6 +232,7 @@ async def export_pupil(session: AsyncSession, *, pupil: User, settings: Settings
             for record, who, pupil_row, class_name in reads.all()
         ],
         "privacy_audit": [audit_public(entry, actor=None) for entry in audit.all()],
+        **await notification_privacy.export_part(session, pupil=pupil),
     }
     return PackageExport(data=data, files=files)
 
@@ -247,6 +250,7 @@ async def erase_pupil(session: AsyncSession, *, pupil: User, label: str) -> dict
     counts["login_failures"] = result.rowcount
     result = await session.exec(delete(Upload).where(col(Upload.uploaded_by) == pupil_id))
     counts["assets"] = result.rowcount
+    counts.update(await notification_privacy.erase_part(session, pupil_id=pupil_id))
     await session.exec(
         update(User)
         .where(col(User.id) == pupil_id)

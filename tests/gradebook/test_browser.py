@@ -162,7 +162,7 @@ def test_phone_diary_and_tablet_journal(chromium, demo_url: str, shots: Path) ->
     )
     page = phone.new_page()
     errors = _watch_errors(page)
-    sign_in(page, demo_url, "pupil")
+    sign_in(page, demo_url, "pupil", lang="ru")
     page.goto(f"{demo_url}/diary")
     assert page.locator("h1").inner_text().startswith("Дневник")
     assert page.locator(".diary-day").count() >= 5

@@ -32,6 +32,7 @@ def frame(type_: str, data: object = None, *, id_: str = "m1", **extra: object) 
 
 
 VALID = [
+    ("note.add", {"text": "Pupils know the aim", "criterion": "aim", "level": 3}),
     ("slide.goto", {"index": 3}),
     ("pace.set", {"mode": "pupil"}),
     ("pace.set", {"mode": "teacher"}),

@@ -12,6 +12,7 @@
 import { api, upload } from '/static/js/api.js';
 import { toast } from '/static/js/app.js';
 import { setUpSlotAssign } from '/static/js/classwork/slot_assign.js';
+import { noteIndex, noteMarker } from '/static/js/gradebook/absence_marks.js';
 import { setUpSidePanel } from '/static/js/gradebook/panel.js';
 
 // н/n always type an absence; the cell shows the code of the interface's language.
@@ -50,6 +51,7 @@ for (const mark of data.marks) {
   marksAt.get(k).push(mark);
 }
 for (const record of data.attendance) statusAt.set(key(record.pupil_id, record.slot_id), record.status);
+const noteAt = noteIndex(data.absence_notes); // "pupil:slot" → the absence note covering it
 
 let active = { row: 0, col: 0 };
 let editing = null; // { row, col, input }
@@ -84,6 +86,7 @@ function cellHtml(pupilId, slotId) {
   if (status && ATTENDANCE_CODES[status]) {
     parts.push(`<span class="att att-${status}" title="${escapeHtml(t[status])}">${ATTENDANCE_CODES[status]}</span>`);
   }
+  parts.push(noteMarker(noteAt.get(k), status, t));
   return parts.join('');
 }
 

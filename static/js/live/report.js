@@ -4,6 +4,8 @@
 import { toast } from '/static/js/app.js';
 import { csrfToken } from '/static/js/api.js';
 
+document.querySelector('[data-print]')?.addEventListener('click', () => window.print());
+
 const form = document.querySelector('[data-journal-form]');
 const absentDialog = document.getElementById('absent-dialog');
 

@@ -1,0 +1,95 @@
+"""Reads of notifications: a person's list, unread count and settings; a pupil's family."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from eschool.models import Guardianship, Role, User
+from eschool.notifications.models import (
+    CHANNELS,
+    DEFAULT_CHANNEL,
+    KINDS,
+    Notification,
+    NotificationSetting,
+)
+
+
+async def family_of(session: AsyncSession, *, pupil_id: int) -> list[int]:
+    """The pupil and each linked parent (never anyone else); [] when there is no such pupil."""
+    pupil = await session.get(User, pupil_id)
+    if pupil is None or pupil.role != Role.pupil:
+        return []
+    parents = await session.exec(
+        select(Guardianship.parent_id)
+        .where(Guardianship.child_id == pupil_id)
+        .order_by(col(Guardianship.parent_id))
+    )
+    return [pupil_id, *parents.all()]
+
+
+async def channels_of(
+    session: AsyncSession, *, user_ids: Iterable[int], kind: str
+) -> dict[int, str]:
+    """Each person's chosen channel for ``kind`` (only those who chose one)."""
+    rows = await session.exec(
+        select(NotificationSetting.user_id, NotificationSetting.channel).where(
+            col(NotificationSetting.user_id).in_(list(user_ids)),
+            NotificationSetting.kind == kind,
+        )
+    )
+    return {user_id: channel for user_id, channel in rows.all() if channel in CHANNELS}
+
+
+async def settings_of(session: AsyncSession, *, user_id: int) -> dict[str, str]:
+    """Every kind's channel for a person (the default where they chose none)."""
+    rows = await session.exec(
+        select(NotificationSetting.kind, NotificationSetting.channel).where(
+            NotificationSetting.user_id == user_id
+        )
+    )
+    chosen = dict(rows.all())
+    return {kind: chosen.get(kind, DEFAULT_CHANNEL) for kind in KINDS}
+
+
+async def unread_count(session: AsyncSession, *, user_id: int) -> int:
+    """How many of a person's notifications are unread."""
+    result = await session.exec(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user_id, col(Notification.read_at).is_(None))
+    )
+    return int(result.one())
+
+
+async def notifications_of(
+    session: AsyncSession, *, user_id: int, unread_only: bool, page: int, per_page: int
+) -> tuple[list[Notification], int]:
+    """A page of a person's notifications, newest first, and how many there are in all."""
+    where = [Notification.user_id == user_id]
+    if unread_only:
+        where.append(col(Notification.read_at).is_(None))
+    total = await session.exec(select(func.count()).select_from(Notification).where(*where))
+    rows = await session.exec(
+        select(Notification)
+        .where(*where)
+        .order_by(col(Notification.id).desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    return list(rows.all()), int(total.one())
+
+
+async def notifications_by_id(
+    session: AsyncSession, *, user_id: int, ids: Iterable[int]
+) -> list[Notification]:
+    """A person's notifications among ``ids`` (another person's are never returned)."""
+    rows = await session.exec(
+        select(Notification)
+        .where(Notification.user_id == user_id, col(Notification.id).in_(list(ids)))
+        .order_by(col(Notification.id))
+    )
+    return list(rows.all())

@@ -1,0 +1,146 @@
+"""Writes of notifications: storing them for their recipients, marking them read, a person's
+channel per kind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from sqlalchemy import delete, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from eschool.errors import Invalid
+from eschool.i18n import gettext as _
+from eschool.models import User
+from eschool.notifications.models import (
+    CHANNELS,
+    DEFAULT_CHANNEL,
+    EMAIL_DIGEST,
+    EMAIL_PENDING,
+    KINDS,
+    Notification,
+    NotificationSetting,
+)
+from eschool.notifications.pending import DELIVERY_KEY, remember
+from eschool.notifications.queries import channels_of, settings_of
+from eschool.timeutil import utcnow
+
+MAX_PARAM_TEXT = 200
+
+
+async def notify(
+    session: AsyncSession,
+    *,
+    school_id: int,
+    kind: str,
+    recipients: Iterable[int],
+    title: str,
+    params: Mapping[str, str | int] | None = None,
+    url: str,
+    pupil_id: int | None = None,
+) -> None:
+    """Store one notification per recipient in the caller's transaction (not committed here);
+    after the caller commits, they are pushed live and e-mailed per each recipient's setting.
+
+    Recipients outside ``school_id``, inactive ones and those who turned ``kind`` off get
+    nothing. ``title`` is an English message id (marked for extraction by the caller) whose
+    ``{placeholders}`` are filled from ``params`` in the reader's language when shown.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    wanted = sorted({int(user_id) for user_id in recipients})
+    if not wanted:
+        return
+    values = {
+        str(name): value if isinstance(value, int) else str(value)[:MAX_PARAM_TEXT]
+        for name, value in (params or {}).items()
+    }
+    people = await session.exec(
+        select(User.id, User.email).where(
+            col(User.id).in_(wanted), User.school_id == school_id, col(User.active).is_(True)
+        )
+    )
+    addresses = dict(people.all())
+    channels = await channels_of(session, user_ids=addresses, kind=kind)
+    # A server without SMTP sends no e-mail: its rows wait in no outbox (a session made
+    # outside the app — CLI, seed — cannot tell, and leaves the e-mail to the outbox).
+    receiver = session.sync_session.info.get(DELIVERY_KEY)
+    mail_on = receiver is None or getattr(receiver, "outbox", None) is not None
+    rows = []
+    for user_id in sorted(addresses):
+        channel = channels.get(user_id, DEFAULT_CHANNEL)
+        if channel == "off":
+            continue
+        email_state = None
+        if addresses[user_id] and mail_on:
+            email_state = {"email": EMAIL_PENDING, "digest": EMAIL_DIGEST}.get(channel)
+        rows.append(
+            Notification(
+                school_id=school_id,
+                user_id=user_id,
+                kind=kind,
+                title=title[:300],
+                params=values,
+                url=url[:500],
+                pupil_id=pupil_id,
+                email_state=email_state,
+                email_next_at=utcnow() if email_state == EMAIL_PENDING else None,
+            )
+        )
+    session.add_all(rows)
+    remember(session, rows)
+
+
+async def notifications_mark_read(
+    session: AsyncSession, *, actor: User, ids: Iterable[int] = (), every: bool = False
+) -> int:
+    """Mark the actor's notifications read (``ids``, or ``every`` unread one); returns how many
+    changed. Ids of another person's notifications are ignored."""
+    where = [Notification.user_id == actor.id, col(Notification.read_at).is_(None)]
+    if not every:
+        chosen = list(ids)
+        if not chosen:
+            return 0
+        where.append(col(Notification.id).in_(chosen))
+    result = await session.exec(update(Notification).where(*where).values(read_at=utcnow()))
+    await session.commit()
+    return int(result.rowcount or 0)
+
+
+async def notification_settings_set(
+    session: AsyncSession, *, actor: User, chosen: Mapping[str, str]
+) -> dict[str, str]:
+    """Set the actor's channel for the kinds given (others keep theirs); returns them all.
+
+    An unknown kind or channel is refused (:class:`Invalid`) and nothing changes.
+    """
+    for kind, channel in chosen.items():
+        if kind not in KINDS:
+            raise Invalid(_("There is no notification kind “{kind}”.", kind=kind[:40]))
+        if channel not in CHANNELS:
+            raise Invalid(_("A channel is one of: app, email, digest, off."))
+    existing = await session.exec(
+        select(NotificationSetting).where(NotificationSetting.user_id == actor.id)
+    )
+    by_kind = {row.kind: row for row in existing.all()}
+    for kind, channel in chosen.items():
+        row = by_kind.get(kind)
+        if row is None:
+            session.add(
+                NotificationSetting(
+                    school_id=actor.school_id, user_id=actor.id or 0, kind=kind, channel=channel
+                )
+            )
+        else:
+            row.channel = channel
+            session.add(row)
+    await session.commit()
+    return await settings_of(session, user_id=actor.id or 0)
+
+
+async def notifications_purge(session: AsyncSession, *, before: datetime) -> int:
+    """Delete every notification made before ``before`` (the daily work keeps a year)."""
+    result = await session.exec(delete(Notification).where(col(Notification.created_at) < before))
+    await session.commit()
+    return int(result.rowcount or 0)

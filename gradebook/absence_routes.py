@@ -1,0 +1,227 @@
+"""Routes of absence notes: the JSON API (``/api/v1/absence-notes``) and the page
+``/absence-notes`` — the family's form and list, the tutor's list to decide on.
+
+Thin: read the input, call one service or query, shape the answer.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from eschool.errors import BadRequest, DomainError
+from eschool.i18n import N_
+from eschool.i18n import gettext as _
+from eschool.models import Role
+from eschool.uploads.services import upload_public
+from eschool.uploads.store import receive_upload
+from eschool.web import (
+    acting_user,
+    api_endpoint,
+    db,
+    form_id,
+    json_list,
+    json_ok,
+    page_endpoint,
+    pagination,
+    parse_model,
+    path_int,
+    query_int,
+    read_form,
+    read_json,
+    render,
+)
+from gradebook import absence_notes, absence_queries
+from gradebook.models import AbsenceNoteCreate, AbsenceNoteDecision
+
+PERIODS = range(1, 9)  # the lesson numbers the page offers (the API takes 0–12)
+PAGE_SIZE = 100
+NOTICES = {
+    "reported": N_("The note is sent to the class tutor."),
+    "accepted": N_("The note is accepted: those lessons are excused."),
+    "declined": N_("The note is declined."),
+    "withdrawn": N_("The note is withdrawn."),
+}
+
+
+def _today(request: Request) -> date:
+    """Today in the school's time zone (`settings.timezone`)."""
+    return datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
+
+
+# --- API ------------------------------------------------------------------------------------
+
+
+async def _report(request: Request, data: AbsenceNoteCreate) -> Any:
+    return await absence_notes.absence_note_report(
+        db(request),
+        actor=acting_user(request),
+        pupil_id=data.pupil_id,
+        starts=data.starts,
+        ends=data.ends,
+        periods=data.periods,
+        reason=data.reason,
+        upload_sha256=data.upload_id,
+        today=_today(request),
+    )
+
+
+@api_endpoint()
+async def api_absence_notes(request: Request) -> Response:
+    """GET ``?pupil=&status=&class=&page=&per_page=`` → the notes the caller may see.
+    POST ``{"pupil_id","from","to","periods"?,"reason","upload_id"?}`` → 201."""
+    actor = acting_user(request)
+    session = db(request)
+    if request.method == "POST":
+        note = await _report(request, await read_json(request, AbsenceNoteCreate))
+        body = await absence_queries.absence_note_get(session, actor=actor, note_id=note.id or 0)
+        return json_ok(body, status=201)
+    page, per_page = pagination(request, default_per_page=50)
+    items, total = await absence_queries.absence_notes_list(
+        session,
+        actor=actor,
+        pupil_id=query_int(request, "pupil"),
+        status=request.query_params.get("status") or None,
+        class_ref=request.query_params.get("class"),
+        page=page,
+        per_page=per_page,
+    )
+    return json_list(items, total, page=page, per_page=per_page)
+
+
+@api_endpoint()
+async def api_absence_note(request: Request) -> Response:
+    """GET a note; PATCH ``{"status":"accepted"}``, ``{"status":"declined","reason"}`` (the
+    class tutor, an admin) or ``{"status":"withdrawn"}`` (the family)."""
+    actor = acting_user(request)
+    note_id = path_int(request, "id")
+    if request.method == "PATCH":
+        data = await read_json(request, AbsenceNoteDecision)
+        await absence_notes.absence_note_decide(
+            db(request), actor=actor, note_id=note_id, status=data.status, reason=data.reason
+        )
+    return json_ok(
+        await absence_queries.absence_note_get(db(request), actor=actor, note_id=note_id)
+    )
+
+
+@api_endpoint(*absence_notes.DOCUMENT_ROLES)
+async def api_absence_document(request: Request) -> Response:
+    """POST (multipart ``file``) → 201 ``{"id","url","mime","size","filename"}``: a note's
+    document, then sent as ``upload_id``."""
+    settings = request.app.state.settings
+    upload = await receive_upload(request, limit=settings.upload_limit)
+    try:
+        record = await absence_notes.absence_document_store(
+            db(request), actor=acting_user(request), uploads_dir=settings.uploads_dir, upload=upload
+        )
+    finally:
+        await upload.close()
+    return json_ok(upload_public(record), status=201)
+
+
+# --- the page -----------------------------------------------------------------------------
+
+
+def _dated(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **item,
+        "day_from": date.fromisoformat(item["from"]),
+        "day_to": date.fromisoformat(item["to"]),
+    }
+
+
+def _form_note(form: dict[str, str]) -> AbsenceNoteCreate:
+    periods = [n for n in PERIODS if form.get(f"period_{n}")]
+    whole = form.get("whole_days", "1") == "1"
+    return parse_model(
+        AbsenceNoteCreate,
+        {
+            "pupil_id": form.get("pupil_id"),
+            "from": form.get("from"),
+            "to": form.get("to") or form.get("from"),
+            "periods": None if whole or not periods else periods,
+            "reason": form.get("reason", ""),
+            "upload_id": form.get("upload_id") or None,
+        },
+    )
+
+
+async def _page_action(request: Request, form: dict[str, str]) -> str:
+    """Do what the posted form asks; returns the notice key."""
+    action = form.get("action", "")
+    if action == "report":
+        await _report(request, _form_note(form))
+        return "reported"
+    if action not in ("accepted", "declined", "withdrawn"):
+        raise BadRequest(_("Unknown action."))
+    decision = parse_model(
+        AbsenceNoteDecision, {"status": action, "reason": form.get("reason") or None}
+    )
+    await absence_notes.absence_note_decide(
+        db(request),
+        actor=acting_user(request),
+        note_id=form_id(form, "note_id"),
+        status=decision.status,
+        reason=decision.reason,
+    )
+    return action
+
+
+@page_endpoint()
+async def absence_notes_page(request: Request) -> Response:
+    """Parents: report an absence and follow their notes. Tutors and admins: decide on the
+    notes of their class (school). Teachers and pupils: read."""
+    actor = acting_user(request)
+    form: dict[str, str] = {}
+    error = None
+    if request.method == "POST":
+        form = await read_form(request)
+        try:
+            done = await _page_action(request, form)
+        except (DomainError, ValueError) as exc:
+            error = exc.message if isinstance(exc, DomainError) else str(exc)
+        else:
+            query = {"notice": done}
+            if request.query_params.get("status"):
+                query["status"] = request.query_params["status"]
+            return RedirectResponse(f"/absence-notes?{urlencode(query)}", status_code=303)
+    status = request.query_params.get("status") or None
+    if status not in (None, *absence_queries.ABSENCE_NOTE_STATUSES):
+        status = None
+    items, total = await absence_queries.absence_notes_list(
+        db(request), actor=actor, status=status, per_page=PAGE_SIZE
+    )
+    notice = NOTICES.get(request.query_params.get("notice", ""))
+    today = _today(request)
+    viewer = await absence_queries.viewer_of(db(request), actor)
+    return render(
+        request,
+        "gradebook/absence_notes.html",
+        status=422 if error else 200,
+        notes=[_dated(item) for item in items],
+        total=total,
+        filter_status=status,
+        pupils=await absence_queries.reportable_pupils(db(request), viewer=viewer),
+        periods=list(PERIODS),
+        form=form,
+        error=error,
+        notice=_(notice) if notice else None,
+        today=today.isoformat(),
+        earliest=(today - timedelta(days=absence_notes.PAST_DAYS)).isoformat(),
+        decides=actor.role == Role.admin or bool(viewer.tutor_of),
+    )
+
+
+routes: list[BaseRoute] = [
+    Route("/absence-notes", absence_notes_page, methods=["GET", "POST"]),
+    Route("/api/v1/absence-notes", api_absence_notes, methods=["GET", "POST"]),
+    Route("/api/v1/absence-notes/documents", api_absence_document, methods=["POST"]),
+    Route("/api/v1/absence-notes/{id:int}", api_absence_note, methods=["GET", "PATCH"]),
+]

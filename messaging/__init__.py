@@ -1,0 +1,1 @@
+"""Messaging: private threads between families and staff, and school and class news."""
