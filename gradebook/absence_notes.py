@@ -223,23 +223,19 @@ async def _excuse(session: AsyncSession, *, actor: User, note: AbsenceNote) -> i
             )
         ).all()
     )
-    # The attendance service lets a course's teachers and the admin write; the tutor's
-    # authority over the whole class comes from the note, checked above. So it is called
-    # with a stand-in: the tutor's own id and school (in the history), the admin's reach.
-    stand_in = User(id=actor.id, school_id=actor.school_id, login=actor.login, name=actor.name)
-    stand_in.role = Role.admin  # never stored: it only carries this call's reach
     written = 0
     for slot, closed in slots:
         if (closed and actor.role != Role.admin) or recorded.get(slot.id or 0) not in EXCUSABLE:
             continue
         await services.attendance_take(
             session,
-            actor=stand_in,
+            actor=actor,
             pupil_id=note.pupil_id,
             slot_id=slot.id or 0,
             status="excused",
             reason=f"absence note #{note.id}",
             commit=False,
+            tutor_excuses=True,  # the tutor's reach over the class comes from the note
         )
         written += 1
     return written

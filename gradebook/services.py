@@ -614,10 +614,17 @@ async def settings_update(
 
 
 async def _writable_slot(
-    session: AsyncSession, *, actor: User, slot_id: int, pupil_id: int, reason: str | None
+    session: AsyncSession,
+    *,
+    actor: User,
+    slot_id: int,
+    pupil_id: int,
+    reason: str | None,
+    as_tutor: bool = False,
 ) -> SlotView:
     view = await queries.slot_get(session, actor=actor, slot_id=slot_id)
-    _require_write(view.course)
+    if not (as_tutor and view.school_class.form_tutor_id == actor.id):
+        _require_write(view.course)
     _require_open_term(actor, view.term, reason)
     await _require_enrolled(session, pupil_id=pupil_id, class_id=view.school_class.id or 0)
     return view
@@ -797,11 +804,13 @@ async def attendance_take(
     status: str,
     reason: str | None = None,
     commit: bool = True,
+    tutor_excuses: bool = False,
 ) -> Attendance:
     """Record a pupil's attendance at a slot: present, absent, late, excused or ill.
 
     Setting the status it already has changes nothing; every change is in the history.
-    `commit=False` only flushes (see `mark_record`).
+    `commit=False` only flushes (see `mark_record`). With `tutor_excuses` the class's form
+    tutor may write `excused` in any course of the class (an accepted absence note).
     """
     if status not in ATTENDANCE_STATUSES:
         raise Invalid(
@@ -809,7 +818,12 @@ async def attendance_take(
             code="unknown_status",
         )
     view = await _writable_slot(
-        session, actor=actor, slot_id=slot_id, pupil_id=pupil_id, reason=reason
+        session,
+        actor=actor,
+        slot_id=slot_id,
+        pupil_id=pupil_id,
+        reason=reason,
+        as_tutor=tutor_excuses and status == "excused",
     )
     record = (
         await session.exec(
