@@ -255,7 +255,3 @@ class GuardianLink(WireModel):
 class TokenRequest(WireModel):
     login: str = WireField(min_length=1, max_length=64)
     password: str = WireField(min_length=1, max_length=200)
-
-
-class TermUpdate(WireModel):
-    closed: bool

@@ -479,15 +479,3 @@ async def year_create(
         )
     await session.commit()
     return year
-
-
-async def term_close(session: AsyncSession, *, actor: User, term_id: int, closed: bool) -> Term:
-    """Close (lock) or reopen a term (admin)."""
-    require_role(actor, Role.admin)
-    term = await session.get(Term, term_id)
-    if term is None or term.school_id != actor.school_id:
-        raise NotFound("No such term.")
-    term.closed = closed
-    session.add(term)
-    await session.commit()
-    return term
