@@ -123,6 +123,7 @@ async def receive_upload(request: Request, *, limit: int, field: str = "file") -
             ) from error
         raise BadRequest(_("The upload could not be read."), code="bad_upload") from error
     upload = form.get(field)
+    _close_cut_off_parts(parser, keep=upload)
     if not isinstance(upload, UploadFile):
         await form.close()
         raise BadRequest(_("Send the file in the form field “{field}”.", field=field))
@@ -130,6 +131,15 @@ async def receive_upload(request: Request, *, limit: int, field: str = "file") -
         await form.close()
         raise TooLarge(_("The file is larger than the limit of {size}.", size=human_size(limit)))
     return upload
+
+
+def _close_cut_off_parts(parser: MultiPartParser, *, keep: object) -> None:
+    """Close the spool file of a part the body cut off before its end: Starlette's parser
+    opened it but, with no error raised, neither returns nor closes it."""
+    kept = keep.file if isinstance(keep, UploadFile) else None
+    for spooled in getattr(parser, "_files_to_close_on_error", ()):
+        if spooled is not kept and not spooled.closed:
+            spooled.close()
 
 
 def human_size(size: int) -> str:
