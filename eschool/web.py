@@ -300,3 +300,11 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
 def client_address(request: Request) -> str:
     """The peer address used for rate limiting."""
     return request.client.host if request.client else "unknown"
+
+
+def deprecated_path(request: Request, response: Response, *, successor: str) -> Response:
+    """Mark the answer of an old path that keeps answering for one release: ``Deprecation``
+    and a ``Link`` to the ``successor`` path that replaces it."""
+    response.headers["Deprecation"] = "true"
+    response.headers["Link"] = f'<{successor}>; rel="successor-version"'
+    return response

@@ -16,25 +16,19 @@ the note's cover in the journal (see :mod:`gradebook.absence_cover`).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from datetime import date, timedelta
-from pathlib import Path
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from starlette.datastructures import UploadFile
 
-from eschool.errors import Conflict, Forbidden, Invalid, NotFound, UnsupportedType
+from eschool.errors import Conflict, Forbidden, Invalid, NotFound
 from eschool.i18n import N_
 from eschool.i18n import gettext as _
 from eschool.models import Enrolment, Role, SchoolClass, Term, User
 from eschool.notifications import family_of, notify
 from eschool.timeutil import utcnow
-from eschool.uploads.models import Upload
 from eschool.uploads.queries import upload_for
-from eschool.uploads.sniff import GIF, JPEG, PDF, PNG, SNIFF_BYTES, WEBP, sniff_mime
-from eschool.uploads.store import store_stream
 from gradebook import services
 from gradebook.absence_cover import covers
 from gradebook.absence_queries import DECIDE, Viewer, viewer_of
@@ -52,8 +46,6 @@ TITLES = {
     "declined": N_("Absence note for {name}: declined"),
 }
 URL = "/absence-notes"
-DOCUMENT_ROLES = (Role.parent, Role.teacher, Role.admin)
-DOCUMENT_MIMES = (PNG, JPEG, GIF, WEBP, PDF)  # a photo or a scan of a paper
 
 
 async def _school_pupil(session: AsyncSession, *, actor: User, pupil_id: int) -> User:
@@ -255,36 +247,3 @@ async def _notify(
         url=URL,
         pupil_id=note.pupil_id,
     )
-
-
-async def absence_document_store(
-    session: AsyncSession, *, actor: User, uploads_dir: Path, upload: UploadFile
-) -> Upload:
-    """Store a document for a note (a parent, a tutor, an admin) in the shared upload store.
-
-    ``POST /api/v1/assets`` is for staff only; families send a note's document here. The
-    type comes from the content (pictures and PDF, as for every upload); 415 otherwise.
-    """
-    if actor.role not in DOCUMENT_ROLES:
-        raise Forbidden(_("Your role may not do this."))
-    await upload.seek(0)
-    mime = sniff_mime(await upload.read(SNIFF_BYTES))
-    if mime not in DOCUMENT_MIMES:
-        raise UnsupportedType(_("Send a photo or a PDF of the document."))
-    await upload.seek(0)
-    stored = await asyncio.to_thread(store_stream, uploads_dir, upload.file)
-    existing = await upload_for(session, actor=actor, sha256=stored.sha256, audiences=())
-    if existing is not None:
-        return existing
-    name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
-    record = Upload(
-        sha256=stored.sha256,
-        school_id=actor.school_id,
-        uploaded_by=actor.id or 0,
-        mime=mime,
-        size=stored.size,
-        filename=name[:255],
-    )
-    session.add(record)
-    await session.commit()
-    return record

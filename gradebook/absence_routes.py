@@ -19,8 +19,6 @@ from eschool.errors import BadRequest, DomainError
 from eschool.i18n import N_
 from eschool.i18n import gettext as _
 from eschool.models import Role
-from eschool.uploads.services import upload_public
-from eschool.uploads.store import receive_upload
 from eschool.web import (
     acting_user,
     api_endpoint,
@@ -109,21 +107,6 @@ async def api_absence_note(request: Request) -> Response:
     return json_ok(
         await absence_queries.absence_note_get(db(request), actor=actor, note_id=note_id)
     )
-
-
-@api_endpoint(*absence_notes.DOCUMENT_ROLES)
-async def api_absence_document(request: Request) -> Response:
-    """POST (multipart ``file``) → 201 ``{"id","url","mime","size","filename"}``: a note's
-    document, then sent as ``upload_id``."""
-    settings = request.app.state.settings
-    upload = await receive_upload(request, limit=settings.upload_limit)
-    try:
-        record = await absence_notes.absence_document_store(
-            db(request), actor=acting_user(request), uploads_dir=settings.uploads_dir, upload=upload
-        )
-    finally:
-        await upload.close()
-    return json_ok(upload_public(record), status=201)
 
 
 # --- the page -----------------------------------------------------------------------------
@@ -222,6 +205,5 @@ async def absence_notes_page(request: Request) -> Response:
 routes: list[BaseRoute] = [
     Route("/absence-notes", absence_notes_page, methods=["GET", "POST"]),
     Route("/api/v1/absence-notes", api_absence_notes, methods=["GET", "POST"]),
-    Route("/api/v1/absence-notes/documents", api_absence_document, methods=["POST"]),
     Route("/api/v1/absence-notes/{id:int}", api_absence_note, methods=["GET", "PATCH"]),
 ]

@@ -25,6 +25,7 @@ from eschool.web import (
     client_address,
     current_user,
     db,
+    deprecated_path,
     json_ok,
     read_form,
     render,
@@ -32,8 +33,8 @@ from eschool.web import (
 from live import queries, services
 from live.board_pass import BOARD_PASS_SECONDS, board_pair, board_pass_create, participant
 from live.page_context import room_context
+from live.visitor_pass import BOARD_COOKIE_PREFIX, pass_cookie
 
-BOARD_COOKIE_PREFIX = "live_board_"
 # Wrong pairing codes an address may type in the window before it is stopped (429).
 PAIRING_GUESSES = 10
 
@@ -78,8 +79,7 @@ _GUESSES = services.CodeGuesses(kind="live:pair", limit=PAIRING_GUESSES)
 
 def board_cookie(request: Request) -> str | None:
     """The board pass a paired screen keeps for the lesson in the path, if any."""
-    canonical = queries.code_normalize(str(request.path_params.get("code", "")))
-    return request.cookies.get(BOARD_COOKIE_PREFIX + canonical) if canonical else None
+    return pass_cookie(request, BOARD_COOKIE_PREFIX)
 
 
 @api_endpoint(Role.teacher)
@@ -100,6 +100,12 @@ async def api_board_pass(request: Request) -> Response:
     display = queries.code_display(live.code)
     base = _base_url(request)
     return json_ok({**body, "url": f"{base}/live/{display}/board", "pair_url": f"{base}/board"})
+
+
+async def _old_board_pass(request: Request) -> Response:
+    """``POST /live/{code}/board``: the pass at its old bare path, for one release."""
+    response = await api_board_pass(request)
+    return deprecated_path(request, response, successor=f"/api/v1{request.url.path}")
 
 
 async def board_pair_page(request: Request) -> Response:
@@ -174,7 +180,7 @@ async def board_page(request: Request) -> Response:
 
 routes: list[BaseRoute] = [
     Route("/api/v1/live/{code}/board", api_board_pass, methods=["POST"]),
-    Route("/live/{code}/board", api_board_pass, methods=["POST"]),
+    Route("/live/{code}/board", _old_board_pass, methods=["POST"]),
     Route("/live/{code}/board", board_page, methods=["GET"]),
     Route("/board", board_pair_page, methods=["GET"]),
     Route("/board", board_pair_submit, methods=["POST"]),

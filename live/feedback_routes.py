@@ -20,6 +20,7 @@ from eschool.models import Role
 from eschool.web import acting_user, api_endpoint, check_address, current_user, db, json_ok
 from live import queries, services
 from live.feedback import feedback_get, notes_csv, notes_text, own_notes
+from live.visitor_pass import OBSERVER_COOKIE_PREFIX, visitor_pass
 
 FORMATS = {"json", "txt", "csv"}
 
@@ -35,14 +36,8 @@ async def api_feedback(request: Request) -> Response:
 
 
 def _pass(request: Request) -> str | None:
-    """An observer's pass: ``?token=`` or ``Authorization: Bearer`` (which named no user)."""
-    token = request.query_params.get("token", "").strip()
-    if token:
-        return token
-    scheme, _space, value = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and current_user(request) is None:
-        return value.strip() or None
-    return None
+    """An observer's pass (:func:`live.visitor_pass.visitor_pass`)."""
+    return visitor_pass(request, cookies=(OBSERVER_COOKIE_PREFIX,))
 
 
 async def api_own_notes(request: Request) -> Response:

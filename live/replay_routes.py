@@ -30,23 +30,12 @@ from live.models import LiveSession
 from live.page_context import room_context
 from live.report_csv import report_csv
 from live.timeline import ReplayViewer, replay_viewer, timeline_for, unix_time
-
-OBSERVER_COOKIE_PREFIX = "live_guest_"  # the cookie ``/join`` sets (live.routes)
+from live.visitor_pass import OBSERVER_COOKIE_PREFIX, visitor_pass
 
 
 def _pass(request: Request) -> str | None:
-    """A visitor's pass: ``?token=``, ``Authorization: Bearer`` (when it named no user) or the
-    cookie ``/join`` set for this lesson."""
-    token = request.query_params.get("token")
-    if token:
-        return token
-    if current_user(request) is not None:
-        return None
-    scheme, _space, value = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    canonical = queries.code_normalize(str(request.path_params["code"]))
-    return request.cookies.get(OBSERVER_COOKIE_PREFIX + canonical) if canonical else None
+    """A visitor's pass (:func:`live.visitor_pass.visitor_pass`)."""
+    return visitor_pass(request, cookies=(OBSERVER_COOKIE_PREFIX,))
 
 
 async def _viewer(request: Request) -> tuple[LiveSession, ReplayViewer, str | None]:

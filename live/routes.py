@@ -12,7 +12,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -40,6 +40,7 @@ from eschool.web import (
     client_address,
     current_user,
     db,
+    deprecated_path,
     json_list,
     json_ok,
     page_endpoint,
@@ -49,7 +50,6 @@ from eschool.web import (
     render,
 )
 from live import board_pass, queries, services
-from live.board_routes import board_cookie
 from live.board_routes import routes as board_routes
 from live.feedback import feedback_summary
 from live.handlers.notes import note_add, notes_welcome
@@ -71,8 +71,10 @@ from live.replay_routes import routes as replay_routes
 from live.room import Actor, RoomError
 from live.rubric_routes import routes as rubric_routes
 from live.rubrics import rubric_public, rubrics_list
+from live.visitor_pass import OBSERVER_COOKIE_PREFIX, visitor_pass
 
 logger = logging.getLogger(__name__)
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 # Defaults of the socket's limits; ``settings.extra`` may override them (tests do).
 IDLE_SECONDS = 60.0
@@ -80,7 +82,6 @@ RATE_PER_SECOND = 20.0
 RATE_BURST = 40.0
 # A client that keeps sending after this many refusals in a row is cut off.
 MAX_REFUSALS = 200
-OBSERVER_COOKIE_PREFIX = "live_guest_"
 
 # WebSocket close codes: the client reconnects after 1012 and 4001, and stops after the others.
 CLOSE_RESYNC = 4001
@@ -274,10 +275,26 @@ def _wants_page(request: Request) -> bool:
 
 
 async def report_endpoint(request: Request) -> Response:
-    """``GET /live/{code}/report``: the JSON report, or the report page for a browser."""
+    """``GET /live/{code}/report``: the report page for a browser; for one release still the
+    JSON report too (deprecated: ``GET /api/v1/live/{code}/report``)."""
     if _wants_page(request):
         return await report_page(request)
-    return await api_report(request)
+    return _deprecated(request, await api_report(request))
+
+
+def _deprecated(request: Request, response: Response) -> Response:
+    """An answer of an old bare JSON path: the same under ``/api/v1`` is its successor."""
+    return deprecated_path(request, response, successor=f"/api/v1{request.url.path}")
+
+
+def _moved_to_api(endpoint: Endpoint) -> Endpoint:
+    """``endpoint`` at its old bare path (``/live/{code}/…``), answering for one release with a
+    ``Deprecation`` header and a ``Link`` to its ``/api/v1`` path."""
+
+    async def at_old_path(request: Request) -> Response:
+        return _deprecated(request, await endpoint(request))
+
+    return at_old_path
 
 
 @api_endpoint(Role.teacher, Role.admin)
@@ -351,7 +368,7 @@ async def asset_file(request: Request) -> Response:
     token = None
     if current_user(request) is None:
         # A visitor without a pass is turned away before the code is looked up.
-        token = _guest_pass(request) or board_cookie(request)
+        token = visitor_pass(request)
         if token is None:
             raise Unauthorized(_("Sign in, or join as a guest with the code and your name."))
     live = await _session_for(request)
@@ -515,9 +532,8 @@ async def present_page(request: Request) -> Response:
 
 
 def _guest_pass(request: Request) -> str | None:
-    """A visitor's pass for the lesson in the path, from the cookie ``/join`` set."""
-    canonical = queries.code_normalize(str(request.path_params["code"]))
-    return request.cookies.get(OBSERVER_COOKIE_PREFIX + canonical) if canonical else None
+    """A visitor's pass for the lesson in the path (:func:`live.visitor_pass.visitor_pass`)."""
+    return visitor_pass(request, cookies=(OBSERVER_COOKIE_PREFIX,))
 
 
 async def watch_page(request: Request) -> Response:
@@ -912,12 +928,18 @@ routes: list[BaseRoute] = [
     Route("/live/{code}/watch", watch_page, methods=["GET"]),
     Route("/live/{code}/qr.svg", qr_image, methods=["GET"]),
     Route("/live/{code}/assets/{sha}", asset_file, methods=["GET"]),
-    Route("/live/{code}/join", api_observer_join, methods=["POST"]),
-    Route("/live/{code}/end", api_end, methods=["POST"]),
-    Route("/live/{code}/media", api_media, methods=["GET"]),
+    Route("/api/v1/live/{code}/join", api_observer_join, methods=["POST"]),
+    Route("/api/v1/live/{code}/end", api_end, methods=["POST"]),
+    Route("/api/v1/live/{code}/media", api_media, methods=["GET"]),
+    Route("/api/v1/live/{code}/report", api_report, methods=["GET"]),
+    Route("/api/v1/live/{code}/journal", api_journal, methods=["POST"]),
+    # The same JSON at the old bare paths, for one release (Deprecation header).
+    Route("/live/{code}/join", _moved_to_api(api_observer_join), methods=["POST"]),
+    Route("/live/{code}/end", _moved_to_api(api_end), methods=["POST"]),
+    Route("/live/{code}/media", _moved_to_api(api_media), methods=["GET"]),
+    Route("/live/{code}/journal", _moved_to_api(api_journal), methods=["POST"]),
     Route("/live/{code}/recordings/{name}", recording_file, methods=["GET"]),
     Route("/live/{code}/report", report_endpoint, methods=["GET"]),
-    Route("/live/{code}/journal", api_journal, methods=["POST"]),
     WebSocketRoute("/live/{code}/ws", live_socket),
     *board_routes,
     *rubric_routes,

@@ -18,7 +18,7 @@ from eschool.errors import NotFound
 from eschool.i18n import gettext as _
 from eschool.uploads.models import Upload
 from eschool.uploads.queries import upload_for
-from eschool.uploads.services import UPLOADER_ROLES, upload_public, upload_store
+from eschool.uploads.services import UPLOADER_ROLES, upload_limit, upload_public, upload_store
 from eschool.uploads.sniff import ACTIVE_CONTENT_MIMES
 from eschool.uploads.store import receive_upload, stored_path
 from eschool.web import acting_user, api_endpoint, db, json_ok
@@ -64,12 +64,15 @@ async def file_response(
 
 @api_endpoint(*UPLOADER_ROLES)
 async def api_upload(request: Request) -> Response:
-    """``POST /api/v1/assets`` (multipart ``file``) → 201 ``{"id","url","mime","size"}``."""
+    """``POST /api/v1/assets`` (multipart ``file``) → 201 ``{"id","url","mime","size",
+    "filename"}``. Staff: every allowed type; parents and pupils: PDF and photos, smaller
+    files and a daily quota (:mod:`eschool.uploads.services`)."""
     settings = request.app.state.settings
-    upload = await receive_upload(request, limit=settings.upload_limit)
+    actor = acting_user(request)
+    upload = await receive_upload(request, limit=upload_limit(actor, settings.upload_limit))
     try:
         record = await upload_store(
-            db(request), actor=acting_user(request), uploads_dir=settings.uploads_dir, upload=upload
+            db(request), actor=actor, uploads_dir=settings.uploads_dir, upload=upload
         )
     finally:
         await upload.close()

@@ -1,7 +1,8 @@
 """The shell's upload store over HTTP: limits, types, dedupe, headers, who may fetch a file.
 
 The library is the file audience exercised here (a lesson's pictures); homework attachments
-are in tests/gradebook/test_homework_attachments.py.
+are in tests/gradebook/test_homework_attachments.py, absence notes' documents in
+tests/gradebook/test_absence_notes.py, message attachments in tests/messaging/test_threads.py.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from eschool.queries import user_by_login
 from eschool.seed import seed_people
 from eschool.services import api_token_create
 from eschool.settings import Settings
+from eschool.uploads import services as upload_services
 from tests.conftest import TODAY, token_for
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(200))
@@ -27,6 +29,13 @@ SVG = (
     b"<script>alert(1)</script></svg>"
 )
 SMALL_LIMIT = 1000
+PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(100)
+GIF = b"GIF89a\x01\x00\x01\x00" + bytes(20)
+WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + bytes(40)
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(100)
+ZIP = b"PK\x03\x04\x14\x00\x00\x00" + bytes(60)
+HTML = b"<!doctype html><html><script>alert(1)</script></html>"
 
 
 @pytest.fixture
@@ -213,3 +222,57 @@ async def test_the_limit_holds_while_streaming_without_a_length(small_client, se
     assert response.status_code == 413
     assert sent < 100  # refused early: the rest of the megabyte was never read
     assert stored_files(settings.uploads_dir) == []
+
+
+async def test_parents_and_pupils_upload_documents_and_photos_only(client, as_user, settings):
+    parent, pupil, teacher = [await as_user(x) for x in ("parent", "pupil", "teacher")]
+    for headers, content, name, mime in (
+        (parent, PDF, "справка.pdf", "application/pdf"),
+        (parent, JPEG, "photo.jpg", "image/jpeg"),
+        (pupil, PNG, "scan.png", "image/png"),
+        (pupil, GIF, "a.gif", "image/gif"),
+        (pupil, WEBP, "a.webp", "image/webp"),
+    ):
+        response = await upload(client, headers, content, name)
+        assert response.status_code == 201, (name, response.text)
+        sha = hashlib.sha256(content).hexdigest()
+        assert response.json() == {
+            "id": sha,
+            "url": f"/assets/{sha}",
+            "mime": mime,
+            "size": len(content),
+            "filename": name,
+        }
+        assert (await client.get(f"/assets/{sha}", headers=headers)).status_code == 200
+        assert (await client.get(f"/assets/{sha}", headers=teacher)).status_code == 404
+    kept = stored_files(settings.uploads_dir)
+    for headers in (parent, pupil):
+        for content, name in ((HTML, "a.pdf"), (ZIP, "a.zip"), (MP4, "a.mp4"), (SVG, "a.svg")):
+            refused = await upload(client, headers, content, name)
+            assert refused.status_code == 415, name
+            assert refused.json()["error"]["code"] == "unsupported_type"
+    assert stored_files(settings.uploads_dir) == kept
+    # Staff keep every allowed type.
+    for content in (MP4, SVG):
+        assert (await upload(client, teacher, content, "lesson")).status_code == 201
+    assert (await upload(client, teacher, ZIP, "a.zip")).status_code == 415
+
+
+async def test_family_file_limit_and_daily_quota(client, as_user, settings, monkeypatch):
+    parent, teacher = await as_user("parent"), await as_user("teacher")
+    big = PDF + b"\x00" * (upload_services.FAMILY_FILE_LIMIT - len(PDF) + 1)
+    too_big = await upload(client, parent, big, "big.pdf")
+    assert too_big.status_code == 413
+    assert too_big.json()["error"]["code"] == "too_large"
+    assert stored_files(settings.uploads_dir) == []
+    monkeypatch.setattr(upload_services, "FAMILY_DAILY_LIMIT", 3 * (len(PDF) + 3))
+    for n in range(3):
+        response = await upload(client, parent, PDF + f"%{n}\n".encode(), f"{n}.pdf")
+        assert response.status_code == 201
+    over = await upload(client, parent, PDF + b"% one more\n", "more.pdf")
+    assert over.status_code == 429
+    assert over.json()["error"]["code"] == "upload_quota"
+    assert 0 < int(over.headers["retry-after"]) <= 24 * 3600
+    # Another parent and the staff are not counted against this parent's quota.
+    assert (await upload(client, await as_user("pupil"), PDF, "a.pdf")).status_code == 201
+    assert (await upload(client, teacher, PDF + b"% staff\n", "b.pdf")).status_code == 201

@@ -382,25 +382,25 @@ async def test_the_document_is_seen_by_the_tutor_and_teachers_only(
 ) -> None:
     parent = await as_user("parent")
     pupil = gradebook.pupil("pupil")
+    # The shared upload store takes a family's document (POST /api/v1/assets).
     stored = await client.post(
-        "/api/v1/absence-notes/documents",
+        "/api/v1/assets",
         files={"file": ("справка.pdf", PDF, "application/pdf")},
         headers=parent,
     )
     assert stored.status_code == 201, stored.text
     sha = stored.json()["id"]
     refused = await client.post(
-        "/api/v1/absence-notes/documents",
+        "/api/v1/assets",
         files={"file": ("a.html", b"<html><script>1</script>", "text/html")},
         headers=parent,
     )
     assert refused.status_code == 415
-    pupil_upload = await client.post(
-        "/api/v1/absence-notes/documents",
-        files={"file": ("a.pdf", PDF)},
-        headers=await as_user("pupil"),
+    # The note's own upload endpoint is gone.
+    gone = await client.post(
+        "/api/v1/absence-notes/documents", files={"file": ("a.pdf", PDF)}, headers=parent
     )
-    assert pupil_upload.status_code == 403
+    assert gone.status_code in (404, 405)
     # Not yet used by a note: only its uploader opens it.
     assert (await client.get(f"/assets/{sha}", headers=await as_user("teacher"))).status_code == 404
     note = await client.post(

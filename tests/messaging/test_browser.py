@@ -1,6 +1,6 @@
 """In Chromium, on a phone: a parent writes to the child's form tutor from the recipient
-picker (which offers only the child's teachers), the tutor sees it unread on the home page,
-answers, and the parent reads the answer."""
+picker (which offers only the child's teachers) with a PDF attached, the tutor sees it
+unread on the home page, opens the attachment, answers, and the parent reads the answer."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from tests.browser import sign_in
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
+PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 
 
 def test_a_parent_and_the_tutor_talk_on_phones(
@@ -34,6 +35,10 @@ def test_a_parent_and_the_tutor_talk_on_phones(
     picker.get_by_label("Анна Викторовна Петрова").check()
     parent.fill("#subject", "Справка после болезни")
     parent.fill("#text", "Добрый день! Справку принесём в среду.")
+    parent.set_input_files(
+        "#new-files", files=[{"name": "справка.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
+    expect(parent.locator(".msg-attached-name")).to_have_text("справка.pdf")
     parent.screenshot(path=shots / "parent-new-phone.png", full_page=True)
     parent.get_by_role("button", name="Отправить").click()
     expect(parent.locator(".msg-bubble.is-mine").last).to_contain_text("Справку принесём")
@@ -42,6 +47,10 @@ def test_a_parent_and_the_tutor_talk_on_phones(
     expect(teacher.locator(".msg-home-inbox .msg-badge")).to_be_visible()
     teacher.goto(f"{demo_url}/messages")
     teacher.locator(".msg-item.is-unread", has_text="Справка после болезни").click()
+    link = teacher.locator(".msg-files a", has_text="справка.pdf")
+    expect(link).to_be_visible()
+    got = teacher.request.get(demo_url + str(link.get_attribute("href")))
+    assert got.status == 200 and got.body() == PDF
     teacher.fill("#reply-text", "Спасибо, жду.")
     teacher.get_by_role("button", name="Отправить").click()
     expect(teacher.locator(".msg-bubble.is-mine").last).to_contain_text("Спасибо, жду.")

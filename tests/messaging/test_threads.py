@@ -18,6 +18,7 @@ PNG = (
     b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00"
     b"\x00\x00IEND\xaeB`\x82"
 )
+PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 
 
 async def test_every_role_reads_only_its_own_threads(client: httpx.AsyncClient, world: World):
@@ -195,6 +196,41 @@ async def test_attachments_reach_the_participants_only(client, world: World):
     assert form.status_code == 303
     page = await client.get(f"/messages/{thread['id']}", headers=headers["parent"])
     assert page.text.count(f'href="/assets/{sha}"') == 2
+
+
+async def test_a_parent_attaches_a_pdf_to_a_reply(client, world: World):
+    headers = world.headers
+    thread = (await start(client, world, "teacher", ["parent"])).json()
+    page = await client.get(f"/messages/{thread['id']}", headers=headers["parent"])
+    assert "/static/js/messaging/attach.js" in page.text and 'id="reply-files"' in page.text
+    assert 'accept="application/pdf,image/png' in page.text
+    uploaded = await client.post(
+        "/api/v1/assets",
+        files={"file": ("справка.pdf", PDF, "application/pdf")},
+        headers=headers["parent"],
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    sha = uploaded.json()["id"]
+    assert (await client.get(f"/assets/{sha}", headers=headers["teacher"])).status_code == 404
+    reply = await client.post(
+        f"/api/v1/threads/{thread['id']}/messages",
+        json={"text": "Справка во вложении", "attachments": [sha]},
+        headers=headers["parent"],
+    )
+    assert reply.status_code == 201, reply.text
+    got = await client.get(f"/assets/{sha}", headers=headers["teacher"])
+    assert got.status_code == 200 and got.content == PDF
+    assert got.headers["content-type"] == "application/pdf"
+    for outsider in ("parent2", "teacher2", "pupil", "stranger"):
+        got = await client.get(f"/assets/{sha}", headers=headers[outsider])
+        assert got.status_code == 404, outsider
+    # A family attaches documents and photos only.
+    html = await client.post(
+        "/api/v1/assets",
+        files={"file": ("a.pdf", b"<html><script>1</script></html>", "application/pdf")},
+        headers=headers["parent"],
+    )
+    assert html.status_code == 415
 
 
 async def test_read_state_and_unread_counts(client, world: World):

@@ -23,7 +23,7 @@ function setUpDocument() {
     status.textContent = status.dataset.uploading;
     submit.disabled = true;
     try {
-      const stored = await upload('/absence-notes/documents', data);
+      const stored = await upload('/assets', data);
       hidden.value = stored.id;
       status.textContent = stored.filename || file.name;
     } catch (error) {

@@ -128,7 +128,7 @@ async function endLesson() {
   if (!window.confirm(strings.confirmEnd)) return;
   const code = encodeURIComponent(room.config.code);
   try {
-    const response = await fetch(`/live/${code}/end`, {
+    const response = await fetch(`/api/v1/live/${code}/end`, {
       method: 'POST',
       headers: { Accept: 'application/json', 'X-CSRF-Token': csrfToken() },
       credentials: 'same-origin',

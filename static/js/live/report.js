@@ -29,7 +29,7 @@ form?.addEventListener('submit', async (event) => {
   if (attendance && !(await confirmAbsences())) return;
   submit.disabled = true;
   try {
-    const response = await fetch(`/live/${encodeURIComponent(form.dataset.code)}/journal`, {
+    const response = await fetch(`/api/v1/live/${encodeURIComponent(form.dataset.code)}/journal`, {
       method: 'POST',
       headers: {
         Accept: 'application/json',

@@ -1,5 +1,6 @@
-// Attachments on the message forms (staff): a chosen file goes to the upload store at once
-// (POST /api/v1/assets) and the form carries its id in a hidden `attachments` field.
+// Attachments on the message forms (staff any allowed type; parents and pupils PDF and photos):
+// a chosen file goes to the upload store at once (POST /api/v1/assets) and the form carries its
+// id in a hidden `attachments` field. A refused file (415, 413, 429) shows its error as a toast.
 
 import { upload } from '/static/js/api.js';
 import { toast } from '/static/js/app.js';
