@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from classwork.models import Assignment, AssignmentWork
 from eschool.i18n import N_
-from eschool.notifications import family_of, notify
+from eschool.notifications import Notice, families_of, notify_many
 from gradebook.models import Course, Subject
 from gradebook.queries import CourseView, class_pupils_of
 
@@ -32,24 +32,28 @@ async def _to_pupils(
     timezone: str,
     skip: set[int] | None = None,
 ) -> None:
-    for pupil in await class_pupils_of(session, class_id):
-        if skip and pupil.id in skip:
-            continue
-        await notify(
-            session,
-            school_id=assignment.school_id,
-            kind=kind,
-            recipients=await family_of(session, pupil_id=pupil.id or 0),
-            title=title,
-            params={
-                "pupil": pupil.name,
-                "title": assignment.lesson_title,
-                "subject": subject,
-                "due": _local_day(assignment.due, timezone),
-            },
-            url=f"/assignments/{assignment.id}",
-            pupil_id=pupil.id,
-        )
+    pupils = [p for p in await class_pupils_of(session, class_id) if not skip or p.id not in skip]
+    families = await families_of(session, pupil_ids=[pupil.id or 0 for pupil in pupils])
+    await notify_many(
+        session,
+        school_id=assignment.school_id,
+        kind=kind,
+        notices=[
+            Notice(
+                recipients=families.get(pupil.id or 0, []),
+                title=title,
+                params={
+                    "pupil": pupil.name,
+                    "title": assignment.lesson_title,
+                    "subject": subject,
+                    "due": _local_day(assignment.due, timezone),
+                },
+                url=f"/assignments/{assignment.id}",
+                pupil_id=pupil.id,
+            )
+            for pupil in pupils
+        ],
+    )
 
 
 async def assignment_set(

@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.i18n import N_
 from eschool.models import Term, User
-from eschool.notifications import family_of, notify
+from eschool.notifications import Notice, families_of, family_of, notify, notify_many
 from gradebook import queries
 from gradebook.models import Mark
 from gradebook.queries import CourseView, SlotView
@@ -107,21 +107,26 @@ async def homework_noticed(session: AsyncSession, *, view: SlotView, homework: s
     if not homework:
         return
     pupils = await queries.class_pupils_of(session, view.school_class.id or 0)
-    for pupil in pupils:
-        await notify(
-            session,
-            school_id=view.course.course.school_id,
-            kind="homework",
-            recipients=await family_of(session, pupil_id=pupil.id or 0),
-            title=N_("{pupil}: homework in {subject} for {date}"),
-            params={
-                "pupil": pupil.name,
-                "subject": view.course.subject.name,
-                "date": _day(view.slot.date),
-            },
-            url=_diary(pupil.id or 0, view.slot.date),
-            pupil_id=pupil.id,
-        )
+    families = await families_of(session, pupil_ids=[pupil.id or 0 for pupil in pupils])
+    await notify_many(
+        session,
+        school_id=view.course.course.school_id,
+        kind="homework",
+        notices=[
+            Notice(
+                recipients=families.get(pupil.id or 0, []),
+                title=N_("{pupil}: homework in {subject} for {date}"),
+                params={
+                    "pupil": pupil.name,
+                    "subject": view.course.subject.name,
+                    "date": _day(view.slot.date),
+                },
+                url=_diary(pupil.id or 0, view.slot.date),
+                pupil_id=pupil.id,
+            )
+            for pupil in pupils
+        ],
+    )
 
 
 async def term_mark_noticed(

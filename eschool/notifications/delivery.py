@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.broker import Broker
 from eschool.db import SessionMaker
+from eschool.notifications.live import CHANNEL, push_message
 from eschool.notifications.models import EMAIL_PENDING
 from eschool.notifications.outbox import Outbox, digest_stamp
 from eschool.notifications.pending import Committed
@@ -34,11 +35,8 @@ MAX_IDLE_SECONDS = 60.0
 DAILY_CLAIM_SECONDS = 2 * 24 * 3600
 # How long notifications are kept (the daily work deletes older ones).
 KEEP_FOR = timedelta(days=365)
-
-
-def channel_of(user_id: int) -> str:
-    """The broker channel that carries a person's new notifications to their open pages."""
-    return f"notify:{user_id}"
+# Recipients per live push message (a commit for a whole school is sent in parts).
+PUSH_USERS = 500
 
 
 class Delivery:
@@ -84,9 +82,11 @@ class Delivery:
         by_user: dict[int, list[int]] = {}
         for item in items:
             by_user.setdefault(item.user_id, []).append(item.id)
-        for user_id, ids in by_user.items():
+        users = list(by_user)
+        for start in range(0, len(users), PUSH_USERS):
+            part = {user_id: by_user[user_id] for user_id in users[start : start + PUSH_USERS]}
             try:
-                await self.broker.publish(channel_of(user_id), {"ids": ids})
+                await self.broker.publish(CHANNEL, push_message(part))
             except Exception as exc:  # the page still finds it on its next load
                 log.warning("live notification not pushed (%s)", type(exc).__name__)
 

@@ -1,11 +1,12 @@
 """Notifications wait in the session until its transaction commits, then go to the delivery.
 
-:func:`remember` keeps the rows :func:`eschool.notifications.notify` added in the session's
-``info`` and listens to that session's ``after_commit`` (hand them to the delivery the app put
-in the session's ``info``, see :data:`DELIVERY_KEY`) and ``after_soft_rollback`` (forget
-them): a caller cannot forget to deliver, and a rolled back write delivers nothing. A session
-made without a delivery (the CLI, a seed, a test's own session) stores the rows only; their
-e-mail is sent by the outbox of a running server.
+:func:`remember` keeps the notifications :func:`eschool.notifications.notify` inserted in the
+session's ``info`` and listens to that session's ``after_commit`` (hand them to the delivery
+the app put in the session's ``info``, see :data:`DELIVERY_KEY`) and ``after_soft_rollback``
+(forget them — those of a rolled back savepoint only, when it is one): a caller cannot forget
+to deliver, and a rolled back write delivers nothing. A session made without a delivery (the
+CLI, a seed, a test's own session) stores the rows only; their e-mail is sent by the outbox
+of a running server.
 """
 
 from __future__ import annotations
@@ -13,11 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel.ext.asyncio.session import AsyncSession
-
-from eschool.notifications.models import Notification
 
 PENDING_KEY = "eschool.notifications.pending"
 WATCHED_KEY = "eschool.notifications.watched"
@@ -42,16 +41,17 @@ class Receiver(Protocol):
 
 @dataclass(slots=True)
 class _Waiting:
-    row: Notification
-    user_id: int
-    email_state: str | None
+    item: Committed
+    # The innermost transaction (a savepoint, or the session's) the row was inserted in.
+    transaction: SessionTransaction | None
 
 
-def remember(session: AsyncSession, rows: list[Notification]) -> None:
-    """Deliver ``rows`` once ``session`` commits (or never, if it rolls back)."""
+def remember(session: AsyncSession, items: list[Committed]) -> None:
+    """Deliver ``items`` (rows just inserted) once ``session`` commits (never on a rollback)."""
     sync = session.sync_session
+    transaction = sync.get_nested_transaction() or sync.get_transaction()
     waiting: list[_Waiting] = sync.info.setdefault(PENDING_KEY, [])
-    waiting.extend(_Waiting(row, row.user_id, row.email_state) for row in rows)
+    waiting.extend(_Waiting(item, transaction) for item in items)
     if not sync.info.get(WATCHED_KEY):
         sync.info[WATCHED_KEY] = True
         event.listen(sync, "after_commit", _after_commit)
@@ -60,19 +60,24 @@ def remember(session: AsyncSession, rows: list[Notification]) -> None:
 
 def _after_commit(sync: Session) -> None:
     waiting: list[_Waiting] = sync.info.pop(PENDING_KEY, [])
-    committed = []
-    for item in waiting:
-        # The identity, not row.id: reading an attribute could load it again (a session
-        # that expires on commit), and a row of a rolled back savepoint has none.
-        state = inspect(item.row)
-        if state.persistent and state.identity:
-            committed.append(Committed(int(state.identity[0]), item.user_id, item.email_state))
+    committed = [entry.item for entry in waiting]
     receiver: Any = sync.info.get(DELIVERY_KEY)
     if committed and receiver is not None:
         receiver.committed(committed)
 
 
+def _inside(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False
+
+
 def _after_soft_rollback(sync: Session, previous: SessionTransaction) -> None:
-    if previous.nested:
-        return  # a savepoint: its rows are dropped at commit (they have no identity)
-    sync.info.pop(PENDING_KEY, None)
+    if not previous.nested:
+        sync.info.pop(PENDING_KEY, None)
+        return
+    # A savepoint: forget what was inserted inside it (its rows are gone).
+    waiting: list[_Waiting] = sync.info.get(PENDING_KEY, [])
+    waiting[:] = [entry for entry in waiting if not _inside(entry.transaction, previous)]

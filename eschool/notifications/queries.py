@@ -31,6 +31,26 @@ async def family_of(session: AsyncSession, *, pupil_id: int) -> list[int]:
     return [pupil_id, *parents.all()]
 
 
+async def families_of(session: AsyncSession, *, pupil_ids: Iterable[int]) -> dict[int, list[int]]:
+    """Each pupil's family — the pupil and their linked parents, as :func:`family_of` — in one
+    query; ids that are not pupils are left out."""
+    wanted = sorted({int(pupil_id) for pupil_id in pupil_ids})
+    if not wanted:
+        return {}
+    rows = await session.exec(
+        select(User.id, Guardianship.parent_id)
+        .outerjoin(Guardianship, col(Guardianship.child_id) == User.id)
+        .where(col(User.id).in_(wanted), User.role == Role.pupil)
+        .order_by(col(User.id), col(Guardianship.parent_id))
+    )
+    families: dict[int, list[int]] = {}
+    for pupil_id, parent_id in rows.all():
+        family = families.setdefault(pupil_id, [pupil_id])
+        if parent_id is not None:
+            family.append(parent_id)
+    return families
+
+
 async def channels_of(
     session: AsyncSession, *, user_ids: Iterable[int], kind: str
 ) -> dict[int, str]:

@@ -4,7 +4,6 @@ settings form on the account page — and the lifespan that runs the delivery.""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,12 +20,13 @@ from eschool.i18n import current_language
 from eschool.i18n import gettext as _
 from eschool.models import User, UserUpdate
 from eschool.notifications import queries, services
-from eschool.notifications.delivery import DailyTask, Delivery, channel_of
+from eschool.notifications.delivery import DailyTask, Delivery
+from eschool.notifications.live import LiveStreams
 from eschool.notifications.mail import Mailer
 from eschool.notifications.models import CHANNELS, KINDS, NotificationsRead
 from eschool.notifications.outbox import Outbox
 from eschool.notifications.pending import DELIVERY_KEY
-from eschool.notifications.present import KIND_LABELS, notification_public
+from eschool.notifications.present import KIND_LABELS, notification_public, settings_context
 from eschool.services import user_update
 from eschool.web import (
     acting_user,
@@ -56,7 +56,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     every session the app's sessionmaker makes; stop it on shutdown.
 
     ``app.state.notification_daily`` is the list a domain appends its daily task to in its
-    own lifespan (classwork: assignments due tomorrow)."""
+    own lifespan (classwork: assignments due tomorrow). ``app.state.notification_streams`` is
+    the process's one broker subscription feeding every open stream (see ``live``)."""
     settings = app.state.settings
     mailer = Mailer.from_url(settings.smtp_url) if settings.smtp_url else None
     sessionmaker = app.state.sessionmaker
@@ -80,10 +81,14 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     )
     app.state.notifications = delivery
     sessionmaker.configure(info={**(sessionmaker.kw.get("info") or {}), DELIVERY_KEY: delivery})
+    streams = LiveStreams(app.state.broker)
+    app.state.notification_streams = streams
+    await streams.start()
     delivery.start()
     try:
         yield
     finally:
+        await streams.close()
         await delivery.close()
 
 
@@ -162,43 +167,39 @@ def _event(name: str, data: dict[str, Any]) -> str:
 
 
 async def _stream(request: Request, user: User, lang: str) -> AsyncIterator[str]:
-    """The reader's unread count first, then each new notification as it is committed."""
+    """The reader's unread count first, then each new notification as it is committed (fed by
+    the process's one broker subscription, see ``live``); the count again after pushes were
+    dropped for a slow page."""
     sessionmaker = request.app.state.sessionmaker
+    streams: LiveStreams = request.app.state.notification_streams
     user_id = user.id or 0
-    async with request.app.state.broker.subscribe_channel(channel_of(user_id)) as messages:
+    with streams.listen(user_id) as listener:
         async with sessionmaker() as session:
             unread = await queries.unread_count(session, user_id=user_id)
         yield "retry: 3000\n\n" + _event("unread", {"unread": unread})
-        incoming = messages.__aiter__()
-        waiting: asyncio.Task[dict[str, Any]] | None = None
         ends = asyncio.get_running_loop().time() + MAX_STREAM_SECONDS
-        try:
-            while asyncio.get_running_loop().time() < ends:
-                if waiting is None:
-                    waiting = asyncio.ensure_future(incoming.__anext__())
-                done, _pending = await asyncio.wait({waiting}, timeout=HEARTBEAT_SECONDS)
-                if not done:
+        while asyncio.get_running_loop().time() < ends:
+            try:
+                async with asyncio.timeout(HEARTBEAT_SECONDS):
+                    ids = await listener.next()
+            except TimeoutError:
+                if listener.take_missed():
+                    async with sessionmaker() as session:
+                        unread = await queries.unread_count(session, user_id=user_id)
+                    yield _event("unread", {"unread": unread})
+                else:
                     yield ": ping\n\n"
-                    continue
-                try:
-                    message, waiting = waiting.result(), None
-                except StopAsyncIteration:  # the broker closed the channel: the browser retries
-                    waiting = None
-                    return
-                ids = [i for i in message.get("ids", []) if isinstance(i, int)]
-                async with sessionmaker() as session:
-                    rows = await queries.notifications_by_id(session, user_id=user_id, ids=ids)
-                    unread = await queries.unread_count(session, user_id=user_id)
-                for row in rows:
-                    yield _event(
-                        "notification",
-                        {**notification_public(row, lang), "unread": unread},
-                    )
-        finally:
-            if waiting is not None:
-                waiting.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await waiting
+                continue
+            if ids is None:  # the process shuts down: the browser reconnects
+                return
+            listener.take_missed()  # the count sent with these rows is the fresh one
+            async with sessionmaker() as session:
+                rows = await queries.notifications_by_id(session, user_id=user_id, ids=ids)
+                unread = await queries.unread_count(session, user_id=user_id)
+            if not rows:
+                yield _event("unread", {"unread": unread})
+            for row in rows:
+                yield _event("notification", {**notification_public(row, lang), "unread": unread})
 
 
 @api_endpoint()
@@ -275,14 +276,27 @@ async def notification_open(request: Request) -> Response:
 
 @page_endpoint()
 async def settings_form(request: Request) -> Response:
-    """``POST /account/notifications``: the settings section of the account page."""
+    """``POST /account/notifications``: the settings section of the account page. An address
+    that cannot be one shows the form again (422) with what was typed and the reason next to
+    the field; nothing is saved then."""
     actor = acting_user(request)
     form = await read_form(request)
     session = db(request)
-    if "email" in form and (form["email"].strip() or None) != actor.email:
-        update = parse_model(UserUpdate, {"email": form["email"]})
-        await user_update(session, actor=actor, user_id=actor.id or 0, data=update)
     chosen = {kind: form[kind] for kind in KINDS if form.get(kind) in CHANNELS}
+    if "email" in form and (form["email"].strip() or None) != actor.email:
+        try:
+            update = parse_model(UserUpdate, {"email": form["email"]})
+        except Invalid:
+            current = await queries.settings_of(session, user_id=actor.id or 0)
+            return render(
+                request,
+                "account.html",
+                status=422,
+                email_error=_("Enter an e-mail address like name@example.org, or leave it empty."),
+                email_typed=form["email"][:254],
+                **settings_context({**current, **chosen}),
+            )
+        await user_update(session, actor=actor, user_id=actor.id or 0, data=update)
     await services.notification_settings_set(session, actor=actor, chosen=chosen)
     return RedirectResponse("/account?notifications=saved#notifications", status_code=303)
 

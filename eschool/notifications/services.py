@@ -3,10 +3,11 @@ channel per kind."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,11 +23,22 @@ from eschool.notifications.models import (
     Notification,
     NotificationSetting,
 )
-from eschool.notifications.pending import DELIVERY_KEY, remember
+from eschool.notifications.pending import DELIVERY_KEY, Committed, remember
 from eschool.notifications.queries import channels_of, settings_of
 from eschool.timeutil import utcnow
 
 MAX_PARAM_TEXT = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One notification to store for its ``recipients`` (see :func:`notify`)."""
+
+    recipients: Sequence[int]
+    title: str
+    url: str
+    params: Mapping[str, str | int] | None = None
+    pupil_id: int | None = None
 
 
 async def notify(
@@ -47,15 +59,21 @@ async def notify(
     nothing. ``title`` is an English message id (marked for extraction by the caller) whose
     ``{placeholders}`` are filled from ``params`` in the reader's language when shown.
     """
+    notice = Notice(list(recipients), title, url, params, pupil_id)
+    await notify_many(session, school_id=school_id, kind=kind, notices=[notice])
+
+
+async def notify_many(
+    session: AsyncSession, *, school_id: int, kind: str, notices: Iterable[Notice]
+) -> None:
+    """:func:`notify` for many notices of one kind (e.g. one per pupil of a class, each to
+    that pupil's family) in a fixed number of queries, however many there are."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
-    wanted = sorted({int(user_id) for user_id in recipients})
+    chosen = [notice for notice in notices if notice.recipients]
+    wanted = sorted({int(user_id) for notice in chosen for user_id in notice.recipients})
     if not wanted:
         return
-    values = {
-        str(name): value if isinstance(value, int) else str(value)[:MAX_PARAM_TEXT]
-        for name, value in (params or {}).items()
-    }
     people = await session.exec(
         select(User.id, User.email).where(
             col(User.id).in_(wanted), User.school_id == school_id, col(User.active).is_(True)
@@ -67,29 +85,45 @@ async def notify(
     # outside the app — CLI, seed — cannot tell, and leaves the e-mail to the outbox).
     receiver = session.sync_session.info.get(DELIVERY_KEY)
     mail_on = receiver is None or getattr(receiver, "outbox", None) is not None
-    rows = []
-    for user_id in sorted(addresses):
-        channel = channels.get(user_id, DEFAULT_CHANNEL)
-        if channel == "off":
-            continue
-        email_state = None
-        if addresses[user_id] and mail_on:
-            email_state = {"email": EMAIL_PENDING, "digest": EMAIL_DIGEST}.get(channel)
-        rows.append(
-            Notification(
-                school_id=school_id,
-                user_id=user_id,
-                kind=kind,
-                title=title[:300],
-                params=values,
-                url=url[:500],
-                pupil_id=pupil_id,
-                email_state=email_state,
-                email_next_at=utcnow() if email_state == EMAIL_PENDING else None,
+    now = utcnow()
+    rows: list[dict[str, object]] = []
+    for notice in chosen:
+        values = {
+            str(name): value if isinstance(value, int) else str(value)[:MAX_PARAM_TEXT]
+            for name, value in (notice.params or {}).items()
+        }
+        for user_id in sorted({int(user_id) for user_id in notice.recipients}):
+            channel = channels.get(user_id, DEFAULT_CHANNEL)
+            if user_id not in addresses or channel == "off":
+                continue
+            email_state = None
+            if addresses[user_id] and mail_on:
+                email_state = {"email": EMAIL_PENDING, "digest": EMAIL_DIGEST}.get(channel)
+            rows.append(
+                {
+                    "school_id": school_id,
+                    "user_id": user_id,
+                    "kind": kind,
+                    "title": notice.title[:300],
+                    "params": values,
+                    "url": notice.url[:500],
+                    "pupil_id": notice.pupil_id,
+                    "created_at": now,
+                    "read_at": None,
+                    "email_state": email_state,
+                    "email_attempts": 0,
+                    "email_next_at": now if email_state == EMAIL_PENDING else None,
+                }
             )
-        )
-    session.add_all(rows)
-    remember(session, rows)
+    if not rows:
+        return
+    # One INSERT … RETURNING for all of them (batched by the driver), not one per row.
+    table = Notification.__table__  # type: ignore[attr-defined]
+    connection = await session.connection()
+    inserted = await connection.execute(
+        insert(table).returning(table.c.id, table.c.user_id, table.c.email_state), rows
+    )
+    remember(session, [Committed(int(i), int(u), e) for i, u, e in inserted.all()])
 
 
 async def notifications_mark_read(

@@ -9,7 +9,7 @@ import httpx
 from starlette.applications import Starlette
 
 from eschool.notifications import family_of, notify
-from eschool.notifications.delivery import channel_of
+from eschool.notifications.live import CHANNEL
 from eschool.queries import user_by_login
 from eschool.seed import DemoPeople
 from tests.gradebook import conftest as gradebook_fixtures
@@ -34,7 +34,7 @@ async def test_a_mark_notifies_the_family_only_after_the_commit(
         parent = await user_by_login(session, "parent")
         assert await family_of(session, pupil_id=pupil.id) == [pupil.id, parent.id]
         assert await family_of(session, pupil_id=parent.id) == []
-    async with app.state.broker.subscribe_channel(channel_of(parent.id)) as pushed:
+    async with app.state.broker.subscribe_channel(CHANNEL) as pushed:
         response = await client.post(
             "/api/v1/marks",
             headers=await as_user("teacher"),
@@ -45,7 +45,8 @@ async def test_a_mark_notifies_the_family_only_after_the_commit(
     body = await _inbox(client, await as_user("parent"))
     assert body["total"] == body["unread"] == 1
     item = body["items"][0]
-    assert message == {"ids": [item["id"]]}
+    assert message["users"][str(parent.id)] == [item["id"]]
+    assert set(message["users"]) == {str(parent.id), str(pupil.id)}
     assert item["kind"] == "mark" and item["pupil_id"] == pupil.id and item["read"] is False
     assert "5" in item["title"] and pupil.name in item["title"]
     assert item["url"].startswith(f"/diary?pupil={pupil.id}")
@@ -60,8 +61,8 @@ async def test_a_mark_notifies_the_family_only_after_the_commit(
     )
     assert ru.json()["items"][0]["id"] == item["id"]
 
-    # A rolled back write stores and pushes nothing.
-    async with app.state.broker.subscribe_channel(channel_of(parent.id)) as pushed:
+    # A rolled back write (or savepoint) stores and pushes nothing.
+    async with app.state.broker.subscribe_channel(CHANNEL) as pushed:
         async with app.state.sessionmaker() as session:
             await notify(
                 session,
@@ -72,6 +73,16 @@ async def test_a_mark_notifies_the_family_only_after_the_commit(
                 url="/",
             )
             await session.rollback()
+            savepoint = await session.begin_nested()
+            await notify(
+                session,
+                school_id=people.school.id,
+                kind="news",
+                recipients=[parent.id, pupil.id],
+                title="Never either",
+                url="/",
+            )
+            await savepoint.rollback()
             await notify(
                 session,
                 school_id=people.school.id,
@@ -84,8 +95,11 @@ async def test_a_mark_notifies_the_family_only_after_the_commit(
             await session.commit()
         message = await asyncio.wait_for(anext(aiter(pushed)), timeout=10)
     titles = [i["title"] for i in (await _inbox(client, await as_user("parent")))["items"]]
-    assert titles[0] == "School closed on Monday" and "Never" not in titles
-    assert message == {"ids": [(await _inbox(client, await as_user("parent")))["items"][0]["id"]]}
+    assert titles[0] == "School closed on Monday" and not {"Never", "Never either"} & set(titles)
+    assert message["users"][str(parent.id)] == [
+        (await _inbox(client, await as_user("parent")))["items"][0]["id"]
+    ]
+    assert set(message["users"]) == {str(parent.id), str(people.staff["teacher"].id)}
 
 
 async def test_read_unread_and_settings(
@@ -162,9 +176,21 @@ async def test_the_account_form_sets_the_address_and_the_channels(
     page = await client.get("/account", headers=parent)
     assert page.status_code == 200 and 'id="notif-mark"' in page.text
     refused = await client.post(
-        "/account/notifications", headers=parent, data={"email": "not-an-address", "mark": "email"}
+        "/account/notifications",
+        headers={**parent, "Accept-Language": "ru"},
+        data={"email": "not-an-address", "mark": "email"},
     )
+    # The account page again, with what was typed and the reason next to the field; the
+    # channel chosen in the same form is kept, and nothing was saved.
     assert refused.status_code == 422
+    assert refused.headers["content-type"].startswith("text/html")
+    assert 'id="notif-email-error"' in refused.text and 'aria-invalid="true"' in refused.text
+    assert "Введите адрес электронной почты" in refused.text
+    assert 'value="not-an-address"' in refused.text
+    assert '<option value="email" selected>' in refused.text
+    assert 'id="current_password"' in refused.text  # the whole account page
+    chosen = (await client.get("/api/v1/notification-settings", headers=parent)).json()
+    assert chosen["mark"] == "app"
     saved = await client.post(
         "/account/notifications",
         headers=parent,
