@@ -28,7 +28,7 @@ from eschool.uploads.services import upload_store_bytes
 from eschool.uploads.store import read_stored
 from lessons import queries
 from lessons.blocks import block_assets, block_search_text, blocks_to_json
-from lessons.exchange import ExchangeError, pack_lesson, unpack_lesson
+from lessons.exchange.eschool_zip import ExchangeError, pack_lesson, unpack_lesson
 from lessons.models import (
     DEFAULT_LANGUAGE,
     MAX_GRADE,

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from eschool.errors import DomainError
-from lessons.exchange import (
+from lessons.exchange.eschool_zip import (
     FORMAT,
     FORMAT_VERSION,
     ExchangeError,

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from lessons.exchange import FORMAT, FORMAT_VERSION
+from lessons.exchange.eschool_zip import FORMAT, FORMAT_VERSION
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(120))
 PDF = b"%PDF-1.4\n" + b"1 0 obj << >> endobj\n" * 4
