@@ -11,6 +11,8 @@ from eschool.models import Role, UserCreate
 from eschool.services import school_create, user_create
 from tests.conftest import token_for
 
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(100)
+
 BODY: dict[str, Any] = {
     "title": "Дроби",
     "subject": "Mathematics",
@@ -115,17 +117,18 @@ async def test_admin_reads_drafts_and_archives_but_does_not_edit(client, as_user
     assert (await client.delete(url, headers=admin)).status_code == 204
 
 
-async def test_pupils_neither_copy_export_nor_upload(client, as_user):
+async def test_pupils_neither_copy_export_nor_upload_lesson_media(client, as_user):
     lesson = await published(client, await as_user("teacher"))
     pupil = await as_user("pupil")
     url = f"/api/v1/lessons/{lesson['id']}"
     assert (await client.post(f"{url}/copy", headers=pupil)).status_code == 403
     assert (await client.get(f"{url}/export", headers=pupil)).status_code == 403
     assert (await client.put(url, json=lesson, headers=pupil)).status_code == 403
-    upload = await client.post(
-        "/api/v1/assets", files={"file": ("a.png", b"\x89PNG\r\n\x1a\n" + b"0" * 50)}, headers=pupil
-    )
-    assert upload.status_code == 403
+    # A pupil may send a photo or a PDF (to a teacher, docs/uploads.md), never a lesson's
+    # other media: a page or a video is refused.
+    for name, content in (("a.html", b"<html><script>x()</script>"), ("a.mp4", MP4)):
+        upload = await client.post("/api/v1/assets", files={"file": (name, content)}, headers=pupil)
+        assert upload.status_code == 415, upload.text
     drafts = await client.get("/api/v1/lessons?status=draft", headers=pupil)
     assert drafts.json()["total"] == 0
 
