@@ -13,11 +13,11 @@ import io
 import zipfile
 
 import pytest
-from lessons.exchange.safe_xml import parse_xml
 
 from lessons.exchange.eschool_zip import ExchangeError
 from lessons.exchange.qti21 import read_qti21
 from lessons.exchange.qti_items import convert_item
+from lessons.exchange.safe_xml import parse_xml
 from lessons.scoring import score_question
 
 NS = (
