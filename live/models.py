@@ -179,6 +179,14 @@ class LiveNote(SQLModel, table=True):
     level: int | None = None
 
 
+def _one_line_title(value: str) -> str:
+    """A title on one line, its white space folded; blank is refused."""
+    value = " ".join(value.split())
+    if not value:
+        raise ValueError("title must not be blank")
+    return value
+
+
 class RubricCriterion(WireModel):
     """One criterion: a slug ``id`` unique in the rubric, a title, 2–10 level descriptors."""
 
@@ -186,13 +194,7 @@ class RubricCriterion(WireModel):
     title: str = WireField(min_length=1, max_length=MAX_CRITERION_TITLE)
     levels: list[str] = WireField(min_length=MIN_LEVELS, max_length=MAX_LEVELS)
 
-    @field_validator("title")
-    @classmethod
-    def _clean_title(cls, value: str) -> str:
-        value = " ".join(value.split())
-        if not value:
-            raise ValueError("title must not be blank")
-        return value
+    _clean_title = field_validator("title")(_one_line_title)
 
     @field_validator("levels")
     @classmethod
@@ -209,13 +211,7 @@ class RubricCreate(WireModel):
     title: str = WireField(min_length=1, max_length=MAX_RUBRIC_TITLE)
     criteria: list[RubricCriterion] = WireField(min_length=1, max_length=MAX_CRITERIA)
 
-    @field_validator("title")
-    @classmethod
-    def _clean_title(cls, value: str) -> str:
-        value = " ".join(value.split())
-        if not value:
-            raise ValueError("title must not be blank")
-        return value
+    _clean_title = field_validator("title")(_one_line_title)
 
     @field_validator("criteria")
     @classmethod

@@ -17,6 +17,7 @@ from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from lessons.blocks import MAX_PROMPT_CHARS
+from lessons.exchange.ims_package import descendants, text_of
 from lessons.exchange.qti_items import QUESTION, Unsupported
 from lessons.exchange.xhtml_text import local_name
 
@@ -155,23 +156,26 @@ def read_assessment(root: Element) -> tuple[str, list[dict[str, Any]], list[tupl
 
 def _fields(item: Element) -> dict[str, str]:
     fields: dict[str, str] = {}
-    for field in _all(item, "qtimetadatafield"):
-        label = _text(next(iter(_all(field, "fieldlabel")), None))
-        fields[label] = _text(next(iter(_all(field, "fieldentry")), None))
+    for field in descendants(item, "qtimetadatafield"):
+        label = text_of(next(iter(descendants(field, "fieldlabel")), None))
+        fields[label] = text_of(next(iter(descendants(field, "fieldentry")), None))
     return fields
 
 
 def _read_item(item: Element) -> dict[str, Any]:
     fields = _fields(item)
     profile = fields.get("cc_profile", "")
-    presentation = next(iter(_all(item, "presentation")), None)
+    presentation = next(iter(descendants(item, "presentation")), None)
     if presentation is None:
         raise Unsupported("the item has no presentation")
     prompt = next(
         ("".join(m.itertext()).strip() for m in presentation if local_name(m.tag) == "material"),
         "",
     ) or str(item.get("title", ""))
-    labels = [(str(label.get("ident", "")), _text(label)) for label in _all(item, "response_label")]
+    labels = [
+        (str(label.get("ident", "")), text_of(label))
+        for label in descendants(item, "response_label")
+    ]
     right, _wrong = _conditions(item)
     question: dict[str, Any]
     if profile in {"cc.multiple_choice.v0p1", "cc.true_false.v0p1"}:
@@ -211,11 +215,11 @@ def _conditions(item: Element) -> tuple[list[str], list[str]]:
     """The values of ``varequal`` in conditions giving a positive score, and of negated ones."""
     right: list[str] = []
     wrong: list[str] = []
-    for condition in _all(item, "respcondition"):
-        scores = [_parse(_text(s), default=0) for s in _all(condition, "setvar")]
+    for condition in descendants(item, "respcondition"):
+        scores = [_parse(text_of(s), default=0) for s in descendants(condition, "setvar")]
         if not scores or max(scores) <= 0:
             continue
-        for conditionvar in _all(condition, "conditionvar"):
+        for conditionvar in descendants(condition, "conditionvar"):
             _collect(conditionvar, right, wrong, negated=False)
     return right, wrong
 
@@ -224,20 +228,12 @@ def _collect(node: Element, right: list[str], wrong: list[str], *, negated: bool
     for child in node:
         name = local_name(child.tag)
         if name == "varequal":
-            value = _text(child)
+            value = text_of(child)
             target = wrong if negated else right
             if value and value not in target:
                 target.append(value)
         elif name in {"and", "or", "not"}:
             _collect(child, right, wrong, negated=negated ^ (name == "not"))
-
-
-def _all(element: Element, name: str) -> list[Element]:
-    return [node for node in element.iter() if local_name(node.tag) == name]
-
-
-def _text(element: Element | None) -> str:
-    return " ".join("".join(element.itertext()).split()) if element is not None else ""
 
 
 def _parse(text: str, default: float = 0) -> float | int:
