@@ -8,10 +8,13 @@ a few seconds.
 
 from __future__ import annotations
 
+import json
 import random
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
@@ -40,18 +43,7 @@ from gradebook.models import (
 from gradebook.scales import DEFAULT_SCALE, get_scale
 from gradebook.timetable import DEFAULT_BELLS
 
-LESSONS_PER_DAY = (6, 5, 5, 5, 5)  # Monday … Friday: 26 lessons a week
-# Each teacher has a room; a teacher is never in two classes at once, so rooms never clash.
-ROOMS = {
-    "teacher": "21",
-    "teacher2": "14",
-    "physics": "35",
-    "history": "17",
-    "biology": "28",
-    "geography": "25",
-}
-# Courses not on the five-point scale: 7B tries the ten-point scale in Mathematics.
-COURSE_SCALES = {("7B", "Математика"): "ten"}
+SEED_DATA = Path(__file__).resolve().parent / "seed_data" / "demo_school.json"
 
 
 @dataclass(frozen=True)
@@ -69,235 +61,29 @@ class SubjectPlan:
     tests: bool = True
 
 
-PLANS: tuple[SubjectPlan, ...] = (
+def _load_school() -> dict[str, Any]:
+    """``seed_data/demo_school.json``: the week's shape, the teachers' rooms, the courses on
+    another scale and the grade-7 subjects (the data of the demo, kept out of the code)."""
+    return json.loads(SEED_DATA.read_text(encoding="utf-8"))
+
+
+_SCHOOL = _load_school()
+LESSONS_PER_DAY: tuple[int, ...] = tuple(_SCHOOL["lessons_per_day"])  # Monday … Friday
+# Each teacher has a room; a teacher is never in two classes at once, so rooms never clash.
+ROOMS: dict[str, str] = _SCHOOL["rooms"]
+# Courses not on the five-point scale: 7B tries the ten-point scale in Mathematics.
+COURSE_SCALES: dict[tuple[str, str], str] = {
+    (entry["class"], entry["subject"]): entry["scale"] for entry in _SCHOOL["course_scales"]
+}
+PLANS: tuple[SubjectPlan, ...] = tuple(
     SubjectPlan(
-        "Математика",
-        "Матем.",
-        5,
-        {"7A": "teacher", "7B": "teacher"},
-        "",
-        (
-            "Выражения и их преобразования",
-            "Тождества. Тождественные преобразования",
-            "Уравнение с одной переменной",
-            "Линейное уравнение и его корни",
-            "Решение задач с помощью уравнений",
-            "Функция. Область определения функции",
-            "График функции",
-            "Линейная функция и её график",
-            "Прямая пропорциональность",
-            "Взаимное расположение графиков линейных функций",
-            "Степень с натуральным показателем",
-            "Умножение и деление степеней",
-            "Одночлен и его стандартный вид",
-            "Многочлен. Сложение и вычитание многочленов",
-            "Умножение одночлена на многочлен",
-            "Вынесение общего множителя за скобки",
-            "Смежные и вертикальные углы",
-            "Признаки равенства треугольников",
-        ),
-        (
-            "§ {p}, № {a}, {b}",
-            "§ {p}, № {a}–{b}",
-            "№ {a}, {b}, {c}",
-            "Повторить § {p}, № {a}",
-        ),
-    ),
-    SubjectPlan(
-        "Русский язык",
-        "Рус. яз.",
-        4,
-        {"7A": "teacher2", "7B": "history"},
-        "",
-        (
-            "Русский язык как развивающееся явление",
-            "Синтаксис. Синтаксический разбор",
-            "Пунктуация. Пунктуационный разбор",
-            "Причастие как часть речи",
-            "Склонение причастий",
-            "Причастный оборот. Выделение запятыми",
-            "Действительные и страдательные причастия",
-            "Краткие и полные страдательные причастия",
-            "Н и НН в суффиксах причастий",
-            "Слитное и раздельное написание НЕ с причастиями",
-            "Деепричастие как часть речи",
-            "Деепричастный оборот. Запятые при нём",
-            "Морфологический разбор деепричастия",
-            "Сочинение-описание по картине",
-        ),
-        ("Упр. {a}", "Упр. {a}, {b}", "§ {p}, упр. {a}", "Выучить правило § {p}, упр. {a}"),
-    ),
-    SubjectPlan(
-        "Литература",
-        "Лит.",
-        2,
-        {"7A": "history", "7B": "history"},
-        "",
-        (
-            "Былины. «Вольга и Микула Селянинович»",
-            "«Повесть временных лет»",
-            "М. В. Ломоносов. «Ода на день восшествия…»",
-            "А. С. Пушкин. «Полтава»",
-            "А. С. Пушкин. «Песнь о вещем Олеге»",
-            "А. С. Пушкин. «Станционный смотритель»",
-            "М. Ю. Лермонтов. «Песня про царя Ивана Васильевича…»",
-            "Н. В. Гоголь. «Тарас Бульба»",
-            "И. С. Тургенев. «Бирюк»",
-            "Н. А. Некрасов. «Русские женщины»",
-        ),
-        (
-            "Прочитать с. {a}–{b}",
-            "Выучить отрывок наизусть",
-            "Ответить на вопросы на с. {a}",
-            "Написать отзыв о прочитанном",
-        ),
-        tests=False,
-    ),
-    SubjectPlan(
-        "Английский язык",
-        "Англ. яз.",
-        3,
-        {"7A": "teacher2", "7B": "geography"},
-        "",
-        (
-            "Lifestyles: city and country",
-            "Present Simple vs Present Continuous",
-            "Reading: a day in the life",
-            "Free time activities",
-            "Past Simple: regular and irregular verbs",
-            "Writing an informal letter",
-            "Famous people from the past",
-            "Used to",
-            "Listening: school life in Britain",
-            "Vocabulary: describing people",
-        ),
-        ("Ex. {a}, p. {b}", "WB p. {b}, ex. {a}", "Learn the new words, p. {b}", "Ex. {a}, {c}"),
-    ),
-    SubjectPlan(
-        "Физика",
-        "Физика",
-        2,
-        {"7A": "physics", "7B": "physics"},
-        "",
-        (
-            "Что изучает физика. Физические величины",
-            "Измерение физических величин. Цена деления",
-            "Строение вещества. Молекулы",
-            "Диффузия в газах, жидкостях и твёрдых телах",
-            "Механическое движение. Скорость",
-            "Инерция. Масса тела",
-            "Плотность вещества",
-            "Лабораторная работа «Измерение плотности»",
-            "Сила тяжести. Вес тела",
-            "Сила трения",
-        ),
-        ("§ {p}, упр. {a}", "§ {p}, вопросы после параграфа", "§ {p}–{q}, задача {a}"),
-    ),
-    SubjectPlan(
-        "История",
-        "История",
-        2,
-        {"7A": "history", "7B": "history"},
-        "",
-        (
-            "Великие географические открытия",
-            "Реформация в Европе",
-            "Россия в XVI веке",
-            "Иван IV Грозный. Реформы Избранной рады",
-            "Опричнина",
-            "Смутное время",
-            "Первые Романовы",
-            "Культура России в XVI–XVII веках",
-        ),
-        ("§ {p}, вопросы 1–{a}", "§ {p}, заполнить таблицу", "§ {p}, сообщение по теме"),
-        tests=False,
-    ),
-    SubjectPlan(
-        "Обществознание",
-        "Общ.",
-        1,
-        {"7A": "history", "7B": "history"},
-        "",
-        (
-            "Что значит жить по правилам",
-            "Права и обязанности граждан",
-            "Почему важно соблюдать законы",
-            "Защита Отечества",
-            "Экономика и её роль в жизни общества",
-        ),
-        ("§ {p}, задания на с. {a}", "§ {p}, словарь понятий"),
-        tests=False,
-    ),
-    SubjectPlan(
-        "Биология",
-        "Биол.",
-        2,
-        {"7A": "biology", "7B": "biology"},
-        "",
-        (
-            "Многообразие животного мира",
-            "Простейшие. Амёба, инфузория",
-            "Кишечнополостные",
-            "Плоские черви",
-            "Круглые и кольчатые черви",
-            "Моллюски",
-            "Членистоногие. Ракообразные",
-            "Насекомые",
-        ),
-        ("§ {p}, рисунок в тетради", "§ {p}, вопросы на с. {a}"),
-    ),
-    SubjectPlan(
-        "География",
-        "Геогр.",
-        2,
-        {"7A": "geography", "7B": "geography"},
-        "",
-        (
-            "Как люди открывали мир",
-            "Литосфера. Рельеф Земли",
-            "Атмосфера и климаты Земли",
-            "Мировой океан",
-            "Географическая оболочка",
-            "Африка: географическое положение",
-            "Климат и внутренние воды Африки",
-            "Австралия",
-        ),
-        ("§ {p}, контурная карта", "§ {p}, вопросы 1–{a}"),
-        tests=False,
-    ),
-    SubjectPlan(
-        "Информатика",
-        "Информ.",
-        1,
-        {"7A": "physics", "7B": "physics"},
-        "36",
-        (
-            "Информация и информационные процессы",
-            "Двоичное кодирование",
-            "Единицы измерения информации",
-            "Устройство компьютера",
-            "Файлы и файловая система",
-        ),
-        ("§ {p}, задание {a}", "Повторить § {p}"),
-        tests=False,
-    ),
-    SubjectPlan(
-        "Физическая культура",
-        "Физ-ра",
-        2,
-        {"7A": "biology", "7B": "biology"},
-        "Спортзал",
-        (
-            "Лёгкая атлетика: бег 60 м",
-            "Прыжок в длину с места",
-            "Баскетбол: ведение мяча",
-            "Волейбол: приём и передача мяча",
-            "Гимнастика: акробатические упражнения",
-            "Лыжная подготовка",
-        ),
-        (),
-        tests=False,
-    ),
+        **{
+            **plan,
+            "topics": tuple(plan["topics"]),
+            "homework": tuple(plan["homework"]),
+        }
+    )
+    for plan in _SCHOOL["subjects"]
 )
 
 
