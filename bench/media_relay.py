@@ -114,7 +114,8 @@ class AppRelay:
     """The app's media engine, :class:`live.rtc.MediaRoom`, as the live routes use it."""
 
     def __init__(self) -> None:
-        from live.rtc import MediaRoom, RtcConfig
+        from live.rtc import MediaRoom
+        from live.rtc_types import RtcConfig
 
         self.room = MediaRoom("bench", config=RtcConfig(max_viewers=10_000, connect_timeout=60))
 

@@ -1,21 +1,10 @@
 """Media signalling of live rooms: the room's ``rtc.*`` messages wired to the media engine.
 
-The WebRTC media of a room (a :class:`~live.rtc.MediaRoom`) lives on one process, its *home*:
-the first process asked to publish claims it in the broker (``media-home:<room>``, with a time
-to live that the home keeps refreshing while it holds the room). A participant's WebSocket may be
-on any process; its offer is served where it arrives when that process is the home, and is
-otherwise forwarded to the home on the home's channel (``media:<process>``) and answered on the
-asker's channel. The media itself then flows over UDP between the browser and the home.
-
-Requests between processes (``op`` ``request``)::
-
-    {"op": "request", "id", "reply_to": <process>, "room", "from": <participant's media id>,
-     "kind": "publish" | "subscribe" | "leave" | "unpublish" | "enforce" | "close" | "status",
-     "sdp"?, "media"?: "camera" | "screen", "actor"?: {"id","role","name"},
-     "believed_live"?: bool, "allowed"?: <pupil id> | null}
-
-and their replies ``{"op": "reply", "id", "ok": true, "sdp"? | "done"? | "status"?}`` or
-``{"op": "reply", "id", "ok": false, "error": {"code", "message"}}``.
+The WebRTC media of a room (a :class:`~live.rtc.MediaRoom`) lives on one process, its *home*
+(claimed, kept and released by :class:`~live.media_homes.MediaHomes`). A participant's WebSocket
+may be on any process; its offer is served where it arrives when that process is the home, and is
+otherwise forwarded to the home and answered on the asker's channel. The media itself then flows
+over UDP between the browser and the home.
 
 The home tells the room what is shown by appending ``rtc.state`` events to the room's log
 (``{"live","kind","publisher","publication","reason"}``, the publisher as a participant id),
@@ -25,22 +14,24 @@ so every process and every late joiner knows it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from pydantic import ValidationError
 
 from eschool.broker.base import Broker
-from eschool.i18n import gettext as _
-from eschool.settings import Settings
 from live.hub import Hub
+from live.media_homes import (
+    ATTEMPTS,
+    FORWARD_TIMEOUT_SECONDS,
+    HOME_TTL_SECONDS,
+    MediaError,
+    MediaHomes,
+)
+from live.media_rules import check_may_publish, user_message
 from live.protocol import (
     ClientMessage,
     RtcOfferData,
@@ -49,41 +40,16 @@ from live.protocol import (
     direct_frame,
     error_frame,
 )
+from live.recordings import start_recording
 from live.room import Actor, RoomState
-from live.rtc import MediaHub, MediaStateEvent, RtcConfig, RtcError
+from live.rtc import MediaHub
+from live.rtc_types import MediaStateEvent, RtcConfig, RtcError
 
 logger = logging.getLogger(__name__)
 
-HOME_TTL_SECONDS = 10.0
-# Long enough for a home to gather its ICE candidates (a STUN server may be slow to answer).
-FORWARD_TIMEOUT_SECONDS = 20.0
 # Leaving and unpublishing are not waited on by anyone: a dead home must not hold them up long.
 HOUSEKEEPING_TIMEOUT_SECONDS = 5.0
-# A home lets go of a room after this many refresh rounds without any peer connection.
-IDLE_ROUNDS = 2
 _PUBLICATION_REASONS = frozenset({"live", "stopped", "replaced", "publisher_lost"})
-_ATTEMPTS = 3
-# A recording's file name: when it started (UTC) and the publication's number.
-RECORDING_NAME = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9]+\.webm$")
-
-
-def home_key(room_id: str) -> str:
-    """The broker key naming the process that homes ``room_id``'s media."""
-    return f"media-home:{room_id}"
-
-
-def process_channel(process_id: str) -> str:
-    """The broker channel on which a process takes media requests and replies."""
-    return f"media:{process_id}"
-
-
-class MediaError(Exception):
-    """A signalling request refused; ``code`` goes into the client's ``error`` frame."""
-
-    def __init__(self, code: str, message: str | None = None) -> None:
-        super().__init__(message or code)
-        self.code = code
-        self.message = message or code
 
 
 class SignalChannel(Protocol):
@@ -96,30 +62,6 @@ class SignalChannel(Protocol):
     async def send(self, frame: str) -> None:
         """Send one text frame to this participant."""
         ...
-
-
-def user_message(code: str, fallback: str) -> str:
-    """The refusal a participant reads, in their language."""
-    messages = {
-        "no_publisher": _("Nothing is being shown right now."),
-        "too_many_viewers": _(
-            "Too many people are watching the video on this server right now. "
-            "Try again in a few minutes."
-        ),
-        "forbidden": _(
-            "Only the teacher, or the pupil the teacher lets share a screen, can show video."
-        ),
-        "observer": _("Observers can watch but not show video."),
-        "bad_offer": _("Your browser's video offer could not be used. Reload the page."),
-        "invalid": _("This video request is malformed."),
-        "closed": _("The lesson's video has ended."),
-        "ended": _("This live lesson has ended."),
-        "media_unavailable": _("The video server does not answer. Trying again…"),
-        "unsupported": _(
-            "Send one complete offer (ICE gathered) with rtc.offer; nothing else is needed."
-        ),
-    }
-    return messages.get(code, fallback)
 
 
 @dataclass
@@ -149,42 +91,40 @@ class MediaSignalling:
         forward_timeout: float = FORWARD_TIMEOUT_SECONDS,
         recordings_dir: Path | None = None,
     ) -> None:
-        self.process_id = process_id or uuid.uuid4().hex
         self.recordings_dir = recordings_dir
         self.media = MediaHub(config, on_state=self._state_changed)
+        self.homes = MediaHomes(
+            broker=broker,
+            perform=self._perform,
+            is_idle=self._is_idle,
+            let_go=self._let_go,
+            taken=self._taken,
+            process_id=process_id,
+            home_ttl=home_ttl,
+            forward_timeout=forward_timeout,
+        )
         self._hub = hub
-        self._broker = broker
-        self._home_ttl = home_ttl
-        self._forward_timeout = forward_timeout
-        self._homed: dict[str, int] = {}  # room → refresh rounds it has been idle
         self._publishers: dict[str, dict[str, dict[str, Any]]] = {}  # room → media id → actor
         self._recording: dict[str, bool] = {}  # room → whether its lesson is being recorded
         self._emitting: dict[str, asyncio.Lock] = {}
         self._involved: dict[str, _Involvement] = {}  # socket's media id → what it does
         self._offers: dict[str, set[asyncio.Task[None]]] = {}  # socket's media id → offers
-        self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._listener: asyncio.Task[None] | None = None
-        self._keeper: asyncio.Task[None] | None = None
 
     # --- life ----------------------------------------------------------------------------------
 
+    @property
+    def process_id(self) -> str:
+        """This process's name among the homes."""
+        return self.homes.process_id
+
     async def start(self) -> None:
         """Listen on this process's channel and keep the homes it holds alive."""
-        ready = asyncio.Event()
-        self._listener = asyncio.create_task(self._listen(ready), name="live-media-listener")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(ready.wait(), 5.0)
-        self._keeper = asyncio.create_task(self._keep_homes(), name="live-media-homes")
+        await self.homes.start()
 
     async def close(self) -> None:
         """Tell the rooms homed here that their media stops, close it, let go of the homes."""
-        for task in (self._keeper, self._listener):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        for room_id in list(self._homed):
+        await self.homes.stop_listening()
+        for room_id in self.homes.held():
             room = self.media.find(room_id)
             try:
                 if room is not None and room.state()["live"]:
@@ -192,15 +132,8 @@ class MediaSignalling:
                 await asyncio.wait_for(self._let_go(room_id), 2.0)
             except Exception:  # the broker may be gone already; the key expires by itself
                 logger.warning("live room %s: media home not released", room_id, exc_info=True)
-        self._homed.clear()
         await self.media.close()
-        for future in self._waiting.values():
-            if not future.done():
-                future.set_exception(MediaError("closed", "the server is shutting down"))
-        self._waiting.clear()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.homes.close()
 
     # --- the WebSocket side --------------------------------------------------------------------
 
@@ -214,12 +147,10 @@ class MediaSignalling:
         if message.type != "rtc.offer":
             await self._reply(channel, message)
             return
-        task = asyncio.create_task(self._reply_in_background(channel, message))
+        task = self.homes.spawn(self._reply_in_background(channel, message))
         running = self._offers.setdefault(channel.media_id, set())
         running.add(task)
-        self._tasks.add(task)
         task.add_done_callback(running.discard)
-        task.add_done_callback(self._task_done)
 
     async def _reply_in_background(self, channel: SignalChannel, message: ClientMessage) -> None:
         try:
@@ -279,7 +210,7 @@ class MediaSignalling:
                 raise MediaError("no_publisher", "nothing is being published")
             await self._check_still_wanted(channel, involvement, "subscribe")
             return str(reply["sdp"])
-        _check_may_publish(state, actor, offer.kind)
+        check_may_publish(state, actor, offer.kind)
         involvement.publishing = True
         request = {
             "kind": "publish",
@@ -333,7 +264,7 @@ class MediaSignalling:
             task.cancel()
         involvement = self._involved.pop(channel.media_id, None)
         if involvement is not None and (involvement.publishing or involvement.viewing):
-            self._spawn(self._undo(channel.media_id, involvement))
+            self.homes.spawn(self._undo(channel.media_id, involvement))
 
     async def _undo(self, media_id: str, involvement: _Involvement) -> None:
         for wanted, kind in ((involvement.publishing, "unpublish"), (involvement.viewing, "leave")):
@@ -401,14 +332,14 @@ class MediaSignalling:
         """Run ``request`` on the room's home (claiming it here when ``claim`` and nobody has);
         the reply, or ``None`` when no process homes the room and ``claim`` is false."""
         request = {**request, "room": room_id}
-        for _attempt in range(_ATTEMPTS):
-            home = await self._home_of(room_id, claim=claim)
+        for _attempt in range(ATTEMPTS):
+            home = await self.homes.home_of(room_id, claim=claim)
             if home is None:
                 return None
             if home == self.process_id:
                 reply = await self._perform(request)
             else:
-                reply = await self._forward(home, request, patience or self._forward_timeout)
+                reply = await self.homes.forward(home, request, patience)
             if reply.get("ok"):
                 return reply
             error = reply.get("error") or {}
@@ -416,43 +347,6 @@ class MediaSignalling:
                 continue
             raise MediaError(str(error.get("code", "error")), str(error.get("message", "")))
         raise MediaError("media_unavailable", "the room's media home keeps moving")
-
-    async def _home_of(self, room_id: str, *, claim: bool) -> str | None:
-        if room_id in self._homed:
-            return self.process_id
-        key = home_key(room_id)
-        for _attempt in range(_ATTEMPTS):
-            if claim and await self._broker.set_value(
-                key, self.process_id, ttl=self._home_ttl, only_if_absent=True
-            ):
-                self._homed[room_id] = 0
-                return self.process_id
-            home = await self._broker.get_value(key)
-            if home == self.process_id:
-                self._homed[room_id] = 0
-            if home is not None or not claim:
-                return home
-        raise MediaError("media_unavailable", "cannot claim the room's media home")
-
-    async def _hold(self, room_id: str) -> bool:
-        """Whether this process homes the room (claiming it when nobody does)."""
-        return await self._home_of(room_id, claim=True) == self.process_id
-
-    async def _forward(self, home: str, request: dict[str, Any], patience: float) -> dict[str, Any]:
-        request_id = uuid.uuid4().hex
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._waiting[request_id] = future
-        try:
-            await self._broker.publish(
-                process_channel(home),
-                {**request, "op": "request", "id": request_id, "reply_to": self.process_id},
-            )
-            return await asyncio.wait_for(future, patience)
-        except TimeoutError:
-            logger.warning("live room %s: media home %s did not answer", request["room"], home)
-            raise MediaError("media_unavailable", "the room's media home does not answer") from None
-        finally:
-            self._waiting.pop(request_id, None)
 
     # --- the home ------------------------------------------------------------------------------
 
@@ -468,7 +362,7 @@ class MediaSignalling:
 
     async def _serve(self, request: Mapping[str, Any]) -> dict[str, Any]:
         kind, room_id, who = request.get("kind"), str(request.get("room")), str(request.get("from"))
-        if kind in ("publish", "subscribe") and not await self._hold(room_id):
+        if kind in ("publish", "subscribe") and not await self.homes.hold(room_id):
             raise MediaError("moved", "another process homes this room's media")
         room = self.media.find(room_id)
         if kind == "publish":
@@ -546,107 +440,25 @@ class MediaSignalling:
         room = self.media.find(room_id)
         if room is None or self.recordings_dir is None or not room.state()["live"]:
             return False
-        folder = self.recordings_dir / room_id
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        path = folder / f"{stamp}-{room.state()['publication']}.webm"
-        try:
-            await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
-            await room.start_recording(path)
-        except RtcError as exc:
-            if exc.code != "already_recording":
-                logger.warning("live room %s: not recorded: %s", room_id, exc.message)
-            return False
-        except OSError:
-            logger.warning("live room %s: no folder for recordings", room_id, exc_info=True)
-            return False
-        return True
+        return await start_recording(room, self.recordings_dir / room_id, room_id)
 
     async def _let_go(self, room_id: str) -> None:
         """Close the room's media here and release its home."""
-        self._homed.pop(room_id, None)
+        self.homes.forget(room_id)
         self._publishers.pop(room_id, None)
         self._recording.pop(room_id, None)
         self._emitting.pop(room_id, None)
         await self.media.close_room(room_id)
-        key = home_key(room_id)
-        # A request may have homed the room here again meanwhile: keep its key then.
-        if room_id not in self._homed and await self._broker.get_value(key) == self.process_id:
-            await self._broker.delete_value(key)
+        await self.homes.release(room_id)
 
-    async def _keep_homes(self) -> None:
-        """Refresh the homes held here; let go of rooms idle for a while or claimed elsewhere."""
-        while True:
-            await asyncio.sleep(self._home_ttl / 3)
-            for room_id in list(self._homed):
-                try:
-                    await self._keep_home(room_id)
-                except Exception:
-                    logger.warning("live room %s: media home not refreshed", room_id, exc_info=True)
+    async def _taken(self, room_id: str) -> None:
+        """Another process took the room's home: close what is left of it here."""
+        self._publishers.pop(room_id, None)
+        await self.media.close_room(room_id)
 
-    async def _keep_home(self, room_id: str) -> None:
-        key = home_key(room_id)
-        holder = await self._broker.get_value(key)
-        if holder not in (None, self.process_id):
-            logger.warning("live room %s: media home taken by %s", room_id, holder)
-            self._homed.pop(room_id, None)
-            self._publishers.pop(room_id, None)
-            await self.media.close_room(room_id)
-            return
+    def _is_idle(self, room_id: str) -> bool:
         room = self.media.find(room_id)
-        idle = room is None or room.peer_count() == 0
-        rounds = self._homed.get(room_id, 0) + 1 if idle else 0
-        if rounds >= IDLE_ROUNDS:
-            await self._let_go(room_id)
-            return
-        if room_id in self._homed:
-            self._homed[room_id] = rounds
-            await self._broker.set_value(key, self.process_id, ttl=self._home_ttl)
-
-    # --- between processes ---------------------------------------------------------------------
-
-    async def _listen(self, ready: asyncio.Event) -> None:
-        """Take requests and replies from this process's channel (resubscribing after a fault)."""
-        while True:
-            try:
-                async with self._broker.subscribe_channel(
-                    process_channel(self.process_id)
-                ) as messages:
-                    ready.set()
-                    async for message in messages:
-                        self._dispatch(message)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.warning(
-                    "media channel of %s lost; resubscribing", self.process_id, exc_info=True
-                )
-            await asyncio.sleep(1.0)
-
-    def _dispatch(self, message: Mapping[str, Any]) -> None:
-        if message.get("op") == "reply":
-            future = self._waiting.get(str(message.get("id")))
-            if future is not None and not future.done():
-                future.set_result(dict(message))
-        elif message.get("op") == "request":
-            self._spawn(self._answer_forwarded(message))
-
-    async def _answer_forwarded(self, request: Mapping[str, Any]) -> None:
-        reply = await self._perform(request)
-        reply_to = request.get("reply_to")
-        if isinstance(reply_to, str):
-            await self._broker.publish(
-                process_channel(reply_to), {**reply, "op": "reply", "id": request.get("id")}
-            )
-
-    def _spawn(self, work: Any) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.error("media request failed", exc_info=task.exception())
+        return room is None or room.peer_count() == 0
 
     # --- telling the room ----------------------------------------------------------------------
 
@@ -671,7 +483,7 @@ class MediaSignalling:
         async with self._emit_lock(room_id):
             await self._hub.emit(room_id, "rtc.state", data)
         if event["reason"] == "live" and self._recording.get(room_id):
-            self._spawn(self._recorded(room_id))
+            self.homes.spawn(self._recorded(room_id))
 
     async def _recorded(self, room_id: str) -> None:
         await self._record(room_id)
@@ -686,40 +498,3 @@ class MediaSignalling:
             room = self.media.find(room_id)
             if room is None or room.peer_count() == 0:
                 await self._emit_stopped(room_id)
-
-
-def _check_may_publish(state: RoomState, actor: Actor, kind: str) -> None:
-    if actor.role == "teacher":
-        return
-    if actor.role == "observer":
-        raise MediaError("observer", "observers cannot publish")
-    if state.screen_grant != actor.id or kind != "screen":
-        raise MediaError("forbidden", "only the teacher, or a pupil allowed to share a screen")
-
-
-def rtc_config(settings: Settings) -> RtcConfig:
-    """The media engine's configuration from the application's settings."""
-    return RtcConfig(
-        ice_servers=list(settings.rtc_ice_servers),
-        ice_username=settings.rtc_ice_username,
-        ice_credential=settings.rtc_ice_credential,
-        max_viewers=settings.rtc_max_viewers,
-    )
-
-
-def recordings_of(recordings_dir: Path, room_id: str) -> list[dict[str, Any]]:
-    """The lesson's recordings, oldest first: ``[{"name", "size", "started"}]`` (blocking I/O:
-    run it in a thread). Files stopped before any video came (empty ones) are left out."""
-    folder = recordings_dir / room_id
-    if not folder.is_dir():
-        return []
-    found = []
-    for path in sorted(folder.iterdir()):
-        if not RECORDING_NAME.match(path.name) or not path.is_file():
-            continue
-        size = path.stat().st_size
-        if size == 0:
-            continue
-        started = datetime.strptime(path.name[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-        found.append({"name": path.name, "size": size, "started": started.isoformat()})
-    return found

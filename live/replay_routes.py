@@ -25,9 +25,9 @@ from eschool.models import Role
 from eschool.privacy.services import access_record
 from eschool.web import api_endpoint, check_address, current_user, db, json_ok, render
 from live import queries, services
-from live.media import recordings_of
 from live.models import LiveSession
 from live.page_context import room_context
+from live.recordings import recordings_of
 from live.report_csv import report_csv
 from live.timeline import ReplayViewer, replay_viewer, timeline_for, unix_time
 from live.visitor_pass import OBSERVER_COOKIE_PREFIX, visitor_pass

@@ -54,7 +54,7 @@ from live.board_routes import routes as board_routes
 from live.feedback import feedback_summary
 from live.handlers.notes import note_add, notes_welcome
 from live.hub import DEFAULT_OUTBOX_SIZE, Connection, Hub
-from live.media import RECORDING_NAME, MediaSignalling, recordings_of, rtc_config
+from live.media import MediaSignalling
 from live.models import JournalConfirm, LiveSession, LiveStart, ObserverJoin, SessionStatus
 from live.page_context import option
 from live.page_context import room_context as _room_context
@@ -67,8 +67,10 @@ from live.protocol import (
     parse_client_message,
 )
 from live.qr import qr_svg
+from live.recordings import RECORDING_NAME, recordings_of
 from live.replay_routes import routes as replay_routes
 from live.room import Actor, RoomError
+from live.rtc_types import rtc_config
 from live.rubric_routes import routes as rubric_routes
 from live.rubrics import rubric_public, rubrics_list
 from live.visitor_pass import OBSERVER_COOKIE_PREFIX, visitor_pass

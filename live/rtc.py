@@ -18,235 +18,36 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, BinaryIO, Literal, NotRequired, TypedDict
+from typing import Any
 
 import av
-from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
-from aiortc.contrib.media import MediaBlackhole, MediaRecorder, MediaRelay
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from av.frame import Frame
-from av.packet import Packet
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.contrib.media import MediaRecorder, MediaRelay
+from aiortc.mediastreams import MediaStreamTrack
+
+from live.rtc_peers import IncomingTrack, Peer, Publication, RecorderFeed
+from live.rtc_types import (
+    PUBLISH_KINDS,
+    MediaState,
+    MediaStateEvent,
+    RtcConfig,
+    RtcError,
+    StateCallback,
+    StateReason,
+    check_offer,
+)
 
 logger = logging.getLogger(__name__)
 
-PUBLISH_KINDS = ("camera", "screen")
-MAX_SDP_CHARS = 32 * 1024
-_ICE_SCHEMES = ("stun:", "stuns:", "turn:", "turns:")
 _FAILED_STATES = ("failed", "closed")
 _PUBLICATION_ENDED = "the publication ended; subscribe again after the next rtc.state live event"
 RECORDING_FORMATS = {".webm": "webm", ".mkv": "matroska", ".mp4": "mp4"}
 
-StateReason = Literal["live", "stopped", "replaced", "publisher_lost", "viewer_lost"]
-
-
-class MediaState(TypedDict):
-    """The media state of a room, as ``MediaRoom.state()`` returns it."""
-
-    live: bool
-    kind: str | None  # "camera" | "screen" while live
-    publisher: str | None  # the publisher's id while live
-    viewers: int
-    publication: int | None  # increases each time a publisher goes live; None when not live
-
-
-class MediaStateEvent(MediaState):
-    """A change worth telling the room about: the state plus why it changed."""
-
-    reason: StateReason
-    viewer: NotRequired[str]  # only with reason "viewer_lost": the viewer whose pc failed
-
-
-StateCallback = Callable[[str, MediaStateEvent], Awaitable[None]]
-"""``await on_state(room_id, event)``: called on every publication change and lost peer."""
-
-
-class RtcError(Exception):
-    """A media request that cannot be served; ``code`` is meant for the client's error frame."""
-
-    def __init__(self, code: str, message: str | None = None) -> None:
-        super().__init__(message or code)
-        self.code = code
-        self.message = message or code
-
-
-@dataclass(frozen=True, slots=True)
-class RtcConfig:
-    """How this process does WebRTC.
-
-    ``ice_servers`` are ``stun:``/``stuns:``/``turn:``/``turns:`` URLs; ``ice_username`` and
-    ``ice_credential`` go with the TURN ones. The default is none at all, so nothing is asked of
-    the network; aiortc itself uses only the first STUN and the first TURN URL, browsers all.
-    ``max_viewers`` bounds the viewers' peer connections of the whole process.
-    ``connect_timeout`` (seconds) closes a peer connection that has not connected by then, such
-    as a viewer that went away between its offer and its connection.
-    ``port_min``/``port_max`` (``None`` or 0: unset) cannot be honoured: aioice binds each ICE
-    host candidate to a port the OS picks and has no option to narrow it, so a range is refused
-    rather than silently ignored.
-    """
-
-    ice_servers: list[str] = field(default_factory=list)
-    ice_username: str | None = None
-    ice_credential: str | None = None
-    max_viewers: int = 200
-    connect_timeout: float = 15.0
-    port_min: int | None = None
-    port_max: int | None = None
-
-    def __post_init__(self) -> None:
-        for url in self.ice_servers:
-            if not url.startswith(_ICE_SCHEMES):
-                raise ValueError(f"ICE server {url!r} is not a stun:, stuns:, turn: or turns: URL")
-            if url.startswith("turn") and not (self.ice_username and self.ice_credential):
-                raise ValueError(f"TURN server {url!r} needs ice_username and ice_credential")
-        if self.max_viewers < 0:
-            raise ValueError("max_viewers cannot be negative")
-        if self.connect_timeout <= 0:
-            raise ValueError("connect_timeout must be positive")
-        if self.port_min or self.port_max:
-            raise ValueError(
-                "a UDP port range for WebRTC is not supported: aiortc/aioice bind ICE host "
-                "candidates to ports chosen by the OS; narrow the ephemeral range of the "
-                "server's network namespace instead (sysctl net.ipv4.ip_local_port_range)"
-            )
-
-    def rtc_configuration(self) -> RTCConfiguration:
-        """The aiortc configuration of every peer connection (never the public default STUN)."""
-        return RTCConfiguration(iceServers=[RTCIceServer(**s) for s in self.browser_ice_servers()])
-
-    def browser_ice_servers(self) -> list[dict[str, Any]]:
-        """The same ICE servers in the shape of a browser's ``RTCConfiguration.iceServers``."""
-        stun = [url for url in self.ice_servers if url.startswith("stun")]
-        turn = [url for url in self.ice_servers if url.startswith("turn")]
-        servers: list[dict[str, Any]] = []
-        if stun:
-            servers.append({"urls": stun})
-        if turn:
-            servers.append(
-                {"urls": turn, "username": self.ice_username, "credential": self.ice_credential}
-            )
-        return servers
-
-
-class _IncomingTrack(MediaStreamTrack):
-    """A publisher's incoming track that ends as soon as it is stopped.
-
-    aiortc ends a remote track only once its decoder has run: a publisher closed before its
-    media flowed would leave the relay's reader waiting on it forever.
-    """
-
-    def __init__(self, source: MediaStreamTrack) -> None:
-        super().__init__()
-        self.kind = source.kind
-        self._source = source
-        self._stopped = asyncio.get_running_loop().create_future()
-
-    async def recv(self) -> Frame | Packet:
-        """The next frame of the source; ``MediaStreamError`` once either of them has ended."""
-        if self.readyState != "live":
-            raise MediaStreamError
-        frame = asyncio.ensure_future(self._source.recv())
-        try:
-            await asyncio.wait((frame, self._stopped), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopped_first = not frame.done()
-            if stopped_first:
-                frame.cancel()
-                frame.add_done_callback(_discard_result)
-        if stopped_first:
-            raise MediaStreamError
-        try:
-            return frame.result()
-        except MediaStreamError:
-            self.stop()
-            raise
-
-    def stop(self) -> None:
-        """End the track; a pending ``recv`` raises ``MediaStreamError`` at once."""
-        super().stop()
-        if not self._stopped.done():
-            self._stopped.set_result(None)
-
-
-class _RecorderFeed(MediaStreamTrack):
-    """A relayed track fed to the recorder; audio is held back until the video has started.
-
-    MediaRecorder sizes the video stream from its first frame, but FFmpeg writes the file's
-    header at the first packet of any stream: audio muxed first would freeze the video at
-    PyAV's default 640x480 and the video would be lost.
-    """
-
-    def __init__(self, source: MediaStreamTrack, video_started: asyncio.Event) -> None:
-        super().__init__()
-        self.kind = source.kind
-        self._source = source
-        self._video_started = video_started
-
-    async def recv(self) -> Frame | Packet:
-        """The next frame to record (audio frames before the first video frame are dropped)."""
-        while True:
-            frame = await self._source.recv()
-            if self.kind == "video":
-                self._video_started.set()
-                # The encoder rewrites a frame's timestamps in place, and the viewers'
-                # encoders share these relayed frames: the recorder gets its own copy.
-                copy = frame.reformat(format="nv12")
-                copy.pts, copy.time_base = frame.pts, frame.time_base
-                return copy
-            if self._video_started.is_set():
-                return frame
-
-    def stop(self) -> None:
-        """Stop feeding the recorder, and the relayed track with it."""
-        super().stop()
-        self._source.stop()
-
-
-def _discard_result(task: asyncio.Future[Any]) -> None:
-    """Retrieve the outcome of an abandoned task, so that asyncio does not report it."""
-    if not task.cancelled():
-        task.exception()
-
 
 def _closed_error() -> RtcError:
     return RtcError("closed", "the room's media is closed (the lesson ended or the server stops)")
-
-
-def _check_offer(offer_sdp: str, offer_type: str) -> None:
-    if offer_type != "offer":
-        raise RtcError("bad_offer", f"expected an SDP offer, not {offer_type!r}")
-    if not isinstance(offer_sdp, str) or not offer_sdp or len(offer_sdp) > MAX_SDP_CHARS:
-        raise RtcError("bad_offer", "the offer is not an SDP text of a sensible size")
-
-
-@dataclass(eq=False)
-class _Peer:
-    """One peer connection held by a room: the publisher's or a viewer's."""
-
-    user_id: str
-    pc: RTCPeerConnection
-    publication: _Publication | None = None  # a viewer's: what it relays
-    tracks: list[MediaStreamTrack] = field(default_factory=list)
-    closing: bool = False
-    timer: asyncio.TimerHandle | None = None
-
-
-@dataclass(eq=False)
-class _Publication:
-    """The publisher's connection and its tracks, from ``publish`` until it ends."""
-
-    peer: _Peer
-    kind: str
-    sources: list[_IncomingTrack]
-    drain: MediaBlackhole = field(default_factory=MediaBlackhole)
-    live: bool = False
-    ended: bool = False
-    number: int | None = None
-    recorder: MediaRecorder | None = None
-    recording_file: BinaryIO | None = None
-    recorder_tracks: list[MediaStreamTrack] = field(default_factory=list)
 
 
 class MediaRoom:
@@ -270,9 +71,9 @@ class MediaRoom:
         # The hub counts viewers across its rooms; a room on its own counts its own.
         self._viewers_in_process = viewers_in_process or (lambda: len(self._viewers))
         self._relay = MediaRelay()
-        self._publication: _Publication | None = None
-        self._negotiating: set[_Peer] = set()
-        self._viewers: dict[str, _Peer] = {}
+        self._publication: Publication | None = None
+        self._negotiating: set[Peer] = set()
+        self._viewers: dict[str, Peer] = {}
         self._publications = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -318,10 +119,10 @@ class MediaRoom:
         ``live``, once the new publisher's connection is up.
         """
         self._check_open()
-        _check_offer(offer_sdp, offer_type)
+        check_offer(offer_sdp, offer_type)
         if kind not in PUBLISH_KINDS:
             raise RtcError("bad_kind", f"kind must be one of {', '.join(PUBLISH_KINDS)}")
-        peer = _Peer(publisher_id, self._new_peer_connection())
+        peer = Peer(publisher_id, self._new_peer_connection())
         received: list[MediaStreamTrack] = []
         peer.pc.on("track", received.append)
         self._negotiating.add(peer)
@@ -336,9 +137,9 @@ class MediaRoom:
             await self._close_peer(peer)
             raise
         self._negotiating.discard(peer)
-        sources = [_IncomingTrack(track) for track in received]
+        sources = [IncomingTrack(track) for track in received]
         peer.tracks.extend(sources)
-        publication = _Publication(peer=peer, kind=kind, sources=sources)
+        publication = Publication(peer=peer, kind=kind, sources=sources)
         previous, self._publication = self._publication, publication
         # A remote track queues every decoded frame until it is read: keep reading it even
         # while nobody watches.
@@ -363,7 +164,7 @@ class MediaRoom:
         already. A viewer that subscribes again replaces its previous connection.
         """
         self._check_open()
-        _check_offer(offer_sdp, offer_type)
+        check_offer(offer_sdp, offer_type)
         publication = self._live_publication()
         previous = self._viewers.pop(viewer_id, None)
         if previous is not None:
@@ -375,7 +176,7 @@ class MediaRoom:
                 f"this server already relays the lesson's video to {self._config.max_viewers} "
                 "viewers, its limit; try again later",
             )
-        peer = _Peer(viewer_id, self._new_peer_connection(), publication=publication)
+        peer = Peer(viewer_id, self._new_peer_connection(), publication=publication)
         self._viewers[viewer_id] = peer
         try:
             answer = await self._answer(
@@ -441,7 +242,7 @@ class MediaRoom:
             video_started.set()
         for source in publication.sources:
             relayed = self._relay.subscribe(source, buffered=source.kind == "audio")
-            track = _RecorderFeed(relayed, video_started)
+            track = RecorderFeed(relayed, video_started)
             publication.recorder_tracks.append(track)
             recorder.addTrack(track)
         publication.recorder = recorder
@@ -472,7 +273,7 @@ class MediaRoom:
         if self._closed:
             raise _closed_error()
 
-    def _live_publication(self) -> _Publication:
+    def _live_publication(self) -> Publication:
         publication = self._publication
         if publication is None or not publication.live:
             raise RtcError(
@@ -485,11 +286,11 @@ class MediaRoom:
 
     async def _answer(
         self,
-        peer: _Peer,
+        peer: Peer,
         offer_sdp: str,
         *,
         interrupted: RtcError,
-        sources: list[_IncomingTrack] | None = None,
+        sources: list[IncomingTrack] | None = None,
     ) -> str:
         """Negotiate ``peer`` from the offer, sending ``sources`` (viewers only).
 
@@ -512,7 +313,7 @@ class MediaRoom:
             raise interrupted
         return pc.localDescription.sdp
 
-    def _attach(self, peer: _Peer, sources: list[_IncomingTrack]) -> None:
+    def _attach(self, peer: Peer, sources: list[IncomingTrack]) -> None:
         """Send the relayed ``sources`` on the viewer's transceivers, and receive nothing."""
         by_kind = {source.kind: source for source in sources}
         attached = False
@@ -531,7 +332,7 @@ class MediaRoom:
         if not attached:
             raise RtcError("bad_offer", "the offer receives neither audio nor video")
 
-    def _arm_timeout(self, peer: _Peer) -> None:
+    def _arm_timeout(self, peer: Peer) -> None:
         if peer.closing or peer.pc.connectionState == "connected":
             return
         loop = asyncio.get_running_loop()
@@ -539,13 +340,13 @@ class MediaRoom:
             self._config.connect_timeout, lambda: self._spawn(self._connect_timed_out(peer))
         )
 
-    async def _connect_timed_out(self, peer: _Peer) -> None:
+    async def _connect_timed_out(self, peer: Peer) -> None:
         peer.timer = None
         if not peer.closing and peer.pc.connectionState != "connected":
             logger.info("room %s: a peer connection did not connect in time", self.room_id)
             await self._lose(peer)
 
-    async def _connection_changed(self, peer: _Peer) -> None:
+    async def _connection_changed(self, peer: Peer) -> None:
         state = peer.pc.connectionState
         if peer.closing:
             return
@@ -559,7 +360,7 @@ class MediaRoom:
         elif state in _FAILED_STATES:
             await self._lose(peer)
 
-    async def _go_live(self, publication: _Publication) -> None:
+    async def _go_live(self, publication: Publication) -> None:
         if publication.live or publication.ended:
             return
         self._publications += 1
@@ -567,7 +368,7 @@ class MediaRoom:
         publication.live = True
         await self._notify("live")
 
-    async def _lose(self, peer: _Peer) -> None:
+    async def _lose(self, peer: Peer) -> None:
         """A peer connection failed, was closed by the other side or never connected."""
         publication = self._publication
         if publication is not None and publication.peer is peer:
@@ -579,7 +380,7 @@ class MediaRoom:
         else:
             await self._close_peer(peer)
 
-    async def _end_publication(self, publication: _Publication, reason: StateReason | None) -> None:
+    async def _end_publication(self, publication: Publication, reason: StateReason | None) -> None:
         """Close the publication, its viewers and its recording; tell why unless ``None``."""
         if publication.ended:
             return
@@ -597,7 +398,7 @@ class MediaRoom:
         if reason is not None:
             await self._notify(reason)
 
-    async def _stop_recorder(self, publication: _Publication) -> None:
+    async def _stop_recorder(self, publication: Publication) -> None:
         recorder, publication.recorder = publication.recorder, None
         file, publication.recording_file = publication.recording_file, None
         try:
@@ -612,7 +413,7 @@ class MediaRoom:
             if file is not None:
                 file.close()
 
-    async def _close_peer(self, peer: _Peer) -> None:
+    async def _close_peer(self, peer: Peer) -> None:
         peer.closing = True
         if peer.timer is not None:
             peer.timer.cancel()

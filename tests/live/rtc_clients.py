@@ -23,7 +23,7 @@ from aiortc import (
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamTrack
 from av import VideoFrame
 
-from live.rtc import MediaStateEvent
+from live.rtc_types import MediaStateEvent
 
 WIDTH, HEIGHT = 160, 120
 GRID = 4  # GRID x GRID blocks, one bit each

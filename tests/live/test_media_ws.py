@@ -409,7 +409,7 @@ async def test_a_stale_live_state_is_corrected(room: Room, peers: Peers) -> None
 
 def server_loop(server: ThreadServer) -> asyncio.AbstractEventLoop:
     """The event loop the test server runs on (white box: its media listener's)."""
-    return server.app.state.live_media._listener.get_loop()
+    return server.app.state.live_media.homes._listener.get_loop()
 
 
 async def test_a_recorded_lesson_links_its_video_from_the_report(room: Room, peers: Peers) -> None:

@@ -15,7 +15,8 @@ import pytest
 from aioice.ice import get_host_addresses
 from aiortc import RTCIceServer
 
-from live.rtc import MediaHub, MediaRoom, MediaStateEvent, RtcConfig, RtcError
+from live.rtc import MediaHub, MediaRoom
+from live.rtc_types import MediaStateEvent, RtcConfig, RtcError
 from tests.live.rtc_clients import (
     PublisherClient,
     StateLog,
