@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast, get_args
 
+from lessons.scoring import score_question
+
 # ``board``: the projector's view (a board pass, or the teacher's second window): it watches
 # and changes nothing; it sees no pupil's name, id or answer.
 Role = Literal["teacher", "pupil", "observer", "board"]
@@ -264,8 +266,6 @@ def questions_of(block: Mapping[str, Any] | None) -> list[dict[str, Any]]:
 def score_answers(questions: list[dict[str, Any]], answers: Iterable[Any]) -> tuple[float, ...]:
     """Points scored by each answer, by ``lessons.scoring``; a question the scorer cannot
     handle scores 0 rather than breaking the room."""
-    from lessons.scoring import score_question
-
     points: list[float] = []
     for question, answer in zip(questions, answers, strict=False):
         try:

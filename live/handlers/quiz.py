@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 from dataclasses import replace
 
+from lessons.answers import answer_problem
 from live.handlers.base import Event, Reject, with_
 from live.room_state import QuizRun, RoomState, questions_of, score_answers
 
@@ -70,6 +71,10 @@ def quiz_answer(state: RoomState, event: Event) -> RoomState | None:
     questions = questions_of(state.block(run.block_id))
     if not isinstance(answers, list) or len(answers) != len(questions):
         raise Reject("invalid", f"give one answer per question ({len(questions)})")
+    for number, (question, answer) in enumerate(zip(questions, answers, strict=True), start=1):
+        problem = answer_problem(question, answer)
+        if problem is not None:  # the shape homework answers are held to (lessons.answers)
+            raise Reject("invalid", f"question {number}: {problem}")
     pupil = event.who.id
     run = replace(
         run,

@@ -888,3 +888,22 @@ def test_a_countdown_carries_its_start_for_every_viewer(room: Room) -> None:
         seen = event_for(timed, viewer, state=room.state)
         assert seen is not None
         assert seen["data"] == {"seconds": 60, "block_id": "q1", "started_at": 1_700_000_000.5}
+
+
+@pytest.mark.parametrize(
+    ("answers", "question"),
+    [
+        pytest.param([[0], "Moscow"], 1, id="a list for a single choice"),
+        pytest.param([5, "Moscow"], 1, id="an option out of range"),
+        pytest.param([0, 42], 2, id="a number for a text answer"),
+    ],
+)
+def test_an_answer_of_the_wrong_shape_is_refused_naming_the_question(
+    room: Room, answers: list[Any], question: int
+) -> None:
+    quiz_open(room)
+    with pytest.raises(RoomError) as caught:
+        decide(room.state, ANNA, command("quiz.answer", {"block_id": "q1", "answers": answers}))
+    assert caught.value.code == "invalid"
+    assert caught.value.message.startswith(f"question {question}:")
+    assert room.send(ANNA, "quiz.answer", {"block_id": "q1", "answers": [None, "Moscow"]})
