@@ -27,7 +27,7 @@ import io
 import posixpath
 import re
 import zipfile
-from html.parser import HTMLParser
+from collections.abc import Callable
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring
 
@@ -35,9 +35,10 @@ from lessons.blocks import MAX_QUESTIONS, MAX_TEXT_CHARS
 from lessons.exchange import cc_qti12
 from lessons.exchange.eschool_zip import ExchangeError, _write
 from lessons.exchange.ims_package import Package, Resource, resolve_href
+from lessons.exchange.markdown_xhtml import html_to_tree, image_markdown, read_markdown
 from lessons.exchange.qti21 import LessonBuilder
 from lessons.exchange.report import ImportReport, Skipped
-from lessons.exchange.xhtml_text import children_of, local_name, to_markdown
+from lessons.exchange.xhtml_text import children_of, local_name
 from lessons.markdown import markdown_to_text, render_markdown
 
 FORMAT = "cc13"
@@ -72,7 +73,7 @@ LEFT_OUT_NOTE = (
     "{count} question(s) of this quiz ({kinds}) are not in this cartridge: Common Cartridge's "
     "QTI profile has no ordering or matching questions. Export the lesson as QTI 3.0 to keep them."
 )
-_EXTENSIONS = {
+EXTENSIONS = {
     "image/png": ".png",
     "image/jpeg": ".jpg",
     "image/gif": ".gif",
@@ -121,8 +122,9 @@ class _CartridgeWriter:
         self.assets = assets
         self.version = version
         self.files: dict[str, bytes] = {}
-        # (item title, resource identifier, resource type, main href or None, files)
-        self.resources: list[tuple[str, str, str, str | None, list[str]]] = []
+        # (item title or None when not in the organization, resource identifier, resource
+        # type, main href or None, files, identifiers of the resources it depends on)
+        self.resources: list[tuple[str | None, str, str, str | None, list[str], list[str]]] = []
         self.quizzes = 0
 
     def block(self, block: dict[str, Any]) -> None:
@@ -153,7 +155,7 @@ class _CartridgeWriter:
     def _page(self, title: str, html: str, *, alt: str | None = None) -> None:
         index = len(self.resources) + 1
         path = f"pages/{index:03d}.html"
-        body = _html_to_tree(html)
+        body = html_to_tree(html)
         used: list[str] = []
         for node in body.iter():
             for name in ("src", "href"):
@@ -164,7 +166,7 @@ class _CartridgeWriter:
                     del node.attrib[name]
                     continue
                 mime, content = self.assets[match.group(1)]
-                file = f"{FILES_DIR}{match.group(1)}{_EXTENSIONS.get(mime, '')}"
+                file = f"{FILES_DIR}{match.group(1)}{EXTENSIONS.get(mime, '')}"
                 self.files[file] = content
                 node.set(name, posixpath.relpath(file, "pages"))
                 if file not in used:
@@ -172,7 +174,7 @@ class _CartridgeWriter:
                 if alt is not None and node.tag == "img":
                     node.set("alt", alt)
         self.files[path] = _xhtml_page(title, body)
-        self.resources.append((title, f"R_{index:03d}", WEBCONTENT, path, [path, *used]))
+        self.resources.append((title, f"R_{index:03d}", WEBCONTENT, path, [path, *used], []))
 
     def _quiz(self, questions: list[dict[str, Any]]) -> None:
         self.quizzes += 1
@@ -183,13 +185,34 @@ class _CartridgeWriter:
             index = len(self.resources) + 1
             ident = f"R_{index:03d}"
             path = f"{ident}/assessment.xml"
-            self.files[path] = cc_qti12.assessment_xml(ident, title, kept, version=self.version)
+            used: list[str] = []
+            self.files[path] = cc_qti12.assessment_xml(
+                ident, title, kept, version=self.version, image_source=self._picture(used)
+            )
             kind = cc_qti12.assessment_type(self.version)
-            self.resources.append((title, ident, kind, None, [path]))
+            depends = [f"{ident}_files"] if used else []
+            self.resources.append((title, ident, kind, None, [path], depends))
+            if used:  # the pictures, as a web content resource the assessment depends on
+                self.resources.append((None, f"{ident}_files", WEBCONTENT, None, used, []))
         if left_out:
             kinds = ", ".join(sorted({str(q.get("kind")) for q in left_out}))
             note = LEFT_OUT_NOTE.format(count=len(left_out), kinds=kinds)
             self._page(f"{title}: not exported", f"<p>{_escape(note)}</p>")
+
+    def _picture(self, used: list[str]) -> Callable[[str], str | None]:
+        """The ``src`` of a picture in an assessment: ``$IMS-CC-FILEBASE$/<file>``."""
+
+        def source(sha: str) -> str | None:
+            if sha not in self.assets:
+                return None
+            mime, content = self.assets[sha]
+            file = f"{FILES_DIR}{sha}{EXTENSIONS.get(mime, '')}"
+            self.files[file] = content
+            if file not in used:
+                used.append(file)
+            return f"{_CC_FILEBASE}/{file[len(FILES_DIR) :]}"
+
+        return source
 
 
 def _manifest(title: str, language: str, writer: _CartridgeWriter, version: str) -> bytes:
@@ -208,55 +231,19 @@ def _manifest(title: str, language: str, writer: _CartridgeWriter, version: str)
     )
     top = SubElement(organization, "item", identifier="I_root")
     resources = SubElement(root, "resources")
-    for item_title, ident, kind, href, files in writer.resources:
-        item = SubElement(top, "item", identifier=f"I_{ident}", identifierref=ident)
-        SubElement(item, "title").text = item_title
+    for item_title, ident, kind, href, files, depends in writer.resources:
+        if item_title is not None:
+            item = SubElement(top, "item", identifier=f"I_{ident}", identifierref=ident)
+            SubElement(item, "title").text = item_title
         attributes = {"identifier": ident, "type": kind}
         if href:
             attributes["href"] = href
         resource = SubElement(resources, "resource", attributes)
         for file in files:
             SubElement(resource, "file", href=file)
+        for dependency in depends:
+            SubElement(resource, "dependency", identifierref=dependency)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + tostring(root, encoding="unicode").encode()
-
-
-class _TreeBuilder(HTMLParser):
-    """Sanitized HTML (our rendered Markdown) → an element tree, so it can be written as XHTML."""
-
-    VOID = frozenset({"br", "hr", "img", "source", "wbr", "col"})
-
-    def __init__(self, root: Element) -> None:
-        super().__init__(convert_charrefs=True)
-        self.stack = [root]
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        element = SubElement(self.stack[-1], tag, {k: v or "" for k, v in attrs if k.isalpha()})
-        if tag not in self.VOID:
-            self.stack.append(element)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        SubElement(self.stack[-1], tag, {k: v or "" for k, v in attrs if k.isalpha()})
-
-    def handle_endtag(self, tag: str) -> None:
-        for depth in range(len(self.stack) - 1, 0, -1):
-            if self.stack[depth].tag == tag:
-                del self.stack[depth:]
-                return
-
-    def handle_data(self, data: str) -> None:
-        parent = self.stack[-1]
-        if len(parent):
-            parent[-1].tail = (parent[-1].tail or "") + data
-        else:
-            parent.text = (parent.text or "") + data
-
-
-def _html_to_tree(html: str) -> Element:
-    body = Element("body")
-    parser = _TreeBuilder(body)
-    parser.feed(html)
-    parser.close()
-    return body
 
 
 def _xhtml_page(title: str, body: Element) -> bytes:
@@ -329,11 +316,16 @@ def _read_assessment(package: Package, resource: Resource, builder: LessonBuilde
     if not path or not package.has(path):
         builder.skipped.append(Skipped(resource.identifier, "the assessment file is missing"))
         return
-    _, questions, skipped = cc_qti12.read_assessment(package.xml(path))
+    base = posixpath.dirname(path)
+
+    def on_image(src: str, alt: str) -> str:
+        return image_markdown(alt, _file(package, builder, base, src, images_only=True))
+
+    _, questions, skipped = cc_qti12.read_assessment(package.xml(path), on_image)
     builder.skipped.extend(Skipped(item, reason) for item, reason in skipped)
     builder.end_quiz()  # a quiz block (or more, past the limit) for each assessment
     for question in questions[: MAX_QUESTIONS * 4]:
-        builder.add_question(question, [])
+        builder.add_question(question)
     builder.end_quiz()
 
 
@@ -367,10 +359,9 @@ def _read_webcontent(
             return
 
     def on_image(src: str, alt: str) -> str:
-        asset = _file(package, builder, base, src, images_only=True)
-        return f"![{alt}](/assets/{asset})" if asset else alt
+        return image_markdown(alt, _file(package, builder, base, src, images_only=True))
 
-    text = to_markdown(children_of(body), on_image=on_image)
+    text = read_markdown(children_of(body), on_image)
     if text:
         builder.add_block({"kind": "text", "text": text[:MAX_TEXT_CHARS]})
 

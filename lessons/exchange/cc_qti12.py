@@ -5,6 +5,11 @@ The profile has the kinds ``cc.multiple_choice.v0p1`` (our ``single``),
 ``text``, and our ``number`` as its value). It has no ordering or matching: those questions
 are left out of the assessment and named in a note page next to it (see ``cc13``).
 
+Prompts and options are their Markdown rendered as sanitized XHTML (``mattext`` of
+``texttype="text/html"``, see :mod:`lessons.exchange.markdown_xhtml`); pictures point at
+``$IMS-CC-FILEBASE$/<sha256>.<ext>`` (the cartridge's ``web_resources/``), and read back as
+Markdown pictures of the lesson's files. ``text/plain`` material of other tools is read as is.
+
 A ``number`` is written as a blank whose accepted answer is the value, so any LMS can score
 the exact value; the metadata fields ``eschool_kind`` and ``eschool_tolerance`` (free
 ``qtimetadatafield`` labels, allowed by the profile) let our reader give it back its kind
@@ -16,10 +21,19 @@ from __future__ import annotations
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring
 
-from lessons.blocks import MAX_PROMPT_CHARS
+from lessons.blocks import MAX_OPTION_CHARS, MAX_PROMPT_CHARS
 from lessons.exchange.ims_package import descendants, text_of
+from lessons.exchange.markdown_xhtml import (
+    ImageSource,
+    html_to_tree,
+    inline_markdown_to_xhtml,
+    markdown_to_xhtml,
+    read_markdown,
+    serialize,
+)
 from lessons.exchange.qti_items import QUESTION, Unsupported
-from lessons.exchange.xhtml_text import local_name
+from lessons.exchange.xhtml_text import ImageHandler, children_of, local_name
+from lessons.markdown import markdown_to_text
 
 QTI12_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
 ASSESSMENT_TYPE = "imsqti_xmlv1p2/imscc_xmlv1p3/assessment"
@@ -40,9 +54,15 @@ def assessment_type(version: str = "1.3") -> str:
 
 
 def assessment_xml(
-    ident: str, title: str, questions: list[dict[str, Any]], *, version: str = "1.3"
+    ident: str,
+    title: str,
+    questions: list[dict[str, Any]],
+    *,
+    version: str = "1.3",
+    image_source: ImageSource = lambda _sha: None,
 ) -> bytes:
-    """The QTI 1.2 document of one quiz; ``questions`` must all be of :data:`KINDS`."""
+    """The QTI 1.2 document of one quiz; ``questions`` must all be of :data:`KINDS`.
+    ``image_source(sha256)`` gives a picture's ``src`` (``None``: its alt text instead)."""
     v = "v" + version.replace(".", "p")
     schema = f"http://www.imsglobal.org/profile/cc/cc{v}/cc{v}_qtiasiv1p2p1_v1p0.xsd"
     root = Element(
@@ -56,7 +76,7 @@ def assessment_xml(
     )
     section = SubElement(assessment, "section", ident=f"{ident}_section")
     for index, question in enumerate(questions, start=1):
-        _item(section, f"{ident}_q{index}", question)
+        _item(section, f"{ident}_q{index}", question, image_source)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + tostring(root, encoding="unicode").encode()
 
 
@@ -67,21 +87,22 @@ def _metadata(parent: Element, fields: dict[str, str]) -> None:
         SubElement(field, "fieldentry").text = entry
 
 
-def _mattext(parent: Element, text: str) -> None:
+def _mattext(parent: Element, html: Element) -> None:
     material = SubElement(parent, "material")
-    SubElement(material, "mattext", texttype="text/plain").text = text
+    SubElement(material, "mattext", texttype="text/html").text = serialize(html)
 
 
-def _item(section: Element, ident: str, question: dict[str, Any]) -> None:
+def _item(section: Element, ident: str, question: dict[str, Any], images: ImageSource) -> None:
     kind = question["kind"]
-    item = SubElement(section, "item", ident=ident, title=question["prompt"][:80])
+    title = markdown_to_text(question["prompt"])[:80] or "Question"
+    item = SubElement(section, "item", ident=ident, title=title)
     fields = {"cc_profile": PROFILES[kind], "cc_weighting": _number(question.get("points", 1))}
     if kind == "number":
         fields["eschool_kind"] = "number"
         fields["eschool_tolerance"] = _number(question["answer"].get("tolerance", 0))
     _metadata(SubElement(SubElement(item, "itemmetadata"), "qtimetadata"), fields)
     presentation = SubElement(item, "presentation")
-    _mattext(presentation, question["prompt"])
+    _mattext(presentation, markdown_to_xhtml(question["prompt"], images))
     if kind in {"single", "multiple"}:
         response = SubElement(
             presentation,
@@ -91,7 +112,8 @@ def _item(section: Element, ident: str, question: dict[str, Any]) -> None:
         )
         choices = SubElement(response, "render_choice")
         for index, option in enumerate(question["options"]):
-            _mattext(SubElement(choices, "response_label", ident=f"c{index}"), option)
+            label = SubElement(choices, "response_label", ident=f"c{index}")
+            _mattext(label, inline_markdown_to_xhtml(option, images))
         right = [question["answer"]] if kind == "single" else question["answer"]
         accepted = [f"c{index}" for index in right]
         wrong = [f"c{i}" for i in range(len(question["options"])) if i not in right]
@@ -135,8 +157,11 @@ def _number(value: Any) -> str:
     return str(int(number)) if number.is_integer() else repr(number)
 
 
-def read_assessment(root: Element) -> tuple[str, list[dict[str, Any]], list[tuple[str, str]]]:
-    """A CC QTI 1.2 document → (title, questions, skipped (item, reason))."""
+def read_assessment(
+    root: Element, on_image: ImageHandler = lambda _src, alt: alt
+) -> tuple[str, list[dict[str, Any]], list[tuple[str, str]]]:
+    """A CC QTI 1.2 document → (title, questions, skipped (item, reason)); ``on_image(src,
+    alt)`` gives the Markdown a picture of the material leaves."""
     title = ""
     questions: list[dict[str, Any]] = []
     skipped: list[tuple[str, str]] = []
@@ -148,7 +173,7 @@ def read_assessment(root: Element) -> tuple[str, list[dict[str, Any]], list[tupl
             continue
         ident = str(node.get("ident", "")) or f"item {len(questions) + len(skipped) + 1}"
         try:
-            questions.append(_read_item(node))
+            questions.append(_read_item(node, on_image))
         except Unsupported as reason:
             skipped.append((ident, str(reason)))
     return title, questions, skipped
@@ -162,18 +187,30 @@ def _fields(item: Element) -> dict[str, str]:
     return fields
 
 
-def _read_item(item: Element) -> dict[str, Any]:
+def _material(node: Element | None, on_image: ImageHandler, *, inline: bool) -> str:
+    """The Markdown of the first ``mattext`` in ``node``: HTML read back, plain text as is."""
+    mattext = next(iter(descendants(node, "mattext")), None) if node is not None else None
+    if mattext is None:
+        return ""
+    text = "".join(mattext.itertext())
+    if "html" not in str(mattext.get("texttype", "")).lower():
+        return " ".join(text.split()) if inline else text.strip()
+    return read_markdown(children_of(html_to_tree(text)), on_image, inline=inline)
+
+
+def _read_item(item: Element, on_image: ImageHandler) -> dict[str, Any]:
     fields = _fields(item)
     profile = fields.get("cc_profile", "")
     presentation = next(iter(descendants(item, "presentation")), None)
     if presentation is None:
         raise Unsupported("the item has no presentation")
-    prompt = next(
-        ("".join(m.itertext()).strip() for m in presentation if local_name(m.tag) == "material"),
-        "",
-    ) or str(item.get("title", ""))
+    material = next((m for m in presentation if local_name(m.tag) == "material"), None)
+    prompt = _material(material, on_image, inline=False) or str(item.get("title", ""))
     labels = [
-        (str(label.get("ident", "")), text_of(label))
+        (
+            str(label.get("ident", "")),
+            (_material(label, on_image, inline=True) or text_of(label))[:MAX_OPTION_CHARS],
+        )
         for label in descendants(item, "response_label")
     ]
     right, _wrong = _conditions(item)

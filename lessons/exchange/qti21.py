@@ -3,9 +3,10 @@
 
 Items map to questions through :mod:`lessons.exchange.qti_items` (shared with the QTI 3.0
 reader); what does not map is listed in the report's ``skipped`` and the rest imported.
-Pictures of item bodies that are files of the package become image blocks placed right
-before their question's quiz block (our prompts are plain text); other pictures leave their
-text alternative. A manifest or item pointing outside the package refuses the whole package.
+Prompts and options are Markdown (see :mod:`lessons.exchange.markdown_xhtml`): a picture
+that is a file of the package becomes a picture of the lesson's files where it stands
+(``![alt](/assets/<sha256>)``), an ``https`` picture stays a link, others leave their alt.
+A manifest or item pointing outside the package refuses the whole package.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from xml.etree.ElementTree import Element
 from lessons.blocks import MAX_BLOCKS, MAX_QUESTIONS, block_assets
 from lessons.exchange.eschool_zip import ExchangeError, _validate_lesson
 from lessons.exchange.ims_package import Package, resolve_href
+from lessons.exchange.markdown_xhtml import image_markdown
 from lessons.exchange.qti_items import Unsupported, attr, convert_item, find_all, qti_name
 from lessons.exchange.report import ImportReport, Skipped
 from lessons.exchange.safe_xml import parse_xml
@@ -90,9 +92,21 @@ def _manifest_title(manifest: Element) -> str:
     return ""
 
 
+def question_assets(blocks: list[dict[str, Any]]) -> set[str]:
+    """The files quiz questions show in their prompts and options (``/assets/<sha256>``)."""
+    texts: list[str] = []
+    for block in blocks:
+        for question in block.get("questions", []) if block.get("kind") == "quiz" else []:
+            options = question.get("options") or []
+            if isinstance(options, dict):
+                options = [*options.get("left", []), *options.get("right", [])]
+            texts.extend([str(question.get("prompt", "")), *map(str, options)])
+    return block_assets([{"kind": "text", "text": text} for text in texts])
+
+
 class LessonBuilder:
-    """Collects questions into quiz blocks (a picture starts a new block after its image
-    block), the files they use and what was skipped; shared by the QTI readers."""
+    """Collects questions into quiz blocks, the files they use and what was skipped; shared
+    by the QTI and Common Cartridge readers."""
 
     def __init__(self, title: str, package: Package | None = None) -> None:
         self.title = " ".join(title.split())[:MAX_TITLE_CHARS] or DEFAULT_TITLE
@@ -104,29 +118,26 @@ class LessonBuilder:
 
     def add_item(self, item: Element, base_dir: str | None) -> None:
         name = attr(item, "identifier") or attr(item, "title") or f"item {self._count() + 1}"
-        images: list[tuple[str, str]] = []
 
         def on_image(src: str, alt: str) -> str:
-            asset = self._image(src, base_dir)
-            if asset is None:
-                return alt
-            images.append((asset, alt))
-            return ""
+            if src.startswith("https://") and not any(c in src for c in " ()<>"):
+                return image_markdown(alt, "").replace("(/assets/)", f"({src})")
+            return image_markdown(alt, self._image(src, base_dir))
 
         try:
             converted = convert_item(item, on_image=on_image)
         except Unsupported as reason:
             self.skipped.append(Skipped(name, str(reason)))
             return
-        self.add_question(converted.question, images)
+        self.add_question(converted.question)
 
-    def add_question(self, question: dict[str, Any], images: list[tuple[str, str]]) -> None:
-        if len(self.blocks) + len(images) + 1 > MAX_BLOCKS:
-            self.skipped.append(Skipped(question["prompt"][:80], "the lesson has too many blocks"))
-            return
-        for asset, alt in images:
-            self.add_block({"kind": "image", "asset": asset, "alt": alt[:500]})
+    def add_question(self, question: dict[str, Any]) -> None:
         if self._quiz is None or len(self._quiz["questions"]) >= MAX_QUESTIONS:
+            if len(self.blocks) + 1 > MAX_BLOCKS:
+                self.skipped.append(
+                    Skipped(question["prompt"][:80], "the lesson has too many blocks")
+                )
+                return
             self._quiz = {"kind": "quiz", "questions": []}
             self.blocks.append(self._quiz)
         self._quiz["questions"].append(question)
@@ -155,6 +166,6 @@ class LessonBuilder:
         lesson = _validate_lesson(
             {"title": self.title, "blocks": self.blocks, "language": "", "summary": ""}
         )
-        used = block_assets(lesson["blocks"])
+        used = block_assets(lesson["blocks"]) | question_assets(lesson["blocks"])
         assets = {key: value for key, value in self.assets.items() if key in used}
         return ImportReport(format=format, lesson=lesson, assets=assets, skipped=self.skipped)

@@ -28,8 +28,9 @@ from xml.etree.ElementTree import Element
 
 from pydantic import TypeAdapter, ValidationError
 
-from lessons.blocks import MAX_POINTS, MAX_PROMPT_CHARS, Question
-from lessons.exchange.xhtml_text import children_of, local_name, plain_text, to_markdown
+from lessons.blocks import MAX_OPTION_CHARS, MAX_POINTS, MAX_PROMPT_CHARS, Question
+from lessons.exchange.markdown_xhtml import read_markdown
+from lessons.exchange.xhtml_text import children_of, local_name, to_markdown
 
 GAP = "____"
 QUESTION = TypeAdapter(Question)
@@ -38,6 +39,14 @@ BLOCK_INTERACTIONS = frozenset(
     {"choiceInteraction", "orderInteraction", "matchInteraction", "associateInteraction"}
 )
 INLINE_INTERACTIONS = frozenset({"textEntryInteraction", "inlineChoiceInteraction"})
+# Parts of a body that are not the question's text.
+_NOT_PROMPT = frozenset(
+    {
+        *("rubricBlock", "feedbackBlock", "feedbackInline", "modalFeedback"),
+        *("templateBlock", "templateInline"),
+    }
+)
+Option = Callable[[Element], str]
 
 
 class Unsupported(Exception):
@@ -90,8 +99,9 @@ class Converted:
 def convert_item(item: Element, *, on_image: Callable[[str, str], str] | None = None) -> Converted:
     """Map an ``assessmentItem`` to a question; raises :class:`Unsupported`.
 
-    ``on_image(src, alt)`` is called for each picture of the body and returns the text it
-    leaves in the prompt (by default pictures are collected and leave nothing).
+    ``on_image(src, alt)`` is called for each picture of the body and options and returns
+    the Markdown it leaves there (by default pictures are collected and leave nothing in
+    the prompt, their alt text in an option).
     """
     body = next(iter(kids(item, "itemBody")), None)
     if body is None:
@@ -116,8 +126,15 @@ def convert_item(item: Element, *, on_image: Callable[[str, str], str] | None = 
         images.append((src, alt))
         return on_image(src, alt) if on_image else ""
 
+    def option(node: Element) -> str:
+        def picture(src: str, alt: str) -> str:
+            images.append((src, alt))
+            return on_image(src, alt) if on_image else alt
+
+        return read_markdown(children_of(node), picture, inline=True)[:MAX_OPTION_CHARS]
+
     prompt = _prompt(body, interaction, image)
-    question = _MAPPERS[name](interaction, declaration, item)
+    question = _MAPPERS[name](interaction, declaration, item, option)
     question["prompt"] = prompt[:MAX_PROMPT_CHARS] or attr(item, "title") or "?"
     question["points"] = _points(item, declaration)
     try:
@@ -148,30 +165,53 @@ def _declarations(item: Element) -> dict[str, Declaration]:
 
 
 def _prompt(body: Element, interaction: Element, image: Callable[[str, str], str]) -> str:
-    """The body's text with the interaction left out (or a gap for an inline one), then the
-    interaction's own ``prompt``."""
+    """The body's Markdown without the interaction (an inline one in a paragraph of its own
+    at the end is left out, elsewhere it leaves a gap), then the interaction's ``prompt``."""
     name = qti_name(interaction.tag)
 
     def replace(element: Element) -> str | None:
         if element is interaction:
             return GAP if name in INLINE_INTERACTIONS else ""
-        if qti_name(element.tag) in {"rubricBlock", "feedbackBlock", "feedbackInline"}:
-            return ""
-        if qti_name(element.tag) in {"modalFeedback", "templateBlock", "templateInline"}:
-            return ""
-        return None
+        return "" if qti_name(element.tag) in _NOT_PROMPT else None
 
-    text = to_markdown(children_of(body), on_image=image, replace=replace)
+    nodes = _text_nodes(children_of(body), interaction)
+    tangled = any(
+        node is interaction or qti_name(node.tag) in _NOT_PROMPT
+        for top in nodes
+        if not isinstance(top, str)
+        for node in top.iter()
+    )
+    if tangled:
+        text = to_markdown(nodes, on_image=image, replace=replace)
+    else:
+        text = read_markdown(nodes, image)
     prompt = next(iter(kids(interaction, "prompt")), None)
     if prompt is not None:
-        own = to_markdown(children_of(prompt), on_image=image)
+        own = read_markdown(children_of(prompt), image)
         text = f"{text}\n\n{own}".strip() if text else own
     return text
 
 
-def _choices(interaction: Element, name: str) -> tuple[list[str], list[str]]:
+def _text_nodes(nodes: list[Element | str], interaction: Element) -> list[Element | str]:
+    """The body's nodes without the interaction, or the last paragraph holding only it."""
+    kept = [node for node in nodes if node is not interaction]
+    elements = [n for n in kept if not isinstance(n, str)]
+    last = elements[-1] if elements else None
+    if (
+        last is not None
+        and len(last) == 1
+        and last[0] is interaction
+        and not (last.text or "").strip()
+        and not (interaction.tail or "").strip()
+        and all(isinstance(n, str) and not n.strip() for n in kept[kept.index(last) + 1 :])
+    ):
+        kept.remove(last)
+    return kept
+
+
+def _choices(interaction: Element, name: str, option: Option) -> tuple[list[str], list[str]]:
     nodes = kids(interaction, name)
-    return [attr(node, "identifier") for node in nodes], [plain_text(node) for node in nodes]
+    return [attr(node, "identifier") for node in nodes], [option(node) for node in nodes]
 
 
 def _keys(declaration: Declaration) -> list[str]:
@@ -188,8 +228,8 @@ def _index(ids: list[str], value: str) -> int:
     return ids.index(value)
 
 
-def _choice(interaction: Element, declaration: Declaration, _item: Element) -> dict:
-    ids, options = _choices(interaction, "simpleChoice")
+def _choice(interaction: Element, declaration: Declaration, _item: Element, option: Option) -> dict:
+    ids, options = _choices(interaction, "simpleChoice", option)
     keys = _keys(declaration)
     if not keys:
         raise Unsupported("the item has no right answer")
@@ -199,15 +239,19 @@ def _choice(interaction: Element, declaration: Declaration, _item: Element) -> d
     return {"kind": "multiple", "options": options, "answer": answer}
 
 
-def _inline_choice(interaction: Element, declaration: Declaration, _item: Element) -> dict:
-    ids, options = _choices(interaction, "inlineChoice")
+def _inline_choice(
+    interaction: Element, declaration: Declaration, _item: Element, option: Option
+) -> dict:
+    ids, options = _choices(interaction, "inlineChoice", option)
     keys = _keys(declaration)
     if not keys:
         raise Unsupported("the item has no right answer")
     return {"kind": "single", "options": options, "answer": _index(ids, keys[0])}
 
 
-def _text_entry(interaction: Element, declaration: Declaration, item: Element) -> dict:
+def _text_entry(
+    interaction: Element, declaration: Declaration, item: Element, option: Option
+) -> dict:
     if declaration.base_type in {"float", "integer"}:
         keys = _keys(declaration)
         value = _number(keys[0]) if keys else None
@@ -243,8 +287,8 @@ def _tolerance(item: Element, value: float) -> float:
     return 0
 
 
-def _order(interaction: Element, declaration: Declaration, _item: Element) -> dict:
-    ids, options = _choices(interaction, "simpleChoice")
+def _order(interaction: Element, declaration: Declaration, _item: Element, option: Option) -> dict:
+    ids, options = _choices(interaction, "simpleChoice", option)
     keys = declaration.correct
     if not keys:
         raise Unsupported("the item has no right order")
@@ -264,19 +308,21 @@ def _pairs(declaration: Declaration) -> list[tuple[str, str]]:
     return pairs
 
 
-def _match(interaction: Element, declaration: Declaration, _item: Element) -> dict:
+def _match(interaction: Element, declaration: Declaration, _item: Element, option: Option) -> dict:
     sets = kids(interaction, "simpleMatchSet")
     if len(sets) != 2:
         raise Unsupported("a match interaction needs two sets of choices")
-    left_ids, left = _choices(sets[0], "simpleAssociableChoice")
-    right_ids, right = _choices(sets[1], "simpleAssociableChoice")
+    left_ids, left = _choices(sets[0], "simpleAssociableChoice", option)
+    right_ids, right = _choices(sets[1], "simpleAssociableChoice", option)
     answer = [[_index(left_ids, a), _index(right_ids, b)] for a, b in _pairs(declaration)]
     return {"kind": "match", "options": {"left": left, "right": right}, "answer": sorted(answer)}
 
 
-def _associate(interaction: Element, declaration: Declaration, _item: Element) -> dict:
+def _associate(
+    interaction: Element, declaration: Declaration, _item: Element, option: Option
+) -> dict:
     """Unordered pairs of one set: the first of each pair goes left, everything else right."""
-    ids, texts = _choices(interaction, "simpleAssociableChoice")
+    ids, texts = _choices(interaction, "simpleAssociableChoice", option)
     pairs = _pairs(declaration)
     for a, b in pairs:
         _index(ids, a), _index(ids, b)
@@ -294,7 +340,7 @@ def _associate(interaction: Element, declaration: Declaration, _item: Element) -
     }
 
 
-_MAPPERS: dict[str, Callable[[Element, Declaration, Element], dict]] = {
+_MAPPERS: dict[str, Callable[[Element, Declaration, Element, Option], dict]] = {
     "choiceInteraction": _choice,
     "inlineChoiceInteraction": _inline_choice,
     "textEntryInteraction": _text_entry,

@@ -17,7 +17,13 @@ QTI = "{http://www.imsglobal.org/xsd/ims_qtiasiv1p2}"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(64)
 PNG_ID = hashlib.sha256(PNG).hexdigest()
 QUESTIONS = [
-    {"kind": "single", "prompt": "2 + 2?", "options": ["3", "4"], "answer": 1, "points": 1},
+    {
+        "kind": "single",
+        "prompt": f"**Сколько** будет *2 + 2*? `2*2`, $x^2$\n\n![доска](/assets/{PNG_ID})",
+        "options": ["3", f"**4** ![четыре](/assets/{PNG_ID})"],
+        "answer": 1,
+        "points": 1,
+    },
     {
         "kind": "multiple",
         "prompt": "Primes?",
@@ -55,7 +61,8 @@ LESSON = {
         {
             "id": "t1",
             "kind": "text",
-            "text": "# Water\n\nIt is *wet* and **clear**.\n\n- ice\n- steam\n\n"
+            "text": "# Water\n\nIt is *wet* and **clear**, 2*3*4, ~~dry~~, `H2O`, $H_2O$.\n\n"
+            "- ice\n- steam\n   - hot\n\n> [more](https://example.org)\n\n"
             f"![plan](/assets/{PNG_ID})",
         },
         {"id": "i1", "kind": "image", "asset": PNG_ID, "alt": "A glass of water"},
@@ -88,7 +95,11 @@ def test_the_manifest_has_every_required_element(cartridge):
     (root,) = organization.findall(f"{CC}item")
     items = root.findall(f"{CC}item")
     refs = [item.get("identifierref") for item in items]
-    assert all(ref in resources for ref in refs) and len(refs) == len(resources)
+    assert all(ref in resources for ref in refs)
+    depended = {d.get("identifierref") for d in manifest.iter(f"{CC}dependency")}
+    assert set(resources) - set(refs) == depended  # the quiz's pictures
+    (files_of_quiz,) = depended
+    assert [f.get("href") for f in resources[files_of_quiz]] == [f"web_resources/{PNG_ID}.png"]
     assert all(item.findtext(f"{CC}title") for item in items)
     types = [resources[ref].get("type") for ref in refs]
     # text, image, the assessment, the note on the questions CC cannot carry
@@ -106,6 +117,9 @@ def test_the_manifest_has_every_required_element(cartridge):
             assert resource.get("href") in files
         listed.update(files)
     assert listed == set(cartridge) - {"imsmanifest.xml", "__zip__"}
+    assessment = next(name for name in cartridge if name.endswith("assessment.xml"))
+    assert f"$IMS-CC-FILEBASE$/{PNG_ID}.png".encode() in cartridge[assessment]
+    assert b"&lt;strong&gt;" in cartridge[assessment]  # XHTML, as the mattext's text
     image_page = resources[refs[1]]
     assert f"web_resources/{PNG_ID}.png" in [f.get("href") for f in image_page]
     assert cartridge[f"web_resources/{PNG_ID}.png"] == PNG

@@ -312,7 +312,8 @@ def test_spec_examples_import_into_the_right_kinds_and_keys(report):
     choice, multiple, text, order, match, associate, number = by_kind.values()
     assert choice["kind"] == "single" and choice["answer"] == 0
     assert choice["options"][0] == "You must stay with your luggage at all times."
-    assert choice["prompt"] == "Look at the text in the picture.\n\nWhat does it say?"
+    picture = f"![NEVER LEAVE LUGGAGE UNATTENDED](/assets/{hashlib.sha256(PNG).hexdigest()})"
+    assert choice["prompt"] == f"Look at the text in the picture.\n\n{picture}\n\nWhat does it say?"
     assert multiple["kind"] == "multiple" and multiple["answer"] == [0, 3]
     assert multiple["points"] == 2  # the mapping's upper bound
     assert text["kind"] == "text" and text["answer"] == ["York", "york"]
@@ -337,17 +338,11 @@ def test_spec_examples_import_into_the_right_kinds_and_keys(report):
     assert score_question(match, [[0, 1], [1, 0], [2, 0], [3, 2]]) == 1
 
 
-def test_the_picture_becomes_an_image_block_with_its_file(report):
-    image = report.lesson["blocks"][0]
+def test_the_picture_stays_in_the_prompt_with_its_file(report):
     digest = hashlib.sha256(PNG).hexdigest()
-    assert image == {
-        "kind": "image",
-        "id": image["id"],
-        "asset": digest,
-        "alt": "NEVER LEAVE LUGGAGE UNATTENDED",
-    }
+    assert f"](/assets/{digest})" in questions(report)[0]["prompt"]
     assert report.assets == {digest: ("image/png", PNG)}
-    assert report.lesson["blocks"][1]["kind"] == "quiz"
+    assert [block["kind"] for block in report.lesson["blocks"]] == ["quiz"]
 
 
 def test_an_unsupported_interaction_is_skipped_and_reported(report):

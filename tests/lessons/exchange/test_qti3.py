@@ -7,7 +7,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import itertools
 import zipfile
 
 import pytest
@@ -160,6 +162,13 @@ def test_manifest_href_outside_package_refused() -> None:
         read_qti3(package({"items/choice.xml": CHOICE}, ["../../etc/passwd"]))
 
 
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(64)
+PNG_ID = hashlib.sha256(PNG).hexdigest()
+ASSETS = {PNG_ID: ("image/png", PNG)}
+PROMPT = (
+    "Прочтите **внимательно**: *ёж* или `code`, [ссылка](https://example.org/a), $x^2$.\n\n"
+    f"- один\n- два\n\n![схема](/assets/{PNG_ID})"
+)
 LESSON = {
     "title": "Round trip",
     "blocks": [
@@ -169,16 +178,16 @@ LESSON = {
             "questions": [
                 {
                     "kind": "single",
-                    "prompt": "2+2?",
+                    "prompt": PROMPT,
                     "points": 2,
-                    "options": ["3", "4"],
+                    "options": ["3", f"**4** ![четыре](/assets/{PNG_ID})"],
                     "answer": 1,
                 },
                 {
                     "kind": "multiple",
-                    "prompt": "Even?",
+                    "prompt": "Even? 2*3*4 & a_b",
                     "points": 1,
-                    "options": ["1", "2", "4"],
+                    "options": ["1", "- 2", "*4*"],
                     "answer": [1, 2],
                 },
                 {
@@ -186,50 +195,104 @@ LESSON = {
                     "prompt": "Capital <of> France",
                     "points": 1,
                     "options": [],
-                    "answer": ["Paris", "París"],
+                    "answer": ["Paris", "París", "Ёлки-палки  город"],
                 },
                 {
                     "kind": "number",
-                    "prompt": "Pi",
+                    "prompt": "Pi $\\pi$\n\n$$\n\\pi \\approx 3.14\n$$",
                     "points": 3,
                     "options": [],
                     "answer": {"value": 3.14, "tolerance": 0.01},
                 },
                 {
                     "kind": "order",
-                    "prompt": "Sort",
+                    "prompt": "Sort\n\n1. first\n2. second",
                     "points": 1,
-                    "options": ["a", "b", "c"],
-                    "answer": [2, 0, 1],
+                    "options": ["a", "b", "c", "d"],
+                    "answer": [2, 0, 3, 1],
                 },
                 {
                     "kind": "match",
-                    "prompt": "Pair",
+                    "prompt": "Pair ~~these~~ > them",
                     "points": 1,
-                    "options": {"left": ["x", "y"], "right": ["1", "2", "3"]},
+                    "options": {"left": ["x", "y"], "right": ["1", "2", "`3`"]},
                     "answer": [[0, 2], [1, 0]],
                 },
             ],
         }
     ],
 }
+QUESTIONS = LESSON["blocks"][0]["questions"]
 
 
-def test_round_trip_every_kind() -> None:
-    data = write_qti3(LESSON, {})
+@pytest.fixture(scope="module")
+def written() -> dict[str, bytes]:
+    data = write_qti3(LESSON, ASSETS)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        manifest = archive.read("imsmanifest.xml").decode()
+        files = {name: archive.read(name) for name in archive.namelist()}
+    return {**files, "__zip__": data}
+
+
+def test_round_trip_every_kind(written) -> None:
+    manifest = written["imsmanifest.xml"].decode()
     assert manifest.count('type="imsqti_item_xmlv3p0"') == 6
     assert manifest.count('type="imsqti_test_xmlv3p0"') == 1
-    report = read_qti3(data)
+    report = read_qti3(written["__zip__"])
     assert report.skipped == []
-    got = report.lesson["blocks"][0]["questions"]
-    for mine, theirs in zip(LESSON["blocks"][0]["questions"], got, strict=True):
-        assert {k: theirs[k] for k in mine} == mine | {"answer": theirs["answer"]}
-        answer = mine["answer"]
-        assert theirs["answer"] == (
-            [list(p) for p in answer] if mine["kind"] == "match" else answer
-        )
+    assert report.lesson["blocks"][0]["questions"] == QUESTIONS  # Markdown, keys, points
+    assert report.assets == ASSETS  # the picture of the prompt and the option, hash checked
+
+
+def test_the_prompt_is_sanitized_xhtml_with_the_picture_as_a_package_file(written) -> None:
+    from lessons.exchange.markdown_xhtml import QTI_TAGS
+    from lessons.exchange.qti_items import qti_name
+    from lessons.exchange.safe_xml import parse_xml
+    from lessons.exchange.xhtml_text import local_name
+
+    raw = written["items/Q-quiz1-0.xml"]
+    assert b"&nbsp;" not in raw and b"/assets/" not in raw
+    body = next(n for n in parse_xml(raw).iter() if qti_name(n.tag) == "itemBody")
+    names = {local_name(n.tag) for n in body.iter()} - {"qti-item-body"}
+    assert {"strong", "em", "code", "a", "span", "ul", "li", "img"} <= names
+    assert names - {n for n in names if n.startswith("qti-")} <= QTI_TAGS
+    sources = [n.get("src") for n in body.iter() if local_name(n.tag) == "img"]
+    assert sources == [f"images/{PNG_ID}.png"] * 2  # relative to the item
+    assert written[f"items/images/{PNG_ID}.png"] == PNG
+    manifest = parse_xml(written["imsmanifest.xml"])
+    (resource,) = [
+        r
+        for r in manifest.iter()
+        if local_name(r.tag) == "resource" and r.get("href") == "items/Q-quiz1-0.xml"
+    ]
+    assert [f.get("href") for f in resource] == [
+        "items/Q-quiz1-0.xml",
+        f"items/images/{PNG_ID}.png",
+    ]
+    assert sum(name.startswith("items/images/") for name in written) == 1
+
+
+def test_a_changed_picture_is_read_by_its_own_hash(written) -> None:
+    other = PNG + b"changed"
+    files = {k: v for k, v in written.items() if k != "__zip__"}
+    files[f"items/images/{PNG_ID}.png"] = other
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    report = read_qti3(buffer.getvalue())
+    digest = hashlib.sha256(other).hexdigest()
+    assert report.assets == {digest: ("image/png", other)}
+    assert f"/assets/{digest})" in report.lesson["blocks"][0]["questions"][0]["prompt"]
+
+
+def test_a_picture_not_given_leaves_its_alt(written) -> None:
+    report = read_qti3(write_qti3(LESSON, {}))
+    prompt = report.lesson["blocks"][0]["questions"][0]["prompt"]
+    assert prompt.endswith("схема") and "/assets/" not in prompt and report.assets == {}
+
+
+def _item_xml(written: dict[str, bytes], index: int) -> bytes:
+    return written[f"items/Q-quiz1-{index}.xml"]
 
 
 # (question index, our answer, QTI response)
@@ -241,32 +304,54 @@ ANSWERS = [
     (1, [1, 0], ["C1", "C0"]),
     (1, [0], ["C0"]),
     (2, "paris", "paris"),
+    (2, "  PARÍS ", "  PARÍS "),
     (2, "London", "London"),
+    (2, "ёлки-палки город", "ёлки-палки город"),
+    (2, "ЕЛКИ-ПАЛКИ   Город", "ЕЛКИ-ПАЛКИ   Город"),
+    (2, "Ёлки-Палки Горд", "Ёлки-Палки Горд"),
+    (2, "", ""),
     (3, 3.145, "3.145"),
     (3, 3.2, "3.2"),
-    (4, [2, 0, 1], ["C2", "C0", "C1"]),
-    (4, [1, 0, 2], ["C1", "C0", "C2"]),  # reversed: 0 both ways
     (5, [[0, 2], [1, 0]], ["L0 R2", "L1 R0"]),
     (5, [[0, 2], [1, 1]], ["L0 R2", "L1 R1"]),
 ]
 
 
 @pytest.mark.parametrize(("index", "ours", "qti"), ANSWERS)
-def test_our_scoring_and_qti_processing_agree(index: int, ours: object, qti: object) -> None:
-    question = LESSON["blocks"][0]["questions"][index]
-    with zipfile.ZipFile(io.BytesIO(write_qti3(LESSON, {}))) as archive:
-        xml = archive.read(f"items/Q-quiz1-{index}.xml")
-    assert score_item(xml, qti) == pytest.approx(score_question(question, ours))
+def test_our_scoring_and_qti_processing_agree(written, index: int, ours, qti) -> None:
+    expected = score_question(QUESTIONS[index], ours)
+    assert score_item(_item_xml(written, index), qti) == pytest.approx(expected)
 
 
-def test_order_partial_credit_is_ours_only() -> None:
-    """Known difference: our order scoring gives partial credit (longest run kept), QTI's
-    ``match_correct`` only all or nothing; no standard QTI operator expresses ours."""
-    question = LESSON["blocks"][0]["questions"][4]
-    with zipfile.ZipFile(io.BytesIO(write_qti3(LESSON, {}))) as archive:
-        xml = archive.read("items/Q-quiz1-4.xml")
-    assert score_question(question, [0, 1, 2]) == 0.5
-    assert score_item(xml, ["C0", "C1", "C2"]) == 0
+def test_text_answers_differing_in_case_and_yo_score_the_same() -> None:
+    question = {"kind": "text", "prompt": "?", "options": [], "answer": ["Ёжик", "ЕЛЬ"]}
+    xml = _single_item(question)
+    for answer in ["ёжик", "ЕЖИК", "Ежик", "ель", "Ёль", " ёЛь ", "ежики", "ёж", "е ль"]:
+        assert score_item(xml, answer) == score_question(question, answer), answer
+    assert score_item(xml, "ежик") == 1 and score_item(xml, "ёжи") == 0
+
+
+def _single_item(question: dict) -> bytes:
+    data = write_qti3(
+        {"title": "t", "blocks": [{"kind": "quiz", "id": "q", "questions": [question]}]}, {}
+    )
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return archive.read("items/Q-q-0.xml")
+
+
+def test_order_partial_credit_agrees_on_every_permutation(written) -> None:
+    """Our credit is the longest run kept in order; the item's processing computes it too."""
+    question = QUESTIONS[4]
+    xml = _item_xml(written, 4)
+    scores = set()
+    for answer in itertools.permutations(range(4)):
+        expected = score_question(question, list(answer))
+        assert score_item(xml, [f"C{i}" for i in answer]) == pytest.approx(expected), answer
+        scores.add(round(expected, 3))
+    assert scores == {0, 0.333, 0.667, 1}  # partial credit really happens
+    assert score_item(xml, ["C2", "C0", "C3"]) == score_question(question, [2, 0, 3]) == 0
+    assert score_item(xml, ["C2", "C2", "C3", "C1"]) == 0
+    assert score_item(xml, None) == score_question(question, None) == 0
 
 
 def test_script_in_item_body_is_dropped() -> None:
@@ -310,7 +395,7 @@ def test_output_structure() -> None:
     from lessons.exchange.qti_items import attr, find_all, qti_name
     from lessons.exchange.safe_xml import parse_xml
 
-    data = write_qti3(LESSON, {})
+    data = write_qti3(LESSON, ASSETS)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         names = set(archive.namelist())
         manifest = parse_xml(archive.read("imsmanifest.xml"))
@@ -334,6 +419,11 @@ def test_output_structure() -> None:
             ]
             assert declared == used == ["RESPONSE"]
             outcomes = {attr(o, "identifier") for o in find_all(root, "outcomeDeclaration")}
-            assert outcomes == {"SCORE", "MAXSCORE"}
+            assert {"SCORE", "MAXSCORE"} <= outcomes
+            assert outcomes - {"SCORE", "MAXSCORE"} <= {
+                "BEST",
+                *(f"POS{i}" for i in range(4)),
+                *(f"RUN{i}" for i in range(4)),
+            }
             assert find_all(root, "itemBody") and find_all(root, "responseProcessing")
         assert len(set(idents)) == len(idents)
