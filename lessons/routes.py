@@ -161,39 +161,48 @@ async def api_lesson_copy(request: Request) -> Response:
 
 @api_endpoint(*LIBRARY)
 async def api_lesson_export(request: Request) -> Response:
-    """``GET /api/v1/lessons/{id}/export``: the exchange zip."""
-    name, archive = await services.lesson_export(
+    """``GET /api/v1/lessons/{id}/export?format=eschool|qti3|cc13``: the lesson as a file
+    (our exchange zip by default)."""
+    name, media_type, exported = await services.lesson_export(
         db(request),
         actor=acting_user(request),
         lesson_id=path_int(request, "id"),
         uploads_dir=_settings(request).uploads_dir,
+        format=request.query_params.get("format") or "eschool",
     )
     return Response(
-        archive,
-        media_type="application/zip",
+        exported,
+        media_type=media_type,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
 @api_endpoint(*AUTHORS)
 async def api_lesson_import(request: Request) -> Response:
-    """``POST /api/v1/lessons/import`` (multipart ``file``) → 201, a draft of the caller's."""
+    """``POST /api/v1/lessons/import`` (multipart ``file``: our zip, a QTI or Common Cartridge
+    package, a QTI item, a GIFT or Aiken text) → 201, a draft of the caller's with the
+    import's report under ``"import"``; ``?dry_run=1`` → 200, the report only, nothing stored."""
     settings = _settings(request)
     upload = await receive_upload(request, limit=settings.upload_limit)
     try:
-        archive = await upload.read()
+        data = await upload.read()
     finally:
         await upload.close()
-    lesson = await services.lesson_import(
+    actor = acting_user(request)
+    report = await services.import_read(
         db(request),
-        actor=acting_user(request),
-        uploads_dir=settings.uploads_dir,
-        archive=archive,
+        actor=actor,
+        data=data,
+        filename=upload.filename or "",
         max_total=settings.upload_limit,
     )
-    body = await queries.lesson_read(
-        db(request), actor=acting_user(request), lesson_id=lesson.id or 0
+    if request.query_params.get("dry_run", "") not in ("", "0", "false"):
+        return json_ok(report.public())
+    lesson = await services.lesson_import_report(
+        db(request), actor=actor, uploads_dir=settings.uploads_dir, report=report
     )
+    body = await queries.lesson_read(db(request), actor=actor, lesson_id=lesson.id or 0)
+    body["import"] = report.public()
     return json_ok(body, 201, headers={"Location": f"/api/v1/lessons/{lesson.id}"})
 
 

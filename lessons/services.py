@@ -9,6 +9,7 @@ into an immutable version; later edits change only the working copy.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,11 @@ from eschool.uploads.services import upload_store_bytes
 from eschool.uploads.store import read_stored
 from lessons import queries
 from lessons.blocks import block_assets, block_search_text, blocks_to_json
-from lessons.exchange.eschool_zip import ExchangeError, pack_lesson, unpack_lesson
+from lessons.exchange.cc13 import write_cc13
+from lessons.exchange.detect import read_any
+from lessons.exchange.eschool_zip import ExchangeError, pack_lesson
+from lessons.exchange.qti3 import write_qti3
+from lessons.exchange.report import ImportReport
 from lessons.models import (
     DEFAULT_LANGUAGE,
     MAX_GRADE,
@@ -315,12 +320,36 @@ async def lesson_copy(session: AsyncSession, *, actor: User, lesson_id: int) -> 
 # --- exchange -------------------------------------------------------------------------
 
 
+# format → (its writer, the file name's ending, the media type)
+EXPORTS: dict[str, tuple[Callable[[dict, dict[str, tuple[str, bytes]]], bytes], str, str]] = {
+    "eschool": (pack_lesson, ".zip", "application/zip"),
+    "qti3": (write_qti3, "-qti3.zip", "application/zip"),
+    "cc13": (write_cc13, ".imscc", "application/vnd.ims.imsccv1p3"),
+}
+
+
 async def lesson_export(
-    session: AsyncSession, *, actor: User, lesson_id: int, uploads_dir: Path
-) -> tuple[str, bytes]:
-    """The exchange zip of what the actor sees of a lesson (teachers and admins): returns
-    (a file name, the archive)."""
+    session: AsyncSession,
+    *,
+    actor: User,
+    lesson_id: int,
+    uploads_dir: Path,
+    format: str = "eschool",
+) -> tuple[str, str, bytes]:
+    """What the actor sees of a lesson (teachers and admins) in an exchange ``format``
+    (``EXPORTS``: our zip, a QTI 3.0 package, a Common Cartridge): returns (a file name,
+    its media type, the file). An unknown format is 422 with the allowed ones."""
     require_role(actor, *AUTHOR_ROLES)
+    if format not in EXPORTS:
+        raise Invalid(
+            _(
+                "Unknown export format “{format}”; use one of: {allowed}.",
+                format=format[:40],
+                allowed=", ".join(EXPORTS),
+            ),
+            code="unsupported_format",
+            details={"allowed": list(EXPORTS)},
+        )
     visible = await queries.lesson_visible(session, actor=actor, lesson_id=lesson_id)
     face = visible.face
     author = await session.get(User, visible.lesson.author_id)
@@ -340,9 +369,10 @@ async def lesson_export(
         except FileNotFoundError:
             continue  # a file lost from the store: export the rest rather than nothing
         files[sha256] = (info["mime"], content)
-    archive = await asyncio.to_thread(pack_lesson, document, files)
+    writer, ending, media_type = EXPORTS[format]
+    exported = await asyncio.to_thread(writer, document, files)
     suffix = f"-v{visible.version}" if visible.version else ""
-    return f"lesson-{visible.lesson.id}{suffix}.zip", archive
+    return f"lesson-{visible.lesson.id}{suffix}{ending}", media_type, exported
 
 
 def _imported_fields(lesson: dict[str, Any]) -> LessonCreate:
@@ -365,19 +395,30 @@ def _imported_fields(lesson: dict[str, Any]) -> LessonCreate:
         raise ExchangeError("invalid_lesson", message) from error
 
 
-async def lesson_import(
-    session: AsyncSession, *, actor: User, uploads_dir: Path, archive: bytes, max_total: int
-) -> Lesson:
-    """A new draft of the actor's from an exchange zip (teachers and admins).
-
-    Everything is checked before anything is stored: a refused archive (400 malformed or
-    hostile, 413 too big, 415 a forbidden file type) leaves no lesson and no file.
-    """
+async def import_read(
+    session: AsyncSession, *, actor: User, data: bytes, filename: str, max_total: int
+) -> ImportReport:
+    """What an uploaded file would import as (teachers and admins), its format told from its
+    content (``detect.read_any``): nothing is stored. The lesson is checked as
+    ``lesson_import_report`` will store it (fields, and files it uses that are not in the
+    file: the actor's own or the library's only), so a dry run refuses what the import would,
+    and the import refuses before it stores a file."""
     require_role(actor, *AUTHOR_ROLES)
-    unpacked = await asyncio.to_thread(unpack_lesson, archive, max_total=max_total)
-    data = _imported_fields(unpacked.lesson)
-    for sha256, (_mime, content) in unpacked.assets.items():
-        # unpack_lesson checked every hash and type; the record joins the lesson's commit.
+    report = await asyncio.to_thread(read_any, data, filename, max_total=max_total)
+    fields = _imported_fields(report.lesson)
+    wanted = block_assets(blocks_to_json(fields.blocks))
+    await _check_assets(session, actor=actor, wanted=wanted, known=set(report.assets))
+    return report
+
+
+async def lesson_import_report(
+    session: AsyncSession, *, actor: User, uploads_dir: Path, report: ImportReport
+) -> Lesson:
+    """A new draft of the actor's from a report ``import_read`` gave: its files stored, then
+    the lesson, in one commit."""
+    data = _imported_fields(report.lesson)
+    for sha256, (_mime, content) in report.assets.items():
+        # The readers checked every hash and type; the record joins the lesson's commit.
         stored = await upload_store_bytes(
             session, actor=actor, uploads_dir=uploads_dir, content=content, commit=False
         )
@@ -386,6 +427,28 @@ async def lesson_import(
         session,
         actor=actor,
         data=data,
-        credits=list(unpacked.lesson.get("authors", [])),
-        known_assets=set(unpacked.assets),
+        credits=list(report.lesson.get("authors", [])),
+        known_assets=set(report.assets),
     )
+
+
+async def lesson_import(
+    session: AsyncSession,
+    *,
+    actor: User,
+    uploads_dir: Path,
+    archive: bytes,
+    max_total: int,
+    filename: str = "lesson.zip",
+) -> Lesson:
+    """A new draft of the actor's from an uploaded file in any format we read (teachers and
+    admins).
+
+    Everything is checked before anything is stored: a refused file (400 malformed or
+    hostile, 413 too big, 415 a forbidden file type or an unknown format) leaves no lesson
+    and no file.
+    """
+    report = await import_read(
+        session, actor=actor, data=archive, filename=filename, max_total=max_total
+    )
+    return await lesson_import_report(session, actor=actor, uploads_dir=uploads_dir, report=report)

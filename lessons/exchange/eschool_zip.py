@@ -8,8 +8,10 @@ Layout of a version 1 archive::
                         "assets": {"<sha256>": {"mime", "size"}}}
     assets/<sha256>    each file, named by the sha256 hex of its content
 
-Reading an archive trusts nothing in it: names, sizes, hashes and media types are all
-checked, decompression is capped, and the lesson is validated like any authored one.
+Reading an archive trusts nothing in it: names, sizes and decompression are checked by
+:mod:`lessons.exchange.safe_zip`, hashes and media types here, and the lesson is validated
+like any authored one. (``ExchangeError`` lives in ``safe_zip``; it is importable from here
+too, as the readers always did.)
 """
 
 from __future__ import annotations
@@ -18,36 +20,22 @@ import hashlib
 import io
 import json
 import zipfile
-import zlib
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from eschool.errors import DomainError
 from eschool.uploads.sniff import ALLOWED_KINDS, SNIFF_BYTES, sniff_mime
 from lessons.blocks import Blocks, block_assets, blocks_to_json
+from lessons.exchange.safe_zip import ExchangeError, SafeZip
 
 FORMAT = "eschool-lesson"
 FORMAT_VERSION = 1
 LESSON_JSON = "lesson.json"
 ASSETS_DIR = "assets/"
 MAX_LESSON_JSON_BYTES = 8 * 1024 * 1024
-# Deflate can reach ~1000:1; real lessons (JSON, media) stay far below this.
-MAX_COMPRESSION_RATIO = 100
-# Small members may compress extremely well (a blank image) without being a threat.
-RATIO_CHECK_MIN_BYTES = 1024 * 1024
-_READ_CHUNK = 64 * 1024
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # reproducible archives
 _MAX_ERRORS_SHOWN = 5
-
-
-class ExchangeError(DomainError):
-    """An archive that cannot be imported; ``status`` is 400 (malformed), 413 or 415."""
-
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message, code=code)
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -120,120 +108,22 @@ def unpack_lesson(data: bytes, *, max_total: int, max_files: int = 200) -> Unpac
     not reference are dropped. Raises ``ExchangeError`` (400 malformed or hostile,
     413 too big, 415 a file type that lessons may not carry).
     """
-    archive = _open_zip(data)
-    with archive:
-        members = _check_members(archive.infolist(), max_total=max_total, max_files=max_files)
-        if LESSON_JSON not in members:
+    with SafeZip(data, max_total=max_total, max_files=max_files) as archive:
+        if not archive.has(LESSON_JSON):
             raise ExchangeError("missing_lesson", "the archive has no lesson.json")
-        budget = _Budget(max_total)
-        raw_json = _read_member(archive, members[LESSON_JSON], budget, MAX_LESSON_JSON_BYTES)
-        document = _parse_document(raw_json)
+        document = _parse_document(archive.read(LESSON_JSON, MAX_LESSON_JSON_BYTES))
         lesson = _validate_lesson(document.get("lesson"))
         wanted = block_assets(lesson["blocks"])
         assets: dict[str, tuple[str, bytes]] = {}
         for asset_id in sorted(wanted):
-            info = members.get(ASSETS_DIR + asset_id)
-            if info is None:
+            if not archive.has(ASSETS_DIR + asset_id):
                 raise ExchangeError(
                     "missing_asset",
                     f"the lesson uses asset {asset_id}, missing from the archive",
                 )
-            content = _read_member(archive, info, budget, max_total)
+            content = archive.read(ASSETS_DIR + asset_id)
             assets[asset_id] = (_check_asset(asset_id, content), content)
     return UnpackedLesson(lesson=lesson, assets=assets)
-
-
-def _open_zip(data: bytes) -> zipfile.ZipFile:
-    try:
-        return zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError) as error:
-        raise ExchangeError("not_a_zip", "the file is not a readable zip archive") from error
-
-
-def _check_members(
-    infos: list[zipfile.ZipInfo], *, max_total: int, max_files: int
-) -> dict[str, zipfile.ZipInfo]:
-    """Refuse unsafe names, duplicates, encryption and declared sizes over the limits."""
-    if len(infos) > max_files:
-        raise ExchangeError("too_many_files", f"the archive holds more than {max_files} files", 413)
-    members: dict[str, zipfile.ZipInfo] = {}
-    declared_total = 0
-    for info in infos:
-        name = info.filename
-        # ZipInfo turns "\" into "/" on Windows only; orig_filename keeps what was stored.
-        if not _is_safe_name(info.orig_filename) or not _is_safe_name(name):
-            raise ExchangeError("unsafe_name", f"the archive holds an unsafe file name: {name!r}")
-        if name in members:
-            raise ExchangeError("duplicate_name", f"the archive holds {name!r} twice")
-        members[name] = info
-        if info.flag_bits & 0x1:
-            raise ExchangeError("encrypted", f"{name!r} is encrypted")
-        declared_total += info.file_size
-        if declared_total > max_total:
-            raise ExchangeError(
-                "too_large", f"the archive unpacks to more than {max_total} bytes", 413
-            )
-        if info.file_size > RATIO_CHECK_MIN_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(
-            info.compress_size, 1
-        ):
-            raise ExchangeError(
-                "compression_ratio", f"{name!r} is compressed suspiciously well (a zip bomb?)"
-            )
-    return {name: info for name, info in members.items() if not name.endswith("/")}
-
-
-def _is_safe_name(name: str) -> bool:
-    if not name or len(name) > 255 or "\\" in name or "\x00" in name or ":" in name:
-        return False
-    if name.startswith("/"):
-        return False
-    parts = name.removesuffix("/").split("/")
-    return all(part not in {"", ".", ".."} for part in parts)
-
-
-class _Budget:
-    """The bytes still allowed to be decompressed from the whole archive."""
-
-    def __init__(self, total: int) -> None:
-        self.left = total
-
-    def spend(self, count: int) -> None:
-        self.left -= count
-        if self.left < 0:
-            raise ExchangeError("too_large", "the archive unpacks to more than allowed", 413)
-
-
-def _read_member(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget, limit: int
-) -> bytes:
-    """Decompress one member, never producing more than its declared size or the limits."""
-    if info.file_size > limit:
-        raise ExchangeError("too_large", f"{info.filename!r} is larger than allowed", 413)
-    chunks: list[bytes] = []
-    produced = 0
-    try:
-        with archive.open(info) as member:
-            while chunk := member.read(_READ_CHUNK):
-                produced += len(chunk)
-                budget.spend(len(chunk))
-                if produced > info.file_size:
-                    raise ExchangeError(
-                        "corrupt_zip", f"{info.filename!r} is larger than its header says"
-                    )
-                chunks.append(chunk)
-    except ExchangeError:
-        raise
-    except (
-        zipfile.BadZipFile,
-        zlib.error,
-        EOFError,
-        OSError,
-        NotImplementedError,
-        RuntimeError,
-        ValueError,
-    ) as error:
-        raise ExchangeError("corrupt_zip", f"{info.filename!r} cannot be read") from error
-    return b"".join(chunks)
 
 
 def _parse_document(raw: bytes) -> dict[str, Any]:

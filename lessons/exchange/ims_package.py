@@ -1,7 +1,7 @@
 """An untrusted IMS content package (QTI 2.1, Common Cartridge): its manifest, files and pictures.
 
 Every ``href`` is resolved inside the package or the package is refused; files are read
-through the exchange zip's checks (names, sizes, ratios, a decompression budget); XML is
+through :mod:`lessons.exchange.safe_zip` (names, sizes, ratios, a decompression budget); XML is
 parsed only by ``safe_xml.parse_xml`` (no entities, bounded size and depth).
 """
 
@@ -15,14 +15,8 @@ from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
 from eschool.uploads.sniff import ALLOWED_KINDS, SNIFF_BYTES, sniff_mime
-from lessons.exchange.eschool_zip import (
-    ExchangeError,
-    _Budget,
-    _check_members,
-    _open_zip,
-    _read_member,
-)
 from lessons.exchange.safe_xml import parse_xml
+from lessons.exchange.safe_zip import ExchangeError, SafeZip
 from lessons.exchange.xhtml_text import local_name
 
 MANIFEST = "imsmanifest.xml"
@@ -64,21 +58,14 @@ class Package:
     """An opened package; reading a file spends from one decompression budget."""
 
     def __init__(self, data: bytes, *, max_total: int = MAX_PACKAGE_BYTES) -> None:
-        self.archive = _open_zip(data)
-        self.members = _check_members(
-            self.archive.infolist(), max_total=max_total, max_files=MAX_PACKAGE_FILES
-        )
-        self.budget = _Budget(max_total)
-        self.max_total = max_total
+        self.zip = SafeZip(data, max_total=max_total, max_files=MAX_PACKAGE_FILES)
 
     def has(self, path: str) -> bool:
-        return path in self.members
+        return self.zip.has(path)
 
     def read(self, path: str, limit: int | None = None) -> bytes:
-        info = self.members.get(path)
-        if info is None:
-            raise ExchangeError("missing_file", f"the package has no file {path!r}")
-        return _read_member(self.archive, info, self.budget, limit or self.max_total)
+        """The content of a file of the package; ``missing_file`` when it has none."""
+        return self.zip.read(path, limit)
 
     def xml(self, path: str) -> Element:
         return parse_xml(self.read(path, MAX_XML_BYTES))
@@ -139,7 +126,7 @@ class Package:
         return asset_id, mime
 
     def close(self) -> None:
-        self.archive.close()
+        self.zip.close()
 
 
 def _children(element: Element, name: str) -> list[Element]:
