@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from lessons.exchange.eschool_zip import ExchangeError, _validate_lesson
+from lessons.exchange.eschool_zip import ExchangeError, validate_lesson
 from lessons.exchange.report import ImportReport, Skipped
 
 _OPTION = re.compile(r"^([A-Z])[.)]\s*(.+)$")
@@ -54,7 +54,7 @@ def read_aiken(text: str, title: str = "Aiken") -> ImportReport:
             questions.append(parsed)
     if not questions:
         raise ExchangeError("no_questions", "No Aiken question could be read.", 422)
-    lesson = _validate_lesson(
+    lesson = validate_lesson(
         {
             "title": title,
             "summary": "",

@@ -112,7 +112,7 @@ def unpack_lesson(data: bytes, *, max_total: int, max_files: int = 200) -> Unpac
         if not archive.has(LESSON_JSON):
             raise ExchangeError("missing_lesson", "the archive has no lesson.json")
         document = _parse_document(archive.read(LESSON_JSON, MAX_LESSON_JSON_BYTES))
-        lesson = _validate_lesson(document.get("lesson"))
+        lesson = validate_lesson(document.get("lesson"))
         wanted = block_assets(lesson["blocks"])
         assets: dict[str, tuple[str, bytes]] = {}
         for asset_id in sorted(wanted):
@@ -144,7 +144,9 @@ def _parse_document(raw: bytes) -> dict[str, Any]:
     return document
 
 
-def _validate_lesson(raw: Any) -> dict[str, Any]:
+def validate_lesson(raw: Any) -> dict[str, Any]:
+    """The lesson part of an exchange document as JSON, validated like an authored lesson (every
+    reader builds its lesson through this); ``ExchangeError`` naming the first problems."""
     try:
         lesson = ExchangedLesson.model_validate(raw)
     except ValidationError as error:

@@ -36,7 +36,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from lessons.blocks import MAX_BLOCKS, MAX_QUESTIONS, MAX_TEXT_CHARS, Question
-from lessons.exchange.eschool_zip import ExchangeError, _validate_lesson
+from lessons.exchange.eschool_zip import ExchangeError, validate_lesson
 from lessons.exchange.gift_parse import (
     CATEGORY,
     Answer,
@@ -51,7 +51,7 @@ from lessons.exchange.gift_parse import (
 from lessons.exchange.gift_parse import Question as GiftQuestion
 from lessons.exchange.markdown_xhtml import html_to_tree
 from lessons.exchange.report import ImportReport, Skipped
-from lessons.exchange.safe_xml import MAX_XML_DEPTH, _depth
+from lessons.exchange.safe_xml import MAX_XML_DEPTH, xml_depth
 from lessons.exchange.xhtml_text import children_of, plain_text, to_markdown
 
 FORMAT = "gift"
@@ -95,7 +95,7 @@ def read_gift(text: str, title: str = DEFAULT_TITLE) -> ImportReport:
             lesson.add(chunk)
     if not lesson.imported:
         raise ExchangeError("no_questions", "No GIFT question could be read.", 422)
-    document = _validate_lesson(
+    document = validate_lesson(
         {
             "title": " ".join(title.split())[:200] or DEFAULT_TITLE,
             "summary": "",
@@ -295,7 +295,7 @@ def _html(raw: str) -> Any:
         tree = html_to_tree(raw)
     except (AssertionError, ValueError) as error:  # HTMLParser on a malformed declaration
         raise GiftError("the HTML could not be read") from error
-    if _depth(tree) > MAX_XML_DEPTH:
+    if xml_depth(tree) > MAX_XML_DEPTH:
         raise GiftError(f"the HTML nests deeper than {MAX_XML_DEPTH} levels")
     return tree
 

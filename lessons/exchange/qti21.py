@@ -16,7 +16,7 @@ from typing import Any
 from xml.etree.ElementTree import Element
 
 from lessons.blocks import MAX_BLOCKS, MAX_QUESTIONS, block_assets
-from lessons.exchange.eschool_zip import ExchangeError, _validate_lesson
+from lessons.exchange.eschool_zip import ExchangeError, validate_lesson
 from lessons.exchange.ims_package import Package, resolve_href
 from lessons.exchange.markdown_xhtml import image_markdown
 from lessons.exchange.qti_items import Unsupported, attr, convert_item, find_all, qti_name
@@ -163,7 +163,7 @@ class LessonBuilder:
         return sum(len(b["questions"]) for b in self.blocks if b["kind"] == "quiz")
 
     def report(self, format: str) -> ImportReport:
-        lesson = _validate_lesson(
+        lesson = validate_lesson(
             {"title": self.title, "blocks": self.blocks, "language": "", "summary": ""}
         )
         used = block_assets(lesson["blocks"]) | question_assets(lesson["blocks"])

@@ -36,14 +36,14 @@ def parse_xml(
         raise ExchangeError(
             "bad_xml", _("An XML file could not be read: {error}", error=error)
         ) from error
-    if _depth(root) > max_depth:
+    if xml_depth(root) > max_depth:
         raise ExchangeError(
             "bad_xml", _("An XML file nests deeper than {depth} levels.", depth=max_depth)
         )
     return root
 
 
-def _depth(root: Element) -> int:
+def xml_depth(root: Element) -> int:
     """The depth of the element tree, walked without recursion."""
     deepest = 0
     stack = [(root, 1)]

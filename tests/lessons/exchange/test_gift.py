@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lessons.exchange.eschool_zip import ExchangeError, _validate_lesson
+from lessons.exchange.eschool_zip import ExchangeError, validate_lesson
 from lessons.exchange.gift import MAX_GIFT_CHARS, read_gift
 from lessons.exchange.report import ImportReport
 from lessons.scoring import score_question
@@ -17,7 +17,7 @@ def read(text: str) -> ImportReport:
     """Read ``text``; the lesson must validate as an authored one, unchanged."""
     report = read_gift(text)
     assert report.format == "gift"
-    assert _validate_lesson(report.lesson) == report.lesson
+    assert validate_lesson(report.lesson) == report.lesson
     return report
 
 
@@ -321,4 +321,4 @@ def test_any_text_gives_a_report_or_an_exchange_error(pieces: list[str]) -> None
         report = read_gift("".join(pieces))
     except ExchangeError:
         return
-    assert _validate_lesson(report.lesson) == report.lesson
+    assert validate_lesson(report.lesson) == report.lesson
