@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -88,3 +89,20 @@ async def test_library_page_searches_and_speaks_russian(client, as_user):
     assert "Физика" in found.text  # the subject, translated
     empty = await client.get("/lessons?q=несуществующееслово", headers=headers)
     assert "Ничего не найдено" in empty.text
+
+
+async def test_the_lesson_page_offers_every_export_format_and_each_downloads(client, as_user):
+    teacher = await as_user("teacher")
+    lesson_id = await publish(client, await as_user("physics"))
+    page = (await client.get(f"/lessons/{lesson_id}", headers=teacher)).text
+    links = re.findall(rf'href="(/api/v1/lessons/{lesson_id}/export[^"]*)" download', page)
+    assert len(links) == 3
+    kinds = set()
+    for link in links:
+        response = await client.get(link.replace("&amp;", "&"), headers=teacher)
+        assert response.status_code == 200, link
+        assert response.content.startswith(b"PK")  # each is a package (zip)
+        kinds.add(response.headers["content-disposition"].rsplit(".", 1)[-1])
+    assert kinds == {'zip"', 'imscc"'}  # our zip and the QTI package are .zip, the cartridge not
+    pupil = (await client.get(f"/lessons/{lesson_id}", headers=await as_user("pupil"))).text
+    assert "/export" not in pupil
