@@ -8,14 +8,25 @@ published as version 1. Each endpoint's latency is first probed alone (requests 
 another), then endpoints are loaded in turn, ``/healthz`` first in every round, by
 :mod:`bench.lean_http` processes; each search endpoint cycles through a list of queries.
 
-``python -m bench.search --lessons 10000`` prints one JSON object.
+On PostgreSQL (``--database postgres``, a scratch database on the server of
+``ESCHOOL_BENCH_POSTGRES_URL`` or ``ESCHOOL_TEST_POSTGRES_URL``) the first 10,000 lessons are
+generated that way and the rest copied from them inside the database (a numbered title each),
+then the tables are vacuumed and analysed; the figures then include ``plans``: the indexes each
+search's statement uses (from ``EXPLAIN``).
+
+``python -m bench.search --lessons 10000`` prints one JSON object;
+``python -m bench.search --database postgres --lessons 100000`` the PostgreSQL one.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
+import re
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
+from enum import Enum
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,6 +35,8 @@ from bench.common import (
     app_server,
     emit,
     medians,
+    postgres_base_url,
+    postgres_database,
     run_async,
     seed_school,
     work_dir,
@@ -44,6 +57,7 @@ SUBJECTS: dict[str, list[str]] = {
     "Литература": ["поэзия", "роман", "басня", "сказка", "герой", "сюжет"],
 }
 COMMON = ["урок", "практика", "повторение", "задачи", "введение", "обобщение", "проект", "опыт"]
+GENERATED_AT_MOST = 10_000  # on PostgreSQL, lessons beyond these are copied in the database
 TAGS = ["огэ", "егэ", "олимпиада", "проект", "лабораторная", "повторение", "игра", "контроль"]
 
 
@@ -61,6 +75,7 @@ class SearchOptions:
     max_seconds: float = 10.0  # …but no longer than this
     probe_requests: int = 4  # requests made alone per endpoint (the first one not counted)
     keep: bool = False
+    database: str = "sqlite"  # or "postgres"
 
 
 def generated_lesson(rng: random.Random, number: int) -> dict[str, Any]:
@@ -178,30 +193,164 @@ def endpoints(school: School, *, queries: int = 16, seed: int = 9) -> dict[str, 
     }
 
 
+async def copy_lessons(school: School, *, count: int) -> int:
+    """PostgreSQL: copy the lessons already there (and their versions) inside the database,
+    each copy titled with its number, until there are ``count``; then vacuum and analyse."""
+    from sqlalchemy import text
+
+    from eschool.db import create_engine
+    from lessons.services import FACE_COLUMNS
+
+    face = ", ".join(FACE_COLUMNS)
+    copied_face = face.replace("title,", "left(title || ' №' || :copy, 200),", 1)
+    lesson_columns = "school_id, author_id, status, version, published_revision, published_at"
+    lesson_columns += ", revision, copied_from_title, copied_from_author, copies, created_at"
+    lesson_columns += ", updated_at"
+    engine = create_engine(school.database_url)
+    try:
+        async with engine.begin() as connection:
+            ids = "SELECT min(id), max(id), count(*) FROM lessons WHERE status = 'published'"
+            first, last, have = (await connection.execute(text(ids))).one()
+            copy = 0
+            while have < count:
+                copy += 1
+                size = min(count - have, last - first + 1)
+                top = (await connection.execute(text("SELECT max(id) FROM lessons"))).scalar()
+                await connection.execute(
+                    text(
+                        f"INSERT INTO lessons ({face}, {lesson_columns}) "  # noqa: S608
+                        f"SELECT {copied_face}, {lesson_columns} FROM lessons "
+                        "WHERE id BETWEEN :first AND :last AND status = 'published' "
+                        "ORDER BY id LIMIT :size"
+                    ),
+                    {"copy": str(copy), "first": first, "last": last, "size": size},
+                )
+                await connection.execute(
+                    text(
+                        f"INSERT INTO lesson_versions ({face}, lesson_id, school_id, number, "  # noqa: S608
+                        "author_id, published_by, published_at) "
+                        f"SELECT {face}, id, school_id, 1, author_id, author_id, published_at "
+                        "FROM lessons WHERE id > :top"
+                    ),
+                    {"top": top},
+                )
+                have += size
+        autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        async with autocommit.connect() as connection:
+            await connection.execute(text("VACUUM ANALYZE lessons"))
+            await connection.execute(text("VACUUM ANALYZE lesson_versions"))
+    finally:
+        await engine.dispose()
+    return count
+
+
+async def explain_search(session: Any, *, actor: Any, filters: Any) -> str:
+    """The plan of the statement ``lessons_search`` runs for ``filters``, one line per step:
+    PostgreSQL's ``EXPLAIN``, SQLite's ``EXPLAIN QUERY PLAN``."""
+    from lessons.queries import lessons_search
+
+    statements: list[Any] = []
+    run = session.exec
+
+    async def spy(statement: Any, *args: Any, **kwargs: Any) -> Any:
+        statements.append(statement)
+        return await run(statement, *args, **kwargs)
+
+    session.exec = spy
+    try:
+        await lessons_search(session, actor=actor, filters=filters)
+    finally:
+        session.exec = run
+    dialect = session.get_bind().dialect
+    compiled = statements[-1].compile(dialect=dialect)
+    values = tuple(
+        value.value if isinstance(value, Enum) else value
+        for value in (compiled.params[name] for name in compiled.positiontup or ())
+    )
+    sqlite = dialect.name == "sqlite"
+    explain = "EXPLAIN QUERY PLAN" if sqlite else "EXPLAIN"
+    connection = await session.connection()
+    rows = await connection.exec_driver_sql(f"{explain} {compiled.string}", values)
+    return "\n".join(str(row[-1] if sqlite else row[0]) for row in rows)
+
+
+def plan_indexes(plan: str) -> list[str]:
+    """The indexes an ``EXPLAIN`` text reads."""
+    return sorted(set(re.findall(r"Index (?:Only )?Scan (?:Backward )?(?:using|on) (\w+)", plan)))
+
+
+async def search_plans(school: School, requests: dict[str, list[dict]]) -> dict[str, list[str]]:
+    """PostgreSQL: the indexes the statement of each search endpoint's first request uses."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    from sqlmodel import select
+
+    from eschool.db import create_engine, create_sessionmaker
+    from eschool.models import User
+    from lessons.models import LessonFilters
+
+    plans: dict[str, list[str]] = {}
+    engine = create_engine(school.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            user = (await session.exec(select(User).where(User.login == "teacher"))).one()
+            for name, listed in requests.items():
+                if name != BASELINE:
+                    query = dict(parse_qsl(urlsplit(listed[0]["path"]).query))
+                    filters = LessonFilters.model_validate(query)
+                    plan = await explain_search(session, actor=user, filters=filters)
+                    plans[name] = plan_indexes(plan)
+    finally:
+        await engine.dispose()
+    return plans
+
+
+@contextlib.asynccontextmanager
+async def database_url(database: str) -> AsyncIterator[str | None]:
+    """None for SQLite (the school's own file), or a scratch PostgreSQL database's URL."""
+    if database == "sqlite":
+        yield None
+        return
+    base = postgres_base_url()
+    if not base:
+        raise RuntimeError("--database postgres needs ESCHOOL_BENCH_POSTGRES_URL or _TEST_")
+    async with postgres_database(base) as url:
+        yield url
+
+
 async def run(options: SearchOptions) -> dict[str, Any]:
     """Run the benchmark; returns its figures (see the module docstring)."""
+    plans: dict[str, list[str]] = {}
     with work_dir("search", keep=options.keep) as tmp:
-        school = await seed_school(tmp / "data")
-        await add_lessons(school, count=options.lessons)
-        with app_server(school, log_dir=tmp) as server:
+        async with database_url(options.database) as url:
+            school = await seed_school(tmp / "data", database_url=url)
+            postgres = options.database == "postgres"
+            generated = min(options.lessons, GENERATED_AT_MOST) if postgres else options.lessons
+            await add_lessons(school, count=generated)
             requests = endpoints(school)
-            load = LoadPlan(
-                connections=options.connections,
-                seconds=options.seconds,
-                warmup=options.warmup,
-                rounds=options.rounds,
-                processes=options.load_processes,
-                min_requests=options.min_requests,
-                max_seconds=options.max_seconds,
-            )
-            alone = await probe_endpoints(server, requests, count=options.probe_requests)
-            runs = await compare_endpoints(server, requests, load)
+            if postgres:
+                await copy_lessons(school, count=options.lessons)
+                plans = await search_plans(school, requests)
+            with app_server(school, log_dir=tmp) as server:
+                load = LoadPlan(
+                    connections=options.connections,
+                    seconds=options.seconds,
+                    warmup=options.warmup,
+                    rounds=options.rounds,
+                    processes=options.load_processes,
+                    min_requests=options.min_requests,
+                    max_seconds=options.max_seconds,
+                )
+                alone = await probe_endpoints(server, requests, count=options.probe_requests)
+                runs = await compare_endpoints(server, requests, load)
     figures = {name: {**medians(measured), **alone[name]} for name, measured in runs.items()}
     return {
         "benchmark": "search",
+        "database": options.database,
         "options": asdict(options),
         **endpoint_ratios(figures, BASELINE),
         "endpoints": figures,
+        **({"plans": plans} if plans else {}),
         "runs": runs,
     }
 
@@ -214,6 +363,8 @@ def parse_args(argv: list[str] | None = None) -> SearchOptions:
         flag = "--" + name.replace("_", "-")
         if isinstance(value, bool):
             parser.add_argument(flag, action="store_true")
+        elif name == "database":
+            parser.add_argument(flag, choices=["sqlite", "postgres"], default=value)
         else:
             parser.add_argument(flag, type=type(value), default=value)
     return SearchOptions(**vars(parser.parse_args(argv)))

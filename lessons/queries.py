@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, false, func
+from sqlalchemy import and_, false
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -32,7 +32,8 @@ from lessons.models import (
     LessonVersion,
     facet,
 )
-from lessons.search import match_subquery, search_terms
+from lessons.search import match, prefer_narrow_indexes, search_terms
+from lessons.search_page import SortKeys, search_page
 
 LIBRARY_ROLES = (Role.admin, Role.teacher, Role.pupil)
 KEY_ROLES = (Role.admin, Role.teacher)
@@ -158,11 +159,18 @@ def lesson_summary(
     """A lesson as lists show it: no blocks, but which kinds of block it has."""
     # A version changes only when it is published; a working copy on every save.
     changed = face.published_at if isinstance(face, LessonVersion) else lesson.updated_at
+    return _summary(lesson, face, author=person_brief(author), working=working, changed=changed)
+
+
+def _summary(
+    lesson: Any, face: Any, *, author: dict[str, Any] | None, working: bool, changed: Any
+) -> dict[str, Any]:
+    """``lesson_summary`` of anything with the attributes of a lesson and of its face."""
     return {
         "id": lesson.id,
         **_face_fields(face),
         "status": lesson.status,
-        "author": person_brief(author),
+        "author": author,
         "version": lesson.version,
         "draft_changes": working and lesson.revision != lesson.published_revision,
         "copied_from": copied_from(lesson),
@@ -216,22 +224,26 @@ async def lessons_search(
     page: int = 1,
     per_page: int = 20,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Search the library of the actor's school; returns (one page of summaries, total)."""
+    """Search the library of the actor's school; returns (one page of summaries, total).
+
+    One statement: the matching rows are found, counted and sorted from the search index and
+    narrow indexes (``lessons_0002``); only the page shown reads its lessons' rows.
+    """
     require_library(actor)
     working = _shows_working_copies(actor, filters)
     face: type[Lesson] | type[LessonVersion] = Lesson if working else LessonVersion
-    query = (
-        select(Lesson, LessonVersion, User)
-        .outerjoin(
+    query = select(col(Lesson.id).label("lesson_id"), col(face.id).label("face_id"))
+    if working:
+        query = query.select_from(Lesson)
+    else:
+        query = query.select_from(Lesson).join(
             LessonVersion,
             and_(
                 col(LessonVersion.lesson_id) == Lesson.id,
                 col(LessonVersion.number) == Lesson.version,
             ),
         )
-        .join(User, col(User.id) == Lesson.author_id)
-        .where(Lesson.school_id == actor.school_id)
-    )
+    query = query.where(Lesson.school_id == actor.school_id)
     if working:
         if actor.role != Role.admin:
             query = query.where(Lesson.author_id == actor.id)
@@ -258,31 +270,31 @@ async def lessons_search(
         query = query.where(col(face.facets).contains(f"\n{key}\n", autoescape=True))
 
     terms = search_terms(filters.q)
-    dialect = session.get_bind().dialect.name
-    base = query
-    if terms:
-        # The total needs only the set of matches, not their ranks.
-        matched = match_subquery(dialect, face, terms, ranked=False)
-        query = base.join(matched, matched.c.id == face.id)
-    total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
-    newest = col(Lesson.updated_at) if working else col(LessonVersion.published_at)
     sort = filters.sort or ("relevance" if terms else "newest")
-    if sort == "relevance" and terms:
-        ranked = match_subquery(dialect, face, terms)
-        query = base.join(ranked, ranked.c.id == face.id)
-        order = [ranked.c.title_hit.desc(), ranked.c.rank, col(Lesson.id).desc()]
+    dialect = session.get_bind().dialect.name
+    found = None
+    if terms or wanted:
+        found = match(dialect, face, terms, wanted, ranked=sort == "relevance")
+        query = prefer_narrow_indexes(found.apply(query, face), dialect)
+    newest = col(Lesson.updated_at) if working else col(LessonVersion.published_at)
+    keys: SortKeys
+    if found is not None and found.rank is not None and found.title_hit is not None:
+        keys = [(found.title_hit, True), (found.rank, False)]
     elif sort == "title":
-        order = [col(face.title), col(Lesson.id)]
+        keys = [(col(face.title), False)]
     elif sort == "copied":
-        order = [col(Lesson.copies).desc(), newest.desc(), col(Lesson.id).desc()]
+        keys = [(col(Lesson.copies), True), (newest, True)]
     else:
-        order = [newest.desc(), col(Lesson.id).desc()]
-    rows = await session.exec(query.order_by(*order).offset((page - 1) * per_page).limit(per_page))
-    items = []
-    for lesson, version, author in rows.all():
-        shown: LessonFace = lesson if working or version is None else version
-        items.append(lesson_summary(lesson, shown, author=author, working=working))
-    return items, int(total)
+        keys = [(newest, True)]
+    keys.append((col(Lesson.id), sort != "title"))
+    rows, total = await search_page(
+        session, query, keys, working=working, page=page, per_page=per_page
+    )
+    items = [
+        _summary(lesson, face, author=author, working=working, changed=changed)
+        for lesson, face, author, changed in rows
+    ]
+    return items, total
 
 
 async def library_subjects(session: AsyncSession, *, actor: User) -> list[str]:

@@ -4,7 +4,9 @@ For every room with connections in this process the hub keeps a replica of the r
 by one task that follows the room's log in the broker, so every process converges on the same
 state. Each event is projected for each viewer (``event_for``), encoded once per kind of viewer
 and put in each connection's bounded outbox without waiting: a connection whose outbox is full
-is cut off (``overflowed``) and resyncs by reconnecting with ``since``.
+is cut off (``overflowed``) and resyncs by reconnecting with ``since``. Observers' comings and
+goings are not fanned out one by one: they are counted, one ``presence.counts`` frame per kind
+of viewer and per tick (:mod:`live.presence`), so a thousand arrivals are not a million frames.
 
 With a durable log (:class:`RoomLog`, the database's copy), the hub hands it every event it
 appends, and appends only to a log the broker still holds: when the broker has lost a room's log
@@ -27,6 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from eschool.broker.base import Broker, BrokerError, Event, LogClosed, LogMissing
+from live.outbox import DEFAULT_OUTBOX_SIZE, Connection
+from live.presence import PresenceBatch, counted_change, counted_frames
 from live.protocol import ClientMessage, server_frame
 from live.room import Actor, RoomState, check_join, decide, step
 from live.views import event_for, projection_key, view_for
@@ -34,8 +38,13 @@ from live.views import event_for, projection_key, view_for
 logger = logging.getLogger(__name__)
 
 RoomLoader = Callable[[str], Awaitable[RoomState]]
-DEFAULT_OUTBOX_SIZE = 256
 DEFAULT_REPLAY_LIMIT = 1_000
+# Observers' comings and goings are sent on at most once per tick (live.presence); a room
+# of more than ``_PRESENCE_ROOM`` connections has longer ticks, up to ``_PRESENCE_MAX_TICK``
+# (a storm is then O(n) frames a tick to everyone, and counts need not move faster).
+DEFAULT_PRESENCE_TICK = 0.15
+_PRESENCE_ROOM = 100
+_PRESENCE_MAX_TICK = 1.5
 _READ_BATCH = 500
 
 
@@ -57,91 +66,6 @@ class _LogReplaced(BrokerError):
     """The broker had lost the room's log: it is restored, nothing was appended."""
 
 
-class Connection:
-    """One client's place in a room: a bounded outbox of encoded frames.
-
-    The hub only ever puts frames without waiting; the web layer drains them with
-    ``async for frame in connection`` (or :meth:`receive`) and closes the socket when the
-    iteration ends, with :attr:`close_reason` telling why: ``"overflow"`` (too slow: resync),
-    ``"kicked"``, ``"ended"``, ``"resync"`` (the room's replica broke), ``"shutdown"`` or
-    ``"closed"``.
-    """
-
-    def __init__(self, room_id: str, actor: Actor, *, max_pending: int = DEFAULT_OUTBOX_SIZE):
-        self.room_id = room_id
-        self.actor = actor
-        self.max_pending = max_pending
-        self.overflowed = False
-        self.close_reason: str | None = None
-        # Capacity is enforced in ``deliver``, so the end marker always fits.
-        self._outbox: asyncio.Queue[str | None] = asyncio.Queue()
-        self._drained = False
-        self._closing = asyncio.Event()
-
-    @property
-    def closed(self) -> bool:
-        """Whether the connection is closed (frames already queued may still be read)."""
-        return self.close_reason is not None
-
-    @property
-    def pending(self) -> int:
-        """How many frames wait in the outbox."""
-        return self._outbox.qsize()
-
-    def deliver(self, frame: str) -> bool:
-        """Queue ``frame`` without waiting; a full outbox closes the connection instead."""
-        if self.closed:
-            return False
-        if self._outbox.qsize() >= self.max_pending:
-            self.overflowed = True
-            # The client will resync from its last seq; what is queued is of no use to it.
-            while not self._outbox.empty():
-                self._outbox.get_nowait()
-            self.close("overflow")
-            return False
-        self._outbox.put_nowait(frame)
-        return True
-
-    def close(self, reason: str = "closed") -> None:
-        """Close after the frames already queued (all of them dropped on overflow)."""
-        if self.closed:
-            return
-        self.close_reason = reason
-        self._outbox.put_nowait(None)
-        self._closing.set()
-
-    async def wait_closed(self) -> str:
-        """Wait until the connection is closed (a sender blocked on a slow socket may never
-        read the end marker); returns :attr:`close_reason`."""
-        await self._closing.wait()
-        return self.close_reason or "closed"
-
-    async def receive(self) -> str | None:
-        """The next frame, or ``None`` once the connection is closed and drained."""
-        if self._drained:
-            return None
-        frame = await self._outbox.get()
-        if frame is None:
-            self._drained = True
-        return frame
-
-    def take_queued(self) -> list[str]:
-        """The frames queued right now, without waiting (a sender may batch them)."""
-        frames: list[str] = []
-        while not self._drained and not self._outbox.empty():
-            frame = self._outbox.get_nowait()
-            if frame is None:
-                # Keep the end marker for the next ``receive``.
-                self._outbox.put_nowait(None)
-                break
-            frames.append(frame)
-        return frames
-
-    async def __aiter__(self) -> AsyncIterator[str]:
-        while (frame := await self.receive()) is not None:
-            yield frame
-
-
 @dataclass
 class _LocalRoom:
     room_id: str
@@ -151,6 +75,16 @@ class _LocalRoom:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     follower: asyncio.Task[None] | None = None
     users: int = 0
+    # Observers' presence events applied and not yet sent on (see live.presence).
+    presence: PresenceBatch = field(default_factory=PresenceBatch)
+    presence_sent_at: float = float("-inf")
+    presence_timer: asyncio.TimerHandle | None = None
+
+    def stop_presence(self) -> None:
+        """Send no more counted presence (the replica is let go or closed)."""
+        if self.presence_timer is not None:
+            self.presence_timer.cancel()
+            self.presence_timer = None
 
 
 def _applied(room: _LocalRoom, event: Event) -> bool:
@@ -193,6 +127,7 @@ class Hub:
         replay_limit: int = DEFAULT_REPLAY_LIMIT,
         clock: Callable[[], float] = time.time,
         log: RoomLog | None = None,
+        presence_tick: float = DEFAULT_PRESENCE_TICK,
     ) -> None:
         self.broker = broker
         self._load_room = load_room
@@ -200,6 +135,7 @@ class Hub:
         self._outbox_size = outbox_size
         self._replay_limit = replay_limit
         self._clock = clock
+        self._presence_tick = presence_tick
         self._rooms: dict[str, _LocalRoom] = {}
         self._opening: dict[str, asyncio.Lock] = {}
 
@@ -223,6 +159,7 @@ class Hub:
                 frames = self._missed(room, actor, since)
                 if frames is None:
                     frames = [_welcome(room.state, actor, self._clock())]
+                connection.after = room.state.seq
                 room.connections.add(connection)
         try:
             await self.emit(room_id, "presence.join", actor=actor)
@@ -310,6 +247,7 @@ class Hub:
         """Stop following every room and close every connection (``shutdown``)."""
         rooms, self._rooms = list(self._rooms.values()), {}
         for room in rooms:
+            room.stop_presence()
             for connection in room.connections:
                 connection.close("shutdown")
             if room.follower is not None:
@@ -388,6 +326,7 @@ class Hub:
         if room.users or room.connections or self._rooms.get(room.room_id) is not room:
             return
         del self._rooms[room.room_id]
+        room.stop_presence()
         if room.follower is not None:
             room.follower.cancel()
 
@@ -416,6 +355,7 @@ class Hub:
             logger.warning("live room %s: %s; its clients resync", room.room_id, why)
         if self._rooms.get(room.room_id) is room:
             del self._rooms[room.room_id]
+        room.stop_presence()
         if room.follower is not None and room.follower is not asyncio.current_task():
             room.follower.cancel()
         for connection in room.connections:
@@ -453,6 +393,13 @@ class Hub:
         room.recent.append((event, changed))
         if not changed:
             return
+        counted = counted_change(event)
+        if counted is not None:
+            room.presence.add(*counted, event["seq"])
+            self._schedule_presence(room)
+            return
+        # Counted presence first, so every connection gets its frames in seq order.
+        self._send_presence(room)
         self._fan_out(room, event)
         if event.get("type") == "room.kick":
             data = event.get("data")
@@ -475,6 +422,35 @@ class Hub:
             if (frame := frames[key]) is not None:
                 connection.deliver(frame)
 
+    def _schedule_presence(self, room: _LocalRoom) -> None:
+        """Send the counted presence now if none was sent within a tick, else at the tick's
+        end: a storm of arrivals is one frame per tick for each kind of viewer."""
+        if room.presence_timer is not None:
+            return
+        tick = self._presence_tick * max(1.0, len(room.connections) / _PRESENCE_ROOM)
+        wait = room.presence_sent_at + min(tick, max(_PRESENCE_MAX_TICK, self._presence_tick))
+        wait -= time.monotonic()
+        if wait <= 0:
+            self._send_presence(room)
+            return
+        loop = asyncio.get_running_loop()
+        room.presence_timer = loop.call_later(wait, self._send_presence, room)
+
+    def _send_presence(self, room: _LocalRoom) -> None:
+        """Fan the counted presence out: one ``presence.counts`` per viewer role, encoded once."""
+        if room.presence_timer is not None:
+            room.presence_timer.cancel()
+            room.presence_timer = None
+        batch = room.presence
+        if not batch:
+            return
+        room.presence = PresenceBatch()
+        room.presence_sent_at = time.monotonic()
+        live = [c for c in room.connections if not c.closed and c.after < batch.seq]
+        frames = batch.frames(room.state, roles={c.actor.role for c in live})
+        for connection in live:
+            connection.deliver(frames[connection.actor.role])
+
     def _missed(self, room: _LocalRoom, viewer: Actor, since: int | None) -> list[str] | None:
         """The frames after ``since``, or ``None`` when a fresh welcome is needed."""
         if since is None or not 0 <= since <= room.state.seq:
@@ -482,10 +458,13 @@ class Hub:
         oldest = room.recent[0][0]["seq"] if room.recent else room.state.seq + 1
         if since < oldest - 1:
             return None
+        missed = [event for event, changed in room.recent if changed and event["seq"] > since]
+        # Observers' presence is counted: one frame for all of it, where the newest one was.
+        counted = counted_frames(missed, room.state, viewer)
         frames = []
-        for event, changed in room.recent:
-            if changed and event["seq"] > since:
-                frame = _frame(event, viewer, room.state)
-                if frame is not None:
-                    frames.append(frame)
+        for event in missed:
+            if counted is not None and event["seq"] == counted[0]:
+                frames.append(counted[1])
+            elif counted_change(event) is None and (frame := _frame(event, viewer, room.state)):
+                frames.append(frame)
         return frames

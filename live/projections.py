@@ -35,17 +35,18 @@ _PER_PUPIL_EVENTS = frozenset({"quiz.reveal"}) | PICKER_EVENTS
 def projection_key(event: Mapping[str, Any], viewer: Actor) -> str:
     """Viewers with the same key get the same :func:`event_for` projection of ``event``,
     so a fan-out can encode each projection once."""
-    if viewer.role != "pupil":
+    if viewer.role not in ("pupil", "observer"):
         return viewer.role
     event_type = event.get("type")
-    if isinstance(event_type, str) and event_type in _PER_PUPIL_EVENTS:
+    if viewer.role == "pupil" and isinstance(event_type, str) and event_type in _PER_PUPIL_EVENTS:
         return f"pupil:{viewer.id}"
+    # Pupils and observers see their own name where the others see a role.
     actor, data = event.get("actor"), event.get("data")
     if isinstance(actor, Mapping) and actor.get("id") == viewer.id:
-        return "pupil:self"
+        return f"{viewer.role}:self"
     if isinstance(data, Mapping) and data.get("user_id") == viewer.id:
-        return "pupil:self"
-    return "pupil"
+        return f"{viewer.role}:self"
+    return viewer.role
 
 
 @dataclass(frozen=True, slots=True)

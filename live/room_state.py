@@ -227,7 +227,20 @@ class RoomState:
 
     def present_count(self, role: Role) -> int:
         """How many people of ``role`` are connected now."""
-        return sum(1 for actor_id in self.present if self.role_of(actor_id) == role)
+        return self._role_counts().get(role, 0)
+
+    def _role_counts(self) -> dict[str | None, int]:
+        """How many people of each role are connected now (counted once per state: a welcome
+        and a fan-out ask many times, and a room may hold a thousand)."""
+        cached = _PRESENT_COUNTS
+        # ``present`` and ``people`` are replaced, never changed, whenever someone comes or goes.
+        if cached[0] is not self.present or cached[1] is not self.people:
+            counts: dict[str | None, int] = {}
+            for actor_id in self.present:
+                role = self.role_of(actor_id)
+                counts[role] = counts.get(role, 0) + 1
+            cached[:] = [self.present, self.people, counts]
+        return cached[2]
 
     def role_of(self, actor_id: ActorId) -> str | None:
         """The role of a participant who has been in the room, if any."""
@@ -239,6 +252,10 @@ class RoomState:
         if self.pace != "pupil":
             return self.slide
         return self.positions.get(pupil, self.pace_start)
+
+
+# The newest state's counts of who is here: ``[present, people, {role: count}]``.
+_PRESENT_COUNTS: list[Any] = [None, None, {}]
 
 
 def new_room(

@@ -1,33 +1,27 @@
 """Routes of live lessons: the JSON API, the pages and the room's WebSocket.
 
-This is the only module that touches a WebSocket. Its :func:`lifespan` builds the hub (and the
-durable log that feeds it) on ``app.state``; the socket handler authenticates a participant,
-joins them to the hub and then pumps frames both ways until one side stops.
+Its :func:`lifespan` builds the hub (and the durable log that feeds it) on ``app.state``; the
+socket's session itself is :mod:`live.socket_session`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import secrets
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
-from eschool.broker.base import BrokerError
 from eschool.errors import DomainError, Forbidden, NotFound, TooManyRequests, Unauthorized
 from eschool.i18n import gettext as _
 from eschool.models import Role, User, id_from_text
@@ -52,58 +46,26 @@ from eschool.web import (
 from live import board_pass, queries, services
 from live.board_routes import routes as board_routes
 from live.feedback import feedback_summary
-from live.handlers.notes import note_add, notes_welcome
-from live.hub import DEFAULT_OUTBOX_SIZE, Connection, Hub
+from live.hub import DEFAULT_OUTBOX_SIZE, DEFAULT_PRESENCE_TICK, Hub
 from live.media import MediaSignalling
 from live.models import JournalConfirm, LiveSession, LiveStart, ObserverJoin, SessionStatus
 from live.page_context import option
 from live.page_context import room_context as _room_context
-from live.protocol import (
-    SIGNALLING_TYPES,
-    ClientMessage,
-    ProtocolError,
-    ack_frame,
-    error_frame,
-    parse_client_message,
-)
 from live.qr import qr_svg
 from live.recordings import RECORDING_NAME, recordings_of
 from live.replay_routes import routes as replay_routes
-from live.room import Actor, RoomError
+from live.room import Actor
 from live.rtc_types import rtc_config
 from live.rubric_routes import routes as rubric_routes
 from live.rubrics import rubric_public, rubrics_list
+from live.socket_session import RATE_BURST as RATE_BURST  # where callers have found them
+from live.socket_session import RATE_PER_SECOND as RATE_PER_SECOND
+from live.socket_session import live_socket
+from live.socket_session import origin_allowed as origin_allowed
 from live.visitor_pass import OBSERVER_COOKIE_PREFIX, visitor_pass
 
 logger = logging.getLogger(__name__)
 Endpoint = Callable[[Request], Awaitable[Response]]
-
-# Defaults of the socket's limits; ``settings.extra`` may override them (tests do).
-IDLE_SECONDS = 60.0
-RATE_PER_SECOND = 20.0
-RATE_BURST = 40.0
-# A client that keeps sending after this many refusals in a row is cut off.
-MAX_REFUSALS = 200
-
-# WebSocket close codes: the client reconnects after 1012 and 4001, and stops after the others.
-CLOSE_RESYNC = 4001
-CLOSE_SHUTDOWN = 1012
-CLOSE_BY_REASON = {
-    "overflow": CLOSE_RESYNC,
-    "resync": CLOSE_RESYNC,
-    "kicked": 4403,
-    "ended": 4410,
-    "shutdown": CLOSE_SHUTDOWN,
-    "closed": 1000,
-}
-CLOSE_BY_STATUS = {401: 4401, 403: 4403, 404: 4404, 409: 4409}
-CLOSE_BY_ROOM_ERROR = {"forbidden": 4403, "locked": 4423, "ended": 4410}
-CLOSE_IDLE = 4408
-# How long a closed connection may take to deliver its last frames (``lesson.end``).
-CLOSE_GRACE_SECONDS = 5.0
-CLOSE_FLOOD = 4429
-# What a socket raises when the other side has gone; not worth a traceback.
-_GONE = (WebSocketDisconnect, RuntimeError, OSError)
 
 
 @asynccontextmanager
@@ -122,6 +84,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         load_room=services.room_loader(app.state.sessionmaker),
         log=log,
         outbox_size=int(option(app, "live_outbox_size", DEFAULT_OUTBOX_SIZE)),
+        presence_tick=float(option(app, "live_presence_tick", DEFAULT_PRESENCE_TICK)),
     )
     app.state.live_log = log
     app.state.live_code_guesses = services.CodeGuesses()
@@ -586,336 +549,6 @@ async def report_page(request: Request) -> Response:
         journal_done=live.journal_at is not None,
         feedback=await feedback_summary(db(request), live=live),
     )
-
-
-# --- the WebSocket -------------------------------------------------------------------------
-
-
-class TokenBucket:
-    """``rate`` messages a second on average, ``burst`` at once."""
-
-    def __init__(self, rate: float, burst: float, clock: Any = time.monotonic) -> None:
-        self.rate = rate
-        self.burst = burst
-        self.tokens = burst
-        self._clock = clock
-        self._at = clock()
-
-    def take(self) -> bool:
-        """Spend one token if there is one."""
-        now = self._clock()
-        self.tokens = min(self.burst, self.tokens + (now - self._at) * self.rate)
-        self._at = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return True
-        return False
-
-
-@dataclass
-class LiveChannel:
-    """One participant's open socket in a room: what a message handler needs to answer."""
-
-    websocket: WebSocket
-    live_id: int
-    room_id: str
-    actor: Actor
-    connection: Connection | None = None
-    send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    # Names this socket's peer connections in the media engine (one user may have two tabs).
-    media_id: str = field(default_factory=lambda: secrets.token_hex(8))
-
-    @property
-    def app(self) -> Starlette:
-        """The application (its ``state`` holds the hub, the broker and the settings)."""
-        return self.websocket.app
-
-    async def send(self, frame: str) -> None:
-        """Send one text frame (frames from several tasks never interleave)."""
-        async with self.send_lock:
-            await self.websocket.send_text(frame)
-
-    async def close(self, code: int, reason: str = "") -> None:
-        """Close the socket (once)."""
-        async with self.send_lock:
-            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-                await self.websocket.close(code, reason)
-
-
-async def rtc_signal(channel: LiveChannel, message: ClientMessage) -> None:
-    """Every ``rtc.*`` signalling message from a participant arrives here (see live/media.py)."""
-    await _media(channel.app).handle(channel, message)
-
-
-async def rtc_disconnected(channel: LiveChannel) -> None:
-    """A participant's socket has gone: the media engine lets go of their peer connections."""
-    _media(channel.app).disconnected(channel)
-
-
-def origin_allowed(websocket: WebSocket) -> bool:
-    """A browser's handshake must come from this site (or an allowed origin); a client that
-    sends no Origin is not a browser and is let through to authentication."""
-    origin = websocket.headers.get("origin")
-    if origin is None:
-        return True
-    if origin in websocket.app.state.settings.allowed_origins:
-        return True
-    # Scheme, host and port must all match the server's own: an http page may not open a
-    # socket to an https server (nor the other way round). Behind a TLS proxy the scheme
-    # comes from X-Forwarded-Proto of a trusted proxy (ESCHOOL_TRUSTED_PROXIES).
-    scheme = "https" if websocket.url.scheme in ("wss", "https") else "http"
-    default_port = {"http": 80, "https": 443}
-    try:
-        theirs = urlsplit(origin.lower())
-        ours = urlsplit(f"{scheme}://{websocket.headers.get('host', '').lower()}")
-        their_port = theirs.port or default_port.get(theirs.scheme)
-        our_port = ours.port or default_port[scheme]
-    except ValueError:  # a port that is not a number
-        return False
-    return (
-        theirs.scheme == scheme
-        and not theirs.path
-        and theirs.username is None
-        and bool(ours.hostname)
-        and theirs.hostname == ours.hostname
-        and their_port == our_port
-    )
-
-
-async def _refuse(websocket: WebSocket, code: int, error: str, message: str) -> None:
-    await websocket.accept()
-    with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-        await websocket.send_text(error_frame(None, error, message))
-        await websocket.close(code, error)
-
-
-def _room_message(error: RoomError) -> str:
-    """The room's refusal in the participant's language (the room itself speaks English)."""
-    return _(error.message)
-
-
-def _bearer(websocket: WebSocket) -> str | None:
-    scheme, _space, value = websocket.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    return value.strip() or None
-
-
-def _since(websocket: WebSocket) -> int | None:
-    raw = websocket.query_params.get("since", "")
-    return int(raw) if raw.isdigit() and len(raw) < 16 else None
-
-
-async def live_socket(websocket: WebSocket) -> None:
-    """``GET /live/{code}/ws``: one participant's connection to the room.
-
-    The handshake's Origin is checked first (403 without accepting); the participant is the
-    signed-in user or the holder of a pass (an observer's or a board's) given as ``?token=``
-    or ``Authorization: Bearer``; ``?view=board`` connects the teacher's session as the board;
-    ``?since=N`` resumes after seq N.
-    """
-    if not origin_allowed(websocket):
-        await websocket.close(4403, "origin")
-        return
-    app = websocket.app
-    state = websocket.scope.get("state", {})
-    user: User | None = state.get("user")
-    code = str(websocket.path_params["code"])
-    token = websocket.query_params.get("token") or None
-    if user is None and token is None:
-        # A pass (an observer's or a board's) may come as ``Authorization: Bearer`` too.
-        token = _bearer(websocket)
-    if user is None and token is None:
-        # Said before looking the code up, so the answer tells nothing about the code.
-        message = _("Sign in, or join as a guest with the code and your name.")
-        await _refuse(websocket, 4401, "unauthorized", message)
-        return
-    # A visitor's pass names its session; a signed-in person reaches only their school's.
-    school_id = user.school_id if user is not None and token is None else None
-    try:
-        async with app.state.sessionmaker() as session:
-            live = await queries.session_by_code(session, code=code, school_id=school_id)
-            actor = await board_pass.participant(
-                session,
-                live=live,
-                user=user,
-                token=token,
-                secret=_secret(app),
-                view=websocket.query_params.get("view"),
-            )
-    except DomainError as exc:
-        await _refuse(websocket, CLOSE_BY_STATUS.get(exc.status, 4400), exc.code, exc.message)
-        return
-    if live.status != SessionStatus.active:
-        await _refuse(websocket, 4410, "ended", _("This live lesson has ended."))
-        return
-    channel = LiveChannel(websocket, live.id or 0, live.code, actor)
-    hub, log = _hub(app), _log(app)
-    try:
-        connection, first = await hub.join(live.code, actor, since=_since(websocket))
-    except RoomError as exc:
-        code = CLOSE_BY_ROOM_ERROR.get(exc.code, 4400)
-        await _refuse(websocket, code, exc.code, _room_message(exc))
-        return
-    except BrokerError:
-        logger.exception("live room %s: cannot join", live.code)
-        await _refuse(websocket, 1011, "unavailable", _("The live lesson is unavailable."))
-        return
-    channel.connection = connection
-    try:
-        await websocket.accept()
-        await log.sync(session_id=channel.live_id, room_id=channel.room_id)
-        for frame in first:
-            await channel.send(frame)
-        await notes_welcome(channel)
-        await _serve(channel, connection)
-    except _GONE:
-        pass
-    finally:
-        await _leave(channel, connection)
-
-
-async def _leave(channel: LiveChannel, connection: Connection) -> None:
-    app = channel.app
-    try:
-        await rtc_disconnected(channel)
-        await _hub(app).leave(connection)
-        await _log(app).sync(session_id=channel.live_id, room_id=channel.room_id)
-    except Exception:  # the broker or the database may be going away with the server
-        logger.warning("live room %s: leaving was not recorded", channel.room_id, exc_info=True)
-
-
-async def _serve(channel: LiveChannel, connection: Connection) -> None:
-    pump = asyncio.create_task(_pump(channel, connection))
-    listen = asyncio.create_task(_listen(channel))
-    closing = asyncio.create_task(connection.wait_closed())
-    tasks = (pump, listen, closing)
-    try:
-        done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        if closing in done and not pump.done():
-            await _end_pumping(channel, connection, pump)
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, *_GONE):
-                await task
-    for task in done:
-        error = None if task.cancelled() else task.exception()
-        if error is not None and not isinstance(error, _GONE):
-            logger.error("live room %s: socket task failed", channel.room_id, exc_info=error)
-
-
-async def _end_pumping(channel: LiveChannel, connection: Connection, pump: asyncio.Task) -> None:
-    """The hub closed the connection: let the pump deliver what is queued and close the
-    socket, unless the client is what holds it up (it fell behind). Then close it here, or,
-    when even the close cannot be written, give up: the server drops the socket and the
-    client reconnects with ``since``."""
-    reason = connection.close_reason or "closed"
-    grace = 0.0 if reason == "overflow" else CLOSE_GRACE_SECONDS
-    await asyncio.wait({pump}, timeout=grace)
-    if pump.done():
-        return
-    pump.cancel()
-    with contextlib.suppress(asyncio.CancelledError, *_GONE):
-        await pump
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(channel.close(CLOSE_BY_REASON.get(reason, 1000), reason), 1.0)
-
-
-async def _pump(channel: LiveChannel, connection: Connection) -> None:
-    """Hub → socket: the connection's outbox, in order, until the hub closes it."""
-    while (frame := await connection.receive()) is not None:
-        frames = [frame, *connection.take_queued()]
-        async with channel.send_lock:
-            for each in frames:
-                await channel.websocket.send_text(each)
-    reason = connection.close_reason or "closed"
-    await channel.close(CLOSE_BY_REASON.get(reason, 1000), reason)
-
-
-async def _listen(channel: LiveChannel) -> None:
-    """Socket → hub: each frame parsed, limited, applied and answered, until the client goes
-    or falls silent."""
-    app = channel.app
-    idle = option(app, "live_idle_seconds", IDLE_SECONDS)
-    bucket = TokenBucket(
-        option(app, "live_rate_per_second", RATE_PER_SECOND),
-        option(app, "live_rate_burst", RATE_BURST),
-    )
-    refusals = 0
-    while True:
-        try:
-            message = await asyncio.wait_for(channel.websocket.receive(), idle)
-        except TimeoutError:
-            await channel.close(CLOSE_IDLE, "idle")
-            return
-        if message["type"] == "websocket.disconnect":
-            return
-        raw = message.get("text")
-        if raw is None:
-            raw = message.get("bytes") or b""
-        if not bucket.take():
-            refusals += 1
-            if refusals >= MAX_REFUSALS:
-                await channel.close(CLOSE_FLOOD, "flood")
-                return
-            await channel.send(
-                error_frame(
-                    _message_id(raw), "rate_limited", _("Too many messages: slow down a little.")
-                )
-            )
-            continue
-        refusals = 0
-        await _handle(channel, raw)
-
-
-def _message_id(raw: str | bytes) -> str | None:
-    try:
-        return parse_client_message(raw).id
-    except ProtocolError as exc:
-        return exc.message_id
-
-
-async def _handle(channel: LiveChannel, raw: str | bytes) -> None:
-    """Apply one client frame and answer it with ``ack`` or ``error``."""
-    try:
-        message = parse_client_message(raw)
-    except ProtocolError as exc:
-        await channel.send(error_frame(exc.message_id, exc.code, exc.message))
-        return
-    app = channel.app
-    if message.type == "ping":
-        replica = _hub(app).replica(channel.room_id)
-        await channel.send(ack_frame(message.id, replica.seq if replica else 0))
-        return
-    if message.type in SIGNALLING_TYPES:
-        await rtc_signal(channel, message)
-        return
-    if message.type == "note.add":  # an observer's private note: never an event of the room
-        return await note_add(channel, message)
-    try:
-        seq = await _hub(app).submit(channel.room_id, channel.actor, message)
-        await _log(app).sync(session_id=channel.live_id, room_id=channel.room_id)
-    except RoomError as exc:
-        await channel.send(error_frame(message.id, exc.code, _room_message(exc)))
-        return
-    except BrokerError:
-        logger.exception("live room %s: a command was not stored", channel.room_id)
-        await channel.send(
-            error_frame(message.id, "unavailable", _("Not saved: try again in a moment."))
-        )
-        return
-    await channel.send(ack_frame(message.id, seq))
-    try:
-        if message.type == "rtc.grant":
-            await _media(app).grant_changed(channel.room_id)
-        elif message.type == "rtc.record":
-            await _media(app).recording_changed(channel.room_id)
-    except Exception:
-        logger.warning(
-            "live room %s: %s not passed on", channel.room_id, message.type, exc_info=True
-        )
 
 
 routes: list[BaseRoute] = [

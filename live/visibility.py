@@ -34,8 +34,9 @@ def max_points(questions: list[dict[str, Any]]) -> tuple[float, ...]:
 
 
 def person_for(state: RoomState, actor_id: ActorId | None, viewer: Actor) -> dict[str, Any] | None:
-    """How one participant appears to ``viewer``: observers see a pupil only as a role; the
-    board (shown to the class) sees everyone but the teacher and the boards only as a role."""
+    """How one participant appears to ``viewer``: observers see a pupil only as a role, and
+    only the teacher sees an observer by name; the board (shown to the class) sees everyone
+    but the teacher and the boards only as a role."""
     if actor_id is None:
         return None
     person = state.people.get(actor_id)
@@ -44,6 +45,9 @@ def person_for(state: RoomState, actor_id: ActorId | None, viewer: Actor) -> dic
         return None if watching else {"id": actor_id, "role": None, "name": None}
     if viewer.role == "observer" and person.role == "pupil":
         return {"role": "pupil"}
+    if person.role == "observer" and viewer.role != "teacher" and viewer.id != person.id:
+        # Observers are counted, not named, to all but the teacher (an open lesson has many).
+        return {"role": "observer"}
     if viewer.role == "board" and person.role not in ("teacher", "board"):
         return {"role": person.role}
     return person.as_dict()

@@ -77,7 +77,7 @@ async def titles(client: httpx.AsyncClient, headers: dict[str, str], query: str)
 
 
 def test_search_terms_keep_words_and_drop_query_syntax():
-    assert search_terms('"Дроби" OR -x* (NEAR) ёлка') == ["дроби", "or", "x", "near", "ёлка"]
+    assert search_terms('"Дроби" OR -x* (NEAR) Ёлка') == ["дроби", "or", "x", "near", "елка"]
     assert search_terms("  ") == []
     assert len(search_terms("a " * 50)) == 8
 
@@ -192,3 +192,55 @@ async def test_list_items_have_the_summary_form(client, as_user, library):
     assert item["block_kinds"] == ["text"]
     assert item["updated_at"].endswith("Z")
     assert "blocks" not in item
+
+
+async def test_yo_and_ye_find_each_other(client, as_user):
+    """ё and е are one letter to search, both in the query and in the lesson (either case)."""
+    teacher = await as_user("teacher")
+    ids = {
+        await publish(client, teacher, {"title": "Ёжик в тумане", "blocks": [text("ёлка")]}),
+        await publish(
+            client,
+            teacher,
+            {"title": "Ежевика", "summary": "ЁМКОСТЬ", "tags": ["лес"], "blocks": [text("ягода")]},
+        ),
+    }
+    assert len(ids) == 2
+    pupil = await as_user("pupil")
+    assert await titles(client, pupil, "?q=ежик") == ["Ёжик в тумане"]
+    assert await titles(client, pupil, "?q=ЁЖИК") == ["Ёжик в тумане"]
+    assert await titles(client, pupil, "?q=елка") == ["Ёжик в тумане"]
+    assert await titles(client, pupil, "?q=ёжевика") == ["Ежевика"]
+    assert await titles(client, pupil, "?q=емкость") == ["Ежевика"]
+    assert await titles(client, pupil, "?q=ёмкость&tag=лес") == ["Ежевика"]
+    assert set(await titles(client, pupil, "?q=ёж")) == {"Ежевика", "Ёжик в тумане"}
+    # An edit is searched as it now reads, and the old words are gone.
+    draft = await client.get("/api/v1/lessons?q=ежик&author=me", headers=teacher)
+    (mine,) = draft.json()["items"]
+    lesson = (await client.get(f"/api/v1/lessons/{mine['id']}", headers=teacher)).json()
+    edit = {"title": "Ёрш", "blocks": [text("рыба")], "revision": lesson["revision"]}
+    assert (
+        await client.put(f"/api/v1/lessons/{mine['id']}", json=edit, headers=teacher)
+    ).status_code == 200
+    assert await titles(client, teacher, "?q=ерш&author=me") == ["Ёрш"]
+    assert await titles(client, teacher, "?q=ежик&author=me") == []
+
+
+async def test_list_items_are_the_lessons_as_read(client, as_user, library):
+    """A list item holds the same values as the lesson read alone (both faces)."""
+    teacher = await as_user("teacher")
+    for query in ("?q=уравнения", "?author=me&status=draft", "?subject=Mathematics"):
+        for item in (await client.get(f"/api/v1/lessons{query}", headers=teacher)).json()["items"]:
+            full = (await client.get(f"/api/v1/lessons/{item['id']}", headers=teacher)).json()
+            assert item == {key: full[key] for key in item}
+
+
+async def test_a_page_past_the_end_still_counts(client, as_user, library):
+    teacher = await as_user("teacher")
+    past = await client.get("/api/v1/lessons?sort=title&per_page=2&page=5", headers=teacher)
+    assert past.status_code == 200
+    assert past.json()["items"] == [] and past.json()["total"] == 3
+    found = await client.get("/api/v1/lessons?q=уравн&page=3", headers=teacher)
+    assert found.json()["items"] == [] and found.json()["total"] == 2
+    nothing = await client.get("/api/v1/lessons?q=zzzz", headers=teacher)
+    assert nothing.json()["items"] == [] and nothing.json()["total"] == 0

@@ -223,6 +223,9 @@ export class RoomModel {
       case 'room.kick':
         this.presence(frame.type, d);
         break;
+      case 'presence.counts':
+        this.presenceCounts(d);
+        break;
       default:
     }
     return frame.type;
@@ -318,6 +321,19 @@ export class RoomModel {
     if (!this.state.quizzes.some((q) => q.block_id === d.block_id)) {
       this.state.quizzes.push({ block_id: d.block_id, closed: false, revealed: false, paced: true });
     }
+  }
+
+  /**
+   * Observers come and go counted: one frame for everyone who came or went since the last
+   * (how many pupils and observers are here); the teacher's also names them (joined, left).
+   */
+  presenceCounts(d) {
+    const people = this.state.people;
+    people.pupils = d.pupils ?? people.pupils;
+    people.observers = d.observers ?? people.observers;
+    if (d.pace_counts) this.state.pace.counts = d.pace_counts;
+    for (const person of d.joined ?? []) this.presence('presence.join', { person });
+    for (const person of d.left ?? []) this.presence('presence.leave', { person, here: false });
   }
 
   presence(type, d) {

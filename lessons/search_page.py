@@ -1,0 +1,115 @@
+"""One page of a library search, read without loading whole lessons (``lessons.queries``).
+
+The matching rows are collected once with their sort keys (narrow rows, from the search index
+and the narrow indexes of ``lessons_0002``), counted, and only the page shown is sorted out of
+them and joined to its lessons, faces and authors, selecting just the columns lists show.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import Select, func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from eschool.models import User
+from lessons.models import Lesson, LessonVersion
+
+SortKeys = list[tuple[Any, bool]]  # (column, descending)
+# (lesson, face, author, changed): the lesson and its face with the listed columns only.
+Listed = tuple[SimpleNamespace, SimpleNamespace, dict[str, Any], Any]
+
+_LESSON_LISTED = (
+    "status",
+    "version",
+    "revision",
+    "published_revision",
+    "published_at",
+    "updated_at",
+    "copied_from_id",
+    "copied_from_version",
+    "copied_from_title",
+    "copied_from_author",
+    "copies",
+)
+_FACE_LISTED = ("title", "summary", "subject", "grades", "tags", "language", "licence")
+_FACE_LISTED += ("credits", "blocks")
+
+
+async def search_page(
+    session: AsyncSession,
+    matches: Select,
+    keys: SortKeys,
+    *,
+    working: bool,
+    page: int,
+    per_page: int,
+) -> tuple[list[Listed], int]:
+    """One page of ``matches`` (columns ``lesson_id``, ``face_id``) in the order of ``keys``,
+    with the total. The matches are collected once with their sort keys (narrow
+    rows), counted, and only the page shown is sorted out of them (a top-N sort) and joined to
+    its lessons, faces and authors: (lesson, face, author ``{"id", "name"}``, when the shown
+    face last changed) for each, and the total."""
+    sort_columns = [key.label(f"sort_{n}") for n, (key, _desc) in enumerate(keys)]
+    candidates = matches.add_columns(*sort_columns).cte("candidates").prefix_with("MATERIALIZED")
+    order = [
+        candidates.c[f"sort_{n}"].desc() if desc else candidates.c[f"sort_{n}"]
+        for n, (_key, desc) in enumerate(keys)
+    ]
+    counted = select(func.count()).select_from(candidates).scalar_subquery()
+    shown = (
+        select(candidates, counted.label("total"))
+        .order_by(*order)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .cte("shown")
+    )
+    face = Lesson if working else LessonVersion
+    lesson_columns = [getattr(Lesson, name) for name in _LESSON_LISTED]
+    face_columns = [getattr(face, name) for name in _FACE_LISTED]
+    changed = Lesson.updated_at if working else LessonVersion.published_at
+    page_rows = (
+        select(
+            shown.c.total,
+            col(Lesson.id).label("lesson_id"),
+            *(column.label(f"lesson_{column.key}") for column in lesson_columns),
+            *(column.label(f"face_{column.key}") for column in face_columns),
+            col(changed).label("changed"),
+            col(User.id).label("author_id"),
+            col(User.name).label("author_name"),
+        )
+        .select_from(shown)
+        .join(Lesson, col(Lesson.id) == shown.c.lesson_id)
+        .join(User, col(User.id) == Lesson.author_id)
+        .order_by(
+            *(
+                shown.c[f"sort_{n}"].desc() if desc else shown.c[f"sort_{n}"]
+                for n, (_key, desc) in enumerate(keys)
+            )
+        )
+    )
+    if not working:
+        page_rows = page_rows.join(LessonVersion, col(LessonVersion.id) == shown.c.face_id)
+    rows = (await session.exec(page_rows)).all()
+    if not rows:
+        if page == 1:
+            return [], 0
+        # Past the end: count the matches alone.
+        past = await session.exec(select(func.count()).select_from(matches.subquery()))
+        return [], int(past.one())
+    listed = []
+    for row in rows:
+        values = row._mapping
+        lesson = {name: values[f"lesson_{name}"] for name in _LESSON_LISTED}
+        face_values = {name: values[f"face_{name}"] for name in _FACE_LISTED}
+        listed.append(
+            (
+                SimpleNamespace(id=values["lesson_id"], **lesson),
+                SimpleNamespace(**face_values),
+                {"id": values["author_id"], "name": values["author_name"]},
+                values["changed"],
+            )
+        )
+    return listed, int(rows[0][0])
