@@ -13,6 +13,7 @@ attendance code of the Russian paper journal: н absent, оп late, уп excused
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import zipfile
@@ -343,6 +344,8 @@ def _ics_text(text: str) -> str:
 
 def _fold(line: str) -> str:
     """Fold a content line at 75 octets (RFC 5545 §3.1) without splitting a UTF-8 character."""
+    if len(line) * 4 <= _LINE_OCTETS or len(line.encode("utf-8")) <= _LINE_OCTETS:
+        return line
     pieces: list[str] = []
     current: list[str] = []
     used = 0
@@ -377,11 +380,19 @@ def _zone(tz: str | None) -> ZoneInfo | None:
         raise ValueError(f"unknown time zone {tz!r}") from None
 
 
+@functools.lru_cache(maxsize=4096)  # a feed repeats the same days and bell times
 def _ics_datetime(day: date, moment: time, zone: ZoneInfo | None) -> str:
     local = datetime.combine(day, moment.replace(tzinfo=None))
     if zone is None:
         return local.strftime("%Y%m%dT%H%M%S")
     return local.replace(tzinfo=zone).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _utc_stamp(moment: datetime) -> str:
+    """An iCalendar UTC date-time; a naive moment is taken as UTC (as the database keeps it)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y%m%dT%H%M%SZ")
 
 
 def _event_lines(
@@ -399,6 +410,9 @@ def _event_lines(
         for label, key in (("Topic", "topic"), ("Homework", "homework"))
         if event.get(key)
     ]
+    updated = event.get("updated")
+    if updated is not None:
+        stamp = _utc_stamp(updated)
     lines = [
         "BEGIN:VEVENT",
         f"UID:slot-{event['slot_id']}@{uid_domain}",
@@ -427,13 +441,16 @@ def diary_ics(
     """A pupil's timetable with homework as an iCalendar (RFC 5545) feed.
 
     `events` are `{"slot_id", "date", "starts", "ends", "subject", "room", "topic",
-    "homework"}` (date and times as ISO strings or `date`/`time` objects). Each
-    becomes one VEVENT with the stable UID `slot-<slot_id>@<uid_domain>`, SUMMARY
+    "homework"}` and optionally `"updated"` (date and times as ISO strings or
+    `date`/`time` objects, `updated` a datetime, UTC when naive). Each becomes one
+    VEVENT with the stable UID `slot-<slot_id>@<uid_domain>` (the same whatever
+    address the feed is fetched under: keep `uid_domain` fixed), SUMMARY
     `subject (room)`, LOCATION the room, DESCRIPTION `Topic: …` and `Homework: …`
     lines. Without `tz` the times are floating local times; with an IANA zone
     name (e.g. "Europe/Moscow") they are read in that zone and written in UTC,
-    which needs no VTIMEZONE block. `stamp` (an aware datetime, default now) is
-    the DTSTAMP of every event.
+    which needs no VTIMEZONE block. An event's DTSTAMP is its `updated` moment, else
+    `stamp` (an aware datetime, default now): with `updated` on every event the same
+    data gives the same bytes, so a client polling an unchanged feed can be told so.
     Lines are folded at 75 octets and end in CRLF.
     """
     zone = _zone(tz)
@@ -460,4 +477,7 @@ def diary_ics(
     for event in ordered:
         lines.extend(_event_lines(event, zone=zone, stamp=stamp_text, uid_domain=uid_domain))
     lines.append("END:VCALENDAR")
-    return "".join(_fold(line) + _CRLF for line in lines)
+    return "".join(
+        line + _CRLF if len(line) <= _LINE_OCTETS and line.isascii() else _fold(line) + _CRLF
+        for line in lines
+    )

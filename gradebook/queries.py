@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Row, String, cast, func
@@ -22,12 +22,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.access import children_ids, classes_taught, pupil_class_ids
-from eschool.errors import BadRequest, Forbidden, NotFound
+from eschool.errors import Forbidden, NotFound
 from eschool.i18n import gettext as _
 from eschool.models import Enrolment, Role, SchoolClass, Term, User, id_from_text
 from eschool.queries import term_current, term_public
 from eschool.security import digest
-from eschool.timeutil import iso, utcnow
+from eschool.timeutil import iso
 from eschool.uploads.queries import uploads_info
 from gradebook.absence_cover import journal_absence_notes
 from gradebook.averages import attendance_summary, suggest_term_mark, weighted_average
@@ -39,7 +39,6 @@ from gradebook.models import (
     Course,
     CourseTeacher,
     DiaryFeed,
-    DiaryVisit,
     GradebookSettings,
     HistoryEntry,
     Holiday,
@@ -54,9 +53,6 @@ from gradebook.scales import SCALES, Scale, get_scale
 
 WRITE = "write"
 READ = "read"
-DIARY_MAX_DAYS = 62
-NEWS_DEFAULT_DAYS = 7
-NEWS_LIMIT = 50
 
 
 @dataclass
@@ -775,330 +771,6 @@ async def diary_pupils(session: AsyncSession, *, actor: User) -> list[User]:
     return []
 
 
-def _pupil_slots_query(pupil_id: int) -> Any:
-    return (
-        select(Slot, Course, Subject)
-        .join(Course, col(Course.id) == Slot.course_id)
-        .join(Subject, col(Subject.id) == Course.subject_id)
-        .join(Enrolment, col(Enrolment.class_id) == Course.class_id)
-        .where(Enrolment.pupil_id == pupil_id)
-    )
-
-
-async def _work_type_names(session: AsyncSession, school_id: int) -> dict[str, str]:
-    return {w.code: _(w.name) for w in await work_types_of_school(session, school_id=school_id)}
-
-
-def _diary_mark(mark: Mark, names: dict[str, str]) -> dict[str, Any]:
-    return {
-        "id": mark.id,
-        "value": mark.value,
-        "work_type": mark.work_type,
-        "work_type_name": names.get(mark.work_type, mark.work_type),
-        "weight": mark.weight,
-        "comment": mark.comment,
-    }
-
-
-async def diary_week(
-    session: AsyncSession, *, actor: User, pupil_id: int, start: date, end: date
-) -> dict[str, Any]:
-    """The diary between two dates: `{"pupil","from","to","days":[{"date","lessons":[…]}]}`.
-
-    Each lesson is `{"slot_id","course_id","subject","period","starts","ends","room",
-    "topic","homework","attachments","files","lesson","marks","attendance"}` (`files`: the
-    attachments with the names they were uploaded with); `marks` are
-    `{"id","value","work_type","work_type_name","weight","comment"}` and `attendance`
-    is the recorded status or None. Every weekday is listed, weekend days only when
-    they have lessons. At most 62 days at a time.
-    """
-    if end < start:
-        raise BadRequest(_("`to` must not be before `from`."))
-    if (end - start).days >= DIARY_MAX_DAYS:
-        raise BadRequest(_("Ask for at most {n} days at a time.", n=DIARY_MAX_DAYS))
-    pupil = await diary_pupil(session, actor=actor, pupil_id=pupil_id)
-    rows = list(
-        (
-            await session.exec(
-                _pupil_slots_query(pupil_id)
-                .where(Slot.date >= start, Slot.date <= end)
-                .order_by(Slot.date, Slot.period, Slot.starts, Slot.id)
-            )
-        ).all()
-    )
-    slot_ids = [slot.id for slot, _c, _s in rows]
-    marks_of: dict[int, list[Mark]] = defaultdict(list)
-    status_of: dict[int, str] = {}
-    if slot_ids:
-        for mark in (
-            await session.exec(
-                select(Mark)
-                .where(
-                    Mark.pupil_id == pupil_id,
-                    col(Mark.slot_id).in_(slot_ids),
-                    col(Mark.deleted_at).is_(None),
-                )
-                .order_by(Mark.id)
-            )
-        ).all():
-            marks_of[mark.slot_id].append(mark)
-        for record in (
-            await session.exec(
-                select(Attendance).where(
-                    Attendance.pupil_id == pupil_id, col(Attendance.slot_id).in_(slot_ids)
-                )
-            )
-        ).all():
-            status_of[record.slot_id] = record.status
-    names = await _work_type_names(session, actor.school_id)
-    files = await attachment_names(
-        session, school_id=actor.school_id, slots=(slot for slot, _c, _s in rows)
-    )
-    lessons_on: dict[date, list[dict[str, Any]]] = defaultdict(list)
-    for slot, course, subject in rows:
-        lessons_on[slot.date].append(
-            {
-                "slot_id": slot.id,
-                "course_id": course.id,
-                "subject": subject_public(subject),
-                "period": slot.period,
-                "starts": slot.starts.strftime("%H:%M"),
-                "ends": slot.ends.strftime("%H:%M"),
-                "room": slot.room,
-                "topic": slot.topic,
-                "homework": slot.homework,
-                "attachments": list(slot.attachments or []),
-                "files": files_public(slot, files),
-                "lesson": lesson_link(slot),
-                "marks": [_diary_mark(m, names) for m in marks_of.get(slot.id or 0, [])],
-                "attendance": status_of.get(slot.id or 0),
-            }
-        )
-    days = []
-    day = start
-    while day <= end:
-        if day.weekday() < 5 or lessons_on.get(day):
-            days.append({"date": iso(day), "lessons": lessons_on.get(day, [])})
-        day += timedelta(days=1)
-    return {
-        "pupil": {"id": pupil.id, "name": pupil.name},
-        "from": iso(start),
-        "to": iso(end),
-        "days": days,
-    }
-
-
-async def diary_summary(
-    session: AsyncSession, *, actor: User, pupil_id: int, term_id: int | None, today: date
-) -> dict[str, Any]:
-    """A pupil's term per subject: marks, weighted average, term mark, attendance.
-
-    Returns `{"pupil","term","subjects":[{"course_id","subject","teacher","marks",
-    "average","term_mark","attendance"}]}`; `marks` are in date order, each with
-    its `date`.
-    """
-    pupil = await diary_pupil(session, actor=actor, pupil_id=pupil_id)
-    term = await term_for(session, school_id=actor.school_id, term_id=term_id, today=today)
-    courses = list(
-        (
-            await session.exec(
-                select(Course, Subject)
-                .join(Subject, col(Subject.id) == Course.subject_id)
-                .join(Enrolment, col(Enrolment.class_id) == Course.class_id)
-                .where(Enrolment.pupil_id == pupil_id)
-                .order_by(Subject.name, Course.id)
-            )
-        ).all()
-    )
-    course_ids = [course.id for course, _s in courses]
-    teachers = await _teachers_of(session, [c for c in course_ids if c is not None])
-    slots = list(
-        (
-            await session.exec(
-                select(Slot)
-                .where(col(Slot.course_id).in_(course_ids), Slot.term_id == term.id)
-                .order_by(Slot.date, Slot.period)
-            )
-        ).all()
-    )
-    slot_by_id = {slot.id: slot for slot in slots}
-    marks = (
-        list(
-            (
-                await session.exec(
-                    select(Mark)
-                    .where(
-                        Mark.pupil_id == pupil_id,
-                        col(Mark.slot_id).in_(list(slot_by_id)),
-                        col(Mark.deleted_at).is_(None),
-                    )
-                    .order_by(Mark.id)
-                )
-            ).all()
-        )
-        if slots
-        else []
-    )
-    records = (
-        {
-            r.slot_id: r.status
-            for r in (
-                await session.exec(
-                    select(Attendance).where(
-                        Attendance.pupil_id == pupil_id,
-                        col(Attendance.slot_id).in_(list(slot_by_id)),
-                    )
-                )
-            ).all()
-        }
-        if slots
-        else {}
-    )
-    term_marks = {
-        row.course_id: row.value
-        for row in (
-            await session.exec(
-                select(TermMark).where(
-                    TermMark.pupil_id == pupil_id,
-                    TermMark.term_id == term.id,
-                    col(TermMark.course_id).in_(course_ids),
-                )
-            )
-        ).all()
-    }
-    names = await _work_type_names(session, actor.school_id)
-    slots_of: dict[int, list[Slot]] = defaultdict(list)
-    for slot in slots:
-        slots_of[slot.course_id].append(slot)
-    marks_of: dict[int, list[Mark]] = defaultdict(list)
-    for mark in sorted(marks, key=lambda m: (slot_by_id[m.slot_id].date, m.id or 0)):
-        marks_of[slot_by_id[mark.slot_id].course_id].append(mark)
-    subjects = []
-    for course, subject in courses:
-        course_id = course.id or 0
-        course_marks = marks_of.get(course_id, [])
-        scale = get_scale(course.scale)
-        subjects.append(
-            {
-                "course_id": course_id,
-                "subject": subject_public(subject),
-                "teacher": person_ref(teachers[course_id][0]) if teachers.get(course_id) else None,
-                "marks": [
-                    {**_diary_mark(m, names), "date": iso(slot_by_id[m.slot_id].date)}
-                    for m in course_marks
-                ],
-                "average": weighted_average([(m.value, m.weight) for m in course_marks], scale),
-                "term_mark": term_marks.get(course_id),
-                "attendance": attendance_summary(
-                    _past_statuses(slots_of.get(course_id, []), records, today)
-                ),
-            }
-        )
-    return {
-        "pupil": {"id": pupil.id, "name": pupil.name},
-        "term": term_public(term),
-        "subjects": subjects,
-    }
-
-
-async def last_visit(session: AsyncSession, *, viewer_id: int, pupil_id: int) -> datetime | None:
-    """When the viewer last opened the pupil's diary, or None."""
-    row = (
-        await session.exec(
-            select(DiaryVisit.seen_at).where(
-                DiaryVisit.viewer_id == viewer_id, DiaryVisit.pupil_id == pupil_id
-            )
-        )
-    ).first()
-    return row
-
-
-async def diary_news(
-    session: AsyncSession, *, actor: User, pupil_id: int, since: datetime | None = None
-) -> dict[str, Any]:
-    """What is new for a pupil since the actor's last visit (else the last 7 days).
-
-    Returns `{"since","marks":[{…mark, "date","subject","slot_id"}],
-    "homework":[{"slot_id","date","subject","homework"}]}`, newest first, at most 50 each.
-    """
-    await diary_pupil(session, actor=actor, pupil_id=pupil_id)
-    if since is None:
-        since = await last_visit(session, viewer_id=actor.id or 0, pupil_id=pupil_id)
-    if since is None:
-        since = utcnow() - timedelta(days=NEWS_DEFAULT_DAYS)
-    names = await _work_type_names(session, actor.school_id)
-    mark_rows = (
-        await session.exec(
-            select(Mark, Slot, Subject)
-            .join(Slot, col(Slot.id) == Mark.slot_id)
-            .join(Course, col(Course.id) == Slot.course_id)
-            .join(Subject, col(Subject.id) == Course.subject_id)
-            .where(
-                Mark.pupil_id == pupil_id,
-                col(Mark.deleted_at).is_(None),
-                Mark.created_at > since,
-            )
-            .order_by(col(Mark.created_at).desc(), col(Mark.id).desc())
-            .limit(NEWS_LIMIT)
-        )
-    ).all()
-    homework_rows = (
-        await session.exec(
-            _pupil_slots_query(pupil_id)
-            .where(
-                col(Slot.homework_at).is_not(None), Slot.homework_at > since, Slot.homework != ""
-            )
-            .order_by(col(Slot.homework_at).desc(), col(Slot.id).desc())
-            .limit(NEWS_LIMIT)
-        )
-    ).all()
-    return {
-        "since": iso(since),
-        "marks": [
-            {
-                **_diary_mark(mark, names),
-                "slot_id": slot.id,
-                "date": iso(slot.date),
-                "subject": subject_public(subject),
-            }
-            for mark, slot, subject in mark_rows
-        ],
-        "homework": [
-            {
-                "slot_id": slot.id,
-                "date": iso(slot.date),
-                "subject": subject_public(subject),
-                "homework": slot.homework,
-            }
-            for slot, _course, subject in homework_rows
-        ],
-    }
-
-
-async def diary_events(
-    session: AsyncSession, *, pupil_id: int, start: date, end: date
-) -> list[dict[str, Any]]:
-    """A pupil's lessons between two dates as `gradebook.exports.diary_ics` events."""
-    rows = await session.exec(
-        _pupil_slots_query(pupil_id)
-        .where(Slot.date >= start, Slot.date <= end)
-        .order_by(Slot.date, Slot.period, Slot.id)
-    )
-    return [
-        {
-            "slot_id": slot.id,
-            "date": slot.date,
-            "starts": slot.starts,
-            "ends": slot.ends,
-            "subject": subject.name,
-            "room": slot.room,
-            "topic": slot.topic,
-            "homework": slot.homework,
-        }
-        for slot, _course, subject in rows.all()
-    ]
-
-
 async def feed_by_secret(session: AsyncSession, *, secret: str) -> tuple[User, User] | None:
     """(owner, pupil) of a live calendar link whose owner may still see the pupil; else None."""
     feed = (
@@ -1132,18 +804,6 @@ async def feed_active(session: AsyncSession, *, actor: User, pupil_id: int) -> D
             )
         )
     ).first()
-
-
-async def school_year_span(
-    session: AsyncSession, *, school_id: int, today: date
-) -> tuple[date, date]:
-    """The dates a calendar feed covers: four weeks back to the end of the last term."""
-    last = (
-        await session.exec(select(func.max(Term.ends)).where(Term.school_id == school_id))
-    ).first()
-    start = today - timedelta(days=28)
-    end = last if last is not None and last >= today else today + timedelta(days=60)
-    return start, end
 
 
 async def attachment_visible(session: AsyncSession, actor: User, sha256: str) -> bool:

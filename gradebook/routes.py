@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from eschool.conditional import etag_response, make_etag, not_modified, with_etag
 from eschool.errors import BadRequest, DomainError, NotFound
 from eschool.i18n import gettext as _
 from eschool.models import Role, User
@@ -37,7 +38,17 @@ from eschool.web import (
     read_json,
     render,
 )
-from gradebook import absence_queries, absence_routes, queries, services, timetable_pages
+from gradebook import (
+    absence_queries,
+    absence_routes,
+    diary,
+    diary_news,
+    diary_summary,
+    journal_cache,
+    queries,
+    services,
+    timetable_pages,
+)
 from gradebook.exports import diary_ics, journal_csv, journal_xlsx
 from gradebook.legend import attendance_codes
 from gradebook.models import (
@@ -64,6 +75,9 @@ from gradebook.timetable import week_bounds
 from gradebook.today import teacher_day
 
 STAFF = (Role.admin, Role.teacher)
+# The domain part of every calendar event's UID (`slot-<id>@eschool`): fixed, so that a feed
+# fetched under another address (a new domain, a proxy) does not duplicate every event.
+FEED_UID_DOMAIN = "eschool"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -326,10 +340,44 @@ async def _journal(request: Request, what: str = "journal") -> dict[str, Any]:
     return journal
 
 
+async def _journal_version(request: Request) -> journal_cache.JournalVersion:
+    """The asked journal's version for the caller, its read recorded (a 304's too)."""
+    version = await journal_cache.journal_version(
+        db(request),
+        actor=acting_user(request),
+        course_id=path_int(request, "id"),
+        term_id=_term_param(request),
+        today=_today(request),
+    )
+    await journal_cache.journal_record_read(
+        db(request), actor=acting_user(request), version=version
+    )
+    return version
+
+
+async def _journal_rendered(
+    request: Request, version: journal_cache.JournalVersion
+) -> journal_cache.RenderedJournal:
+    return await journal_cache.journal_rendered(
+        db(request),
+        journal_cache.cache_of(request.app.state),
+        actor=acting_user(request),
+        version=version,
+        today=_today(request),
+    )
+
+
 @api_endpoint(*STAFF)
 async def api_journal(request: Request) -> Response:
-    """The journal of a course for `?term=` (default: the term containing today)."""
-    return json_ok(await _journal(request))
+    """The journal of a course for `?term=` (default: the term containing today); 304 when
+    the caller's `If-None-Match` names its current version."""
+    version = await _journal_version(request)
+    etag = make_etag(*version.tag_parts(acting_user(request), "json"))
+    unchanged = not_modified(request, etag)
+    if unchanged is not None:
+        return unchanged
+    rendered = await _journal_rendered(request, version)
+    return with_etag(Response(rendered.body, media_type="application/json"), etag)
 
 
 def _export_name(journal: dict[str, Any], extension: str) -> str:
@@ -519,7 +567,7 @@ def _week_range(request: Request) -> tuple[date, date]:
 async def api_diary(request: Request) -> Response:
     """`?from=&to=` (default: this week) → `{"pupil","from","to","days":[…]}`."""
     start, end = _week_range(request)
-    diary = await queries.diary_week(
+    week = await diary.diary_week(
         db(request),
         actor=acting_user(request),
         pupil_id=path_int(request, "pupil_id"),
@@ -527,13 +575,14 @@ async def api_diary(request: Request) -> Response:
         end=end,
     )
     await _diary_read(request, path_int(request, "pupil_id"), "diary", f"{start}..{end}")
-    return json_ok(diary)
+    # The tag is a hash of the body: a reader whose copy is current gets 304 and no body.
+    return etag_response(request, json_ok(week).body, media_type="application/json")
 
 
 @api_endpoint()
 async def api_diary_summary(request: Request) -> Response:
     """`?term=` → the pupil's subjects with marks, averages, term marks and attendance."""
-    summary = await queries.diary_summary(
+    summary = await diary_summary.diary_summary(
         db(request),
         actor=acting_user(request),
         pupil_id=path_int(request, "pupil_id"),
@@ -547,7 +596,7 @@ async def api_diary_summary(request: Request) -> Response:
 @api_endpoint()
 async def api_diary_news(request: Request) -> Response:
     """What is new since the caller's last visit (marks and homework)."""
-    news = await queries.diary_news(
+    news = await diary_news.diary_news(
         db(request), actor=acting_user(request), pupil_id=path_int(request, "pupil_id")
     )
     await _diary_read(request, path_int(request, "pupil_id"), "diary.news")
@@ -572,48 +621,47 @@ async def api_diary_seen(request: Request) -> Response:
     return Response(status_code=204)
 
 
-async def _ics_response(request: Request, pupil: User) -> Response:
+async def _ics_response(request: Request, pupil: User | diary.DiaryPupil) -> Response:
+    """The feed from the first day of the current term to the end of the last one. Its UIDs
+    do not depend on the address it is fetched under, and its bytes only on the data (each
+    event's DTSTAMP is when its lesson last changed), so a calendar app polling an unchanged
+    feed gets 304."""
     session = db(request)
     settings = request.app.state.settings
-    start, end = await queries.school_year_span(
-        session, school_id=pupil.school_id, today=_today(request)
-    )
-    events = await queries.diary_events(session, pupil_id=pupil.id or 0, start=start, end=end)
+    start, end = await diary.feed_window(session, school_id=pupil.school_id, today=_today(request))
+    events = await diary.diary_events(session, pupil_id=pupil.id or 0, start=start, end=end)
     text = diary_ics(
         pupil_name=pupil.name,
         events=events,
         calendar_name=_("Diary of {name}", name=pupil.name),
         tz=settings.timezone,
-        uid_domain=request.url.hostname or "eschool",
+        uid_domain=FEED_UID_DOMAIN,
     )
-    return Response(
-        text,
-        media_type="text/calendar; charset=utf-8",
-        headers={"Cache-Control": "private, max-age=300"},
-    )
+    return etag_response(request, text.encode(), media_type="text/calendar; charset=utf-8")
 
 
 @api_endpoint()
 async def api_diary_ics(request: Request) -> Response:
     """The pupil's timetable with homework as iCalendar, for a caller who may see the diary."""
-    pupil = await queries.diary_pupil(
+    pupil = await diary.diary_pupil(
         db(request), actor=acting_user(request), pupil_id=path_int(request, "pupil_id")
     )
-    await _diary_read(request, pupil.id or 0, "diary.ics")
+    await _diary_read(request, pupil.id, "diary.ics")
     return await _ics_response(request, pupil)
 
 
 @api_endpoint()
 async def api_diary_feed(request: Request) -> Response:
-    """GET: whether the caller has a calendar link. POST → 201 `{"url"}` (a new secret link,
-    shown once). DELETE → 204 (the link stops working)."""
+    """GET: whether the caller has a calendar link. POST → 201 `{"url","webcal","active"}`
+    (a new secret link, shown once; `webcal` is the same link for calendar apps to subscribe
+    to). DELETE → 204 (the link stops working)."""
     actor = acting_user(request)
     pupil_id = path_int(request, "pupil_id")
     session = db(request)
     if request.method == "POST":
         secret = await services.feed_create(session, actor=actor, pupil_id=pupil_id)
         url = str(request.base_url).rstrip("/") + f"/feeds/{secret}.ics"
-        return json_ok({"url": url, "active": True}, status=201)
+        return json_ok({"url": url, "webcal": diary.webcal_url(url), "active": True}, status=201)
     if request.method == "DELETE":
         await services.feed_revoke(session, actor=actor, pupil_id=pupil_id)
         return Response(status_code=204)
@@ -658,20 +706,24 @@ async def journal_index(request: Request) -> Response:
 async def journal_page(request: Request) -> Response:
     """The journal grid of a course (data inline, editing through the API)."""
     actor = acting_user(request)
-    journal = await queries.journal_get(
-        db(request),
-        actor=actor,
-        course_id=path_int(request, "id"),
-        term_id=_term_param(request),
-        today=_today(request),
+    version = await _journal_version(request)
+    # The page also shows who is signed in and carries their session's CSRF token.
+    auth = getattr(request.state, "auth", None)
+    etag = make_etag(*version.tag_parts(actor, "html", actor.name, auth.csrf_token if auth else ""))
+    unchanged = not_modified(request, etag)
+    if unchanged is not None:
+        return unchanged
+    rendered = await _journal_rendered(request, version)
+    terms = await _terms_of_year(db(request), school_id=actor.school_id, term_id=version.term.id)
+    page = render(
+        request,
+        "gradebook/journal.html",
+        journal=rendered.head,
+        journal_json=rendered.script_json(),
+        terms=terms,
+        codes=attendance_codes(),
     )
-    await _journal_read(request, journal, "journal")
-    terms = await _terms_of_year(
-        db(request), school_id=actor.school_id, term_id=journal["term"]["id"]
-    )
-    return render(
-        request, "gradebook/journal.html", journal=journal, terms=terms, codes=attendance_codes()
-    )
+    return with_etag(page, etag)
 
 
 async def _setup_context(request: Request) -> dict[str, Any]:
@@ -760,18 +812,16 @@ async def diary_page(request: Request) -> Response:
     today = _today(request)
     anchor = parse_date(request.query_params.get("week"), name="week") or today
     monday, sunday = week_bounds(anchor)
-    week = await queries.diary_week(
-        session, actor=actor, pupil_id=pupil_id, start=monday, end=sunday
-    )
+    week = await diary.diary_week(session, actor=actor, pupil_id=pupil_id, start=monday, end=sunday)
     await _diary_read(request, pupil_id, "diary", f"{monday}..{sunday}")
-    summary = await queries.diary_summary(
+    summary = await diary_summary.diary_summary(
         session, actor=actor, pupil_id=pupil_id, term_id=_term_param(request), today=today
     )
     # The news stays until the reader marks it as seen or leaves the page (diary.js sends
     # "seen up to the moment it was shown"): reloading, another week or another language
     # keep it.
     shown_at = utcnow()
-    news = await queries.diary_news(session, actor=actor, pupil_id=pupil_id)
+    news = await diary_news.diary_news(session, actor=actor, pupil_id=pupil_id)
     feed = None
     if actor.role in (Role.pupil, Role.parent):
         feed = await queries.feed_active(session, actor=actor, pupil_id=pupil_id)

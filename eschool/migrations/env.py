@@ -26,6 +26,10 @@ CREATED_ELSEWHERE = {
     "assets": "lessons_0001",  # the upload store, moved from the lesson library to the shell
 }
 
+# Indexes a migration creates for one database only, so no model declares them: autogenerate
+# must not propose dropping them (SQLite's narrow indexes of the library search, lessons_0002).
+DIALECT_ONLY_INDEXES = frozenset({"ix_lessons_search", "ix_lesson_versions_search"})
+
 
 def _tables_of(package: str) -> set[str]:
     """The tables whose model is defined in ``package`` or one of its subpackages."""
@@ -68,6 +72,8 @@ def run() -> None:
     own_tables = _tables_of(only) if only else None
 
     def include_object(obj, name, type_, reflected, compare_to):
+        if type_ == "index" and reflected and name in DIALECT_ONLY_INDEXES:
+            return False
         if own_tables is None:
             return True
         table = obj if type_ == "table" else getattr(obj, "table", None)

@@ -63,21 +63,25 @@ function setUp(card) {
   const create = card.querySelector('#feed-create');
   const revoke = card.querySelector('#feed-revoke');
   const copy = card.querySelector('#feed-copy');
+  const webcal = card.querySelector('#feed-webcal');
 
-  const show = (active, url = '') => {
+  // `webcalUrl`: the same link as webcal://, which a phone or desktop opens in its calendar app.
+  const show = (active, url = '', webcalUrl = '') => {
     status.textContent = active ? status.dataset.activeText : status.dataset.noneText;
     create.dataset.hasFeed = active ? 'yes' : 'no';
     revoke.hidden = !active;
     field.hidden = !url;
     copy.hidden = !url;
     input.value = url;
+    webcal.hidden = !webcalUrl;
+    webcal.href = webcalUrl || '#';
   };
 
   create.addEventListener('click', async () => {
     if (create.dataset.hasFeed === 'yes' && !window.confirm(create.dataset.confirmReplace)) return;
     try {
       const link = await api('POST', `/diary/${pupilId}/feed`);
-      show(true, link.url);
+      show(true, link.url, link.webcal);
       input.focus();
       input.select();
     } catch (error) {
