@@ -7,7 +7,7 @@ at only two fields of each JSON frame (``type`` and ``seq``) without decoding it
 
 Run as ``python -m bench.lean_client``: a receiver process that takes JSON commands, one per line,
 on stdin and answers with JSON lines on stdout (see :class:`ReceiverProcess`). The benchmark side
-drives several of them through :class:`ReceiverPool`.
+drives several of them through :class:`bench.receiver_pool.ReceiverPool`.
 """
 
 from __future__ import annotations
@@ -15,163 +15,34 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import hashlib
 import json
 import math
 import os
 import random
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from bench.common import PROJECT_ROOT, cpu_seconds, die_with_parent, stop_process_group
+from bench.ws_frames import (
+    OP_BINARY,
+    OP_CLOSE,
+    OP_PING,
+    OP_PONG,
+    OP_TEXT,
+    FrameParser,
+    accept_key,
+    encode_client_frame,
+    frame_type,
+    frame_type_and_seq,
+    upgrade_request,
+)
 
-OP_CONTINUATION = 0x0
-OP_TEXT = 0x1
-OP_BINARY = 0x2
-OP_CLOSE = 0x8
-OP_PING = 0x9
-OP_PONG = 0xA
-_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _MAX_HEADER_BYTES = 64 * 1024
-_READ_LIMIT = 256 * 1024 * 1024  # JSON reply lines with every arrival time can be large
+READ_LIMIT = 256 * 1024 * 1024  # JSON reply lines with every arrival time can be large
 # A receiver process never outlives this, whatever its driver does.
 _MAX_LIFETIME_SECONDS = 3_600
-
-
-def encode_client_frame(payload: bytes, opcode: int = OP_TEXT) -> bytes:
-    """One final client frame, masked as RFC 6455 requires of clients."""
-    length = len(payload)
-    if length < 126:
-        header = bytes((0x80 | opcode, 0x80 | length))
-    elif length < 1 << 16:
-        header = bytes((0x80 | opcode, 0x80 | 126)) + length.to_bytes(2, "big")
-    else:
-        header = bytes((0x80 | opcode, 0x80 | 127)) + length.to_bytes(8, "big")
-    mask = os.urandom(4)
-    if not payload:
-        return header + mask
-    repeated = (mask * (length // 4 + 1))[:length]
-    masked = (int.from_bytes(payload, "big") ^ int.from_bytes(repeated, "big")).to_bytes(
-        length, "big"
-    )
-    return header + mask + masked
-
-
-def accept_key(key: str) -> str:
-    """The ``Sec-WebSocket-Accept`` a server must answer to ``key``."""
-    return base64.b64encode(hashlib.sha1(key.encode() + _GUID).digest()).decode()  # noqa: S324
-
-
-def upgrade_request(host: str, port: int, path: str, key: str, headers: Mapping[str, str]) -> bytes:
-    """The HTTP/1.1 request that opens a WebSocket at ``path``."""
-    lines = [
-        f"GET {path} HTTP/1.1",
-        f"Host: {host}:{port}",
-        "Upgrade: websocket",
-        "Connection: Upgrade",
-        f"Sec-WebSocket-Key: {key}",
-        "Sec-WebSocket-Version: 13",
-        *(f"{name}: {value}" for name, value in headers.items()),
-    ]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-
-
-class FrameParser:
-    """Turns a byte stream of unmasked server frames into ``(opcode, payload)`` messages.
-
-    Fragmented messages are joined; control frames in between come out on their own. The
-    common case, whole small text frames, takes the shortest path: this runs once per frame
-    for every receiver, so its cost is the client's cost.
-    """
-
-    def __init__(self) -> None:
-        self._rest = b""
-        self._fragments: list[bytes] = []
-        self._fragment_opcode = 0
-
-    def feed(self, data: bytes) -> list[tuple[int, bytes]]:
-        """Add bytes; return the complete messages they finish."""
-        if self._rest:
-            data = self._rest + data
-            self._rest = b""
-        messages: list[tuple[int, bytes]] = []
-        position, available = 0, len(data)
-        while available - position >= 2:
-            second = data[position + 1]
-            length, header = second & 0x7F, 2
-            if length == 126:
-                if available - position < 4:
-                    break
-                length = int.from_bytes(data[position + 2 : position + 4], "big")
-                header = 4
-            elif length == 127:
-                if available - position < 10:
-                    break
-                length = int.from_bytes(data[position + 2 : position + 10], "big")
-                header = 10
-            if second & 0x80:
-                raise ValueError("a server must not mask its frames")
-            end = position + header + length
-            if end > available:
-                break
-            first = data[position]
-            payload = data[position + header : end]
-            position = end
-            if first == 0x81:  # a whole text frame
-                messages.append((OP_TEXT, payload))
-                continue
-            opcode = first & 0x0F
-            if opcode >= OP_CLOSE or (first & 0x80 and opcode != OP_CONTINUATION):
-                messages.append((opcode, payload))
-                continue
-            if opcode != OP_CONTINUATION:
-                self._fragment_opcode = opcode
-            self._fragments.append(payload)
-            if first & 0x80:
-                messages.append((self._fragment_opcode, b"".join(self._fragments)))
-                self._fragments = []
-        if position < available:
-            self._rest = data[position:]
-        return messages
-
-
-_FRAME_PREFIX = b'{"v":1,"type":"'
-
-
-def frame_type(payload: bytes) -> bytes:
-    """The ``type`` of a compact JSON frame, read without decoding it (``b""`` when absent)."""
-    if payload.startswith(_FRAME_PREFIX):
-        return payload[15 : payload.find(b'"', 15)]
-    return frame_type_and_seq(payload)[0]
-
-
-def frame_type_and_seq(payload: bytes) -> tuple[bytes, int]:
-    """The ``type`` and ``seq`` of a compact JSON frame ``{"v":1,"type":"..","seq":N,..}``.
-
-    Reads only those two fields (``b""`` and -1 when absent), much cheaper than decoding.
-    """
-    start = payload.find(b'"type":"')
-    if start < 0:
-        return b"", -1
-    start += 8
-    end = payload.find(b'"', start)
-    kind = payload[start:end]
-    at = payload.find(b'"seq":', end)
-    if at < 0:
-        return kind, -1
-    at += 6
-    stop = len(payload)
-    for delimiter in (b",", b"}"):
-        found = payload.find(delimiter, at)
-        if 0 <= found < stop:
-            stop = found
-    try:
-        return kind, int(payload[at:stop])
-    except ValueError:
-        return kind, -1
 
 
 class LeanSocket:
@@ -193,7 +64,7 @@ class LeanSocket:
         cls, host: str, port: int, path: str, headers: Mapping[str, str] | None = None
     ) -> LeanSocket:
         """Connect and do the opening handshake; raises ``ConnectionError`` when refused."""
-        reader, writer = await asyncio.open_connection(host, port, limit=_READ_LIMIT)
+        reader, writer = await asyncio.open_connection(host, port, limit=READ_LIMIT)
         key = base64.b64encode(os.urandom(16)).decode()
         writer.write(upgrade_request(host, port, path, key, headers or {}))
         await writer.drain()
@@ -564,7 +435,7 @@ class ReceiverProcess:
     async def serve(self) -> None:
         """Read commands from stdin until ``close`` or end of input."""
         loop = asyncio.get_running_loop()
-        reader = asyncio.StreamReader(limit=_READ_LIMIT)
+        reader = asyncio.StreamReader(limit=READ_LIMIT)
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
 
         def answer(reply: dict[str, Any]) -> None:
@@ -610,197 +481,6 @@ def _event_loop_runner() -> Callable[[Any], Any]:
     except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
         return asyncio.run
     return uvloop.run
-
-
-# --- the driver's side -------------------------------------------------------------------------
-
-
-@dataclass
-class CollectReport:
-    """The merged figures of one ``collect`` over every receiver process."""
-
-    received: int
-    complete: int
-    connections: int
-    first: float | None
-    last: float | None
-    closed_during: int
-    arrivals: dict[tuple[str, int], list[float]]  # (path, seq) -> arrival times
-
-
-class ReceiverPool:
-    """Several receiver processes, driven together; use ``async with ReceiverPool(n) as pool``."""
-
-    def __init__(self, processes: int, *, log_dir: os.PathLike[str] | str | None = None) -> None:
-        self.size = max(1, processes)
-        self.log_dir = log_dir
-        self.processes: list[asyncio.subprocess.Process] = []
-        self._logs: list[Any] = []
-
-    @staticmethod
-    def processes_for(connections: int, per_process: int = 300, most: int = 4) -> int:
-        """A sensible number of receiver processes for ``connections`` sockets."""
-        return max(1, min(most, math.ceil(connections / per_process)))
-
-    async def __aenter__(self) -> ReceiverPool:
-        try:
-            for index in range(self.size):
-                stderr: Any = asyncio.subprocess.DEVNULL
-                if self.log_dir is not None:
-                    log = open(os.path.join(self.log_dir, f"receiver-{index}.log"), "wb")  # noqa: SIM115
-                    self._logs.append(log)
-                    stderr = log
-                process = await asyncio.create_subprocess_exec(
-                    sys.executable,
-                    "-m",
-                    "bench.lean_client",
-                    stdin=asyncio.subprocess.PIPE,
-                    stdout=asyncio.subprocess.PIPE,
-                    stderr=stderr,
-                    cwd=str(PROJECT_ROOT),
-                    start_new_session=True,
-                    preexec_fn=die_with_parent,
-                    limit=_READ_LIMIT,
-                )
-                self.processes.append(process)
-        except BaseException:
-            await self.close()
-            raise
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
-
-    @property
-    def pids(self) -> list[int]:
-        """The receiver processes' ids."""
-        return [p.pid for p in self.processes]
-
-    def cpu_seconds(self) -> float:
-        """CPU time used so far by every receiver process together."""
-        return sum(cpu_seconds(pid) for pid in self.pids)
-
-    async def _send(self, process: asyncio.subprocess.Process, command: dict[str, Any]) -> None:
-        assert process.stdin is not None
-        process.stdin.write(json.dumps(command, separators=(",", ":")).encode() + b"\n")
-        await process.stdin.drain()
-
-    async def _read(self, process: asyncio.subprocess.Process, timeout: float) -> dict[str, Any]:
-        assert process.stdout is not None
-        line = await asyncio.wait_for(process.stdout.readline(), timeout)
-        if not line:
-            raise RuntimeError(f"receiver {process.pid} exited ({process.returncode})")
-        return json.loads(line)
-
-    async def connect(
-        self,
-        host: str,
-        port: int,
-        targets: Iterable[Mapping[str, Any]],
-        *,
-        concurrency: int = 64,
-        timeout: float = 120,
-        await_welcome: bool = True,
-        keepalive: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """Open ``targets`` (``{"path", "headers"}``) spread over the processes; returns
-        ``{"ok", "failed", "errors", "seconds"}`` (seconds: wall time for all of them).
-        ``keepalive`` ``{"every": s, "text": "...%d..."}`` makes each connection send a message
-        every ``s`` seconds."""
-        shares: list[list[Mapping[str, Any]]] = [[] for _ in self.processes]
-        for index, target in enumerate(targets):
-            shares[index % len(shares)].append(target)
-        started = time.monotonic()
-        for process, share in zip(self.processes, shares, strict=True):
-            await self._send(
-                process,
-                {
-                    "cmd": "connect",
-                    "host": host,
-                    "port": port,
-                    "targets": list(share),
-                    "concurrency": concurrency,
-                    "timeout": timeout,
-                    "await_welcome": await_welcome,
-                    "keepalive": dict(keepalive) if keepalive else None,
-                },
-            )
-        replies = await asyncio.gather(*(self._read(p, timeout + 30) for p in self.processes))
-        return {
-            "ok": sum(r["ok"] for r in replies),
-            "failed": sum(r["failed"] for r in replies),
-            "errors": [e for r in replies for e in r["errors"]][:5],
-            "seconds": time.monotonic() - started,
-        }
-
-    async def arm(
-        self, types: Iterable[str], *, expect: int, timeout: float, arrivals: bool = False
-    ) -> None:
-        """Start counting frames of ``types``; returns once every process is counting."""
-        command = {
-            "cmd": "collect",
-            "types": list(types),
-            "expect": expect,
-            "timeout": timeout,
-            "arrivals": arrivals,
-        }
-        for process in self.processes:
-            await self._send(process, command)
-        replies = await asyncio.gather(*(self._read(p, 30) for p in self.processes))
-        if any(r.get("event") != "armed" for r in replies):
-            raise RuntimeError(f"receivers did not arm: {replies}")
-
-    async def collected(self, timeout: float) -> CollectReport:
-        """Wait for the reports of the armed measurement and merge them."""
-        replies = await asyncio.gather(*(self._read(p, timeout) for p in self.processes))
-        firsts = [r["first"] for r in replies if r["first"] is not None]
-        lasts = [r["last"] for r in replies if r["last"] is not None]
-        arrivals: dict[tuple[str, int], list[float]] = {}
-        for reply in replies:
-            for path, seq, times in reply.get("arrivals", []):
-                arrivals.setdefault((path, int(seq)), []).extend(times)
-        return CollectReport(
-            received=sum(r["received"] for r in replies),
-            complete=sum(r["complete"] for r in replies),
-            connections=sum(r["connections"] for r in replies),
-            first=min(firsts) if firsts else None,
-            last=max(lasts) if lasts else None,
-            closed_during=sum(r["closed_during"] for r in replies),
-            arrivals=arrivals,
-        )
-
-    async def stats(self) -> dict[str, Any]:
-        """Open connections and close codes over every process."""
-        for process in self.processes:
-            await self._send(process, {"cmd": "stats"})
-        replies = await asyncio.gather(*(self._read(p, 30) for p in self.processes))
-        codes: dict[str, int] = {}
-        for reply in replies:
-            for code, count in reply["close_codes"].items():
-                codes[code] = codes.get(code, 0) + count
-        return {
-            "open": sum(r["open"] for r in replies),
-            "lost": sum(r["lost"] for r in replies),
-            "close_codes": codes,
-        }
-
-    async def close(self, timeout: float = 10) -> None:
-        """Close every connection and stop every process (killing what does not stop)."""
-        for process in self.processes:
-            if process.returncode is None:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(self._send(process, {"cmd": "close"}), 2)
-        for process in self.processes:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(process.wait(), timeout)
-            if process.returncode is None:
-                stop_process_group(process.pid)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(process.wait(), 5)
-        self.processes = []
-        for log in self._logs:
-            log.close()
-        self._logs = []
 
 
 def main() -> None:

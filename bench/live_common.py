@@ -22,7 +22,9 @@ from typing import Any, Protocol
 import httpx
 
 from bench.common import HOST, School, Server, alternate, latency_figures, medians, ratio
-from bench.lean_client import LeanSocket, ReceiverPool
+from bench.lean_client import LeanSocket
+from bench.receiver_pool import ReceiverPool
+from eschool.settings import Settings
 
 EVENT_TYPES = ("slide.goto", "board.stroke")
 _ids = itertools.count(1)
@@ -82,10 +84,10 @@ def participant_targets(school: School, logins: Sequence[str], path: str) -> lis
 
 # --- senders ----------------------------------------------------------------------------------
 
-try:  # the app's per-socket command limit, which the app's teachers must respect
-    from live.routes import RATE_BURST, RATE_PER_SECOND
-except ImportError:  # pragma: no cover - the live package not there yet
-    RATE_PER_SECOND, RATE_BURST = 20.0, 40.0
+# The app's per-socket command limit (the benchmark's server keeps the default settings),
+# which the app's teachers must respect.
+RATE_PER_SECOND = Settings.live_rate_per_second
+RATE_BURST = Settings.live_rate_burst
 # Commands one socket sends in a burst: what the app's token bucket allows, with a margin.
 BURST_PER_SOCKET = int(RATE_BURST) - 5
 
@@ -420,6 +422,10 @@ def compare(one: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
         "server_cpu_per_delivery_ratio": ratio(
             one.get("burst_server_cpu_us_per_delivery"),
             other.get("burst_server_cpu_us_per_delivery"),
+        ),
+        "paced_server_cpu_per_delivery_ratio": ratio(
+            one.get("paced_server_cpu_us_per_delivery"),
+            other.get("paced_server_cpu_us_per_delivery"),
         ),
     }
 

@@ -7,6 +7,10 @@ Figures, for each: the server's resident memory per connection (RSS after all ha
 minus RSS before, over C), the wall time to connect them all and connections per second.
 Each round starts both servers afresh (memory once grown is not given back), app first.
 
+10,000 sockets (``--participants 10000``, the full size) need more open files than many
+systems allow by default: the benchmark raises its soft ``RLIMIT_NOFILE`` towards the hard
+limit (the servers and receivers inherit it) and reports what it found under ``open_files``.
+
 ``python -m bench.live_sockets --participants 10000`` prints one JSON object.
 """
 
@@ -32,8 +36,9 @@ from bench.common import (
     seed_school,
     work_dir,
 )
-from bench.lean_client import ReceiverPool
+from bench.limits import ensure_open_files
 from bench.live_common import APP_KEEPALIVE, participant_targets, start_rooms, ws_path
+from bench.receiver_pool import ReceiverPool
 
 
 @dataclass
@@ -83,6 +88,7 @@ async def _connect_all(
 async def run(options: SocketsOptions) -> dict[str, Any]:
     """Run the benchmark; returns its figures (see the module docstring)."""
     rooms = max(1, math.ceil(options.participants / options.room_size))
+    limits = ensure_open_files(options.participants)
     runs: dict[str, list[dict[str, Any]]] = {"app": [], "baseline": []}
     with work_dir("sockets", keep=options.keep) as tmp:
         school = await seed_school(tmp / "data", pupils=options.participants)
@@ -102,6 +108,7 @@ async def run(options: SocketsOptions) -> dict[str, Any]:
         "benchmark": "live_sockets",
         "options": asdict(options),
         "rooms": rooms,
+        "open_files": limits,
         "memory_per_connection_ratio": ratio(
             app_median["rss_per_connection_kib"], baseline_median["rss_per_connection_kib"]
         ),

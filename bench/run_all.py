@@ -23,7 +23,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import journal, live_fanout, live_rooms, live_sockets, media_relay, scale_out, search
+from bench import (
+    auth_overhead,
+    diary,
+    journal,
+    live_fanout,
+    live_joins,
+    live_rooms,
+    live_sockets,
+    media_relay,
+    scale_out,
+    search,
+)
 from bench.common import (
     RESULTS_DIR,
     demo_template,
@@ -56,7 +67,10 @@ def benchmarks() -> list[Benchmark]:
     fanout = live_fanout.FanoutOptions
     rooms = live_rooms.RoomsOptions
     sockets = live_sockets.SocketsOptions
+    joins = live_joins.JoinsOptions
     journals = journal.JournalOptions
+    diaries = diary.DiaryOptions
+    auths = auth_overhead.AuthOverheadOptions
     searches = search.SearchOptions
     media = media_relay.MediaOptions
     scale = scale_out.ScaleOutOptions
@@ -73,6 +87,14 @@ def benchmarks() -> list[Benchmark]:
         "min_requests": 1,
         "probe_requests": 2,
     }
+    tiny_diary = {
+        "connections": 2,
+        "seconds": 0.3,
+        "warmup": 0.1,
+        "rounds": 1,
+        "min_requests": 1,
+        "probe_requests": 2,
+    }
     return [
         Benchmark(
             "fanout",
@@ -80,6 +102,17 @@ def benchmarks() -> list[Benchmark]:
             {
                 "tiny": fanout(**tiny_fanout),
                 "quick": fanout(participants=200, rounds=3),
+                "full": fanout(participants=1_000, rounds=3),
+            },
+        ),
+        Benchmark(
+            # The 1,000 in one room on the memory broker, in the quick run too: burst
+            # throughput, paced latency and server CPU per paced delivery.
+            "fanout_1000",
+            live_fanout.run,
+            {
+                "tiny": fanout(participants=3, burst_events=4, paced_events=3, rounds=1),
+                "quick": fanout(participants=1_000, burst_events=200, rounds=2),
                 "full": fanout(participants=1_000, rounds=3),
             },
         ),
@@ -112,6 +145,15 @@ def benchmarks() -> list[Benchmark]:
             },
         ),
         Benchmark(
+            "joins",
+            live_joins.run,
+            {
+                "tiny": joins(joiners=5, quiet=0.05),
+                "quick": joins(joiners=1_000),
+                "full": joins(joiners=1_000, rounds=3),
+            },
+        ),
+        Benchmark(
             "journal",
             journal.run,
             {
@@ -127,6 +169,45 @@ def benchmarks() -> list[Benchmark]:
                 "tiny": journals(**tiny_journal, database="postgres"),
                 "quick": journals(rounds=2, seconds=1.0, database="postgres"),
                 "full": journals(rounds=3, seconds=5.0, database="postgres"),
+            },
+            needs="postgres",
+        ),
+        Benchmark(
+            "diary",
+            diary.run,
+            {
+                "tiny": diaries(**tiny_diary),
+                "quick": diaries(rounds=3, seconds=1.5),
+                "full": diaries(rounds=3, seconds=5.0),
+            },
+        ),
+        Benchmark(
+            "diary_postgres",
+            diary.run,
+            {
+                "tiny": diaries(**tiny_diary, database="postgres"),
+                "quick": diaries(rounds=2, seconds=1.0, database="postgres"),
+                "full": diaries(rounds=3, seconds=5.0, database="postgres"),
+            },
+            needs="postgres",
+        ),
+        Benchmark(
+            # The fixed cost of a signed-in request: GET /api/v1/me (cookie, bearer) ÷ /healthz.
+            "auth_overhead",
+            auth_overhead.run,
+            {
+                "tiny": auths(**tiny_diary),
+                "quick": auths(rounds=3, seconds=1.5),
+                "full": auths(rounds=3, seconds=5.0),
+            },
+        ),
+        Benchmark(
+            "auth_overhead_postgres",
+            auth_overhead.run,
+            {
+                "tiny": auths(**tiny_diary, database="postgres"),
+                "quick": auths(rounds=2, seconds=1.0, database="postgres"),
+                "full": auths(rounds=3, seconds=5.0, database="postgres"),
             },
             needs="postgres",
         ),
@@ -153,6 +234,34 @@ def benchmarks() -> list[Benchmark]:
                 ),
                 "full": searches(lessons=10_000, rounds=3, seconds=5.0),
             },
+        ),
+        Benchmark(
+            "search_postgres",
+            search.run,
+            {
+                "tiny": searches(
+                    lessons=50,
+                    connections=2,
+                    seconds=0.3,
+                    warmup=0.1,
+                    rounds=1,
+                    min_requests=1,
+                    probe_requests=2,
+                    database="postgres",
+                ),
+                # 100,000 lessons take about 2.5 minutes to seed; the quick size seeds 30,000.
+                "quick": searches(
+                    lessons=30_000,
+                    rounds=2,
+                    seconds=1.0,
+                    min_requests=5,
+                    max_seconds=2.5,
+                    probe_requests=3,
+                    database="postgres",
+                ),
+                "full": searches(lessons=100_000, rounds=3, seconds=5.0, database="postgres"),
+            },
+            needs="postgres",
         ),
         Benchmark(
             "media",

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from eschool import services
 from eschool.db import SessionMaker
 from eschool.i18n import negotiate, set_language
+from eschool.models import AuthSession, User
 from eschool.security import same
 
 log = logging.getLogger("eschool.access")
@@ -207,6 +208,14 @@ async def _send_error(send: Send, status: int, code: str, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+async def _resolve_alone(
+    sessionmaker: SessionMaker, secret: str
+) -> tuple[User, AuthSession] | None:
+    """Who is signed in, looked up in a session of its own that is closed on return."""
+    async with sessionmaker() as session:
+        return await services.auth_resolve(session, secret=secret)
+
+
 class AuthMiddleware:
     """Open the request's database session, find the signed-in user, enforce CSRF."""
 
@@ -223,17 +232,16 @@ class AuthMiddleware:
         bearer = _bearer(headers)
         cookie = None if bearer else _cookie(headers, SESSION_COOKIE)
         secret = bearer or cookie
+        if scope["type"] == "websocket":
+            # The socket may live for hours: its lookup's session is closed (and let go of,
+            # with this frame's) before the app runs, and the socket keeps only the user.
+            found = await _resolve_alone(sessionmaker, secret) if secret else None
+            self._sign_in(state, headers, found, bearer=bearer is not None)
+            await self.app(scope, receive, send)
+            return
         async with sessionmaker() as session:
             found = await services.auth_resolve(session, secret=secret) if secret else None
-            user, auth = found if found else (None, None)
-            state.update(user=user, auth=auth, auth_via="bearer" if bearer else "cookie")
-            lang = (user.lang if user else None) or _cookie(headers, LANG_COOKIE)
-            set_language(lang or negotiate(headers.get("accept-language")))
-            if scope["type"] == "websocket":
-                session.expunge_all()
-                await session.close()
-                await self.app(scope, receive, send)
-                return
+            auth = self._sign_in(state, headers, found, bearer=bearer is not None)
             state["db"] = session
             # The sign-in form has its own token (a session may not exist yet): see signin_pages.
             if (
@@ -246,6 +254,22 @@ class AuthMiddleware:
                 if receive is None:
                     return
             await self.app(scope, receive, send)
+
+    @staticmethod
+    def _sign_in(
+        state: dict[str, Any],
+        headers: Headers,
+        found: tuple[User, AuthSession] | None,
+        *,
+        bearer: bool,
+    ) -> AuthSession | None:
+        """Put who is signed in on the request's state and choose the page language; returns
+        the session (or token) signed in with."""
+        user, auth = found if found else (None, None)
+        state.update(user=user, auth=auth, auth_via="bearer" if bearer else "cookie")
+        lang = (user.lang if user else None) or _cookie(headers, LANG_COOKIE)
+        set_language(lang or negotiate(headers.get("accept-language")))
+        return auth
 
     async def _check_csrf(
         self, scope: Scope, receive: Receive, send: Send, headers: Headers, expected: str

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func, true
+from sqlalchemy import select as select_columns
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,7 +24,7 @@ from eschool.models import (
     Term,
     User,
 )
-from eschool.timeutil import iso
+from eschool.timeutil import iso, utcnow
 
 
 def user_public(user: User) -> dict[str, Any]:
@@ -67,17 +69,52 @@ async def user_by_login(session: AsyncSession, login: str) -> User | None:
     return result.first()
 
 
+_SESSIONS = AuthSession.__table__  # type: ignore[attr-defined]
+_USERS = User.__table__  # type: ignore[attr-defined]
+_SESSION_FIELDS = tuple(column.name for column in _SESSIONS.columns)
+_USER_FIELDS = tuple(column.name for column in _USERS.columns)
+
+# Every signed-in request runs this: one statement of plain columns (no ORM entities, built
+# once), which finds only a session that is neither revoked nor expired, of an active user.
+_LIVE_AUTH_SESSION = (
+    select_columns(
+        *(_SESSIONS.c[name].label(f"s_{name}") for name in _SESSION_FIELDS),
+        *(_USERS.c[name].label(f"u_{name}") for name in _USER_FIELDS),
+    )
+    .join_from(_SESSIONS, _USERS, _USERS.c.id == _SESSIONS.c.user_id)
+    .where(
+        _SESSIONS.c.id == bindparam("digest"),
+        _SESSIONS.c.revoked_at.is_(None),
+        _SESSIONS.c.expires_at > bindparam("now", type_=_SESSIONS.c.expires_at.type),
+        _USERS.c.active == true(),
+    )
+)
+
+
+def _detached(model: type[Any], values: dict[str, Any]) -> Any:
+    """A model object of a row read without the ORM, shaped like a loaded one that has left
+    its session (``session.add`` of it updates, never inserts, the row)."""
+    instance = model(**values)
+    make_transient_to_detached(instance)
+    return instance
+
+
 async def auth_session_by_digest(
     session: AsyncSession, secret_digest: str
 ) -> tuple[AuthSession, User] | None:
-    """The live session or token stored under this digest, with its user."""
-    result = await session.exec(
-        select(AuthSession, User)
-        .join(User, col(User.id) == AuthSession.user_id)
-        .where(AuthSession.id == secret_digest)
+    """The live session or token stored under this digest, with its user: None when there is
+    none, or it is revoked or expired, or its user is deactivated. Nothing is left in
+    ``session`` (the objects are detached)."""
+    connection = await session.connection()
+    result = await connection.execute(
+        _LIVE_AUTH_SESSION, {"digest": secret_digest, "now": utcnow()}
     )
-    row = result.first()
-    return (row[0], row[1]) if row else None
+    row = result.mappings().first()
+    if row is None:
+        return None
+    auth = _detached(AuthSession, {name: row[f"s_{name}"] for name in _SESSION_FIELDS})
+    user = _detached(User, {name: row[f"u_{name}"] for name in _USER_FIELDS})
+    return auth, user
 
 
 async def school_get(session: AsyncSession, school_id: int) -> School:

@@ -94,15 +94,15 @@ def _new_auth_session(user: User, *, kind: str, days: int) -> tuple[str, AuthSes
 
 
 async def auth_resolve(session: AsyncSession, *, secret: str) -> tuple[User, AuthSession] | None:
-    """The active user and session behind a cookie or bearer secret, or None."""
+    """The active user and session behind a cookie or bearer secret, or None (unknown,
+    revoked, expired, or of a deactivated user: the query checks it all, in one statement).
+    The objects are detached: ``session`` keeps no reference to them."""
     if not secret or len(secret) > 200:
         return None
     found = await queries.auth_session_by_digest(session, digest(secret))
     if found is None:
         return None
     auth, user = found
-    if auth.revoked_at is not None or auth.expires_at <= utcnow() or not user.active:
-        return None
     return user, auth
 
 

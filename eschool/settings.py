@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,6 +21,21 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ValueError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+def _number(env: dict[str, str], name: str, kind: type[int] | type[float]) -> int | float:
+    raw = env[name].strip()
+    try:
+        return kind(raw)
+    except ValueError as exc:
+        noun = "a whole number" if kind is int else "a number"
+        raise ValueError(f"{name} must be {noun}, not {raw!r}") from exc
+
+
+def _tunable(variable: str, default: float, lowest: float, highest: float) -> Any:
+    """A number read from ``variable``: its default and its bounds, declared once here and
+    checked whenever settings are built (from the environment or by ``replace()``)."""
+    return field(default=default, metadata={"env": variable, "bounds": (lowest, highest)})
 
 
 def _networks(env: dict[str, str], name: str) -> tuple[str, ...]:
@@ -67,7 +84,52 @@ class Settings:
     public_url: str = ""
     notify_retry_seconds: float = 30.0
     digest_hour: int = 18
-    extra: dict[str, str] = field(default_factory=dict)
+    # Live lessons (live/): a connection's outbox in frames (a client that falls further behind
+    # resyncs); how often the room's presence is sent; the silence after which a socket is
+    # closed; the commands a socket may send (a token bucket: a rate and a burst); how often a
+    # page pings the room (shorter than the idle limit).
+    live_outbox_size: int = _tunable("ESCHOOL_LIVE_OUTBOX_SIZE", 256, 8, 100_000)
+    live_presence_tick: float = _tunable("ESCHOOL_LIVE_PRESENCE_TICK", 0.15, 0.01, 60)
+    live_idle_seconds: float = _tunable("ESCHOOL_LIVE_IDLE_SECONDS", 60.0, 1, 86_400)
+    live_rate_per_second: float = _tunable("ESCHOOL_LIVE_RATE_PER_SECOND", 20.0, 0.1, 10_000)
+    live_rate_burst: float = _tunable("ESCHOOL_LIVE_RATE_BURST", 40.0, 1, 100_000)
+    live_ping_seconds: float = _tunable("ESCHOOL_LIVE_PING_SECONDS", 20.0, 0.1, 3_600)
+    # How often the retention purge runs (eschool/privacy/routes.py).
+    purge_interval_seconds: float = _tunable(
+        "ESCHOOL_PURGE_INTERVAL_SECONDS", 3600.0, 0.01, 604_800
+    )
+
+    def __post_init__(self) -> None:
+        for tunable in fields(self):
+            if "env" not in tunable.metadata:
+                continue
+            value = getattr(self, tunable.name)
+            lowest, highest = tunable.metadata["bounds"]
+            kind = int if tunable.type == "int" else int | float
+            number = isinstance(value, kind) and not isinstance(value, bool)
+            if not number or math.isnan(value) or not lowest <= value <= highest:
+                raise ValueError(
+                    f"{tunable.metadata['env']} must be between {lowest} and {highest}, "
+                    f"not {value!r}"
+                )
+        if self.live_ping_seconds >= self.live_idle_seconds:
+            raise ValueError(
+                "ESCHOOL_LIVE_PING_SECONDS must be shorter than ESCHOOL_LIVE_IDLE_SECONDS "
+                f"({self.live_ping_seconds} >= {self.live_idle_seconds}): the server would close "
+                "the sockets of pages that wait between pings"
+            )
+
+    @classmethod
+    def _tunables_from(cls, env: dict[str, str]) -> dict[str, int | float]:
+        """The tunable numbers whose variables are set (the others keep their defaults)."""
+        found: dict[str, int | float] = {}
+        for tunable in fields(cls):
+            variable = tunable.metadata.get("env")
+            if variable and env.get(variable, "").strip():
+                found[tunable.name] = _number(
+                    env, variable, int if tunable.type == "int" else float
+                )
+        return found
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -96,6 +158,7 @@ class Settings:
             smtp_url=env.get("ESCHOOL_SMTP_URL") or None,
             public_url=(env.get("ESCHOOL_PUBLIC_URL") or "").rstrip("/"),
             digest_hour=_int(env, "ESCHOOL_DIGEST_HOUR", 18) % 24,
+            **cls._tunables_from(env),
         )
 
     def with_secret(self) -> Settings:

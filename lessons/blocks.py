@@ -108,6 +108,8 @@ class _QuestionBase(_Strict):
     kind: str  # narrowed to a Literal by each kind; declared here so it comes first
     prompt: Prompt
     points: Points = 1
+    # Responses add the rendered ``prompt_html``; accepted back and dropped, never stored.
+    prompt_html: str | None = Field(default=None, exclude=True)
 
 
 class SingleQuestion(_QuestionBase):
@@ -274,6 +276,7 @@ class PollBlock(_BlockBase):
     kind: Literal["poll"]
     prompt: Prompt
     options: Options
+    prompt_html: str | None = Field(default=None, exclude=True)  # as on questions
 
 
 class WhiteboardBlock(_BlockBase):
@@ -326,7 +329,8 @@ def strip_answer_keys(blocks: list[dict]) -> list[dict]:
 
 
 def blocks_for_display(blocks: list[dict], *, with_answers: bool) -> list[dict]:
-    """Return stored blocks as responses carry them: text blocks gain ``html``.
+    """Return stored blocks as responses carry them: text blocks gain ``html``, every quiz
+    question and poll gains ``prompt_html`` (its Markdown prompt rendered and sanitized).
 
     Answer keys are kept only when ``with_answers`` (teachers); the input is not changed.
     """
@@ -334,6 +338,10 @@ def blocks_for_display(blocks: list[dict], *, with_answers: bool) -> list[dict]:
     for block in shown:
         if block.get("kind") == "text":
             block["html"] = render_markdown(str(block.get("text", "")))
+        elif block.get("kind") == "poll":
+            block["prompt_html"] = render_markdown(str(block.get("prompt", "")))
+    for question in _questions(shown):
+        question["prompt_html"] = render_markdown(str(question.get("prompt", "")))
     return shown
 
 
@@ -348,6 +356,8 @@ def block_assets(blocks: list[dict]) -> set[str]:
             candidates = [block.get("background")]
         elif kind == "text":
             candidates = _ASSET_URL.findall(str(block.get("text", "")))
+        elif kind in ("quiz", "poll"):
+            candidates = _ASSET_URL.findall("\n".join(_question_texts(block)))
         else:
             candidates = []
         assets.update(c for c in candidates if isinstance(c, str) and _ASSET_ID.fullmatch(c))
@@ -367,6 +377,18 @@ def block_search_text(blocks: Sequence[BaseModel | Mapping[str, Any]]) -> str:
         elif kind == "quiz":
             parts.extend(str(q.get("prompt", "")) for q in _questions([block]))
     return "\n".join(part for part in parts if part)
+
+
+def _question_texts(block: Mapping[str, Any]) -> Iterator[str]:
+    """Yield the Markdown a quiz or poll block shows: prompts and options of every shape."""
+    items = list(_questions([block])) if block.get("kind") == "quiz" else [block]
+    for item in items:
+        yield str(item.get("prompt", ""))
+        options = item.get("options")
+        if isinstance(options, dict):  # a match question's two columns
+            options = [*(options.get("left") or []), *(options.get("right") or [])]
+        if isinstance(options, list):
+            yield from (option for option in options if isinstance(option, str))
 
 
 def _questions(blocks: Iterable[Mapping[str, Any]]) -> Iterator[dict]:

@@ -1,7 +1,7 @@
 """What the pages of a live lesson hand their JavaScript: the words it shows in the page's
 language and the room's settings (``#live-config``).
 
-Used by :mod:`live.routes` (the pupil's, the observer's and the teacher's pages) and
+Used by :mod:`live.page_routes` (the pupil's, the observer's and the teacher's pages) and
 :mod:`live.board_routes` (the board).
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 
 from eschool.i18n import gettext as _
@@ -17,19 +16,6 @@ from eschool.web import db
 from live import queries
 from live.models import LiveSession
 from live.room import Actor
-
-# How often a page pings the room (``settings.extra["live_ping_seconds"]`` may override it).
-PING_SECONDS = 20.0
-
-
-def option(app: Starlette, name: str, default: float) -> float:
-    """A number from ``settings.extra`` (tests tune the socket's limits there), else
-    ``default``."""
-    raw = app.state.settings.extra.get(name)
-    try:
-        return float(raw) if raw else default
-    except ValueError:
-        return default
 
 
 def client_strings() -> dict[str, str]:
@@ -208,7 +194,7 @@ async def room_context(
             "code": public["code"],
             "token": token,
             "view": view,
-            "ping": option(request.app, "live_ping_seconds", PING_SECONDS),
+            "ping": request.app.state.settings.live_ping_seconds,
             "me": actor.as_dict(),
             "strings": client_strings(),
             "rtc": {"ice_servers": request.app.state.media.config.browser_ice_servers()},

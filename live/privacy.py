@@ -61,7 +61,7 @@ TABLES = (
     ),
 )
 
-RECORDINGS = "recordings"  # under the data dir: <code>/<file>, as live.routes keeps them
+RECORDINGS = "recordings"  # under the data dir: <code>/<file> (live.route_helpers.recordings_dir)
 
 
 def _mentions(text: Any, pupil_id: int) -> Any:

@@ -32,7 +32,6 @@ from live.handlers.notes import note_add, notes_welcome
 from live.hub import Connection, Hub
 from live.media import MediaSignalling
 from live.models import SessionStatus
-from live.page_context import option
 from live.protocol import (
     SIGNALLING_TYPES,
     ClientMessage,
@@ -45,10 +44,7 @@ from live.room import Actor, RoomError
 
 logger = logging.getLogger(__name__)
 
-# Defaults of the socket's limits; ``settings.extra`` may override them (tests do).
-IDLE_SECONDS = 60.0
-RATE_PER_SECOND = 20.0
-RATE_BURST = 40.0
+# The socket's idle and rate limits are settings (``live_idle_seconds``, ``live_rate_*``).
 # A client that keeps sending after this many refusals in a row is cut off.
 MAX_REFUSALS = 200
 
@@ -355,12 +351,9 @@ async def _pump(channel: LiveChannel, connection: Connection) -> None:
 async def _listen(channel: LiveChannel) -> None:
     """Socket → hub: each frame parsed, limited, applied and answered, until the client goes
     or falls silent."""
-    app = channel.app
-    idle = option(app, "live_idle_seconds", IDLE_SECONDS)
-    bucket = TokenBucket(
-        option(app, "live_rate_per_second", RATE_PER_SECOND),
-        option(app, "live_rate_burst", RATE_BURST),
-    )
+    settings = channel.app.state.settings
+    idle = settings.live_idle_seconds
+    bucket = TokenBucket(settings.live_rate_per_second, settings.live_rate_burst)
     refusals = 0
     while True:
         try:

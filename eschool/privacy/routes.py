@@ -38,7 +38,6 @@ from eschool.web import (
 
 log = logging.getLogger("eschool.privacy")
 
-PURGE_INTERVAL_SECONDS = 3600
 _CHUNK = 256 * 1024
 # What the page calls each kind of read and each audit action (translated when shown).
 WHAT_LABELS = {
@@ -72,9 +71,9 @@ async def _purge_every(app: Starlette, seconds: float) -> None:
 
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    """Run the retention purge hourly (``settings.extra["purge_interval_seconds"]`` to change
-    it), cancelled on shutdown."""
-    seconds = float(app.state.settings.extra.get("purge_interval_seconds", PURGE_INTERVAL_SECONDS))
+    """Run the retention purge every ``settings.purge_interval_seconds`` (hourly unless
+    ``ESCHOOL_PURGE_INTERVAL_SECONDS`` says otherwise), cancelled on shutdown."""
+    seconds = app.state.settings.purge_interval_seconds
     task = asyncio.create_task(_purge_every(app, seconds), name="privacy-purge")
     try:
         yield

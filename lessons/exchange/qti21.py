@@ -92,18 +92,6 @@ def _manifest_title(manifest: Element) -> str:
     return ""
 
 
-def question_assets(blocks: list[dict[str, Any]]) -> set[str]:
-    """The files quiz questions show in their prompts and options (``/assets/<sha256>``)."""
-    texts: list[str] = []
-    for block in blocks:
-        for question in block.get("questions", []) if block.get("kind") == "quiz" else []:
-            options = question.get("options") or []
-            if isinstance(options, dict):
-                options = [*options.get("left", []), *options.get("right", [])]
-            texts.extend([str(question.get("prompt", "")), *map(str, options)])
-    return block_assets([{"kind": "text", "text": text} for text in texts])
-
-
 class LessonBuilder:
     """Collects questions into quiz blocks, the files they use and what was skipped; shared
     by the QTI and Common Cartridge readers."""
@@ -166,6 +154,6 @@ class LessonBuilder:
         lesson = validate_lesson(
             {"title": self.title, "blocks": self.blocks, "language": "", "summary": ""}
         )
-        used = block_assets(lesson["blocks"]) | question_assets(lesson["blocks"])
+        used = block_assets(lesson["blocks"])
         assets = {key: value for key, value in self.assets.items() if key in used}
         return ImportReport(format=format, lesson=lesson, assets=assets, skipped=self.skipped)

@@ -2,9 +2,9 @@
 room (never an event of the log, never fanned out), answered to its author alone.
 
 Not a reducer handler like the rest of this package: the WebSocket session
-(:func:`live.routes._handle`) hands ``note.add`` here before the hub sees it, and calls
-:func:`notes_welcome` after the welcome, so an observer's panel gets back the rubric and their
-own notes on every (re)connect. Frames sent here: ``note.list {"rubric", "notes"}`` and
+(``_handle`` in :mod:`live.socket_session`) hands ``note.add`` here before the hub sees it,
+and calls :func:`notes_welcome` after the welcome, so an observer's panel gets back the rubric
+and their own notes on every (re)connect. Frames sent here: ``note.list {"rubric", "notes"}`` and
 ``note.added {"note"}`` (direct frames, no seq), then the ``ack`` (its seq: the room's seq the
 note was stamped with) or an ``error`` (``forbidden``, ``invalid``, ``rate_limited``).
 """
@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 
 class Channel(Protocol):
-    """What this module needs of the socket session's channel (live.routes.LiveChannel)."""
+    """What this module needs of the socket session's channel (live.socket_session.LiveChannel)."""
 
     live_id: int
     room_id: str

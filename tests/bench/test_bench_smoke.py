@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from bench import journal, live_fanout, live_sockets
+from bench import journal, live_fanout, live_joins, live_sockets
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MARK = "ESCHOOL_BENCH_SMOKE_RUN"
@@ -31,8 +31,10 @@ TIMEOUT = 240
 # The ratios each benchmark must report, by benchmark.
 EXPECTED_RATIOS = {
     "fanout": ["throughput_ratio", "latency_p99_ratio", "server_cpu_per_delivery_ratio"],
+    "fanout_1000": ["throughput_ratio", "latency_p99_ratio", "paced_server_cpu_per_delivery_ratio"],
     "rooms": ["throughput_ratio", "latency_p99_ratio", "server_cpu_per_delivery_ratio"],
     "sockets": ["memory_per_connection_ratio", "connect_rate_ratio"],
+    "joins": ["join_time_ratio", "join_server_cpu_ratio"],
     "journal": [
         "journal_json_rps_ratio",
         "journal_json_p99_ratio",
@@ -40,6 +42,15 @@ EXPECTED_RATIOS = {
         "journal_html_rps_ratio",
         "mark_post_rps_ratio",
         "sql_json_large_to_small_ratio",
+    ],
+    "diary": [
+        "diary_json_rps_ratio",
+        "diary_json_p99_ratio",
+        "diary_json_alone_ratio",
+        "diary_json_304_rps_ratio",
+        "diary_html_rps_ratio",
+        "feed_ics_rps_ratio",
+        "feed_ics_304_rps_ratio",
     ],
     "search": [
         "search_text_p99_ratio",
@@ -147,6 +158,14 @@ def test_sockets_connect_everyone_on_both_sides(tiny_run: dict[str, Any]) -> Non
     assert result["app"]["still_open"] == wanted
 
 
+def test_join_storm_welcomes_every_joiner_on_both_sides(tiny_run: dict[str, Any]) -> None:
+    result = tiny_run["document"]["benchmarks"]["joins"]
+    wanted = result["options"]["joiners"]
+    assert result["app"]["joined"] == result["baseline"]["joined"] == wanted
+    assert result["app"]["still_open"] == wanted
+    assert result["open_files"]["enough"]
+
+
 def test_redis_variants_run_only_with_redis(tiny_run: dict[str, Any]) -> None:
     benchmarks = tiny_run["document"]["benchmarks"]
     for name in WITH_REDIS:
@@ -166,5 +185,7 @@ def test_command_lines_set_the_sizes() -> None:
     assert (fanout.participants, fanout.broker, fanout.rounds) == (7, "redis", 2)
     sockets = live_sockets.parse_args(["--participants", "10000", "--room-size", "25"])
     assert (sockets.participants, sockets.room_size) == (10_000, 25)
+    joins = live_joins.parse_args(["--joiners", "1000", "--role", "pupil"])
+    assert (joins.joiners, joins.role) == (1_000, "pupil")
     options = journal.parse_args(["--database", "postgres", "--seconds", "1.5", "--keep"])
     assert (options.database, options.seconds, options.keep) == ("postgres", 1.5, True)

@@ -11,7 +11,7 @@ from starlette.routing import Route
 from starlette.websockets import WebSocket
 
 from eschool.middleware import SECURITY_HEADERS, ProxyHeadersMiddleware
-from live.routes import origin_allowed
+from live.socket_session import origin_allowed
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(64))
 PDF = b"%PDF-1.4\n" + b"1 0 obj << >> endobj\n" * 4

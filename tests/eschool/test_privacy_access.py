@@ -188,7 +188,7 @@ async def test_the_app_purges_in_its_lifespan_and_stops_on_shutdown(
         return {t for t in asyncio.all_tasks() if t.get_name() == "privacy-purge"}
 
     before = purgers()
-    quick = create_app(replace(settings, extra={"purge_interval_seconds": "0.05"}))
+    quick = create_app(replace(settings, purge_interval_seconds=0.05))
     async with quick.router.lifespan_context(quick):
         (mine,) = purgers() - before
         for _attempt in range(200):

@@ -34,7 +34,7 @@ async def world(settings: Settings) -> World:
 @pytest.fixture
 def server(settings: Settings, world: World) -> Iterator[ThreadServer]:
     # A one-second tick: however slowly the machine lets fifty guests in, a few frames.
-    ticked = dataclasses.replace(settings, extra={"live_presence_tick": "1"})
+    ticked = dataclasses.replace(settings, live_presence_tick=1)
     running = ThreadServer(ticked).start()
     yield running
     running.stop()

@@ -52,23 +52,19 @@ def server_settings(request: pytest.FixtureRequest, settings: Settings) -> Setti
     second, ``"slow"`` the outbox eight frames and the rate limit high, ``"strict"`` the rate
     limit so low that even a server slowed down by a loaded machine sees a flood."""
     if getattr(request, "param", None) == "idle":
-        return dataclasses.replace(settings, extra={"live_idle_seconds": "1"})
+        return dataclasses.replace(settings, live_idle_seconds=1, live_ping_seconds=0.5)
     if getattr(request, "param", None) == "strict":
-        limits = {"live_rate_per_second": "0.5", "live_rate_burst": "2"}
-        return dataclasses.replace(settings, extra=limits)
+        return dataclasses.replace(settings, live_rate_per_second=0.5, live_rate_burst=2)
     if getattr(request, "param", None) == "slow":
-        limits = {
-            "live_outbox_size": "8",
-            "live_rate_per_second": "1000",
-            "live_rate_burst": "1000",
-        }
-        return dataclasses.replace(settings, extra=limits)
+        return dataclasses.replace(
+            settings, live_outbox_size=8, live_rate_per_second=1000, live_rate_burst=1000
+        )
     return settings
 
 
 @pytest.fixture
 def server(server_settings: Settings, world: World) -> Iterator[ThreadServer]:
-    small = server_settings.extra.get("live_outbox_size") is not None
+    small = server_settings.live_outbox_size < Settings.live_outbox_size
     running = ThreadServer(server_settings, send_buffer=8 * 1024 if small else None).start()
     yield running
     running.stop()

@@ -283,7 +283,9 @@ export function renderQuestion(question, value, ctx) {
       el('span', { class: 'cw-question-number', text: fill(ctx.strings.question_n, { n: ctx.number, total: ctx.total }) }),
       ctx.locked ? scoreBadge(ctx.score, ctx.max, ctx.strings) : el('span', { class: 'muted text-small', text: fill(ctx.strings.worth, { max: points(ctx.max) }) }),
     ),
-    el('p', { class: 'cw-question-prompt', id: `${ctx.id}-prompt`, text: question.prompt ?? '' }),
+    question.prompt_html == null
+      ? el('p', { class: 'cw-question-prompt', id: `${ctx.id}-prompt`, text: question.prompt ?? '' })
+      : el('div', { class: 'cw-question-prompt', id: `${ctx.id}-prompt`, html: question.prompt_html }),
     kindNote && !ctx.locked ? el('p', { class: 'field-hint', text: kindNote }) : null,
     answerInput(question, value, ctx),
     el('p', { class: 'field-error cw-question-error', hidden: true, role: 'alert' }),

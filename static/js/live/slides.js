@@ -4,6 +4,14 @@ import { el } from '/static/js/dom.js';
 import { typesetMath } from '/static/js/lessons/math.js';
 
 
+/** A question's or poll's prompt: the server's sanitised Markdown HTML, else its plain text. */
+function promptElement(item) {
+  if (item.prompt_html == null) return el('p', { class: 'live-prompt', text: item.prompt ?? '' });
+  const prompt = el('div', { class: 'live-prompt', html: item.prompt_html });
+  typesetMath(prompt);
+  return prompt;
+}
+
 function assetUrl(code, sha) {
   return `/live/${encodeURIComponent(code)}/assets/${encodeURIComponent(sha)}`;
 }
@@ -345,7 +353,7 @@ function renderQuiz(block, context) {
   );
   const list = el('ol', { class: 'live-questions' });
   questions.forEach((question, i) => {
-    const item = el('li', { class: 'live-question' }, el('p', { class: 'live-prompt', text: question.prompt }));
+    const item = el('li', { class: 'live-question' }, promptElement(question));
     if (role === 'pupil' && phase !== 'idle') {
       item.append(
         answerInput(question, i, draft, pupilAnswering, strings, (rerender) => {
@@ -431,7 +439,7 @@ function renderPoll(block, context) {
       el('h2', { class: 'slide-heading', text: strings.poll }),
       el('span', { class: `badge ${phase === 'open' ? 'badge-success' : 'badge-muted'}`, text: strings[`poll_${phase}`] }),
     ),
-    el('p', { class: 'live-prompt', text: block.prompt }),
+    promptElement(block),
   );
   if (model.role === 'pupil' && phase === 'open') {
     wrap.append(

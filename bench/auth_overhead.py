@@ -1,0 +1,167 @@
+"""The fixed cost of a signed-in request: ``GET /api/v1/me`` with a session cookie and with a
+bearer token, against ``/healthz`` of the same app in the same run (the baseline).
+
+``/api/v1/me`` does little beyond finding who is signed in, so its ratio to ``/healthz`` is
+mostly what every signed-in request pays before its own work: reading the cookie or token,
+the lookup of the session and its user, the request's database session. The reader is the
+demo school's ``pupil``; the cookie is a browser session row like the sign-in form makes.
+Each endpoint's latency is first probed alone, then the endpoints are loaded in turn,
+``/healthz`` first in every round, by :mod:`bench.lean_http` processes; medians over rounds.
+The SQL statements of each request made alone are counted (the server is
+:mod:`bench.counting_app`).
+
+SQLite by default; ``--database postgres`` uses a scratch database on
+``ESCHOOL_BENCH_POSTGRES_URL`` / ``ESCHOOL_TEST_POSTGRES_URL``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from bench.common import School, app_server, emit, medians, run_async, seed_school, work_dir
+from bench.journal import _database_url, count_statements
+from bench.lean_http import LoadPlan, compare_endpoints, endpoint_ratios, probe_endpoints
+
+BASELINE = "healthz"
+READER = "pupil"
+ME = "/api/v1/me"
+SESSION_COOKIE = "eschool_session"
+
+
+@dataclass
+class AuthOverheadOptions:
+    """The sizes of the benchmark."""
+
+    connections: int = 8
+    seconds: float = 2.0  # of load per endpoint and round, after the warm-up
+    warmup: float = 0.5
+    rounds: int = 3
+    load_processes: int = 1
+    min_requests: int = 20  # a slow endpoint is measured longer to get at least these…
+    max_seconds: float = 10.0  # …but no longer than this
+    probe_requests: int = 4  # requests made alone per endpoint (the first one not counted)
+    database: str = "sqlite"  # or "postgres"
+    keep: bool = False
+
+
+async def cookie_session(school: School, login: str) -> str:
+    """A browser session (``kind="cookie"``, stored as a digest like the sign-in form's) for
+    ``login``; returns the cookie's value."""
+    from sqlalchemy import insert
+
+    from eschool.db import create_engine, create_sessionmaker
+    from eschool.models import AuthSession
+    from eschool.security import digest, new_secret
+    from eschool.timeutil import utcnow
+
+    secret, now = new_secret(), utcnow()
+    engine = create_engine(school.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            row = {
+                "id": digest(secret),
+                "user_id": school.user_ids[login],
+                "kind": "cookie",
+                "csrf_token": new_secret(24),
+                "label": None,
+                "created_at": now,
+                "expires_at": now + timedelta(days=2),
+                "revoked_at": None,
+            }
+            await (await session.connection()).execute(insert(AuthSession), [row])
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return secret
+
+
+def endpoints(school: School, cookie: str) -> dict[str, list[dict[str, Any]]]:
+    """The requests of each measured endpoint."""
+    accept = {"Accept": "application/json"}
+    return {
+        BASELINE: [{"method": "GET", "path": "/healthz", "headers": {}}],
+        "me_cookie": [
+            {
+                "method": "GET",
+                "path": ME,
+                "headers": {**accept, "Cookie": f"{SESSION_COOKIE}={cookie}"},
+            }
+        ],
+        "me_bearer": [
+            {"method": "GET", "path": ME, "headers": {**accept, **school.bearer(READER)}}
+        ],
+    }
+
+
+async def run(options: AuthOverheadOptions) -> dict[str, Any]:
+    """Run the benchmark; returns its figures (see the module docstring)."""
+    with work_dir("auth_overhead", keep=options.keep) as tmp:
+        async with _database_url(options.database) as database_url:
+            school = await seed_school(
+                tmp / "data", database_url=database_url, token_logins=(READER,)
+            )
+            cookie = await cookie_session(school, READER)
+            requests = endpoints(school, cookie)
+            with app_server(school, counting=True, log_dir=tmp) as server:
+                sql: dict[str, Any] = {}
+                async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as client:
+                    for name, (request,) in requests.items():
+                        if name == BASELINE:
+                            continue
+                        response = await client.request(
+                            request["method"], request["path"], headers=request["headers"]
+                        )
+                        response.raise_for_status()
+                        if response.json().get("login") != READER:
+                            raise RuntimeError(f"{name}: not signed in as {READER}")
+                        sql[name] = await count_statements(client, request)
+                load = LoadPlan(
+                    connections=options.connections,
+                    seconds=options.seconds,
+                    warmup=options.warmup,
+                    rounds=options.rounds,
+                    processes=options.load_processes,
+                    min_requests=options.min_requests,
+                    max_seconds=options.max_seconds,
+                )
+                alone = await probe_endpoints(server, requests, count=options.probe_requests)
+                runs = await compare_endpoints(server, requests, load)
+    figures = {name: {**medians(measured), **alone[name]} for name, measured in runs.items()}
+    return {
+        "benchmark": "auth_overhead",
+        "database": options.database,
+        "options": asdict(options),
+        **endpoint_ratios(figures, BASELINE),
+        "sql_statements": sql,
+        "endpoints": figures,
+        "runs": runs,
+    }
+
+
+def parse_args(argv: list[str] | None = None) -> AuthOverheadOptions:
+    """Options from the command line."""
+    defaults = AuthOverheadOptions()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    for name, value in asdict(defaults).items():
+        flag = "--" + name.replace("_", "-")
+        if isinstance(value, bool):
+            parser.add_argument(flag, action="store_true")
+        elif name == "database":
+            parser.add_argument(flag, choices=["sqlite", "postgres"], default=value)
+        else:
+            parser.add_argument(flag, type=type(value), default=value)
+    return AuthOverheadOptions(**vars(parser.parse_args(argv)))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command-line entry point: print the figures as JSON."""
+    emit(run_async(run(parse_args(argv))))
+
+
+if __name__ == "__main__":
+    main()
