@@ -7,6 +7,7 @@ an error or a timeout leaves nothing behind. Traffic stays on 127.0.0.1.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
@@ -23,7 +24,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -316,6 +317,21 @@ def alternate(rounds: int, *names: str) -> list[str]:
 
 
 # --- running ----------------------------------------------------------------------------------
+
+
+def options_from_argv(options_type: type[T], argv: list[str] | None, description: str) -> T:
+    """A benchmark's options dataclass from the command line: one ``--flag`` per field with the
+    field's default (a bool is a switch, ``database`` is ``sqlite`` or ``postgres``)."""
+    parser = argparse.ArgumentParser(description=description)
+    for name, value in asdict(options_type()).items():
+        flag = "--" + name.replace("_", "-")
+        if isinstance(value, bool):
+            parser.add_argument(flag, action="store_true")
+        elif name == "database":
+            parser.add_argument(flag, choices=["sqlite", "postgres"], default=value)
+        else:
+            parser.add_argument(flag, type=type(value), default=value)
+    return options_type(**vars(parser.parse_args(argv)))
 
 
 def run_async(coroutine: Coroutine[Any, Any, T]) -> T:

@@ -17,14 +17,23 @@ SQLite by default; ``--database postgres`` uses a scratch database on
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
 import httpx
 
-from bench.common import School, Server, app_server, emit, medians, run_async, seed_school, work_dir
+from bench.common import (
+    School,
+    Server,
+    app_server,
+    emit,
+    medians,
+    options_from_argv,
+    run_async,
+    seed_school,
+    work_dir,
+)
 from bench.journal import _database_url, count_statements
 from bench.lean_http import LoadPlan, compare_endpoints, endpoint_ratios, probe_endpoints
 
@@ -180,17 +189,7 @@ async def _measure(
 
 def parse_args(argv: list[str] | None = None) -> DiaryOptions:
     """Options from the command line."""
-    defaults = DiaryOptions()
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for name, value in asdict(defaults).items():
-        flag = "--" + name.replace("_", "-")
-        if isinstance(value, bool):
-            parser.add_argument(flag, action="store_true")
-        elif name == "database":
-            parser.add_argument(flag, choices=["sqlite", "postgres"], default=value)
-        else:
-            parser.add_argument(flag, type=type(value), default=value)
-    return DiaryOptions(**vars(parser.parse_args(argv)))
+    return options_from_argv(DiaryOptions, argv, __doc__.splitlines()[0])
 
 
 def main(argv: list[str] | None = None) -> None:

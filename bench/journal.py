@@ -17,7 +17,6 @@ SQLite by default; ``--database postgres`` uses a scratch database on
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import math
@@ -35,6 +34,7 @@ from bench.common import (
     app_server,
     emit,
     medians,
+    options_from_argv,
     postgres_base_url,
     postgres_database,
     ratio,
@@ -383,17 +383,7 @@ async def _measure(
 
 def parse_args(argv: list[str] | None = None) -> JournalOptions:
     """Options from the command line."""
-    defaults = JournalOptions()
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for name, value in asdict(defaults).items():
-        flag = "--" + name.replace("_", "-")
-        if isinstance(value, bool):
-            parser.add_argument(flag, action="store_true")
-        elif name == "database":
-            parser.add_argument(flag, choices=["sqlite", "postgres"], default=value)
-        else:
-            parser.add_argument(flag, type=type(value), default=value)
-    return JournalOptions(**vars(parser.parse_args(argv)))
+    return options_from_argv(JournalOptions, argv, __doc__.splitlines()[0])
 
 
 def main(argv: list[str] | None = None) -> None:

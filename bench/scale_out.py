@@ -12,7 +12,6 @@ The ratios are two workers / one worker; server CPU is that of all the server's 
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
@@ -21,6 +20,7 @@ from typing import Any
 from bench.common import (
     app_server,
     emit,
+    options_from_argv,
     postgres_base_url,
     postgres_database,
     redis_base_url,
@@ -104,15 +104,7 @@ async def run(options: ScaleOutOptions) -> dict[str, Any]:
 
 def parse_args(argv: list[str] | None = None) -> ScaleOutOptions:
     """Options from the command line."""
-    defaults = ScaleOutOptions()
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for name, value in asdict(defaults).items():
-        flag = "--" + name.replace("_", "-")
-        if isinstance(value, bool):
-            parser.add_argument(flag, action="store_true")
-        else:
-            parser.add_argument(flag, type=type(value), default=value)
-    return ScaleOutOptions(**vars(parser.parse_args(argv)))
+    return options_from_argv(ScaleOutOptions, argv, __doc__.splitlines()[0])
 
 
 def main(argv: list[str] | None = None) -> None:

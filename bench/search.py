@@ -20,7 +20,6 @@ search's statement uses (from ``EXPLAIN``).
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import random
 import re
@@ -35,6 +34,7 @@ from bench.common import (
     app_server,
     emit,
     medians,
+    options_from_argv,
     postgres_base_url,
     postgres_database,
     run_async,
@@ -357,17 +357,7 @@ async def run(options: SearchOptions) -> dict[str, Any]:
 
 def parse_args(argv: list[str] | None = None) -> SearchOptions:
     """Options from the command line."""
-    defaults = SearchOptions()
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for name, value in asdict(defaults).items():
-        flag = "--" + name.replace("_", "-")
-        if isinstance(value, bool):
-            parser.add_argument(flag, action="store_true")
-        elif name == "database":
-            parser.add_argument(flag, choices=["sqlite", "postgres"], default=value)
-        else:
-            parser.add_argument(flag, type=type(value), default=value)
-    return SearchOptions(**vars(parser.parse_args(argv)))
+    return options_from_argv(SearchOptions, argv, __doc__.splitlines()[0])
 
 
 def main(argv: list[str] | None = None) -> None:
