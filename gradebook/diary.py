@@ -108,6 +108,17 @@ async def diary_pupil(session: AsyncSession, *, actor: User, pupil_id: int) -> D
 
 # How many work types the school saved (0: it uses the defaults), for `work_type_name`.
 SCHOOL_HAS_WORK_TYPES = select(func.count()).where(WorkType.school_id == _SCHOOL).scalar_subquery()
+# A mark as the diary shows it, in this order wherever a statement reads marks (the readers
+# unpack the row by position): what the work type is called needs whether the school has any.
+MARK_COLUMNS = (
+    Mark.id,
+    Mark.value,
+    Mark.work_type,
+    Mark.weight,
+    Mark.comment,
+    WorkType.name,
+    SCHOOL_HAS_WORK_TYPES,
+)
 
 
 def work_type_of_mark() -> Any:
@@ -151,13 +162,7 @@ def _week_query(role: str) -> Any:
             Subject.id,
             Subject.name,
             Subject.short_name,
-            Mark.id,
-            Mark.value,
-            Mark.work_type,
-            Mark.weight,
-            Mark.comment,
-            WorkType.name,
-            SCHOOL_HAS_WORK_TYPES,
+            *MARK_COLUMNS,
             Attendance.status,
             User.name,
         )

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.models import Enrolment, User
 from eschool.timeutil import iso, utcnow
-from gradebook.diary import SCHOOL_HAS_WORK_TYPES, diary_pupil, work_type_name, work_type_of_mark
+from gradebook.diary import MARK_COLUMNS, diary_pupil, work_type_name, work_type_of_mark
 from gradebook.models import Course, DiaryVisit, Mark, Slot, Subject, WorkType
 
 NEWS_DEFAULT_DAYS = 7
@@ -27,13 +27,7 @@ _LAST_VISIT = select(DiaryVisit.seen_at).where(
 
 _MARKS = (
     select(
-        Mark.id,
-        Mark.value,
-        Mark.work_type,
-        Mark.weight,
-        Mark.comment,
-        WorkType.name,
-        SCHOOL_HAS_WORK_TYPES,
+        *MARK_COLUMNS,
         Slot.id,
         Slot.date,
         Subject.id,

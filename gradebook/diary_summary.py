@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from eschool.models import Enrolment, User
 from eschool.queries import term_public
 from gradebook.averages import attendance_summary, weighted_average
-from gradebook.diary import SCHOOL_HAS_WORK_TYPES, diary_pupil, work_type_name, work_type_of_mark
+from gradebook.diary import MARK_COLUMNS, diary_pupil, work_type_name, work_type_of_mark
 from gradebook.models import (
     Attendance,
     Course,
@@ -87,13 +87,7 @@ _MARKS = (
     .add_columns(
         Slot.course_id,
         Slot.date,
-        Mark.id,
-        Mark.value,
-        Mark.work_type,
-        Mark.weight,
-        Mark.comment,
-        WorkType.name,
-        SCHOOL_HAS_WORK_TYPES,
+        *MARK_COLUMNS,
     )
     .join(Mark, col(Mark.slot_id) == Slot.id)
     .outerjoin(WorkType, work_type_of_mark())

@@ -19,7 +19,6 @@ from starlette.responses import FileResponse, Response
 from eschool.errors import NotFound
 from eschool.i18n import gettext as _
 from eschool.models import Role
-from eschool.privacy.services import access_record
 from eschool.web import (
     acting_user,
     api_endpoint,
@@ -38,6 +37,7 @@ from live.route_helpers import (
     log_of,
     media_of,
     observer_join,
+    read_report,
     recordings,
     recordings_dir,
     session_for,
@@ -133,12 +133,7 @@ async def api_report(request: Request) -> Response:
     """``GET /live/{code}/report`` → ``{"participants","attendance","quiz","proposed",...}``."""
     live = await session_for(request)
     user = acting_user(request)
-    body = await services.session_report(
-        db(request), actor=user, live=live, broker=request.app.state.broker
-    )
-    await access_record(
-        db(request), actor=user, what="live.report", class_id=live.class_id, target_id=live.id
-    )
+    body = await read_report(request, live, user)
     return json_ok(
         {
             **body,

@@ -13,7 +13,6 @@ from starlette.responses import RedirectResponse, Response
 from eschool.errors import DomainError, Forbidden, NotFound, TooManyRequests, Unauthorized
 from eschool.i18n import gettext as _
 from eschool.models import Role, id_from_text
-from eschool.privacy.services import access_record
 from eschool.signin_pages import presession_cookie, presession_ok, presession_token
 from eschool.uploads.queries import upload_in_school
 from eschool.uploads.routes import file_response
@@ -29,6 +28,7 @@ from live.route_helpers import (
     base_url,
     observer_join,
     participant,
+    read_report,
     recordings,
     secret_of,
     session_for,
@@ -228,12 +228,7 @@ async def report_page(request: Request) -> Response:
     """``/live/{code}/report``: the report, with the proposed marks to confirm."""
     live = await session_for(request)
     user = acting_user(request)
-    body = await services.session_report(
-        db(request), actor=user, live=live, broker=request.app.state.broker
-    )
-    await access_record(
-        db(request), actor=user, what="live.report", class_id=live.class_id, target_id=live.id
-    )
+    body = await read_report(request, live, user)
     return render(
         request,
         "live/report.html",

@@ -13,6 +13,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 
 from eschool.errors import NotFound
+from eschool.models import User
+from eschool.privacy.services import access_record
 from eschool.web import client_address, current_user, db
 from live import board_pass, queries, services
 from live.hub import Hub
@@ -106,3 +108,15 @@ def where_to(live: LiveSession, actor: Actor) -> str:
     if actor.role == "board":
         return f"/live/{code}/board"
     return f"/live/{code}/watch"
+
+
+async def read_report(request: Request, live: LiveSession, user: User) -> dict[str, Any]:
+    """The lesson's report for the teacher or an admin, its reading kept in the access record
+    (it names pupils and their answers)."""
+    body = await services.session_report(
+        db(request), actor=user, live=live, broker=request.app.state.broker
+    )
+    await access_record(
+        db(request), actor=user, what="live.report", class_id=live.class_id, target_id=live.id
+    )
+    return body
