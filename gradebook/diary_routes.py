@@ -1,0 +1,248 @@
+"""The diary: its JSON API (the week, the term summary, what is new, seen), its calendar feeds
+(a signed-in one and a secret link) and the page families read it on."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from eschool.conditional import etag_response
+from eschool.errors import BadRequest, NotFound
+from eschool.i18n import gettext as _
+from eschool.models import Role, User
+from eschool.privacy.services import access_record
+from eschool.timeutil import iso, parse_date, utcnow
+from eschool.web import (
+    acting_user,
+    api_endpoint,
+    db,
+    json_ok,
+    page_endpoint,
+    path_int,
+    query_int,
+    render,
+)
+from gradebook import (
+    diary,
+    diary_news,
+    diary_summary,
+    queries,
+    services,
+)
+from gradebook.exports import diary_ics
+from gradebook.legend import attendance_codes
+from gradebook.route_helpers import STAFF, term_param, terms_of_year, today_of
+from gradebook.timetable import week_bounds
+
+# The domain part of every calendar event's UID (`slot-<id>@eschool`): fixed, so that a feed
+# fetched under another address (a new domain, a proxy) does not duplicate every event.
+FEED_UID_DOMAIN = "eschool"
+
+
+async def _diary_read(request: Request, pupil_id: int, what: str, detail: str = "") -> None:
+    """Record who read whose diary (the access record; not a pupil's own)."""
+    await access_record(
+        db(request), actor=acting_user(request), what=what, pupil_id=pupil_id, detail=detail
+    )
+
+
+def _week_range(request: Request) -> tuple[date, date]:
+    start = parse_date(request.query_params.get("from"), name="from")
+    end = parse_date(request.query_params.get("to"), name="to")
+    if start is None and end is None:
+        return week_bounds(today_of(request))
+    if start is None:
+        start = week_bounds(end)[0]  # type: ignore[arg-type]
+    if end is None:
+        end = start + timedelta(days=6)
+    return start, end
+
+
+@api_endpoint()
+async def api_diary(request: Request) -> Response:
+    """`?from=&to=` (default: this week) → `{"pupil","from","to","days":[…]}`."""
+    start, end = _week_range(request)
+    week = await diary.diary_week(
+        db(request),
+        actor=acting_user(request),
+        pupil_id=path_int(request, "pupil_id"),
+        start=start,
+        end=end,
+    )
+    await _diary_read(request, path_int(request, "pupil_id"), "diary", f"{start}..{end}")
+    # The tag is a hash of the body: a reader whose copy is current gets 304 and no body.
+    return etag_response(request, json_ok(week).body, media_type="application/json")
+
+
+@api_endpoint()
+async def api_diary_summary(request: Request) -> Response:
+    """`?term=` → the pupil's subjects with marks, averages, term marks and attendance."""
+    summary = await diary_summary.diary_summary(
+        db(request),
+        actor=acting_user(request),
+        pupil_id=path_int(request, "pupil_id"),
+        term_id=term_param(request),
+        today=today_of(request),
+    )
+    await _diary_read(request, path_int(request, "pupil_id"), "diary.summary")
+    return json_ok(summary)
+
+
+@api_endpoint()
+async def api_diary_news(request: Request) -> Response:
+    """What is new since the caller's last visit (marks and homework)."""
+    news = await diary_news.diary_news(
+        db(request), actor=acting_user(request), pupil_id=path_int(request, "pupil_id")
+    )
+    await _diary_read(request, path_int(request, "pupil_id"), "diary.news")
+    return json_ok(news)
+
+
+@api_endpoint()
+async def api_diary_seen(request: Request) -> Response:
+    """POST ``?at=`` (the moment the page showed the news; default now): the caller has seen
+    the diary's news up to then → 204. The diary page sends it when the reader marks the
+    news as seen or leaves, as a beacon (a form body with ``csrf_token``: no headers)."""
+    raw = request.query_params.get("at")
+    try:
+        at = datetime.fromisoformat(raw) if raw else None
+    except ValueError as exc:
+        raise BadRequest(_("at must be a moment like 2026-09-01T10:00:00Z.")) from exc
+    if at is not None and at.tzinfo is None:
+        raise BadRequest(_("at must be a moment like 2026-09-01T10:00:00Z."))
+    await services.diary_seen(
+        db(request), actor=acting_user(request), pupil_id=path_int(request, "pupil_id"), at=at
+    )
+    return Response(status_code=204)
+
+
+async def _ics_response(request: Request, pupil: User | diary.DiaryPupil) -> Response:
+    """The feed from the first day of the current term to the end of the last one. Its UIDs
+    do not depend on the address it is fetched under, and its bytes only on the data (each
+    event's DTSTAMP is when its lesson last changed), so a calendar app polling an unchanged
+    feed gets 304."""
+    session = db(request)
+    settings = request.app.state.settings
+    start, end = await diary.feed_window(
+        session, school_id=pupil.school_id, today=today_of(request)
+    )
+    events = await diary.diary_events(session, pupil_id=pupil.id or 0, start=start, end=end)
+    text = diary_ics(
+        pupil_name=pupil.name,
+        events=events,
+        calendar_name=_("Diary of {name}", name=pupil.name),
+        tz=settings.timezone,
+        uid_domain=FEED_UID_DOMAIN,
+    )
+    return etag_response(request, text.encode(), media_type="text/calendar; charset=utf-8")
+
+
+@api_endpoint()
+async def api_diary_ics(request: Request) -> Response:
+    """The pupil's timetable with homework as iCalendar, for a caller who may see the diary."""
+    pupil = await diary.diary_pupil(
+        db(request), actor=acting_user(request), pupil_id=path_int(request, "pupil_id")
+    )
+    await _diary_read(request, pupil.id, "diary.ics")
+    return await _ics_response(request, pupil)
+
+
+@api_endpoint()
+async def api_diary_feed(request: Request) -> Response:
+    """GET: whether the caller has a calendar link. POST → 201 `{"url","webcal","active"}`
+    (a new secret link, shown once; `webcal` is the same link for calendar apps to subscribe
+    to). DELETE → 204 (the link stops working)."""
+    actor = acting_user(request)
+    pupil_id = path_int(request, "pupil_id")
+    session = db(request)
+    if request.method == "POST":
+        secret = await services.feed_create(session, actor=actor, pupil_id=pupil_id)
+        url = str(request.base_url).rstrip("/") + f"/feeds/{secret}.ics"
+        return json_ok({"url": url, "webcal": diary.webcal_url(url), "active": True}, status=201)
+    if request.method == "DELETE":
+        await services.feed_revoke(session, actor=actor, pupil_id=pupil_id)
+        return Response(status_code=204)
+    feed = await queries.feed_active(session, actor=actor, pupil_id=pupil_id)
+    return json_ok(
+        {"active": feed is not None, "created_at": iso(feed.created_at) if feed else None}
+    )
+
+
+async def feed_ics(request: Request) -> Response:
+    """`/feeds/{secret}.ics`: the calendar behind a secret link; no sign-in needed."""
+    found = await queries.feed_by_secret(db(request), secret=request.path_params["secret"])
+    if found is None:
+        raise NotFound(_("This calendar link does not exist or was revoked."))
+    _owner, pupil = found
+    return await _ics_response(request, pupil)
+
+
+@page_endpoint()
+async def diary_page(request: Request) -> Response:
+    """The diary: a week of lessons, the term per subject and what is new since last time."""
+    actor = acting_user(request)
+    session = db(request)
+    choices = await queries.diary_pupils(session, actor=actor)
+    pupil_id = query_int(request, "pupil")
+    if pupil_id is None:
+        if not choices:
+            if actor.role in STAFF:
+                return RedirectResponse("/journal", status_code=303)
+            return render(request, "gradebook/diary.html", pupil=None, choices=[])
+        pupil_id = choices[0].id or 0
+    today = today_of(request)
+    anchor = parse_date(request.query_params.get("week"), name="week") or today
+    monday, sunday = week_bounds(anchor)
+    week = await diary.diary_week(session, actor=actor, pupil_id=pupil_id, start=monday, end=sunday)
+    await _diary_read(request, pupil_id, "diary", f"{monday}..{sunday}")
+    summary = await diary_summary.diary_summary(
+        session, actor=actor, pupil_id=pupil_id, term_id=term_param(request), today=today
+    )
+    # The news stays until the reader marks it as seen or leaves the page (diary.js sends
+    # "seen up to the moment it was shown"): reloading, another week or another language
+    # keep it.
+    shown_at = utcnow()
+    news = await diary_news.diary_news(session, actor=actor, pupil_id=pupil_id)
+    feed = None
+    if actor.role in (Role.pupil, Role.parent):
+        feed = await queries.feed_active(session, actor=actor, pupil_id=pupil_id)
+    terms = await terms_of_year(session, school_id=actor.school_id, term_id=summary["term"]["id"])
+    for item in (*news["marks"], *news["homework"]):
+        item["day"] = date.fromisoformat(item["date"])
+    return render(
+        request,
+        "gradebook/diary.html",
+        pupil=week["pupil"],
+        choices=choices,
+        days=[{**day, "day": date.fromisoformat(day["date"])} for day in week["days"]],
+        week_end=sunday,
+        summary=summary,
+        news=news,
+        # Exact to the microsecond: news written within the same second as the page must not
+        # count as seen (iso() drops the fraction).
+        news_shown_at=shown_at.isoformat().replace("+00:00", "Z"),
+        today=iso(today),
+        monday_iso=iso(monday),
+        prev_week=iso(monday - timedelta(days=7)),
+        next_week=iso(monday + timedelta(days=7)),
+        this_week=iso(week_bounds(today)[0]),
+        feed=feed,
+        can_link=actor.role in (Role.pupil, Role.parent),
+        terms=terms,
+        codes=attendance_codes(),
+    )
+
+
+routes: list[BaseRoute] = [
+    Route("/diary", diary_page),
+    Route("/feeds/{secret}.ics", feed_ics),
+    Route("/api/v1/diary/{pupil_id:int}", api_diary),
+    Route("/api/v1/diary/{pupil_id:int}.ics", api_diary_ics),
+    Route("/api/v1/diary/{pupil_id:int}/summary", api_diary_summary),
+    Route("/api/v1/diary/{pupil_id:int}/news", api_diary_news),
+    Route("/api/v1/diary/{pupil_id:int}/seen", api_diary_seen, methods=["POST"]),
+    Route("/api/v1/diary/{pupil_id:int}/feed", api_diary_feed, methods=["GET", "POST", "DELETE"]),
+]
