@@ -101,7 +101,7 @@ async def add_course(
     from eschool.models import AcademicYear, SchoolClass, User
     from eschool.queries import term_current
     from gradebook.models import Course, CourseTeacher, HistoryEntry, Mark, Slot, Subject
-    from gradebook.services import class_teaching_refresh
+    from gradebook.structure_services import class_teaching_refresh
 
     rng = random.Random(seed)
     engine = create_engine(school.database_url)

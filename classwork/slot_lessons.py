@@ -14,7 +14,7 @@ from eschool.errors import Invalid, NotFound
 from eschool.i18n import gettext as _
 from eschool.models import User
 from eschool.uploads.queries import FileAudience, upload_for
-from gradebook import services as gradebook_services
+from gradebook import slot_services
 from gradebook.models import Slot
 from gradebook.queries import slot_get, slot_public
 from lessons.queries import lesson_in_school, may_read_versions, version_row
@@ -72,7 +72,7 @@ async def slot_update(
     lesson = None
     if changes.get("lesson_id") is not None:
         lesson = await pinned_lesson(session, actor=actor, lesson_id=int(changes["lesson_id"]))
-    slot = await gradebook_services.slot_update(
+    slot = await slot_services.slot_update(
         session, actor=actor, slot_id=slot_id, changes=changes, lesson=lesson
     )
     return slot_public(slot)

@@ -1,7 +1,7 @@
 """A school's bell times: when each period of the day starts and ends.
 
 A school without its own bell times uses `timetable.DEFAULT_BELLS`. A timetable entry
-takes its times from the bells when it is saved (`services.timetable_set`), and a slot
+takes its times from the bells when it is saved (`structure_services.timetable_set`), and a slot
 from its entry when the slots are generated; so a change of the bells moves the entries
 that followed the old bells, and the next generation of slots moves the lessons.
 """

@@ -28,9 +28,9 @@ from eschool.web import (
 from gradebook import (
     diary,
     diary_news,
+    diary_services,
     diary_summary,
     queries,
-    services,
 )
 from gradebook.exports import diary_ics
 from gradebook.legend import attendance_codes
@@ -113,7 +113,7 @@ async def api_diary_seen(request: Request) -> Response:
         raise BadRequest(_("at must be a moment like 2026-09-01T10:00:00Z.")) from exc
     if at is not None and at.tzinfo is None:
         raise BadRequest(_("at must be a moment like 2026-09-01T10:00:00Z."))
-    await services.diary_seen(
+    await diary_services.diary_seen(
         db(request), actor=acting_user(request), pupil_id=path_int(request, "pupil_id"), at=at
     )
     return Response(status_code=204)
@@ -159,11 +159,11 @@ async def api_diary_feed(request: Request) -> Response:
     pupil_id = path_int(request, "pupil_id")
     session = db(request)
     if request.method == "POST":
-        secret = await services.feed_create(session, actor=actor, pupil_id=pupil_id)
+        secret = await diary_services.feed_create(session, actor=actor, pupil_id=pupil_id)
         url = str(request.base_url).rstrip("/") + f"/feeds/{secret}.ics"
         return json_ok({"url": url, "webcal": diary.webcal_url(url), "active": True}, status=201)
     if request.method == "DELETE":
-        await services.feed_revoke(session, actor=actor, pupil_id=pupil_id)
+        await diary_services.feed_revoke(session, actor=actor, pupil_id=pupil_id)
         return Response(status_code=204)
     feed = await queries.feed_active(session, actor=actor, pupil_id=pupil_id)
     return json_ok(

@@ -43,6 +43,8 @@ from gradebook import (
     journal_cache,
     queries,
     services,
+    slot_services,
+    structure_services,
     timetable_pages,
 )
 from gradebook.diary_routes import routes as diary_routes
@@ -415,12 +417,12 @@ async def journal_setup(request: Request) -> Response:
                 await setup_services.holiday_create(session, actor=actor, data=data)
                 message = _("Holiday added. Regenerate the slots of the terms it falls in.")
             elif action == "holiday_remove":
-                await services.holiday_remove(
+                await structure_services.holiday_remove(
                     session, actor=actor, holiday_id=form_id(form, "holiday_id")
                 )
                 message = _("Holiday removed. Regenerate the slots of the terms it fell in.")
             elif action == "generate":
-                result = await services.slots_generate(
+                result = await slot_services.slots_generate(
                     session, actor=actor, term_id=form_id(form, "term_id")
                 )
                 message = _(
@@ -430,7 +432,7 @@ async def journal_setup(request: Request) -> Response:
                 )
             elif action == "threshold":
                 data = parse_model(SettingsUpdate, form)
-                await services.settings_update(
+                await structure_services.settings_update(
                     session, actor=actor, rounding_threshold=data.rounding_threshold
                 )
                 message = _("Saved.")

@@ -24,7 +24,7 @@ from eschool.models import Term, User
 from eschool.queries import term_current, terms_of_school
 from eschool.seed import DemoPeople
 from eschool.settings import Settings
-from gradebook import services
+from gradebook import slot_services, structure_services
 from gradebook.averages import suggest_term_mark, weighted_average
 from gradebook.models import (
     Attendance,
@@ -204,7 +204,7 @@ async def seed_demo(
         BellTime(school_id=school_id, period=n, starts=s, ends=e)
         for n, (s, e) in DEFAULT_BELLS.items()
     )
-    await services.work_types_ensure(session, school_id=school_id)
+    await structure_services.work_types_ensure(session, school_id=school_id)
     await session.flush()
 
     courses: dict[tuple[str, str], Course] = {}
@@ -228,7 +228,7 @@ async def seed_demo(
     session.add_all(links)
     await session.flush()
     for school_class in people.classes.values():
-        await services.class_teaching_refresh(session, class_id=school_class.id or 0)
+        await structure_services.class_teaching_refresh(session, class_id=school_class.id or 0)
     rows = []
     for class_name, placed in _timetables(rng).items():
         for (weekday, period), plan in sorted(placed.items()):
@@ -254,7 +254,7 @@ async def seed_demo(
         if t.year_id == people.year.id
     ]
     for term in terms:
-        await services.slots_generate(session, actor=None, term_id=term.id or 0)
+        await slot_services.slots_generate(session, actor=None, term_id=term.id or 0)
 
     current = await term_current(session, school_id=school_id, today=today)
     earlier = [t for t in terms if current is not None and t.ends < current.starts]

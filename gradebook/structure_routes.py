@@ -22,7 +22,8 @@ from eschool.web import (
 )
 from gradebook import (
     queries,
-    services,
+    slot_services,
+    structure_services,
 )
 from gradebook.models import (
     CourseCreate,
@@ -60,7 +61,7 @@ async def api_courses(request: Request) -> Response:
     session = db(request)
     if request.method == "POST":
         data = await read_json(request, CourseCreate)
-        course = await services.course_create(
+        course = await structure_services.course_create(
             session,
             actor=actor,
             class_id=data.class_id,
@@ -106,7 +107,7 @@ async def api_work_types(request: Request) -> Response:
     actor = acting_user(request)
     if request.method == "PUT":
         data = await read_json(request, WorkTypeSave)
-        await services.work_type_save(
+        await structure_services.work_type_save(
             db(request),
             actor=actor,
             code=data.code,
@@ -126,7 +127,7 @@ async def api_settings(request: Request) -> Response:
     session = db(request)
     if request.method == "PATCH":
         data = await read_json(request, SettingsUpdate)
-        await services.settings_update(
+        await structure_services.settings_update(
             session,
             actor=actor,
             rounding_threshold=data.rounding_threshold,
@@ -150,7 +151,7 @@ async def api_timetable(request: Request) -> Response:
     class_id = path_int(request, "id")
     if request.method == "PUT":
         data = await read_json(request, TimetableIn)
-        await services.timetable_set(
+        await structure_services.timetable_set(
             db(request), actor=actor, class_id=class_id, entries=data.entries
         )
     elif class_id not in {c.id for c in await classes_visible(db(request), actor=actor)}:
@@ -176,7 +177,7 @@ async def api_holidays(request: Request) -> Response:
 @api_endpoint(Role.admin)
 async def api_holiday(request: Request) -> Response:
     """DELETE (admin) a holiday → 204."""
-    await services.holiday_remove(
+    await structure_services.holiday_remove(
         db(request), actor=acting_user(request), holiday_id=path_int(request, "id")
     )
     return Response(status_code=204)
@@ -186,7 +187,7 @@ async def api_holiday(request: Request) -> Response:
 async def api_slots_generate(request: Request) -> Response:
     """POST (admin) `{"term_id","class_id"?}`: (re)generate the term's slots from timetables."""
     data = await read_json(request, SlotsGenerate)
-    result = await services.slots_generate(
+    result = await slot_services.slots_generate(
         db(request), actor=acting_user(request), term_id=data.term_id, class_id=data.class_id
     )
     return json_ok({"term_id": data.term_id, **result.as_dict()})

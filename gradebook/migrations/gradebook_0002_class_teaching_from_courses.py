@@ -4,7 +4,7 @@ Revision ID: gradebook_0002
 Revises: gradebook_0001
 
 A data migration: a teacher teaches a class when they teach one of its courses
-(gradebook.services.class_teaching_refresh keeps it so from now on). Plain SQL that runs
+(gradebook.structure_services.class_teaching_refresh keeps it so from now on). Plain SQL that runs
 on SQLite and PostgreSQL alike; rows already there are left alone.
 """
 

@@ -18,7 +18,7 @@ from eschool.timeutil import utcnow
 from gradebook.models import Course, CourseTeacher
 from gradebook.rosters.apply import Importer, key_hash
 from gradebook.rosters.oneroster import Record, Roster
-from gradebook.services import class_teaching_refresh
+from gradebook.structure_services import class_teaching_refresh
 
 
 class UnknownPassword:

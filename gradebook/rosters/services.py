@@ -16,7 +16,7 @@ from gradebook.rosters.apply import Importer, empty_changes, known_records
 from gradebook.rosters.apply_people import apply_enrollments, apply_guardians, apply_users
 from gradebook.rosters.csv_reader import ZIP_FILE, Problems, read_zip
 from gradebook.rosters.oneroster import parse_roster
-from gradebook.services import work_types_ensure
+from gradebook.structure_services import work_types_ensure
 
 
 @dataclass

@@ -31,7 +31,7 @@ from eschool.web import (
     render,
 )
 from gradebook import queries as gradebook_queries
-from gradebook import services as gradebook_services
+from gradebook import structure_services
 from gradebook.models import CourseCreate, CourseUpdate, HolidayCreate, WorkTypeSave
 from gradebook.scales import SCALES
 from gradebook.setup import queries, services
@@ -179,7 +179,7 @@ async def admin_courses(request: Request) -> Response:
     async def add(form: Form, many: dict[str, list[str]]) -> object:
         values = _fields(form, "class_id", "subject_id", "scale")
         data = parse_model(CourseCreate, values | {"teacher_ids": _ids(many["teacher_ids"])})
-        return await gradebook_services.course_create(
+        return await structure_services.course_create(
             session,
             actor=actor,
             class_id=data.class_id,
@@ -224,7 +224,7 @@ async def admin_work_types(request: Request) -> Response:
 
     async def save(form: Form, _many: object) -> object:
         data = parse_model(WorkTypeSave, _fields(form, "code", "name", "weight", "position"))
-        return await gradebook_services.work_type_save(
+        return await structure_services.work_type_save(
             session,
             actor=actor,
             code=data.code,
@@ -269,7 +269,7 @@ async def admin_holidays(request: Request) -> Response:
 
     async def remove(form: Form, _many: object) -> object:
         holiday_id = form_id(form, "holiday_id")
-        return await gradebook_services.holiday_remove(session, actor=actor, holiday_id=holiday_id)
+        return await structure_services.holiday_remove(session, actor=actor, holiday_id=holiday_id)
 
     return await _setup_page(
         request,

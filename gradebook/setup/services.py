@@ -18,7 +18,7 @@ from eschool.errors import Conflict, Invalid, NotFound
 from eschool.i18n import gettext as _
 from eschool.models import AcademicYear, Role, User
 from eschool.timeutil import iso
-from gradebook import services
+from gradebook import structure_services
 from gradebook.models import (
     Course,
     Holiday,
@@ -80,7 +80,9 @@ async def subject_add(
     )
     if taken.first() is not None:
         raise field_conflict("name", _("There is already a subject with this name."))
-    return await services.subject_create(session, actor=actor, name=name, short_name=short_name)
+    return await structure_services.subject_create(
+        session, actor=actor, name=name, short_name=short_name
+    )
 
 
 async def subject_rename(
@@ -177,7 +179,7 @@ async def course_change(
             ),
             code="scale_in_use",
         )
-    return await services.course_update(
+    return await structure_services.course_update(
         session, actor=actor, course_id=course_id, teacher_ids=teacher_ids, scale=scale
     )
 
@@ -220,7 +222,7 @@ async def holiday_create(session: AsyncSession, *, actor: User, data: HolidayCre
         raise field_invalid(
             "starts", _("The dates overlap the holiday {name}.", name=other.name), "overlap"
         )
-    return await services.holiday_add(
+    return await structure_services.holiday_add(
         session, actor=actor, name=name, starts=data.starts, ends=data.ends
     )
 
@@ -231,7 +233,7 @@ async def holiday_create(session: AsyncSession, *, actor: User, data: HolidayCre
 async def work_type_remove(session: AsyncSession, *, actor: User, code: str) -> None:
     """Remove a work type no mark uses (admin); 409 `work_type_in_use` otherwise."""
     require_role(actor, Role.admin)
-    existing = await services.work_types_ensure(session, school_id=actor.school_id)
+    existing = await structure_services.work_types_ensure(session, school_id=actor.school_id)
     work_type: WorkType | None = next((w for w in existing if w.code == code), None)
     if work_type is None:
         raise NotFound(_("No such work type."))

@@ -27,7 +27,7 @@ from eschool.models import ClassTeaching
 from eschool.seed import DemoPeople, seed_people
 from eschool.settings import Settings
 from gradebook import seed as gradebook_seed
-from gradebook import services as gradebook
+from gradebook import structure_services
 from gradebook.models import Course, CourseTeacher
 from tests.conftest import POSTGRES_URL, TODAY
 
@@ -163,10 +163,10 @@ async def other_app(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Star
 async def _course(app: Starlette, people: DemoPeople, *, class_name: str, teacher: str) -> None:
     async with app.state.sessionmaker() as session:
         admin = people.staff["admin"]
-        subject = await gradebook.subject_create(
+        subject = await structure_services.subject_create(
             session, actor=admin, name=f"Физика {class_name}", short_name="Физ"
         )
-        await gradebook.course_create(
+        await structure_services.course_create(
             session,
             actor=admin,
             class_id=people.classes[class_name].id or 0,

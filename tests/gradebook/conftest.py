@@ -19,7 +19,7 @@ from eschool.models import Term, User
 from eschool.queries import term_current, user_by_login
 from eschool.seed import DemoPeople
 from eschool.services import api_token_create
-from gradebook import services
+from gradebook import slot_services, structure_services
 from gradebook.models import Slot, TimetableEntryIn
 
 
@@ -91,43 +91,43 @@ async def gradebook(app: Starlette, people: DemoPeople) -> Gradebook:
     admin = people.staff["admin"]
     today = school_today(app)
     async with app.state.sessionmaker() as session:
-        maths = await services.subject_create(
+        maths = await structure_services.subject_create(
             session, actor=admin, name="Математика", short_name="Мат"
         )
-        russian = await services.subject_create(
+        russian = await structure_services.subject_create(
             session, actor=admin, name="Русский язык", short_name="Рус"
         )
         classes = people.classes
         teacher, teacher2 = people.staff["teacher"], people.staff["teacher2"]
-        math_7a = await services.course_create(
+        math_7a = await structure_services.course_create(
             session,
             actor=admin,
             class_id=classes["7A"].id,
             subject_id=maths.id,
             teacher_ids=[teacher.id],
         )
-        russian_7a = await services.course_create(
+        russian_7a = await structure_services.course_create(
             session,
             actor=admin,
             class_id=classes["7A"].id,
             subject_id=russian.id,
             teacher_ids=[teacher2.id],
         )
-        math_7b = await services.course_create(
+        math_7b = await structure_services.course_create(
             session,
             actor=admin,
             class_id=classes["7B"].id,
             subject_id=maths.id,
             teacher_ids=[teacher.id],
         )
-        await services.timetable_set(
+        await structure_services.timetable_set(
             session,
             actor=admin,
             class_id=classes["7A"].id,
             entries=_entries(math_7a.id, [(0, 1), (2, 2), (4, 3)], "21")
             + _entries(russian_7a.id, [(1, 1), (3, 2)], "14"),
         )
-        await services.timetable_set(
+        await structure_services.timetable_set(
             session,
             actor=admin,
             class_id=classes["7B"].id,
@@ -135,7 +135,7 @@ async def gradebook(app: Starlette, people: DemoPeople) -> Gradebook:
         )
         term = await term_current(session, school_id=people.school.id, today=today)
         assert term is not None
-        await services.slots_generate(session, actor=admin, term_id=term.id)
+        await slot_services.slots_generate(session, actor=admin, term_id=term.id)
         slots: dict[int, list[Slot]] = {}
         for course in (math_7a, russian_7a, math_7b):
             rows = await session.exec(

@@ -108,7 +108,7 @@ async def seed_world(
 ) -> World:
     """The demo people, a published lesson of ``BLOCKS`` by ``teacher``, Mathematics of 7A
     taught by ``teacher`` and a journal slot of today."""
-    from gradebook import services as gradebook
+    from gradebook import structure_services
     from gradebook.models import Slot
     from lessons import services as lessons
     from lessons.models import LessonCreate
@@ -130,10 +130,10 @@ async def seed_world(
                 ),
             )
             await lessons.lesson_publish(session, actor=teacher, lesson_id=lesson.id or 0)
-            subject = await gradebook.subject_create(
+            subject = await structure_services.subject_create(
                 session, actor=admin, name="Mathematics", short_name="Math"
             )
-            course = await gradebook.course_create(
+            course = await structure_services.course_create(
                 session,
                 actor=admin,
                 class_id=people.classes["7A"].id,
