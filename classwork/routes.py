@@ -34,8 +34,8 @@ from eschool.web import (
     read_json,
     render,
 )
+from gradebook.diary_access import diary_pupils
 from gradebook.models import SlotUpdate
-from gradebook.queries import diary_pupils
 from lessons.blocks import block_assets
 
 STAFF = (Role.admin, Role.teacher)

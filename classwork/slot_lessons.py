@@ -16,7 +16,8 @@ from eschool.models import User
 from eschool.uploads.queries import FileAudience, upload_for
 from gradebook import slot_services
 from gradebook.models import Slot
-from gradebook.queries import slot_get, slot_public
+from gradebook.public import slot_public
+from gradebook.queries import slot_get
 from lessons.queries import lesson_in_school, may_read_versions, version_row
 
 

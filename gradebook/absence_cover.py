@@ -1,7 +1,7 @@
 """Which lesson slots an absence note covers, and the journal's view of the notes.
 
 Kept apart from :mod:`gradebook.absence_notes` so that the journal query
-(:func:`gradebook.queries.journal_get`) can use it without importing the services.
+(:func:`gradebook.journal_grid.journal_get`) can use it without importing the services.
 """
 
 from __future__ import annotations

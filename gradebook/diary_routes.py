@@ -27,10 +27,10 @@ from eschool.web import (
 )
 from gradebook import (
     diary,
+    diary_access,
     diary_news,
     diary_services,
     diary_summary,
-    queries,
 )
 from gradebook.exports import diary_ics
 from gradebook.legend import attendance_codes
@@ -165,7 +165,7 @@ async def api_diary_feed(request: Request) -> Response:
     if request.method == "DELETE":
         await diary_services.feed_revoke(session, actor=actor, pupil_id=pupil_id)
         return Response(status_code=204)
-    feed = await queries.feed_active(session, actor=actor, pupil_id=pupil_id)
+    feed = await diary_access.feed_active(session, actor=actor, pupil_id=pupil_id)
     return json_ok(
         {"active": feed is not None, "created_at": iso(feed.created_at) if feed else None}
     )
@@ -173,7 +173,7 @@ async def api_diary_feed(request: Request) -> Response:
 
 async def feed_ics(request: Request) -> Response:
     """`/feeds/{secret}.ics`: the calendar behind a secret link; no sign-in needed."""
-    found = await queries.feed_by_secret(db(request), secret=request.path_params["secret"])
+    found = await diary_access.feed_by_secret(db(request), secret=request.path_params["secret"])
     if found is None:
         raise NotFound(_("This calendar link does not exist or was revoked."))
     _owner, pupil = found
@@ -185,7 +185,7 @@ async def diary_page(request: Request) -> Response:
     """The diary: a week of lessons, the term per subject and what is new since last time."""
     actor = acting_user(request)
     session = db(request)
-    choices = await queries.diary_pupils(session, actor=actor)
+    choices = await diary_access.diary_pupils(session, actor=actor)
     pupil_id = query_int(request, "pupil")
     if pupil_id is None:
         if not choices:
@@ -208,7 +208,7 @@ async def diary_page(request: Request) -> Response:
     news = await diary_news.diary_news(session, actor=actor, pupil_id=pupil_id)
     feed = None
     if actor.role in (Role.pupil, Role.parent):
-        feed = await queries.feed_active(session, actor=actor, pupil_id=pupil_id)
+        feed = await diary_access.feed_active(session, actor=actor, pupil_id=pupil_id)
     terms = await terms_of_year(session, school_id=actor.school_id, term_id=summary["term"]["id"])
     for item in (*news["marks"], *news["homework"]):
         item["day"] = date.fromisoformat(item["date"])

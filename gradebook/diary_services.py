@@ -14,7 +14,7 @@ from eschool.i18n import gettext as _
 from eschool.models import Role, User
 from eschool.security import digest, new_secret
 from eschool.timeutil import utcnow
-from gradebook import queries
+from gradebook import diary_access
 from gradebook.models import (
     DiaryFeed,
     DiaryVisit,
@@ -26,7 +26,7 @@ async def diary_seen(
 ) -> None:
     """Remember that the actor has seen the pupil's diary up to ``at`` (default now; never
     later than now, and a remembered visit never moves back): the news feed starts there."""
-    await queries.diary_pupil(session, actor=actor, pupil_id=pupil_id)
+    await diary_access.diary_pupil(session, actor=actor, pupil_id=pupil_id)
     now = utcnow()
     at = now if at is None else min(_aware(at), now)
     visit = (
@@ -51,7 +51,7 @@ def _aware(moment: datetime) -> datetime:
 
 
 async def _require_feed_owner(session: AsyncSession, *, actor: User, pupil_id: int) -> None:
-    await queries.diary_pupil(session, actor=actor, pupil_id=pupil_id)
+    await diary_access.diary_pupil(session, actor=actor, pupil_id=pupil_id)
     if actor.role == Role.pupil and actor.id == pupil_id:
         return
     if actor.role == Role.parent and pupil_id in await children_ids(session, actor.id or 0):

@@ -24,7 +24,7 @@ from eschool.i18n import current_language
 from eschool.i18n import gettext as _
 from eschool.models import Term, User
 from eschool.privacy.services import access_record
-from gradebook import queries
+from gradebook import journal_grid, queries
 from gradebook.journal_revision import journal_key
 
 CACHE_ENTRIES = 256  # rendered journals kept per process (a large one is ~150 KB)
@@ -151,7 +151,7 @@ async def journal_rendered(
     found = cache.get(version.parts)
     if found is not None:
         return found
-    journal = await queries.journal_get(
+    journal = await journal_grid.journal_get(
         session, actor=actor, course_id=version.course_id, term_id=version.term.id, today=today
     )
     rendered = render_journal(journal)

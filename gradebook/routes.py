@@ -40,7 +40,10 @@ from eschool.web import (
 from gradebook import (
     absence_queries,
     absence_routes,
+    history_queries,
     journal_cache,
+    journal_grid,
+    public,
     queries,
     services,
     slot_services,
@@ -83,7 +86,7 @@ async def _result_for(request: Request, *, course_id: int, term_id: int, pupil_i
     """The pupil's average, suggested and given term mark after a change."""
     actor = acting_user(request)
     view = await queries.course_get(db(request), actor=actor, course_id=course_id)
-    return await queries.pupil_term_result(
+    return await journal_grid.pupil_term_result(
         db(request),
         course=view.course,
         term_id=term_id,
@@ -99,14 +102,14 @@ async def _mark_answer(request: Request, mark_id: int) -> dict[str, Any]:
     mark = await session.get(Mark, mark_id)
     assert mark is not None  # the service has just written it
     view = await queries.slot_get(session, actor=actor, slot_id=mark.slot_id)
-    result = await queries.pupil_term_result(
+    result = await journal_grid.pupil_term_result(
         session,
         course=view.course.course,
         term_id=view.term.id or 0,
         pupil_id=mark.pupil_id,
         school_id=actor.school_id,
     )
-    body = queries.mark_public(mark)
+    body = public.mark_public(mark)
     body["deleted"] = mark.deleted_at is not None
     body.update({key: result[key] for key in ("average", "suggested", "term_mark")})
     return body
@@ -125,7 +128,7 @@ async def _journal_read(request: Request, journal: dict[str, Any], what: str) ->
 
 
 async def _journal(request: Request, what: str = "journal") -> dict[str, Any]:
-    journal = await queries.journal_get(
+    journal = await journal_grid.journal_get(
         db(request),
         actor=acting_user(request),
         course_id=path_int(request, "id"),
@@ -250,7 +253,7 @@ async def api_mark(request: Request) -> Response:
 @api_endpoint()
 async def api_mark_history(request: Request) -> Response:
     """`[{"at","by","action","field","old","new","reason"}]` (teachers of the course, admin)."""
-    history = await queries.mark_history(
+    history = await history_queries.mark_history(
         db(request), actor=acting_user(request), mark_id=path_int(request, "id")
     )
     return json_ok(history)
@@ -268,7 +271,7 @@ async def api_attendance(request: Request) -> Response:
         status=data.status,
         reason=data.reason,
     )
-    return json_ok(queries.attendance_public(record))
+    return json_ok(public.attendance_public(record))
 
 
 def _required_int(request: Request, name: str) -> int:
@@ -281,7 +284,7 @@ def _required_int(request: Request, name: str) -> int:
 @api_endpoint()
 async def api_attendance_history(request: Request) -> Response:
     """`?pupil_id=&slot_id=` → the history of that attendance record."""
-    history = await queries.attendance_history(
+    history = await history_queries.attendance_history(
         db(request),
         actor=acting_user(request),
         pupil_id=_required_int(request, "pupil_id"),
@@ -293,7 +296,7 @@ async def api_attendance_history(request: Request) -> Response:
 @api_endpoint()
 async def api_attendance_summary(request: Request) -> Response:
     """`?class=&term=` → attendance over every course of a class, per pupil and in total."""
-    summary = await queries.class_attendance(
+    summary = await history_queries.class_attendance(
         db(request),
         actor=acting_user(request),
         class_id=_required_int(request, "class"),
@@ -325,7 +328,7 @@ async def api_term_marks(request: Request) -> Response:
 @api_endpoint()
 async def api_term_mark_history(request: Request) -> Response:
     """`?pupil_id=&course_id=&term_id=` → the history of that term mark."""
-    history = await queries.term_mark_history(
+    history = await history_queries.term_mark_history(
         db(request),
         actor=acting_user(request),
         pupil_id=_required_int(request, "pupil_id"),

@@ -21,6 +21,7 @@ from eschool.web import (
     read_json,
 )
 from gradebook import (
+    public,
     queries,
     slot_services,
     structure_services,
@@ -49,9 +50,9 @@ async def api_subjects(request: Request) -> Response:
         subject = await setup_services.subject_add(
             db(request), actor=actor, name=data.name, short_name=data.short_name
         )
-        return json_ok(queries.subject_public(subject), status=201)
+        return json_ok(public.subject_public(subject), status=201)
     subjects = await queries.subjects_of_school(db(request), school_id=actor.school_id)
-    return json_list([queries.subject_public(s) for s in subjects], len(subjects))
+    return json_list([public.subject_public(s) for s in subjects], len(subjects))
 
 
 @api_endpoint()
@@ -70,7 +71,7 @@ async def api_courses(request: Request) -> Response:
             scale=data.scale,
         )
         view = await queries.course_get(session, actor=actor, course_id=course.id or 0)
-        return json_ok(queries.course_public(view), status=201)
+        return json_ok(public.course_public(view), status=201)
     teacher = request.query_params.get("teacher")
     if teacher not in (None, "", "me"):
         raise BadRequest(_("teacher may only be `me`."))
@@ -80,7 +81,7 @@ async def api_courses(request: Request) -> Response:
         class_ref=request.query_params.get("class"),
         mine=teacher == "me",
     )
-    return json_list([queries.course_public(v) for v in views], len(views))
+    return json_list([public.course_public(v) for v in views], len(views))
 
 
 @api_endpoint(*STAFF)
@@ -98,7 +99,7 @@ async def api_course(request: Request) -> Response:
             scale=data.scale,
         )
     view = await queries.course_get(db(request), actor=actor, course_id=course_id)
-    return json_ok(queries.course_public(view))
+    return json_ok(public.course_public(view))
 
 
 @api_endpoint()
@@ -116,7 +117,7 @@ async def api_work_types(request: Request) -> Response:
             position=data.position,
         )
     kinds = await queries.work_types_of_school(db(request), school_id=actor.school_id)
-    return json_list([queries.work_type_public(k) for k in kinds], len(kinds))
+    return json_list([public.work_type_public(k) for k in kinds], len(kinds))
 
 
 @api_endpoint()
@@ -159,7 +160,7 @@ async def api_timetable(request: Request) -> Response:
     rows = await queries.timetable_of_class(
         db(request), school_id=actor.school_id, class_id=class_id
     )
-    return json_list([queries.timetable_entry_public(r) for r in rows], len(rows))
+    return json_list([public.timetable_entry_public(r) for r in rows], len(rows))
 
 
 @api_endpoint()
@@ -169,9 +170,9 @@ async def api_holidays(request: Request) -> Response:
     if request.method == "POST":
         data = await read_json(request, HolidayCreate)
         holiday = await setup_services.holiday_create(db(request), actor=actor, data=data)
-        return json_ok(queries.holiday_public(holiday), status=201)
+        return json_ok(public.holiday_public(holiday), status=201)
     holidays = await queries.holidays_of_school(db(request), school_id=actor.school_id)
-    return json_list([queries.holiday_public(h) for h in holidays], len(holidays))
+    return json_list([public.holiday_public(h) for h in holidays], len(holidays))
 
 
 @api_endpoint(Role.admin)
@@ -201,8 +202,8 @@ async def api_slot(request: Request) -> Response:
     view = await queries.slot_get(db(request), actor=actor, slot_id=slot_id)
     return json_ok(
         {
-            **queries.slot_public(view.slot),
-            "course": queries.course_public(view.course),
+            **public.slot_public(view.slot),
+            "course": public.course_public(view.course),
             "term": term_public(view.term),
         }
     )

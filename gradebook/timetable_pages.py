@@ -29,7 +29,7 @@ from eschool.web import (
     read_json,
     render,
 )
-from gradebook import queries
+from gradebook import public, queries
 from gradebook.bell_times import (
     BellTimesIn,
     bell_times_public,
@@ -109,7 +109,7 @@ async def _grid_context(request: Request) -> dict[str, Any]:
     cells: dict[str, list[dict[str, Any]]] = {}
     for entry in entries:
         cells.setdefault(f"{entry.weekday}:{entry.period}", []).append(
-            queries.timetable_entry_public(entry)
+            public.timetable_entry_public(entry)
         )
     periods = sorted(set(bells) | {e.period for e in entries if e.weekday in GRID_WEEKDAYS})
     terms = [
@@ -124,7 +124,7 @@ async def _grid_context(request: Request) -> dict[str, Any]:
         cells=cells,
         # Entries the grid does not show (Sunday) go back unchanged on save.
         hidden=[
-            queries.timetable_entry_public(e) for e in entries if e.weekday not in GRID_WEEKDAYS
+            public.timetable_entry_public(e) for e in entries if e.weekday not in GRID_WEEKDAYS
         ],
         periods=[(n, bells.get(n)) for n in periods],
         terms=terms,

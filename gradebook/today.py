@@ -13,14 +13,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from eschool.models import SchoolClass, User
 from eschool.timeutil import iso
 from gradebook.models import Slot, Subject
-from gradebook.queries import (
-    attachment_names,
-    files_public,
-    slot_public,
-    subject_public,
-    teacher_slots_on,
-    teacher_slots_select,
-)
+from gradebook.public import attachment_names, files_public, slot_public, subject_public
+from gradebook.queries import teacher_slots_on, teacher_slots_select
 from gradebook.timetable import week_bounds
 
 __all__ = ["teacher_day"]

@@ -14,7 +14,7 @@ from eschool.errors import NotFound
 from eschool.i18n import gettext as _
 from eschool.models import Role
 from eschool.web import acting_user, api_endpoint, db, json_ok, path_int, read_json
-from gradebook import queries
+from gradebook import public
 from gradebook.setup import services
 from gradebook.setup.models import SubjectUpdate
 
@@ -34,7 +34,7 @@ async def api_subject(request: Request) -> Response:
     subject = await services.subject_rename(
         db(request), actor=actor, subject_id=subject_id, name=data.name, short_name=data.short_name
     )
-    return json_ok(queries.subject_public(subject))
+    return json_ok(public.subject_public(subject))
 
 
 @api_endpoint(Role.admin)

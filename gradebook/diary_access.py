@@ -1,0 +1,93 @@
+"""Whose diary an actor may open (the pupil, their parents, the school's admin, the form tutor;
+anyone else is told the pupil does not exist), the pupils a parent may pick from, and the
+calendar feed behind a secret link."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from eschool.access import children_ids
+from eschool.errors import NotFound
+from eschool.i18n import gettext as _
+from eschool.models import Enrolment, Role, SchoolClass, User
+from eschool.security import digest
+from gradebook.models import (
+    DiaryFeed,
+)
+
+
+async def diary_pupil(session: AsyncSession, *, actor: User, pupil_id: int) -> User:
+    """The pupil whose diary the actor may read; 404 for anyone else.
+
+    A pupil reads their own, a parent their children's, the admin any pupil of the
+    school, a teacher the pupils of the class they are form tutor of.
+    """
+    pupil = await session.get(User, pupil_id)
+    if pupil is None or pupil.school_id != actor.school_id or pupil.role != Role.pupil:
+        raise NotFound(_("No such pupil."))
+    if actor.role == Role.admin:
+        return pupil
+    if actor.role == Role.pupil and actor.id == pupil_id:
+        return pupil
+    if actor.role == Role.parent and pupil_id in await children_ids(session, actor.id or 0):
+        return pupil
+    if actor.role == Role.teacher:
+        tutored = await session.exec(
+            select(SchoolClass.id)
+            .join(Enrolment, col(Enrolment.class_id) == SchoolClass.id)
+            .where(Enrolment.pupil_id == pupil_id, SchoolClass.form_tutor_id == actor.id)
+        )
+        if tutored.first() is not None:
+            return pupil
+    raise NotFound(_("No such pupil."))
+
+
+async def diary_pupils(session: AsyncSession, *, actor: User) -> list[User]:
+    """Whose diaries the actor opens from /diary: a pupil themself, a parent the children."""
+    if actor.role == Role.pupil:
+        return [actor]
+    if actor.role == Role.parent:
+        ids = await children_ids(session, actor.id or 0)
+        if not ids:
+            return []
+        rows = await session.exec(
+            select(User).where(col(User.id).in_(ids)).order_by(User.name, User.id)
+        )
+        return list(rows.all())
+    return []
+
+
+async def feed_by_secret(session: AsyncSession, *, secret: str) -> tuple[User, User] | None:
+    """(owner, pupil) of a live calendar link whose owner may still see the pupil; else None."""
+    feed = (
+        await session.exec(
+            select(DiaryFeed).where(
+                DiaryFeed.digest == digest(secret), col(DiaryFeed.revoked_at).is_(None)
+            )
+        )
+    ).first()
+    if feed is None:
+        return None
+    owner = await session.get(User, feed.owner_id)
+    if owner is None or not owner.active:
+        return None
+    try:
+        pupil = await diary_pupil(session, actor=owner, pupil_id=feed.pupil_id)
+    except NotFound:
+        return None
+    return owner, pupil
+
+
+async def feed_active(session: AsyncSession, *, actor: User, pupil_id: int) -> DiaryFeed | None:
+    """The actor's live calendar link for a pupil, if any."""
+    await diary_pupil(session, actor=actor, pupil_id=pupil_id)
+    return (
+        await session.exec(
+            select(DiaryFeed).where(
+                DiaryFeed.pupil_id == pupil_id,
+                DiaryFeed.owner_id == actor.id,
+                col(DiaryFeed.revoked_at).is_(None),
+            )
+        )
+    ).first()
