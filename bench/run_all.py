@@ -148,7 +148,7 @@ def benchmarks() -> list[Benchmark]:
             "joins",
             live_joins.run,
             {
-                "tiny": joins(joiners=5, quiet=0.05),
+                "tiny": joins(joiners=60, quiet=0.05),
                 "quick": joins(joiners=1_000),
                 "full": joins(joiners=1_000, rounds=3),
             },
