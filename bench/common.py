@@ -57,48 +57,32 @@ def _stat_fields(pid: int) -> list[str]:
     return raw[raw.rindex(")") + 2 :].split()
 
 
-def _ticks(stat_path: Path) -> int:
-    raw = stat_path.read_text()
-    # The command name may hold spaces and parentheses: the fields start after the last ")".
-    # utime and stime are fields 14 and 15, counting pid and comm as 1 and 2.
-    fields = raw[raw.rindex(")") + 2 :].split()
-    return int(fields[11]) + int(fields[12])
-
-
-# The largest CPU total read so far of each process, and of each process under a measured
-# root: a reading never goes below an earlier one. Without this a thread that exits (an
-# aiosqlite connection's, when the pool lets the connection go) moves its time from the
-# precise per-thread count to the process's 10 ms ticks and can make a short measurement
-# negative; and a descendant that exits takes its time out of the tree.
-_highest: dict[tuple[int, str], float] = {}
+# The CPU time each descendant under a measured root had at its last reading: a descendant
+# that exits takes its time out of the tree, so it keeps counting with what it had used.
 _seen_processes: dict[tuple[int, int], float] = {}
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of one process so far (never less than an earlier reading).
+def _process_cpu_clock(pid: int) -> int:
+    """The clock id of ``pid``'s CPU-time clock, as ``clock_getcpuclockid(3)`` makes it
+    (Linux: the pid inverted, shifted by three, the scheduler's clock)."""
+    return ((~pid) << 3) | 2
 
-    ``/proc/<pid>/stat`` counts in clock ticks (10 ms); for a short measurement that is too
-    coarse, so the running threads' ``schedstat`` (nanoseconds) is used, plus the ticks of
-    threads that have already exited.
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process so far, every thread counted, the exited
+    ones too, to the nanosecond (the scheduler's own sum, read through the process's CPU
+    clock). ``/proc/<pid>/stat`` counts in 10 ms ticks, too coarse for a short measurement:
+    it is only the fallback where the clock cannot be read. 0.0 for a process that is gone.
     """
-    base = Path(f"/proc/{pid}")
+    try:
+        return time.clock_gettime(_process_cpu_clock(pid))
+    except OSError:
+        pass
     try:
         fields = _stat_fields(pid)
-        # A pid is only reused by another process once this one is gone: its start time
-        # (field 22) tells the two apart.
-        key = (pid, fields[19])
-        total_ticks = int(fields[11]) + int(fields[12])
-        live_ticks, live_ns = 0, 0
-        for task in (base / "task").iterdir():
-            with contextlib.suppress(FileNotFoundError, ProcessLookupError, ValueError):
-                ns = int((task / "schedstat").read_text().split()[0])
-                live_ticks += _ticks(task / "stat")
-                live_ns += ns
     except (FileNotFoundError, ProcessLookupError, ValueError, IndexError):
         return 0.0
-    used = live_ns / 1e9 + max(0, total_ticks - live_ticks) / _CLOCK_TICKS
-    _highest[key] = max(used, _highest.get(key, 0.0))
-    return _highest[key]
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
 
 
 def process_tree(pid: int) -> list[int]:
