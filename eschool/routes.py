@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -9,6 +10,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from eschool import queries, services
+from eschool.api_schema import Body, operation
 from eschool.db import database_ok
 from eschool.errors import Unauthorized
 from eschool.i18n import LANGUAGES
@@ -25,6 +27,7 @@ from eschool.models import (
 )
 from eschool.notifications import queries as notification_queries
 from eschool.notifications.present import settings_context
+from eschool.openapi import openapi_document
 from eschool.people_pages import routes as people_routes
 from eschool.school_pages import routes as school_routes
 from eschool.signin_pages import (
@@ -68,6 +71,22 @@ async def healthz(request: Request) -> Response:
         "broker": "ok" if broker else "unreachable",
     }
     return JSONResponse(body, status_code=200 if database and broker else 503)
+
+
+@operation(
+    "GET",
+    "This API's OpenAPI 3.1 document",
+    public=True,
+    responses={200: Body("application/json", "The OpenAPI document.", {"type": "object"})},
+)
+async def api_openapi(request: Request) -> Response:
+    """The OpenAPI 3.1 document of every ``/api/v1`` route, built from the routes' own
+    declarations on first request (the API reference page at ``/api`` reads it)."""
+    document = getattr(request.app.state, "openapi_document", None)
+    if document is None:
+        document = json.dumps(openapi_document(request.app.routes), ensure_ascii=False).encode()
+        request.app.state.openapi_document = document
+    return Response(document, media_type="application/json")
 
 
 # --- pages: sign-in, home, account ----------------------------------------------------
@@ -281,6 +300,7 @@ routes: list[BaseRoute] = [
     Route("/", home),
     Route("/account", account_page, methods=["GET"]),
     Route("/account/password", account_password, methods=["POST"]),
+    Route("/api/v1/openapi.json", api_openapi, methods=["GET"]),
     Route("/api/v1/auth/token", api_token_create, methods=["POST"]),
     Route("/api/v1/auth/token", api_token_revoke, methods=["DELETE"]),
     Route("/api/v1/me", api_me),

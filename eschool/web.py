@@ -7,9 +7,10 @@ import json
 import math
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_origin
 from urllib.parse import quote
 
+import pydantic_core
 from pydantic import BaseModel, ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.convertors import IntegerConvertor, register_url_convertor
@@ -232,6 +233,35 @@ async def read_form(request: Request) -> dict[str, str]:
     return fields
 
 
+def _is_list(annotation: Any) -> bool:
+    """Whether a field's type is a list, or a list or ``None``."""
+    return get_origin(annotation) is list or any(
+        get_origin(arg) is list for arg in get_args(annotation)
+    )
+
+
+def read_query(request: Request, model: type[Model]) -> Model:
+    """The query string parsed into ``model`` (the model an endpoint's ``operation`` declares
+    as its ``query``): 400 ``bad_request`` with details when a parameter does not fit. A
+    parameter given more than once arrives as a list where the field is a list."""
+    data: dict[str, Any] = {}
+    for key, value in request.query_params.multi_items():
+        if "\x00" in key or "\x00" in value:
+            raise BadRequest(_("The address may not contain NUL characters."))
+        field = model.model_fields.get(key)
+        if field is not None and _is_list(field.annotation):
+            data.setdefault(key, []).append(value)
+        else:
+            data[key] = value
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        details = validation_details(exc)
+        first = details[0] if details else {"loc": [], "message": "invalid"}
+        where = ".".join(first["loc"]) or "query"
+        raise BadRequest(f"{where}: {first['message']}", details=details) from exc
+
+
 def parse_id(raw: object) -> int:
     """An id sent as text (a path, a form field): 404 unless a whole number from 1 to
     ``MAX_ID`` — anything else names nothing that can exist."""
@@ -276,19 +306,27 @@ def pagination(request: Request, *, default_per_page: int = 20) -> tuple[int, in
     return page, per_page
 
 
+class ModelJSONResponse(JSONResponse):
+    """JSON serialized by pydantic, once: ``*Public`` models (at any depth, in lists and
+    dicts too), dates and datetimes as ISO 8601, no ``None`` fields dropped."""
+
+    def render(self, content: Any) -> bytes:
+        return pydantic_core.to_json(content, inf_nan_mode="null")
+
+
 def json_ok(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
-    """A JSON response."""
-    return JSONResponse(data, status_code=status, headers=headers)
+    """A JSON response: a ``*Public`` model, or plain data holding them."""
+    return ModelJSONResponse(data, status_code=status, headers=headers)
 
 
 def json_list(
     items: Iterable[Any], total: int, *, page: int = 1, per_page: int = 0
 ) -> JSONResponse:
-    """The list envelope ``{"items": [...], "total": N}``."""
+    """The list envelope ``{"items": [...], "total": N}`` (see ``api_schema.ItemList``)."""
     body: dict[str, Any] = {"items": list(items), "total": total}
     if per_page:
         body.update(page=page, per_page=per_page)
-    return JSONResponse(body)
+    return ModelJSONResponse(body)
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> Response:
