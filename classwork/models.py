@@ -6,15 +6,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from pydantic import ConfigDict, field_validator
 from pydantic import Field as WireField
-from pydantic import field_validator
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
+from eschool.api_schema import Public
 from eschool.models import Id, WireModel
 from eschool.timeutil import utcnow
+from gradebook.journal_models import GradeScale, QueryId
+from lessons.public_models import Moment, ShownBlock
 
 MAX_ATTEMPTS = 10
 MAX_TITLE = 300
@@ -172,3 +175,198 @@ class MarksWrite(WireModel):
     marks: list[MarkEntry] = WireField(min_length=1, max_length=MAX_MARKS_PER_WRITE)
     comment: str | None = WireField(default=None, max_length=500)
     reason: str | None = WireField(default=None, max_length=500)
+
+
+# --- answers of the API (``*Public``) ---------------------------------------------------------
+
+Number = int | float  # points and scores keep their JSON form (6 stays 6, 5.5 stays 5.5)
+Count = Annotated[int, WireField(ge=0)]
+Share = Annotated[float, WireField(ge=0, le=1)]
+MarkValue = Annotated[str, WireField(max_length=16)]
+WorkType = Annotated[str, WireField(pattern=WORK_TYPE_PATTERN)]
+Attempts = Annotated[int, WireField(ge=1, le=MAX_ATTEMPTS)]
+
+
+def _absent(value: Any) -> bool:
+    return value is None
+
+
+def _blank_is_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+class ProgressPublic(Public):
+    """Where one pupil is with one assignment."""
+
+    state: ProgressState
+    score: Number | None
+    max: Number | None
+    mark: MarkValue | None = WireField(description="The mark written into the journal.")
+    attempts_used: Count
+    saved_at: Moment | None
+    submitted_at: Moment | None
+
+
+class AssignmentLesson(Public):
+    """The published lesson version an assignment pins."""
+
+    id: int
+    version: int
+    title: Annotated[str, WireField(max_length=MAX_TITLE)]
+
+
+class AssignmentCourse(Public):
+    """The course an assignment is set in."""
+
+    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
+
+    id: int
+    class_name: str = WireField(alias="class")
+    subject: str
+    scale: str = WireField(description="The course's grade scale's code.")
+
+
+class AssignmentPublic(Public):
+    """An assignment (without its lesson's blocks or anyone's work)."""
+
+    id: int
+    lesson: AssignmentLesson
+    course_id: int
+    slot_id: int | None
+    due: Moment
+    attempts: Attempts
+    auto_mark: bool
+    late: bool = WireField(description="Work handed in after the due time is accepted.")
+    work_type: WorkType
+    status: Literal["open", "closed"]
+    created_at: Moment
+
+
+class AssignmentInCourse(AssignmentPublic):
+    """An assignment with its course."""
+
+    course: AssignmentCourse
+
+
+class ClassCounts(Public):
+    """How many of the class's pupils there are, have handed in and are marked."""
+
+    pupils: Count
+    submitted: Count
+    marked: Count
+
+
+class AssignmentItem(AssignmentInCourse):
+    """An assignment in a list. Staff get ``counts`` and ``can_edit`` (and with ``?pupil=``
+    that pupil's ``progress``); pupils and parents one item per child with ``progress``."""
+
+    counts: ClassCounts | None = WireField(default=None, exclude_if=_absent)
+    can_edit: bool | None = WireField(default=None, exclude_if=_absent)
+    pupil_id: int | None = WireField(default=None, exclude_if=_absent)
+    progress: ProgressPublic | None = WireField(default=None, exclude_if=_absent)
+
+
+class QuestionPublic(Public):
+    """One question of the assignment's lesson: where it is and what it is worth."""
+
+    block_id: str
+    index: Count
+    kind: str | None
+    prompt: str | None
+    max: Number
+
+
+class PupilProgress(Public):
+    """A pupil of the class and their progress."""
+
+    id: int
+    name: str
+    progress: ProgressPublic
+
+
+class AssignmentDetail(AssignmentInCourse):
+    """The assignment with its lesson, as staff (with keys) and parents see it."""
+
+    access: Literal["write", "read", "parent"]
+    questions: list[QuestionPublic]
+    blocks: list[ShownBlock]
+    pupils: list[PupilProgress]
+
+
+class PupilAssignmentDetail(AssignmentInCourse):
+    """The assignment with its lesson, as the pupil doing it sees it: keys only when no
+    attempt is left or it is closed, the answers saved, the points of the latest attempt."""
+
+    access: Literal["pupil"]
+    questions: list[QuestionPublic]
+    blocks: list[ShownBlock]
+    answers: dict[str, list[Any]] = WireField(description="Answers by quiz block id.")
+    progress: ProgressPublic
+    question_scores: list[Number | None]
+    attempts_left: Count
+
+
+class AnswersSaved(Public):
+    saved_at: Moment
+
+
+class SubmitResult(Public):
+    """The attempt handed in, scored."""
+
+    attempt: Attempts
+    attempts_left: Count
+    score: Number
+    max: Number
+    share: Share | None
+    mark: MarkValue | None
+
+
+class PupilResult(Public):
+    """One pupil's line of the results."""
+
+    pupil_id: int
+    name: str
+    state: ProgressState
+    attempts: Count
+    score: Number | None
+    max: Number | None
+    share: Share | None
+    answers: list[Any] = WireField(description="The latest attempt's answer per question.")
+    question_scores: list[Number | None]
+    regraded: bool
+    proposed_mark: MarkValue | None
+    mark: MarkValue | None
+    mark_id: int | None
+
+
+class AssignmentResults(Public):
+    """The results table of an assignment, for its teachers."""
+
+    assignment: AssignmentInCourse
+    scale: GradeScale
+    questions: list[QuestionPublic]
+    pupils: list[PupilResult]
+
+
+class MarkWritten(Public):
+    pupil_id: int
+    value: MarkValue
+
+
+class MarksWritten(Public):
+    """The marks written, by pupil."""
+
+    marks: list[MarkWritten]
+
+
+# --- query parameters -------------------------------------------------------------------------
+
+
+class AssignmentsQuery(WireModel):
+    """``GET /api/v1/assignments``."""
+
+    course: QueryId = WireField(default=None, description="Only this course's assignments.")
+    pupil: QueryId = WireField(default=None, description="The progress of this pupil.")
+    status: Literal["open", "closed"] | None = None
+
+    _blank_status = field_validator("status", mode="before")(_blank_is_none)

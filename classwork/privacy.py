@@ -64,7 +64,7 @@ async def export_pupil(session: AsyncSession, *, pupil: User, settings: Settings
                 select(AssignmentWork, Assignment)
                 .join(Assignment, col(Assignment.id) == AssignmentWork.assignment_id)
                 .where(AssignmentWork.pupil_id == pupil.id)
-                .order_by(Assignment.due, AssignmentWork.id)
+                .order_by(col(Assignment.due), col(AssignmentWork.id))
             )
         ).all()
     )
@@ -74,7 +74,7 @@ async def export_pupil(session: AsyncSession, *, pupil: User, settings: Settings
         found = await session.exec(
             select(AssignmentAttempt)
             .where(col(AssignmentAttempt.work_id).in_(work_ids))
-            .order_by(AssignmentAttempt.work_id, AssignmentAttempt.number)
+            .order_by(col(AssignmentAttempt.work_id), col(AssignmentAttempt.number))
         )
         for attempt in found.all():
             attempts.setdefault(attempt.work_id, []).append(
@@ -88,9 +88,11 @@ async def export_pupil(session: AsyncSession, *, pupil: User, settings: Settings
                     "late": attempt.late,
                 }
             )
-    people = await people_by_id(
-        session, {a.created_by for _w, a in rows} | {w.regraded_by for w, _a in rows}
-    )
+    named: set[int | None] = {
+        *(a.created_by for _w, a in rows),
+        *(w.regraded_by for w, _a in rows),
+    }
+    people = await people_by_id(session, named)
     data = {
         "assignments": [
             {

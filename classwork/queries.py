@@ -15,12 +15,23 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from classwork.models import Assignment, AssignmentWork, ProgressState
+from classwork.models import (
+    Assignment,
+    AssignmentCourse,
+    AssignmentInCourse,
+    AssignmentItem,
+    AssignmentLesson,
+    AssignmentPublic,
+    AssignmentWork,
+    ClassCounts,
+    ProgressPublic,
+    ProgressState,
+)
 from eschool.access import children_ids, pupil_class_ids
 from eschool.errors import NotFound
 from eschool.i18n import gettext as _
 from eschool.models import Role, User
-from eschool.timeutil import iso, utcnow
+from eschool.timeutil import utcnow
 from gradebook.models import Slot
 from gradebook.queries import WRITE, CourseView, class_pupils_of, course_get, courses_list
 from lessons.blocks import blocks_for_display
@@ -88,46 +99,60 @@ def share_of(work: AssignmentWork | None) -> float | None:
     return min(max(work.score / work.max_score, 0.0), 1.0)
 
 
-def progress_public(work: AssignmentWork | None) -> dict[str, Any]:
+def progress_public(work: AssignmentWork | None) -> ProgressPublic:
     """``{"state","score","max","mark","attempts_used","saved_at","submitted_at"}``."""
+    return ProgressPublic(
+        state=progress_state(work),
+        score=work.score if work else None,
+        max=work.max_score if work else None,
+        mark=work.mark_value if work else None,
+        attempts_used=work.attempts_used if work else 0,
+        saved_at=work.saved_at if work else None,
+        submitted_at=work.submitted_at if work else None,
+    )
+
+
+def assignment_fields(assignment: Assignment) -> dict[str, Any]:
+    """The fields of ``AssignmentPublic`` (without blocks or anyone's work)."""
     return {
-        "state": progress_state(work).value,
-        "score": work.score if work else None,
-        "max": work.max_score if work else None,
-        "mark": work.mark_value if work else None,
-        "attempts_used": work.attempts_used if work else 0,
-        "saved_at": iso(work.saved_at) if work else None,
-        "submitted_at": iso(work.submitted_at) if work else None,
-    }
-
-
-def assignment_public(assignment: Assignment, course: CourseView | None = None) -> dict[str, Any]:
-    """The assignment as the API gives it (without blocks or anyone's work)."""
-    data: dict[str, Any] = {
         "id": assignment.id,
-        "lesson": {
-            "id": assignment.lesson_id,
-            "version": assignment.lesson_version,
-            "title": assignment.lesson_title,
-        },
+        "lesson": AssignmentLesson(
+            id=assignment.lesson_id,
+            version=assignment.lesson_version,
+            title=assignment.lesson_title,
+        ),
         "course_id": assignment.course_id,
         "slot_id": assignment.slot_id,
-        "due": iso(assignment.due),
+        "due": assignment.due,
         "attempts": assignment.attempts,
         "auto_mark": assignment.auto_mark,
         "late": assignment.late,
         "work_type": assignment.work_type,
         "status": "closed" if is_closed(assignment) else "open",
-        "created_at": iso(assignment.created_at),
+        "created_at": assignment.created_at,
     }
-    if course is not None:
-        data["course"] = {
-            "id": course.course.id,
-            "class": course.school_class.name,
-            "subject": course.subject.name,
-            "scale": course.course.scale,
-        }
-    return data
+
+
+def course_public(course: CourseView) -> AssignmentCourse:
+    """The course of an assignment, as lists and details show it."""
+    return AssignmentCourse(
+        id=course.course.id or 0,
+        class_name=course.school_class.name,
+        subject=course.subject.name,
+        scale=course.course.scale,
+    )
+
+
+def assignment_public(assignment: Assignment) -> AssignmentPublic:
+    """The assignment as the API gives it (without blocks or anyone's work)."""
+    return AssignmentPublic.model_validate(assignment_fields(assignment))
+
+
+def assignment_in_course(assignment: Assignment, course: CourseView) -> AssignmentInCourse:
+    """The assignment with its course."""
+    return AssignmentInCourse.model_validate(
+        {**assignment_fields(assignment), "course": course_public(course)}
+    )
 
 
 # --- access ---------------------------------------------------------------------------------
@@ -256,7 +281,7 @@ async def assignments_list(
     course_id: int | None = None,
     pupil_id: int | None = None,
     status: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[AssignmentItem]:
     """The assignments the actor may see, due soonest first, each with ``progress``.
 
     Teachers and the admin: the assignments of their courses (``progress`` of ``pupil_id``
@@ -290,7 +315,7 @@ async def _staff_items(
     rows: Sequence[Assignment],
     courses: dict[int | None, CourseView],
     pupil_id: int | None,
-) -> list[dict[str, Any]]:
+) -> list[AssignmentItem]:
     ids = [a.id or 0 for a in rows]
     works = await works_by_pupil(session, assignment_ids=ids)
     pupils_by_class: dict[int, set[int]] = {}
@@ -303,20 +328,19 @@ async def _staff_items(
                 p.id or 0 for p in await class_pupils_of(session, class_id)
             }
         pupils = pupils_by_class[class_id]
-        item = assignment_public(assignment, course)
+        if pupil_id is not None and pupil_id not in pupils:
+            continue
         done = [works.get((assignment.id or 0, p)) for p in pupils]
-        item["counts"] = {
-            "pupils": len(pupils),
-            "submitted": sum(1 for w in done if w is not None and w.attempts_used > 0),
-            "marked": sum(1 for w in done if w is not None and w.mark_id is not None),
-        }
-        item["can_edit"] = course.access == WRITE
+        counts = ClassCounts(
+            pupils=len(pupils),
+            submitted=sum(1 for w in done if w is not None and w.attempts_used > 0),
+            marked=sum(1 for w in done if w is not None and w.mark_id is not None),
+        )
+        progress = None
         if pupil_id is not None:
-            if pupil_id not in pupils:
-                continue
-            item["pupil_id"] = pupil_id
-            item["progress"] = progress_public(works.get((assignment.id or 0, pupil_id)))
-        items.append(item)
+            progress = progress_public(works.get((assignment.id or 0, pupil_id)))
+        item = _item(assignment, course, counts=counts, can_edit=course.access == WRITE)
+        items.append(item.model_copy(update={"pupil_id": pupil_id, "progress": progress}))
     return items
 
 
@@ -326,7 +350,7 @@ async def _family_items(
     rows: Sequence[Assignment],
     courses: dict[int | None, CourseView],
     pupil_id: int | None,
-) -> list[dict[str, Any]]:
+) -> list[AssignmentItem]:
     if actor.role == Role.pupil:
         family = {actor.id or 0}
     else:
@@ -343,11 +367,14 @@ async def _family_items(
         for child in sorted(family):
             if course.school_class.id not in classes_of[child]:
                 continue
-            item = assignment_public(assignment, course)
-            item["pupil_id"] = child
-            item["progress"] = progress_public(works.get((assignment.id or 0, child)))
-            items.append(item)
+            progress = progress_public(works.get((assignment.id or 0, child)))
+            items.append(_item(assignment, course, pupil_id=child, progress=progress))
     return items
+
+
+def _item(assignment: Assignment, course: CourseView, **extra: Any) -> AssignmentItem:
+    fields = {**assignment_fields(assignment), "course": course_public(course)}
+    return AssignmentItem.model_validate({**fields, **extra})
 
 
 async def pinned_file_audience(session: AsyncSession, actor: User, sha256: str) -> bool:

@@ -16,11 +16,28 @@ from starlette.routing import BaseRoute, Route
 
 from classwork import notices, queries, results, services, slot_lessons
 from classwork.marking import marks_proposed
-from classwork.models import AnswersSave, AssignmentCreate, AssignmentUpdate, MarksWrite, Regrade
-from eschool.errors import BadRequest, Forbidden
+from classwork.models import (
+    AnswersSave,
+    AnswersSaved,
+    AssignmentCreate,
+    AssignmentDetail,
+    AssignmentItem,
+    AssignmentPublic,
+    AssignmentResults,
+    AssignmentsQuery,
+    AssignmentUpdate,
+    MarksWrite,
+    MarksWritten,
+    MarkWritten,
+    PupilAssignmentDetail,
+    PupilResult,
+    Regrade,
+    SubmitResult,
+)
+from eschool.api_schema import ItemList, operation
+from eschool.errors import Forbidden
 from eschool.i18n import gettext as _
 from eschool.models import Role
-from eschool.timeutil import iso
 from eschool.uploads.queries import uploads_info
 from eschool.web import (
     acting_user,
@@ -32,13 +49,16 @@ from eschool.web import (
     path_int,
     query_int,
     read_json,
+    read_query,
     render,
 )
 from gradebook.diary_access import diary_pupils
+from gradebook.journal_models import SlotFields
 from gradebook.models import SlotUpdate
 from lessons.blocks import block_assets
 
 STAFF = (Role.admin, Role.teacher)
+DETAIL = AssignmentDetail | PupilAssignmentDetail
 
 
 @asynccontextmanager
@@ -57,7 +77,7 @@ def _timezone(request: Request) -> str:
     return request.app.state.settings.timezone
 
 
-async def _results(request: Request, assignment_id: int) -> dict[str, Any]:
+async def _results(request: Request, assignment_id: int) -> AssignmentResults:
     session = db(request)
     view = await queries.assignment_view(
         session, actor=acting_user(request), assignment_id=assignment_id
@@ -73,6 +93,19 @@ async def _results(request: Request, assignment_id: int) -> dict[str, Any]:
 
 
 @api_endpoint()
+@operation(
+    "GET",
+    "The assignments the caller may see",
+    query=AssignmentsQuery,
+    responses={200: ItemList[AssignmentItem]},
+)
+@operation(
+    "POST",
+    "Set a library lesson as an assignment (a teacher of the course)",
+    body=AssignmentCreate,
+    responses={201: AssignmentPublic},
+    errors=(403,),
+)
 async def api_assignments(request: Request) -> Response:
     """GET ``?course=&pupil=&status=open|closed``: the assignments the caller may see, each
     with ``progress`` of the pupil in view. POST (a teacher of the course) → 201."""
@@ -84,20 +117,22 @@ async def api_assignments(request: Request) -> Response:
             session, actor=actor, data=data, timezone=_timezone(request)
         )
         return json_ok(queries.assignment_public(assignment), status=201)
-    status = request.query_params.get("status") or None
-    if status not in (None, "open", "closed"):
-        raise BadRequest(_("status is open or closed."))
+    query = read_query(request, AssignmentsQuery)
     items = await queries.assignments_list(
-        session,
-        actor=actor,
-        course_id=query_int(request, "course"),
-        pupil_id=query_int(request, "pupil"),
-        status=status,
+        session, actor=actor, course_id=query.course, pupil_id=query.pupil, status=query.status
     )
     return json_list(items, len(items))
 
 
 @api_endpoint()
+@operation("GET", "An assignment with its lesson", responses={200: DETAIL})
+@operation(
+    "PATCH",
+    "Change an assignment (a teacher of the course)",
+    body=AssignmentUpdate,
+    responses={200: DETAIL},
+    errors=(403,),
+)
 async def api_assignment(request: Request) -> Response:
     """GET: the assignment with its lesson (see ``results.assignment_detail``). PATCH
     (teacher) ``{"due","attempts","late","auto_mark","closed"}``."""
@@ -118,6 +153,14 @@ async def api_assignment(request: Request) -> Response:
 
 
 @api_endpoint(Role.pupil)
+@operation(
+    "PUT",
+    "Save the answers to one quiz block",
+    body=AnswersSave,
+    responses={200: AnswersSaved},
+    roles=(Role.pupil,),
+    errors=(409,),
+)
 async def api_answers(request: Request) -> Response:
     """PUT ``{"block_id","answers":[…]}`` (pupil) → ``{"saved_at"}``."""
     data = await read_json(request, AnswersSave)
@@ -128,10 +171,17 @@ async def api_answers(request: Request) -> Response:
         block_id=data.block_id,
         answers=data.answers,
     )
-    return json_ok({"saved_at": iso(work.saved_at)})
+    return json_ok(AnswersSaved.model_validate(work))
 
 
 @api_endpoint(Role.pupil)
+@operation(
+    "POST",
+    "Hand the saved answers in",
+    responses={200: SubmitResult},
+    roles=(Role.pupil,),
+    errors=(409,),
+)
 async def api_submit(request: Request) -> Response:
     """POST (pupil) → ``{"attempt","attempts_left","score","max","share","mark"}``."""
     result = await services.assignment_submit(
@@ -144,12 +194,21 @@ async def api_submit(request: Request) -> Response:
 
 
 @api_endpoint(*STAFF)
+@operation("GET", "The results of an assignment", responses={200: AssignmentResults}, roles=STAFF)
 async def api_results(request: Request) -> Response:
     """GET (teachers): per pupil state, score, per-question points, proposed and written mark."""
     return json_ok(await _results(request, path_int(request, "assignment_id")))
 
 
 @api_endpoint(*STAFF)
+@operation(
+    "PATCH",
+    "Regrade one pupil's questions",
+    body=Regrade,
+    responses={200: PupilResult},
+    roles=STAFF,
+    errors=(409,),
+)
 async def api_regrade(request: Request) -> Response:
     """PATCH ``{"question_scores":[…]}`` (teacher): regrade one pupil's questions."""
     data = await read_json(request, Regrade)
@@ -162,11 +221,19 @@ async def api_regrade(request: Request) -> Response:
         pupil_id=pupil_id,
         question_scores=data.question_scores,
     )
-    results = await _results(request, assignment_id)
-    return json_ok(next(p for p in results["pupils"] if p["pupil_id"] == pupil_id))
+    table = await _results(request, assignment_id)
+    return json_ok(next(p for p in table.pupils if p.pupil_id == pupil_id))
 
 
 @api_endpoint(*STAFF)
+@operation(
+    "POST",
+    "Write marks into the journal",
+    body=MarksWrite,
+    responses={200: MarksWritten},
+    roles=STAFF,
+    errors=(409,),
+)
 async def api_marks(request: Request) -> Response:
     """POST ``{"marks":[{"pupil_id","value"}]}`` (teacher) → the marks written, by pupil."""
     data = await read_json(request, MarksWrite)
@@ -179,10 +246,18 @@ async def api_marks(request: Request) -> Response:
         comment=data.comment,
         reason=data.reason,
     )
-    return json_ok({"marks": [{"pupil_id": p, "value": v} for p, v in written.items()]})
+    marks = [MarkWritten(pupil_id=pupil, value=value) for pupil, value in written.items()]
+    return json_ok(MarksWritten(marks=marks))
 
 
 @api_endpoint(*STAFF)
+@operation(
+    "PATCH",
+    "Change a lesson slot's topic, homework and library lesson",
+    body=SlotUpdate,
+    responses={200: SlotFields},
+    roles=STAFF,
+)
 async def api_slot(request: Request) -> Response:
     """PATCH ``/slots/{id}`` ``{"topic","homework","attachments","lesson_id"}``: the slot's
     topic and homework, and the library lesson it teaches (pinned to its published version)."""
@@ -194,7 +269,7 @@ async def api_slot(request: Request) -> Response:
         changes=data.model_dump(exclude_unset=True),
         audiences=request.app.state.file_audiences,
     )
-    return json_ok(slot)
+    return json_ok(SlotFields.model_validate(slot))
 
 
 # --- pages ----------------------------------------------------------------------------------
@@ -210,7 +285,8 @@ async def assignments_page(request: Request) -> Response:
         session, actor=actor, pupil_id=query_int(request, "pupil")
     )
     family = await diary_pupils(session, actor=actor)
-    return render(request, "classwork/assignments.html", items=items, family=family)
+    listed = [item.model_dump(mode="json") for item in items]
+    return render(request, "classwork/assignments.html", items=listed, family=family)
 
 
 async def _assets(request: Request, blocks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -227,9 +303,10 @@ async def assignment_page(request: Request) -> Response:
     session = db(request)
     assignment_id = path_int(request, "assignment_id")
     view = await queries.assignment_view(session, actor=actor, assignment_id=assignment_id)
-    detail = await results.assignment_detail(session, view=view)
+    shown = await results.assignment_detail(session, view=view)
+    detail = shown.model_dump(mode="json")
     if view.is_staff:
-        table = await _results(request, assignment_id)
+        table = (await _results(request, assignment_id)).model_dump(mode="json")
         return render(request, "classwork/results.html", detail=detail, results=table)
     if view.access == "pupil":
         assets = await _assets(request, detail["blocks"])

@@ -301,7 +301,11 @@ async def _assign(
         attempt.work_id = work.id or 0
     session.add_all([attempt for _work, attempt in attempts])
     await session.commit()
-    shares = {w.pupil_id: w.score / w.max_score for w in works if w.attempts_used and w.max_score}
+    shares = {
+        w.pupil_id: w.score / w.max_score
+        for w in works
+        if w.attempts_used and w.score is not None and w.max_score
+    }
     if not shares or not (marked or assignment.auto_mark):
         return
     actor, reason = course.teacher, None

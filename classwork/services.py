@@ -25,6 +25,7 @@ from classwork.models import (
     AssignmentCreate,
     AssignmentUpdate,
     AssignmentWork,
+    SubmitResult,
 )
 from classwork.queries import (
     AssignmentView,
@@ -220,7 +221,7 @@ def score_work(
 
 async def assignment_submit(
     session: AsyncSession, *, actor: User, assignment_id: int, timezone: str
-) -> dict[str, Any]:
+) -> SubmitResult:
     """Hand the saved answers in (pupil): scored at once, kept as an attempt. 409
     ``past_due`` after the due time unless late work is allowed, ``no_attempts_left`` past
     the attempts. With ``auto_mark`` the proposed mark is written into the journal."""
@@ -257,15 +258,14 @@ async def assignment_submit(
         )
     if assignment.auto_mark:
         await _auto_mark(session, view=view, work=work, timezone=timezone)
-    share = share_of(work)
-    return {
-        "attempt": work.attempts_used,
-        "attempts_left": max(assignment.attempts - work.attempts_used, 0),
-        "score": total,
-        "max": most,
-        "share": share,
-        "mark": work.mark_value,
-    }
+    return SubmitResult(
+        attempt=work.attempts_used,
+        attempts_left=max(assignment.attempts - work.attempts_used, 0),
+        score=total,
+        max=most,
+        share=share_of(work),
+        mark=work.mark_value,
+    )
 
 
 async def _auto_mark(

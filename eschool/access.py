@@ -25,7 +25,7 @@ async def classes_taught(session: AsyncSession, teacher: User) -> set[int]:
     rows = await session.exec(
         select(SchoolClass.id).where(
             SchoolClass.school_id == teacher.school_id,
-            or_(SchoolClass.form_tutor_id == teacher.id, col(SchoolClass.id).in_(teaching)),
+            or_(col(SchoolClass.form_tutor_id) == teacher.id, col(SchoolClass.id).in_(teaching)),
         )
     )
     return {row for row in rows.all() if row is not None}
@@ -83,7 +83,9 @@ async def visible_pupil_ids(session: AsyncSession, actor: User) -> set[int] | No
     class_ids = await classes_taught(session, actor)
     if not class_ids:
         return set()
-    rows = await session.exec(select(Enrolment.pupil_id).where(Enrolment.class_id.in_(class_ids)))
+    rows = await session.exec(
+        select(col(Enrolment.pupil_id)).where(col(Enrolment.class_id).in_(class_ids))
+    )
     return set(rows.all())
 
 

@@ -42,18 +42,21 @@ class Body:
     schema: Mapping[str, Any] = field(default_factory=lambda: dict(BINARY))
 
 
-# What a response status answers with: a model's JSON, another kind of body, or nothing.
-ResponseSpec = type[BaseModel] | Any | Body | None
+# What a response status answers with: a model's JSON, another kind of body, or nothing; a
+# tuple of these where the same status comes in several types (JSON, or a CSV download).
+ResponseSpec = type[BaseModel] | Any | Body | tuple[Any, ...] | None
 
 
 @dataclass(frozen=True)
 class Operation:
     """One method of one endpoint, as the OpenAPI document describes it.
 
-    - ``body``: the JSON request body's model, or a :class:`Body` (an upload, a zip).
+    - ``body``: the JSON request body's model, or a :class:`Body` (an upload, a zip);
+      ``body_required=False`` where the endpoint also takes no body at all.
     - ``query``: a model whose fields are the query parameters.
     - ``responses``: status → the answer's model (any pydantic-serializable type, e.g.
-      ``ItemList[ClassPublic]`` or ``list[int]``), a :class:`Body`, or ``None`` for no body.
+      ``ItemList[ClassPublic]`` or ``list[int]``), a :class:`Body`, a tuple of these for a
+      status that comes in several media types, or ``None`` for no body.
     - ``roles``: who may call it (empty: every signed-in user); ``public``: no sign-in.
     - ``errors``: statuses beyond the ones the guard and the input rules imply (409, 429…).
     """
@@ -62,6 +65,7 @@ class Operation:
     summary: str
     description: str = ""
     body: type[BaseModel] | Body | None = None
+    body_required: bool = True
     query: type[BaseModel] | None = None
     responses: Mapping[int, ResponseSpec] = field(default_factory=dict)
     roles: tuple[str, ...] = ()
@@ -77,6 +81,7 @@ def operation(
     *,
     description: str = "",
     body: type[BaseModel] | Body | None = None,
+    body_required: bool = True,
     query: type[BaseModel] | None = None,
     responses: Mapping[int, ResponseSpec] | None = None,
     roles: tuple[str, ...] = (),
@@ -91,6 +96,7 @@ def operation(
         summary=summary,
         description=description,
         body=body,
+        body_required=body_required,
         query=query,
         responses=dict(responses if responses is not None else {200: None}),
         roles=tuple(str(role) for role in roles),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -58,7 +59,7 @@ def error_response(
     code: str,
     message: str,
     details: object = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
     """The error as JSON or as an HTML page, whichever the client asked for."""
     if _wants_json(request):

@@ -53,8 +53,9 @@ def current_language() -> str:
     return _current.get()
 
 
-def gettext(message: str, **values: object) -> str:
-    """Translate ``message`` into the current language, then fill ``{name}`` placeholders."""
+def gettext(message: str, /, **values: object) -> str:
+    """Translate ``message`` into the current language, then fill ``{name}`` placeholders
+    (any name, ``message`` too)."""
     lang = _current.get()
     text = message if lang == DEFAULT_LANGUAGE else _catalog(lang).get(message, message)
     return text.format(**values) if values else text

@@ -250,9 +250,10 @@ class AuthMiddleware:
                 and scope["method"] in UNSAFE_METHODS
                 and scope["path"] != LOGIN_PATH
             ):
-                receive = await self._check_csrf(scope, receive, send, headers, auth.csrf_token)
-                if receive is None:
+                checked = await self._check_csrf(scope, receive, send, headers, auth.csrf_token)
+                if checked is None:
                     return
+                receive = checked
             await self.app(scope, receive, send)
 
     @staticmethod

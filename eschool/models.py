@@ -7,10 +7,11 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, WithJsonSchema, field_validator, model_validator
 from pydantic import Field as WireField
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
+from eschool.api_schema import Public
 from eschool.timeutil import utcnow
 
 
@@ -187,19 +188,48 @@ def email_checked(value: str | None) -> str | None:
     return value
 
 
+# The limits of the wire fields, declared once: request bodies and answers share them.
+Login = Annotated[str, WireField(min_length=2, max_length=64, pattern=LOGIN_PATTERN)]
+PersonName = Annotated[str, WireField(min_length=1, max_length=200)]
+Email = Annotated[str, WireField(max_length=254)]
+Password = Annotated[str, WireField(min_length=8, max_length=200)]
+Lang = Annotated[str, WireField(max_length=8)]
+ClassName = Annotated[str, WireField(min_length=1, max_length=8, pattern=CLASS_NAME_PATTERN)]
+ClassRef = Annotated[str, WireField(max_length=8, description="A class's name, e.g. `7A`.")]
+Grade = Annotated[int, WireField(ge=1, le=11)]
+YEAR_NAME_MAX = 32
+TERM_NAME_MAX = 64
+YearName = Annotated[str, WireField(min_length=1, max_length=YEAR_NAME_MAX)]
+TermName = Annotated[str, WireField(min_length=1, max_length=TERM_NAME_MAX)]
+
+
 class WireModel(BaseModel):
     """Base of request bodies: unknown fields are ignored, declared limits enforced."""
 
     model_config = ConfigDict(populate_by_name=True, str_strip_whitespace=False)
 
 
+class WireQuery(BaseModel):
+    """Base of query-string models (``web.read_query``): unknown parameters are ignored, an
+    empty one (``?role=``) counts as not given."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_empty(cls, data: object) -> object:
+        if isinstance(data, dict):
+            return {key: value for key, value in data.items() if value != ""}
+        return data
+
+
 class UserCreate(WireModel):
-    login: str = WireField(min_length=2, max_length=64, pattern=LOGIN_PATTERN)
-    name: str = WireField(min_length=1, max_length=200)
+    login: Login
+    name: PersonName
     role: Role
-    email: str | None = WireField(default=None, max_length=254)
-    password: str | None = WireField(default=None, min_length=8, max_length=200)
-    class_name: str | None = WireField(default=None, alias="class", max_length=8)
+    email: Email | None = None
+    password: Password | None = None
+    class_name: ClassRef | None = WireField(default=None, alias="class")
 
     _email = field_validator("email")(email_checked)
 
@@ -218,23 +248,23 @@ class UserCreate(WireModel):
 
 
 class UserUpdate(WireModel):
-    name: str | None = WireField(default=None, min_length=1, max_length=200)
-    email: str | None = WireField(default=None, max_length=254)
+    name: PersonName | None = None
+    email: Email | None = None
     active: bool | None = None
-    lang: str | None = WireField(default=None, max_length=8)
+    lang: Lang | None = None
 
     _email = field_validator("email")(email_checked)
 
 
 class PasswordReset(WireModel):
-    password: str | None = WireField(default=None, min_length=8, max_length=200)
+    password: Password | None = None
     # Needed (and only checked) when one changes one's own password.
     current_password: str | None = WireField(default=None, max_length=200)
 
 
 class ClassCreate(WireModel):
-    name: str = WireField(min_length=1, max_length=8, pattern=CLASS_NAME_PATTERN)
-    grade: int | None = WireField(default=None, ge=1, le=11)
+    name: ClassName
+    grade: Grade | None = None
     form_tutor_id: Id | None = None
 
 
@@ -255,3 +285,108 @@ class GuardianLink(WireModel):
 class TokenRequest(WireModel):
     login: str = WireField(min_length=1, max_length=64)
     password: str = WireField(min_length=1, max_length=200)
+
+
+# A role in a query string: its schema inline, as a query parameter's must be.
+RoleParam = Annotated[Role, WithJsonSchema({"type": "string", "enum": [r.value for r in Role]})]
+
+
+class UsersQuery(WireQuery):
+    """``GET /users``: filters and the page."""
+
+    role: RoleParam | None = None
+    class_name: ClassRef | None = WireField(default=None, alias="class")
+    q: str | None = WireField(
+        default=None, max_length=200, description="Part of the name or the login."
+    )
+    page: int = WireField(default=1, ge=1, le=MAX_ID)
+    per_page: int = WireField(default=50, ge=1, le=200)
+
+
+# --- answers -----------------------------------------------------------------------
+
+
+class UserPublic(Public):
+    """A person (no secrets)."""
+
+    id: Id
+    login: Login
+    name: PersonName
+    role: Role
+    email: Email | None
+    active: bool
+
+
+class UserCreatedPublic(UserPublic):
+    """A person just added without a password: the generated one, shown this once."""
+
+    password: Password
+
+
+class ClassPublic(Public):
+    """A class of one academic year."""
+
+    id: Id
+    name: ClassName
+    grade: Grade
+    year_id: Id
+    form_tutor_id: Id | None
+    active: bool
+
+
+class MePublic(UserPublic):
+    """The caller: the person, the interface language, the classes they may see and (for a
+    parent) their children."""
+
+    lang: Lang | None
+    classes: list[ClassPublic]
+    children: list[UserPublic]
+
+
+class TokenPublic(Public):
+    """A new bearer token (shown once) and whose it is."""
+
+    token: str = WireField(min_length=1, max_length=200)
+    user: UserPublic
+
+
+class PasswordPublic(Public):
+    """The new password, shown once."""
+
+    password: Password
+
+
+class GuardianLinkPublic(Public):
+    """A parent linked to a child."""
+
+    parent_id: Id
+    child_id: Id
+
+
+class TermPublic(Public):
+    """A term of an academic year (its dates inclusive)."""
+
+    id: Id
+    number: int = WireField(ge=1, description="Its place in the year, by start date.")
+    name: TermName
+    start: date
+    end: date
+    closed: bool = WireField(description="Whether the term is closed (locked).")
+
+
+class DaySpanPublic(Public):
+    """Days from ``start`` to ``end``, both inclusive."""
+
+    start: date
+    end: date
+
+
+class YearPublic(Public):
+    """An academic year with its terms and the days no term covers."""
+
+    id: Id
+    name: YearName
+    start: date
+    end: date
+    terms: list[TermPublic]
+    gaps: list[DaySpanPublic]

@@ -153,7 +153,7 @@ def _operation(route: ApiRoute, op: Operation, schemas: _Schemas) -> dict[str, A
         entry["parameters"] = parameters
     if op.body is not None:
         entry["requestBody"] = {
-            "required": True,
+            "required": op.body_required,
             "content": _content(op.body, schemas, "validation"),
         }
     entry["responses"] = _responses(route, op, schemas)
@@ -194,6 +194,11 @@ def _error_statuses(route: ApiRoute, op: Operation) -> set[int]:
 
 
 def _content(spec: Any, schemas: _Schemas, mode: JsonSchemaMode) -> dict[str, Any]:
+    if isinstance(spec, tuple):
+        merged: dict[str, Any] = {}
+        for one in spec:
+            merged |= _content(one, schemas, mode)
+        return merged
     if isinstance(spec, Body):
         return {spec.media_type: {"schema": dict(spec.schema)}}
     return {"application/json": {"schema": schemas.ref(spec, mode)}}
@@ -210,23 +215,49 @@ def _path_parameters(path: str) -> list[dict[str, Any]]:
 
 
 def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
-    """One query parameter per field of ``model`` (simple types only: a query is flat)."""
+    """One query parameter per field of ``model``. A query is flat: an enum's values are
+    written inline, and ``null`` is left out of a type (an absent parameter is the ``None``)."""
     schema = model.model_json_schema(ref_template=REF_TEMPLATE)
+    definitions = schema.get("$defs", {})
     required = set(schema.get("required", ()))
     parameters = []
     for name, field_schema in schema.get("properties", {}).items():
+        inline = _without_null(_inlined(field_schema, definitions, model))
         parameter: dict[str, Any] = {
             "name": name,
             "in": "query",
             "required": name in required,
-            "schema": {k: v for k, v in field_schema.items() if k not in ("title", "description")},
+            "schema": {k: v for k, v in inline.items() if k not in ("title", "description")},
         }
         if field_schema.get("description"):
             parameter["description"] = field_schema["description"]
         parameters.append(parameter)
-    if schema.get("$defs"):
-        raise ValueError(f"{model.__name__}: query parameters must be flat (no nested models)")
     return parameters
+
+
+def _inlined(schema: Any, definitions: dict[str, Any], model: type[BaseModel]) -> Any:
+    """``schema`` with every reference replaced by the definition (enums; no nested models)."""
+    if isinstance(schema, list):
+        return [_inlined(item, definitions, model) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if "$ref" in schema:
+        target = definitions[schema["$ref"].rsplit("/", 1)[-1]]
+        if target.get("type") == "object":
+            raise ValueError(f"{model.__name__}: query parameters must be flat (no nested models)")
+        return _inlined({k: v for k, v in target.items() if k != "title"}, definitions, model)
+    return {key: _inlined(value, definitions, model) for key, value in schema.items()}
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    options = schema.get("anyOf")
+    if not options:
+        return schema
+    kept = [option for option in options if option.get("type") != "null"]
+    rest = {k: v for k, v in schema.items() if k != "anyOf"}
+    if rest.get("default", ...) is None:
+        del rest["default"]
+    return {**rest, **kept[0]} if len(kept) == 1 else {**rest, "anyOf": kept}
 
 
 def _operation_id(route: ApiRoute, op: Operation, used: set[str]) -> str:

@@ -16,51 +16,41 @@ from eschool.errors import NotFound
 from eschool.models import (
     AcademicYear,
     AuthSession,
+    ClassPublic,
     Enrolment,
     Guardianship,
+    MePublic,
     Role,
     School,
     SchoolClass,
     Term,
+    TermPublic,
     User,
+    UserPublic,
 )
-from eschool.timeutil import iso, utcnow
+from eschool.timeutil import utcnow
 
 
-def user_public(user: User) -> dict[str, Any]:
+def user_public(user: User) -> UserPublic:
     """The wire form of a person (no secrets)."""
-    return {
-        "id": user.id,
-        "login": user.login,
-        "name": user.name,
-        "role": user.role,
-        "email": user.email,
-        "active": user.active,
-    }
+    return UserPublic.model_validate(user)
 
 
-def class_public(school_class: SchoolClass) -> dict[str, Any]:
+def class_public(school_class: SchoolClass) -> ClassPublic:
     """The wire form of a class."""
-    return {
-        "id": school_class.id,
-        "name": school_class.name,
-        "grade": school_class.grade,
-        "year_id": school_class.year_id,
-        "form_tutor_id": school_class.form_tutor_id,
-        "active": school_class.active,
-    }
+    return ClassPublic.model_validate(school_class)
 
 
-def term_public(term: Term) -> dict[str, Any]:
+def term_public(term: Term) -> TermPublic:
     """The wire form of a term."""
-    return {
-        "id": term.id,
-        "number": term.number,
-        "name": term.name,
-        "start": iso(term.starts),
-        "end": iso(term.ends),
-        "closed": term.closed,
-    }
+    return TermPublic(
+        id=term.id or 0,
+        number=term.number,
+        name=term.name,
+        start=term.starts,
+        end=term.ends,
+        closed=term.closed,
+    )
 
 
 async def user_by_login(session: AsyncSession, login: str) -> User | None:
@@ -200,7 +190,9 @@ async def classes_visible(session: AsyncSession, *, actor: User) -> list[SchoolC
         query = query.join(Enrolment, col(Enrolment.class_id) == SchoolClass.id).where(
             col(Enrolment.pupil_id).in_(children)
         )
-    result = await session.exec(query.order_by(SchoolClass.grade, SchoolClass.name).distinct())
+    result = await session.exec(
+        query.order_by(col(SchoolClass.grade), col(SchoolClass.name)).distinct()
+    )
     return list(result.all())
 
 
@@ -250,22 +242,22 @@ async def parents_of(session: AsyncSession, *, child_id: int) -> list[User]:
     return list(result.all())
 
 
-async def me(session: AsyncSession, *, user: User) -> dict[str, Any]:
+async def me(session: AsyncSession, *, user: User) -> MePublic:
     """The /me document: the person, their classes and (for parents) children."""
     classes = await classes_visible(session, actor=user)
     children = await children_of(session, parent=user) if user.role == Role.parent else []
-    return {
-        **user_public(user),
-        "lang": user.lang,
-        "classes": [class_public(c) for c in classes],
-        "children": [user_public(c) for c in children],
-    }
+    return MePublic(
+        **user_public(user).model_dump(),
+        lang=user.lang,
+        classes=[class_public(c) for c in classes],
+        children=[user_public(c) for c in children],
+    )
 
 
 async def terms_of_school(session: AsyncSession, *, school_id: int) -> list[Term]:
     """Every term of the school, oldest first."""
     result = await session.exec(
-        select(Term).where(Term.school_id == school_id).order_by(Term.starts)
+        select(Term).where(Term.school_id == school_id).order_by(col(Term.starts))
     )
     return list(result.all())
 

@@ -10,19 +10,26 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from eschool import queries, services
-from eschool.api_schema import Body, operation
+from eschool.api_schema import Body, ItemList, operation
 from eschool.db import database_ok
 from eschool.errors import Unauthorized
 from eschool.i18n import LANGUAGES
 from eschool.middleware import LANG_COOKIE, SESSION_COOKIE
 from eschool.models import (
     ClassCreate,
+    ClassPublic,
     ClassUpdate,
     EnrolmentCreate,
     GuardianLink,
+    GuardianLinkPublic,
+    MePublic,
+    PasswordPublic,
     PasswordReset,
     Role,
     UserCreate,
+    UserCreatedPublic,
+    UserPublic,
+    UsersQuery,
     UserUpdate,
 )
 from eschool.notifications import queries as notification_queries
@@ -48,12 +55,14 @@ from eschool.web import (
     json_list,
     json_ok,
     page_endpoint,
-    pagination,
     path_int,
     read_form,
     read_json,
+    read_query,
     render,
 )
+
+ADMIN = (Role.admin,)
 
 # --- operations -----------------------------------------------------------------------
 
@@ -87,6 +96,11 @@ async def api_openapi(request: Request) -> Response:
         document = json.dumps(openapi_document(request.app.routes), ensure_ascii=False).encode()
         request.app.state.openapi_document = document
     return Response(document, media_type="application/json")
+
+
+async def api_reference(request: Request) -> Response:
+    """The API reference page (our own viewer of the OpenAPI document, under static/)."""
+    return RedirectResponse("/static/api/index.html", status_code=307)
 
 
 # --- pages: sign-in, home, account ----------------------------------------------------
@@ -139,6 +153,9 @@ async def account_page(request: Request) -> Response:
 # --- JSON API ----------------------------------------------------------------------------
 
 
+@operation(
+    "DELETE", "Sign out: revoke the token (or session) of this request", responses={204: None}
+)
 async def api_token_revoke(request: Request) -> Response:
     """Revoke the token (or session) used for this request."""
     auth = request.state.auth
@@ -149,6 +166,7 @@ async def api_token_revoke(request: Request) -> Response:
 
 
 @api_endpoint()
+@operation("GET", "Who am I", responses={200: MePublic})
 async def api_me(request: Request) -> Response:
     """Who am I: the person, their classes and children."""
     user = acting_user(request)
@@ -156,6 +174,24 @@ async def api_me(request: Request) -> Response:
 
 
 @api_endpoint()
+@operation(
+    "GET",
+    "The people the caller may see",
+    description="A teacher sees the staff and the pupils they teach; a pupil or a parent "
+    "themselves and their own. `class` is a class of the current year, e.g. `7A`.",
+    query=UsersQuery,
+    responses={200: ItemList[UserPublic]},
+)
+@operation(
+    "POST",
+    "Add a person",
+    description="Without `password` one is generated and answered once, as `password`. "
+    "`class` enrols a new pupil in a class of the current year.",
+    body=UserCreate,
+    roles=ADMIN,
+    responses={201: UserCreatedPublic | UserPublic},
+    errors=(409,),
+)
 async def api_users(request: Request) -> Response:
     """People the caller may see (GET), or add one (POST, admin)."""
     user = acting_user(request)
@@ -163,24 +199,26 @@ async def api_users(request: Request) -> Response:
     if request.method == "POST":
         data = await read_json(request, UserCreate)
         new_user, generated = await services.user_create(session, actor=user, data=data)
-        body = queries.user_public(new_user)
+        public = queries.user_public(new_user)
         if generated:
-            body["password"] = generated
-        return json_ok(body, status=201)
-    page, per_page = pagination(request, default_per_page=50)
+            public = UserCreatedPublic(**public.model_dump(), password=generated)
+        return json_ok(public, status=201)
+    query = read_query(request, UsersQuery)
+    page, per_page = query.page, query.per_page
     class_id = None
-    class_name = request.query_params.get("class")
-    if class_name:
-        found = await queries.class_by_name(session, school_id=user.school_id, name=class_name)
+    if query.class_name:
+        found = await queries.class_by_name(
+            session, school_id=user.school_id, name=query.class_name
+        )
         if found is None:
             return json_list([], 0, page=page, per_page=per_page)
         class_id = found.id
     people, total = await queries.users_list(
         session,
         actor=user,
-        role=request.query_params.get("role") or None,
+        role=query.role,
         class_id=class_id,
-        q=request.query_params.get("q") or None,
+        q=query.q,
         page=page,
         per_page=per_page,
     )
@@ -188,6 +226,16 @@ async def api_users(request: Request) -> Response:
 
 
 @api_endpoint()
+@operation("GET", "A person", responses={200: UserPublic})
+@operation(
+    "PATCH",
+    "Edit a person",
+    description="The admin edits anyone of the school; anyone else only their own `email` "
+    "and `lang`. Only the fields sent change.",
+    body=UserUpdate,
+    responses={200: UserPublic},
+    errors=(403,),
+)
 async def api_user(request: Request) -> Response:
     """One person (GET) or an edit (PATCH)."""
     user = acting_user(request)
@@ -201,6 +249,17 @@ async def api_user(request: Request) -> Response:
 
 
 @api_endpoint()
+@operation(
+    "POST",
+    "Set a new password",
+    description="The admin resets anyone's (`password` or a generated one); anyone changes "
+    "their own with `current_password` (wrong ones are throttled like sign-ins). Every "
+    "session of that person is signed out. The body may be left out for a generated one.",
+    body=PasswordReset,
+    body_required=False,
+    responses={200: PasswordPublic},
+    errors=(403, 429),
+)
 async def api_user_password(request: Request) -> Response:
     """Reset a person's password (admin), or change one's own with ``current_password`` (any
     role, the admin too); the new one is returned once."""
@@ -216,10 +275,19 @@ async def api_user_password(request: Request) -> Response:
         address=client_address(request),
         throttle=throttle_of(request),
     )
-    return json_ok({"password": password})
+    return json_ok(PasswordPublic(password=password))
 
 
 @api_endpoint()
+@operation("GET", "The classes the caller may see", responses={200: ItemList[ClassPublic]})
+@operation(
+    "POST",
+    "Add a class to the current academic year",
+    body=ClassCreate,
+    roles=ADMIN,
+    responses={201: ClassPublic},
+    errors=(409,),
+)
 async def api_classes(request: Request) -> Response:
     """Classes the caller may see (GET), or add one (POST, admin)."""
     user = acting_user(request)
@@ -232,6 +300,14 @@ async def api_classes(request: Request) -> Response:
 
 
 @api_endpoint()
+@operation("GET", "A class", responses={200: ClassPublic})
+@operation(
+    "PATCH",
+    "Change a class's form tutor, or deactivate it",
+    body=ClassUpdate,
+    roles=ADMIN,
+    responses={200: ClassPublic},
+)
 async def api_class(request: Request) -> Response:
     """One class (GET) or a change of tutor / deactivation (PATCH, admin)."""
     user = acting_user(request)
@@ -247,6 +323,16 @@ async def api_class(request: Request) -> Response:
 
 
 @api_endpoint()
+@operation("GET", "The pupils of a class", responses={200: ItemList[UserPublic]})
+@operation(
+    "POST",
+    "Enrol a pupil in a class",
+    description="A pupil is in one class of a year: enrolling moves them from another class "
+    "of the same year. Answers the class's pupils.",
+    body=EnrolmentCreate,
+    roles=ADMIN,
+    responses={201: ItemList[UserPublic]},
+)
 async def api_class_pupils(request: Request) -> Response:
     """The pupils of a class (GET) or enrol one (POST, admin)."""
     user = acting_user(request)
@@ -263,6 +349,7 @@ async def api_class_pupils(request: Request) -> Response:
 
 
 @api_endpoint(Role.admin)
+@operation("DELETE", "Take a pupil out of a class", roles=ADMIN, responses={204: None})
 async def api_class_pupil_remove(request: Request) -> Response:
     """Take a pupil out of a class (admin)."""
     user = acting_user(request)
@@ -276,6 +363,21 @@ async def api_class_pupil_remove(request: Request) -> Response:
 
 
 @api_endpoint(Role.admin)
+@operation(
+    "POST",
+    "Link a parent and a child",
+    body=GuardianLink,
+    roles=ADMIN,
+    responses={201: GuardianLinkPublic},
+)
+@operation(
+    "DELETE",
+    "Unlink a parent and a child",
+    body=GuardianLink,
+    roles=ADMIN,
+    responses={204: None},
+    errors=(404,),
+)
 async def api_guardians(request: Request) -> Response:
     """Link (POST) or unlink (DELETE) a parent and a child (admin)."""
     user = acting_user(request)
@@ -288,7 +390,8 @@ async def api_guardians(request: Request) -> Response:
     await services.guardian_link(
         db(request), actor=user, parent_id=data.parent_id, child_id=data.child_id
     )
-    return json_ok({"parent_id": data.parent_id, "child_id": data.child_id}, status=201)
+    link = GuardianLinkPublic(parent_id=data.parent_id, child_id=data.child_id)
+    return json_ok(link, status=201)
 
 
 routes: list[BaseRoute] = [
@@ -301,6 +404,7 @@ routes: list[BaseRoute] = [
     Route("/account", account_page, methods=["GET"]),
     Route("/account/password", account_password, methods=["POST"]),
     Route("/api/v1/openapi.json", api_openapi, methods=["GET"]),
+    Route("/api", api_reference, methods=["GET"]),
     Route("/api/v1/auth/token", api_token_create, methods=["POST"]),
     Route("/api/v1/auth/token", api_token_revoke, methods=["DELETE"]),
     Route("/api/v1/me", api_me),

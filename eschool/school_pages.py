@@ -15,9 +15,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from eschool import queries
+from eschool.api_schema import ItemList, operation
 from eschool.errors import DomainError, Forbidden
 from eschool.i18n import gettext as _
-from eschool.models import Role, TermSystem
+from eschool.models import Role, TermPublic, TermSystem, YearPublic
 from eschool.school_setup import (
     TermChange,
     TermCreate,
@@ -62,8 +63,26 @@ def _fields(form: dict[str, str], *names: str) -> dict[str, str]:
 
 # --- API ---------------------------------------------------------------------------------
 
+ADMIN = (Role.admin,)
+
 
 @api_endpoint()
+@operation(
+    "GET",
+    "The school's academic years, newest first, with their terms and the days no term covers",
+    responses={200: ItemList[YearPublic]},
+)
+@operation(
+    "POST",
+    "Add an academic year",
+    description="`split` makes its terms at once (`quarters`, `trimesters`, `halves`; the "
+    "school's own system when left out; `none` for no terms). A year lasts at most 400 days "
+    "and overlaps no other year of the school.",
+    body=YearCreate,
+    roles=ADMIN,
+    responses={201: YearPublic},
+    errors=(409,),
+)
 async def api_years(request: Request) -> Response:
     """GET: the school's academic years with their terms and the days no term covers.
     POST (admin) `{"name","starts","ends","split"?}` → 201."""
@@ -82,6 +101,14 @@ async def api_years(request: Request) -> Response:
 
 
 @api_endpoint(Role.admin)
+@operation(
+    "PATCH",
+    "Rename an academic year or move its dates (its terms must stay inside)",
+    body=YearUpdate,
+    roles=ADMIN,
+    responses={200: YearPublic},
+    errors=(409,),
+)
 async def api_year(request: Request) -> Response:
     """PATCH (admin) `{"name","starts","ends"}` (only what is sent); its terms stay inside."""
     actor = acting_user(request)
@@ -92,6 +119,16 @@ async def api_year(request: Request) -> Response:
 
 
 @api_endpoint()
+@operation("GET", "The school's terms, oldest first", responses={200: ItemList[TermPublic]})
+@operation(
+    "POST",
+    "Add a term to an academic year",
+    description="It lies inside its year and overlaps none of the year's terms; terms are "
+    "numbered by their start dates.",
+    body=TermCreate,
+    roles=ADMIN,
+    responses={201: TermPublic},
+)
 async def api_terms(request: Request) -> Response:
     """GET: the school's terms. POST (admin) `{"year_id","name","starts","ends"}` → 201."""
     actor = acting_user(request)
@@ -106,6 +143,13 @@ async def api_terms(request: Request) -> Response:
 
 
 @api_endpoint(Role.admin)
+@operation(
+    "PATCH",
+    "Rename a term, move its dates inside its year, or close or reopen it",
+    body=TermChange,
+    roles=ADMIN,
+    responses={200: TermPublic},
+)
 async def api_term(request: Request) -> Response:
     """PATCH (admin) `{"name","starts","ends","closed"}` (only what is sent)."""
     data = await read_json(request, TermChange)
@@ -144,23 +188,22 @@ async def _page_action(request: Request, form: dict[str, str]) -> None:
     session = db(request)
     action = form.get("action") or "term_close"
     if action == "year_add":
-        data = parse_model(YearCreate, _fields(form, "name", "starts", "ends", "split"))
-        await year_add(session, actor=actor, data=data)
+        new_year = parse_model(YearCreate, _fields(form, "name", "starts", "ends", "split"))
+        await year_add(session, actor=actor, data=new_year)
     elif action == "year_change":
         year_id = form_id(form, "year_id")
-        data = parse_model(YearUpdate, _fields(form, "name", "starts", "ends"))
-        await year_change(session, actor=actor, year_id=year_id, data=data)
+        year_data = parse_model(YearUpdate, _fields(form, "name", "starts", "ends"))
+        await year_change(session, actor=actor, year_id=year_id, data=year_data)
     elif action == "term_add":
         values = _fields(form, "year_id", "name", "starts", "ends")
         await term_add(session, actor=actor, data=parse_model(TermCreate, values))
-    elif action == "term_change":
+    else:  # change, close or reopen a term
         term_id = form_id(form, "term_id")
-        data = parse_model(TermChange, _fields(form, "name", "starts", "ends"))
-        await term_change(session, actor=actor, term_id=term_id, data=data)
-    else:  # close or reopen
-        term_id = form_id(form, "term_id")
-        data = TermChange(closed=form.get("closed") == "1")
-        await term_change(session, actor=actor, term_id=term_id, data=data)
+        if action == "term_change":
+            term_data = parse_model(TermChange, _fields(form, "name", "starts", "ends"))
+        else:
+            term_data = TermChange(closed=form.get("closed") == "1")
+        await term_change(session, actor=actor, term_id=term_id, data=term_data)
 
 
 def _form_key(form: dict[str, str]) -> str:

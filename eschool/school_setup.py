@@ -13,24 +13,33 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Any
 
 from pydantic import AliasChoices, field_validator
 from pydantic import Field as WireField
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool import queries
 from eschool.access import require_role
 from eschool.errors import Conflict, Invalid, NotFound
 from eschool.i18n import gettext as _
-from eschool.models import AcademicYear, Role, School, Term, TermSystem, User, WireModel
+from eschool.models import (
+    AcademicYear,
+    DaySpanPublic,
+    Role,
+    School,
+    Term,
+    TermName,
+    TermSystem,
+    User,
+    WireModel,
+    YearName,
+    YearPublic,
+)
 from eschool.services import TERM_COUNTS, TERM_NAMES, split_year
 from eschool.timeutil import iso
 
 YEAR_MAX_DAYS = 400
-YEAR_NAME_MAX = 32
-TERM_NAME_MAX = 64
 
 
 # --- wire models ---------------------------------------------------------------------------
@@ -49,7 +58,7 @@ class YearCreate(WireModel):
     """A new year; `split` makes its terms at once (the school's own system when omitted,
     `none` for no terms)."""
 
-    name: str = WireField(min_length=1, max_length=YEAR_NAME_MAX)
+    name: YearName
     starts: date = WireField(validation_alias=AliasChoices("starts", "start"))
     ends: date = WireField(validation_alias=AliasChoices("ends", "end"))
     split: str | None = WireField(default=None, max_length=16)
@@ -67,7 +76,7 @@ class YearCreate(WireModel):
 class YearUpdate(WireModel):
     """Only what is sent changes."""
 
-    name: str | None = WireField(default=None, min_length=1, max_length=YEAR_NAME_MAX)
+    name: YearName | None = None
     starts: date | None = WireField(default=None, validation_alias=AliasChoices("starts", "start"))
     ends: date | None = WireField(default=None, validation_alias=AliasChoices("ends", "end"))
 
@@ -76,7 +85,7 @@ class YearUpdate(WireModel):
 
 class TermCreate(WireModel):
     year_id: int = WireField(ge=1, le=2**31 - 1)
-    name: str = WireField(min_length=1, max_length=TERM_NAME_MAX)
+    name: TermName
     starts: date = WireField(validation_alias=AliasChoices("starts", "start"))
     ends: date = WireField(validation_alias=AliasChoices("ends", "end"))
 
@@ -86,7 +95,7 @@ class TermCreate(WireModel):
 class TermChange(WireModel):
     """Only what is sent changes; `closed` locks or reopens the term."""
 
-    name: str | None = WireField(default=None, min_length=1, max_length=TERM_NAME_MAX)
+    name: TermName | None = None
     starts: date | None = WireField(default=None, validation_alias=AliasChoices("starts", "start"))
     ends: date | None = WireField(default=None, validation_alias=AliasChoices("ends", "end"))
     closed: bool | None = None
@@ -97,17 +106,17 @@ class TermChange(WireModel):
 # --- wire forms ----------------------------------------------------------------------------
 
 
-def year_public(year: AcademicYear, terms: Sequence[Term]) -> dict[str, Any]:
-    """`{"id","name","start","end","terms":[…],"gaps":[{"start","end"}]}`."""
+def year_public(year: AcademicYear, terms: Sequence[Term]) -> YearPublic:
+    """A year with its own terms (of ``terms``) and the days none of them covers."""
     own = [t for t in terms if t.year_id == year.id]
-    return {
-        "id": year.id,
-        "name": year.name,
-        "start": iso(year.starts),
-        "end": iso(year.ends),
-        "terms": [queries.term_public(t) for t in own],
-        "gaps": [{"start": iso(a), "end": iso(b)} for a, b in year_gaps(year, own)],
-    }
+    return YearPublic(
+        id=year.id or 0,
+        name=year.name,
+        start=year.starts,
+        end=year.ends,
+        terms=[queries.term_public(t) for t in own],
+        gaps=[DaySpanPublic(start=a, end=b) for a, b in year_gaps(year, own)],
+    )
 
 
 def year_gaps(year: AcademicYear, terms: Sequence[Term]) -> list[tuple[date, date]]:
@@ -184,7 +193,9 @@ def _check_term_place(
 
 
 async def _terms_of_year(session: AsyncSession, *, year_id: int) -> list[Term]:
-    rows = await session.exec(select(Term).where(Term.year_id == year_id).order_by(Term.starts))
+    rows = await session.exec(
+        select(Term).where(Term.year_id == year_id).order_by(col(Term.starts))
+    )
     return list(rows.all())
 
 

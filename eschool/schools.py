@@ -48,7 +48,7 @@ async def _free_slug(session: AsyncSession, name: str) -> str:
         (
             await session.exec(
                 select(School.slug).where(
-                    (School.slug == base) | col(School.slug).startswith(f"{base}-")
+                    (col(School.slug) == base) | col(School.slug).startswith(f"{base}-")
                 )
             )
         ).all()
@@ -135,7 +135,7 @@ async def school_find(session: AsyncSession, ref: str | None) -> School:
     )
     if ref.isdigit() and len(ref) < 10:
         query = select(School).where(
-            (School.id == int(ref)) | (func.lower(School.slug) == ref.lower())
+            (col(School.id) == int(ref)) | (func.lower(School.slug) == ref.lower())
         )
     found = list((await session.exec(query)).all())
     if not found:

@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.models import (
@@ -211,7 +211,7 @@ async def load_demo_people(session: AsyncSession, school: School) -> DemoPeople:
     for name, school_class in classes.items():
         rows = await session.exec(
             select(User)
-            .join(Enrolment, Enrolment.pupil_id == User.id)
+            .join(Enrolment, col(Enrolment.pupil_id) == col(User.id))
             .where(Enrolment.class_id == school_class.id)
             .order_by(User.name)
         )

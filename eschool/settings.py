@@ -120,9 +120,10 @@ class Settings:
             )
 
     @classmethod
-    def _tunables_from(cls, env: dict[str, str]) -> dict[str, int | float]:
-        """The tunable numbers whose variables are set (the others keep their defaults)."""
-        found: dict[str, int | float] = {}
+    def _tunables_from(cls, env: dict[str, str]) -> dict[str, Any]:
+        """The tunable numbers whose variables are set (the others keep their defaults), each
+        an int or a float as its field is declared (so ``Any``: the type varies by key)."""
+        found: dict[str, Any] = {}
         for tunable in fields(cls):
             variable = tunable.metadata.get("env")
             if variable and env.get(variable, "").strip():

@@ -22,10 +22,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from eschool import queries, services
+from eschool.api_schema import operation
 from eschool.errors import DomainError
 from eschool.i18n import gettext as _
 from eschool.middleware import LOGIN_PATH, SESSION_COOKIE
-from eschool.models import TokenRequest
+from eschool.models import TokenPublic, TokenRequest
 from eschool.security import new_secret, signature, signature_ok
 from eschool.signin import LoginThrottle
 from eschool.web import (
@@ -201,6 +202,17 @@ async def account_password(request: Request) -> Response:
     return response
 
 
+@operation(
+    "POST",
+    "Sign in: a bearer token for a login and password",
+    description="Send the token as `Authorization: Bearer …`; it lasts a year unless revoked "
+    "(`DELETE /api/v1/auth/token`). A wrong login or password answers 401 "
+    "`invalid_credentials`; repeated failures from one client answer 429 with `Retry-After`.",
+    body=TokenRequest,
+    public=True,
+    responses={200: TokenPublic},
+    errors=(401, 429),
+)
 async def api_token_create(request: Request) -> Response:
     """Exchange a login and password for a bearer token."""
     data = await read_json(request, TokenRequest)
@@ -210,4 +222,4 @@ async def api_token_create(request: Request) -> Response:
         password=data.password,
         **login_options(request, "token", data.login),
     )
-    return json_ok({"token": secret, "user": queries.user_public(user)})
+    return json_ok(TokenPublic(token=secret, user=queries.user_public(user)))

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.convertors import IntegerConvertor, register_url_convertor
 from starlette.datastructures import UploadFile
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from eschool.errors import (
@@ -52,7 +52,7 @@ class IdConvertor(IntegerConvertor):
 register_url_convertor("int", IdConvertor())
 
 
-def current_user(request: Request) -> User | None:
+def current_user(request: HTTPConnection) -> User | None:
     """The signed-in user of this request, if any (set by the auth middleware)."""
     return getattr(request.state, "user", None)
 

@@ -201,7 +201,7 @@ async def _excuse(session: AsyncSession, *, actor: User, note: AbsenceNote) -> i
                 col(Slot.date) >= note.starts,
                 col(Slot.date) <= note.ends,
             )
-            .order_by(Slot.date, Slot.period, Slot.id)
+            .order_by(col(Slot.date), col(Slot.period), col(Slot.id))
         )
     ).all()
     slots = [(s, closed) for s, closed in rows if covers(note, day=s.date, period=s.period)]

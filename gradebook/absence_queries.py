@@ -17,6 +17,8 @@ from eschool.i18n import gettext as _
 from eschool.models import Enrolment, Role, SchoolClass, User, id_from_text
 from eschool.timeutil import iso
 from eschool.uploads.queries import uploads_info
+from gradebook.absence_models import AbsenceNotePublic, NoteActions, NoteUpload
+from gradebook.journal_models import ClassRef, PersonRef
 from gradebook.models import ABSENCE_NOTE_STATUSES, AbsenceNote
 
 DECIDE, FAMILY, READ = "decide", "family", "read"
@@ -72,8 +74,8 @@ async def viewer_of(session: AsyncSession, actor: User) -> Viewer:
 # --- reads ---------------------------------------------------------------------------------
 
 
-def _person(user: User | None) -> dict[str, Any] | None:
-    return None if user is None else {"id": user.id, "name": user.name}
+def _person(user: User | None) -> PersonRef | None:
+    return None if user is None else PersonRef.model_validate(user)
 
 
 def note_public(
@@ -83,42 +85,40 @@ def note_public(
     people: dict[int, User],
     classes: dict[int, SchoolClass],
     files: dict[str, dict[str, Any]],
-) -> dict[str, Any]:
+) -> AbsenceNotePublic:
     """The wire form of a note, with what the viewer may do with it (``can``)."""
     school_class = classes.get(note.class_id)
     sha = note.upload_sha256
     upload = None
     if sha:
-        upload = {"id": sha, "url": f"/assets/{sha}", **files.get(sha, {})}
+        upload = NoteUpload(id=sha, url=f"/assets/{sha}", **files.get(sha, {}))
     waiting = note.status == "reported"
-    return {
-        "id": note.id,
-        "pupil_id": note.pupil_id,
-        "pupil": _person(people.get(note.pupil_id)),
-        "class": None
-        if school_class is None
-        else {"id": school_class.id, "name": school_class.name},
-        "from": iso(note.starts),
-        "to": iso(note.ends),
-        "periods": note.periods,
-        "reason": note.reason,
-        "upload": upload,
-        "status": note.status,
-        "reported_by": _person(people.get(note.reported_by)),
-        "reported_at": iso(note.reported_at),
-        "decided_by": _person(people.get(note.decided_by or 0)),
-        "decided_at": iso(note.decided_at),
-        "decision_reason": note.decision_reason,
-        "can": {
-            "decide": waiting and viewer.access(note) == DECIDE,
-            "withdraw": waiting and viewer.may_withdraw(note),
-        },
-    }
+    return AbsenceNotePublic(
+        id=note.id or 0,
+        pupil_id=note.pupil_id,
+        pupil=_person(people.get(note.pupil_id)),
+        school_class=None if school_class is None else ClassRef.model_validate(school_class),
+        starts=note.starts,
+        ends=note.ends,
+        periods=note.periods,
+        reason=note.reason,
+        upload=upload,
+        status=note.status,
+        reported_by=_person(people.get(note.reported_by)),
+        reported_at=note.reported_at,
+        decided_by=_person(people.get(note.decided_by or 0)),
+        decided_at=note.decided_at,
+        decision_reason=note.decision_reason,
+        can=NoteActions(
+            decide=waiting and viewer.access(note) == DECIDE,
+            withdraw=waiting and viewer.may_withdraw(note),
+        ),
+    )
 
 
 async def notes_public(
     session: AsyncSession, *, viewer: Viewer, notes: Sequence[AbsenceNote]
-) -> list[dict[str, Any]]:
+) -> list[AbsenceNotePublic]:
     """Wire forms of notes, with their people, classes and files in three statements."""
     ids = {n.pupil_id for n in notes} | {n.reported_by for n in notes}
     ids |= {n.decided_by for n in notes if n.decided_by}
@@ -154,12 +154,14 @@ async def reportable_pupils(session: AsyncSession, *, viewer: Viewer) -> list[Us
     rows = await session.exec(
         select(User)
         .where(col(User.id).in_(ids), User.school_id == actor.school_id, User.role == Role.pupil)
-        .order_by(User.name, User.id)
+        .order_by(col(User.name), col(User.id))
     )
     return list(rows.all())
 
 
-async def absence_note_get(session: AsyncSession, *, actor: User, note_id: int) -> dict[str, Any]:
+async def absence_note_get(
+    session: AsyncSession, *, actor: User, note_id: int
+) -> AbsenceNotePublic:
     """One note the actor may see (404 otherwise)."""
     viewer = await viewer_of(session, actor)
     note = await session.get(AbsenceNote, note_id)
@@ -177,7 +179,7 @@ async def absence_notes_list(
     class_ref: str | None = None,
     page: int = 1,
     per_page: int = 50,
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[AbsenceNotePublic], int]:
     """The notes the actor may see, newest first: parents their children's, pupils their
     own, teachers those of the classes they teach or tutor, admins the school's.
     ``class_ref`` is a class id or name ("7A")."""

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from eschool.api_schema import ItemList, operation
 from eschool.errors import BadRequest, DomainError
 from eschool.i18n import N_
 from eschool.i18n import gettext as _
@@ -27,15 +28,15 @@ from eschool.web import (
     json_list,
     json_ok,
     page_endpoint,
-    pagination,
     parse_model,
     path_int,
-    query_int,
     read_form,
     read_json,
+    read_query,
     render,
 )
 from gradebook import absence_notes, absence_queries
+from gradebook.absence_models import AbsenceNotePublic, AbsenceNotesQuery
 from gradebook.models import AbsenceNoteCreate, AbsenceNoteDecision
 
 PERIODS = range(1, 9)  # the lesson numbers the page offers (the API takes 0–12)
@@ -71,6 +72,23 @@ async def _report(request: Request, data: AbsenceNoteCreate) -> Any:
 
 
 @api_endpoint()
+@operation(
+    "GET",
+    "The absence notes the caller may see, newest first",
+    description="Parents their children's, pupils their own, teachers those of the classes "
+    "they teach or tutor, admins the school's.",
+    query=AbsenceNotesQuery,
+    responses={200: ItemList[AbsenceNotePublic]},
+)
+@operation(
+    "POST",
+    "Report an absence",
+    description="A parent for their child, the form tutor or an admin for a pupil; whole days "
+    "`from`–`to`, or only the lesson `periods`. The class tutor is told.",
+    body=AbsenceNoteCreate,
+    responses={201: AbsenceNotePublic},
+    errors=(403, 404),
+)
 async def api_absence_notes(request: Request) -> Response:
     """GET ``?pupil=&status=&class=&page=&per_page=`` → the notes the caller may see.
     POST ``{"pupil_id","from","to","periods"?,"reason","upload_id"?}`` → 201."""
@@ -80,20 +98,31 @@ async def api_absence_notes(request: Request) -> Response:
         note = await _report(request, await read_json(request, AbsenceNoteCreate))
         body = await absence_queries.absence_note_get(session, actor=actor, note_id=note.id or 0)
         return json_ok(body, status=201)
-    page, per_page = pagination(request, default_per_page=50)
+    query = read_query(request, AbsenceNotesQuery)
     items, total = await absence_queries.absence_notes_list(
         session,
         actor=actor,
-        pupil_id=query_int(request, "pupil"),
-        status=request.query_params.get("status") or None,
-        class_ref=request.query_params.get("class"),
-        page=page,
-        per_page=per_page,
+        pupil_id=query.pupil,
+        status=query.status,
+        class_ref=query.class_ref,
+        page=query.page,
+        per_page=query.per_page,
     )
-    return json_list(items, total, page=page, per_page=per_page)
+    return json_list(items, total, page=query.page, per_page=query.per_page)
 
 
 @api_endpoint()
+@operation("GET", "An absence note", responses={200: AbsenceNotePublic})
+@operation(
+    "PATCH",
+    "Decide on an absence note, or withdraw it",
+    description="`accepted` (its lessons become excused) or `declined` with a `reason`: the "
+    "class tutor or an admin; `withdrawn`: the family or its reporter. 409 `not_reported` "
+    "once it is decided.",
+    body=AbsenceNoteDecision,
+    responses={200: AbsenceNotePublic},
+    errors=(403, 409),
+)
 async def api_absence_note(request: Request) -> Response:
     """GET a note; PATCH ``{"status":"accepted"}``, ``{"status":"declined","reason"}`` (the
     class tutor, an admin) or ``{"status":"withdrawn"}`` (the family)."""
@@ -112,11 +141,12 @@ async def api_absence_note(request: Request) -> Response:
 # --- the page -----------------------------------------------------------------------------
 
 
-def _dated(item: dict[str, Any]) -> dict[str, Any]:
+def _dated(item: AbsenceNotePublic) -> dict[str, Any]:
+    """A note as the page's template reads it (the API's keys, with dates as dates)."""
     return {
-        **item,
-        "day_from": date.fromisoformat(item["from"]),
-        "day_to": date.fromisoformat(item["to"]),
+        **item.model_dump(mode="json", by_alias=True),
+        "day_from": item.starts,
+        "day_to": item.ends,
     }
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import time
-from typing import Any
 
 from pydantic import Field as WireField
 from pydantic import field_validator
@@ -22,7 +21,9 @@ from eschool.errors import Invalid
 from eschool.i18n import gettext as _
 from eschool.models import Role, User, WireModel
 from gradebook.models import BellTime, TimetableEntryRow
+from gradebook.structure_models import BellTimePublic, BellTimesPublic
 from gradebook.timetable import DEFAULT_BELLS
+from gradebook.wire_fields import PERIOD_MAX, Period
 
 __all__ = [
     "BellTimeIn",
@@ -33,13 +34,11 @@ __all__ = [
     "bells_of_school",
 ]
 
-PERIOD_MAX = 12  # as a timetable entry's period (`TimetableEntryIn`)
-
 Bells = dict[int, tuple[time, time]]
 
 
 class BellTimeIn(WireModel):
-    period: int = WireField(ge=0, le=PERIOD_MAX)
+    period: Period
     starts: time
     ends: time
 
@@ -68,15 +67,15 @@ async def bells_effective(session: AsyncSession, *, school_id: int) -> Bells:
     return await bells_of_school(session, school_id=school_id) or dict(DEFAULT_BELLS)
 
 
-def bell_times_public(bells: Bells, *, default: bool) -> dict[str, Any]:
+def bell_times_public(bells: Bells, *, default: bool) -> BellTimesPublic:
     """`{"periods":[{"period","starts","ends"}],"default"}` ("HH:MM" times)."""
-    return {
-        "periods": [
-            {"period": period, "starts": starts.strftime("%H:%M"), "ends": ends.strftime("%H:%M")}
+    return BellTimesPublic(
+        periods=[
+            BellTimePublic(period=period, starts=f"{starts:%H:%M}", ends=f"{ends:%H:%M}")
             for period, (starts, ends) in sorted(bells.items())
         ],
-        "default": default,
-    }
+        default=default,
+    )
 
 
 def _check(periods: Sequence[BellTimeIn]) -> None:

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, literal
+from sqlalchemy import BindParameter, and_, bindparam, exists, func, literal
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from eschool.errors import BadRequest, NotFound
 from eschool.i18n import gettext as _
@@ -58,8 +59,11 @@ class DiaryPupil:
 
 
 # Statements are built once with parameters (building one costs more than running it).
-_PUPIL, _ACTOR, _SCHOOL = bindparam("pupil_id"), bindparam("actor_id"), bindparam("school_id")
-_START, _END = bindparam("start"), bindparam("end")
+_PUPIL: BindParameter[int] = bindparam("pupil_id")
+_ACTOR: BindParameter[int] = bindparam("actor_id")
+_SCHOOL: BindParameter[int] = bindparam("school_id")
+_START: BindParameter[date] = bindparam("start")
+_END: BindParameter[date] = bindparam("end")
 
 
 def _may_read(role: str) -> Any:
@@ -68,22 +72,24 @@ def _may_read(role: str) -> Any:
     if role in (Role.admin, Role.pupil):
         return literal(True)
     if role == Role.parent:
-        return exists().where(Guardianship.parent_id == _ACTOR, Guardianship.child_id == _PUPIL)
+        return exists().where(
+            col(Guardianship.parent_id) == _ACTOR, col(Guardianship.child_id) == _PUPIL
+        )
     if role == Role.teacher:
         # Aliases: inside the week's query, the bare tables would be correlated to its own.
         enrolment, school_class = aliased(Enrolment), aliased(SchoolClass)
         return exists().where(
-            enrolment.pupil_id == _PUPIL,
-            school_class.id == enrolment.class_id,
-            school_class.form_tutor_id == _ACTOR,
+            col(enrolment.pupil_id) == _PUPIL,
+            col(school_class.id) == enrolment.class_id,
+            col(school_class.form_tutor_id) == _ACTOR,
         )
     return literal(False)
 
 
-_PUPIL_FOR = {
+_PUPIL_FOR: dict[str, SelectOfScalar[str]] = {
     role: select(User.name).where(
-        User.id == _PUPIL,
-        User.school_id == _SCHOOL,
+        col(User.id) == _PUPIL,
+        col(User.school_id) == _SCHOOL,
         User.role == Role.pupil,
         _may_read(role),
     )
@@ -111,31 +117,31 @@ SCHOOL_HAS_WORK_TYPES = select(func.count()).where(WorkType.school_id == _SCHOOL
 # A mark as the diary shows it, in this order wherever a statement reads marks (the readers
 # unpack the row by position): what the work type is called needs whether the school has any.
 MARK_COLUMNS = (
-    Mark.id,
-    Mark.value,
-    Mark.work_type,
-    Mark.weight,
-    Mark.comment,
-    WorkType.name,
+    col(Mark.id),
+    col(Mark.value),
+    col(Mark.work_type),
+    col(Mark.weight),
+    col(Mark.comment),
+    col(WorkType.name),
     SCHOOL_HAS_WORK_TYPES,
 )
 
 
 def work_type_of_mark() -> Any:
     """The join condition of the school's work type named by a mark (``school_id``)."""
-    return and_(WorkType.school_id == _SCHOOL, col(WorkType.code) == Mark.work_type)
+    return and_(col(WorkType.school_id) == _SCHOOL, col(WorkType.code) == Mark.work_type)
 
 
 def _pupil_lessons() -> Any:
     """The joins from a pupil's enrolments to the lessons of their classes between two dates
     (the caller chooses the columns; parameters ``pupil_id``, ``start``, ``end``)."""
     return (
-        select()
+        Select()
         .select_from(Slot)
         .join(Course, col(Course.id) == Slot.course_id)
         .join(Subject, col(Subject.id) == Course.subject_id)
         .join(Enrolment, col(Enrolment.class_id) == Course.class_id)
-        .where(Enrolment.pupil_id == _PUPIL, Slot.date >= _START, Slot.date <= _END)
+        .where(col(Enrolment.pupil_id) == _PUPIL, col(Slot.date) >= _START, col(Slot.date) <= _END)
     )
 
 
@@ -171,7 +177,7 @@ def _week_query(role: str) -> Any:
             Mark,
             and_(
                 col(Mark.slot_id) == Slot.id,
-                Mark.pupil_id == _PUPIL,
+                col(Mark.pupil_id) == _PUPIL,
                 col(Mark.deleted_at).is_(None),
             ),
         )
@@ -181,15 +187,15 @@ def _week_query(role: str) -> Any:
         )
         .outerjoin(
             Attendance,
-            and_(col(Attendance.slot_id) == Slot.id, Attendance.pupil_id == _PUPIL),
+            and_(col(Attendance.slot_id) == Slot.id, col(Attendance.pupil_id) == _PUPIL),
         )
-        .where(User.school_id == _SCHOOL, User.role == Role.pupil, _may_read(role))
+        .where(col(User.school_id) == _SCHOOL, User.role == Role.pupil, _may_read(role))
         .order_by(Slot.date, Slot.period, Slot.starts, Slot.id, Mark.id)
     )
 
 
 # The week's statement per reader role (public for the query-plan test).
-WEEK_BY_ROLE = {role: _week_query(role) for role in Role}
+WEEK_BY_ROLE: dict[str, Any] = {role: _week_query(role) for role in Role}
 
 
 def work_type_name(code: str, stored: str | None, school_has_types: int) -> str:
@@ -323,9 +329,9 @@ async def feed_window(session: AsyncSession, *, school_id: int, today: date) -> 
     school's last term, or ``FEED_DAYS_AHEAD`` days ahead when no term lies ahead."""
     terms = (
         await session.exec(
-            select(Term.starts, Term.ends)
+            select(col(Term.starts), col(Term.ends))
             .where(Term.school_id == school_id)
-            .order_by(Term.starts, Term.id)
+            .order_by(col(Term.starts), col(Term.id))
         )
     ).all()
     started = [starts for starts, _ends in terms if starts <= today]

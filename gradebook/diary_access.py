@@ -52,7 +52,7 @@ async def diary_pupils(session: AsyncSession, *, actor: User) -> list[User]:
         if not ids:
             return []
         rows = await session.exec(
-            select(User).where(col(User.id).in_(ids)).order_by(User.name, User.id)
+            select(User).where(col(User.id).in_(ids)).order_by(col(User.name), col(User.id))
         )
         return list(rows.all())
     return []

@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import BindParameter, bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from eschool.models import Enrolment, User
 from eschool.timeutil import iso, utcnow
@@ -19,41 +20,54 @@ from gradebook.models import Course, DiaryVisit, Mark, Slot, Subject, WorkType
 NEWS_DEFAULT_DAYS = 7
 NEWS_LIMIT = 50
 
-_PUPIL, _SINCE = bindparam("pupil_id"), bindparam("since")
+_PUPIL: BindParameter[int] = bindparam("pupil_id")
+_SINCE: BindParameter[datetime] = bindparam("since")
 
 _LAST_VISIT = select(DiaryVisit.seen_at).where(
-    DiaryVisit.viewer_id == bindparam("viewer_id"), DiaryVisit.pupil_id == _PUPIL
+    col(DiaryVisit.viewer_id) == bindparam("viewer_id"), col(DiaryVisit.pupil_id) == _PUPIL
 )
 
-_MARKS = (
-    select(
+# Built as ``select()`` builds them: its typing stops at four columns.
+_MARKS: Select[*tuple[Any, ...]] = (
+    Select(
         *MARK_COLUMNS,
-        Slot.id,
-        Slot.date,
-        Subject.id,
-        Subject.name,
-        Subject.short_name,
+        col(Slot.id),
+        col(Slot.date),
+        col(Subject.id),
+        col(Subject.name),
+        col(Subject.short_name),
     )
     .select_from(Mark)
     .join(Slot, col(Slot.id) == Mark.slot_id)
     .join(Course, col(Course.id) == Slot.course_id)
     .join(Subject, col(Subject.id) == Course.subject_id)
     .outerjoin(WorkType, work_type_of_mark())
-    .where(Mark.pupil_id == _PUPIL, col(Mark.deleted_at).is_(None), Mark.created_at > _SINCE)
+    .where(
+        col(Mark.pupil_id) == _PUPIL,
+        col(Mark.deleted_at).is_(None),
+        col(Mark.created_at) > _SINCE,
+    )
     .order_by(col(Mark.created_at).desc(), col(Mark.id).desc())
     .limit(NEWS_LIMIT)
 )
 
-_HOMEWORK = (
-    select(Slot.id, Slot.date, Subject.id, Subject.name, Subject.short_name, Slot.homework)
+_HOMEWORK: Select[*tuple[Any, ...]] = (
+    Select(
+        col(Slot.id),
+        col(Slot.date),
+        col(Subject.id),
+        col(Subject.name),
+        col(Subject.short_name),
+        col(Slot.homework),
+    )
     .select_from(Slot)
     .join(Course, col(Course.id) == Slot.course_id)
     .join(Subject, col(Subject.id) == Course.subject_id)
     .join(Enrolment, col(Enrolment.class_id) == Course.class_id)
     .where(
-        Enrolment.pupil_id == _PUPIL,
+        col(Enrolment.pupil_id) == _PUPIL,
         col(Slot.homework_at).is_not(None),
-        Slot.homework_at > _SINCE,
+        col(Slot.homework_at) > _SINCE,
         Slot.homework != "",
     )
     .order_by(col(Slot.homework_at).desc(), col(Slot.id).desc())

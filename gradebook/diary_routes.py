@@ -3,14 +3,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from eschool.api_schema import operation
 from eschool.conditional import etag_response
-from eschool.errors import BadRequest, NotFound
+from eschool.errors import NotFound
 from eschool.i18n import gettext as _
 from eschool.models import Role, User
 from eschool.privacy.services import access_record
@@ -23,6 +24,7 @@ from eschool.web import (
     page_endpoint,
     path_int,
     query_int,
+    read_query,
     render,
 )
 from gradebook import (
@@ -32,7 +34,18 @@ from gradebook import (
     diary_services,
     diary_summary,
 )
+from gradebook.diary_models import (
+    CALENDAR,
+    DiaryNewsPublic,
+    DiarySeenQuery,
+    DiarySummaryPublic,
+    DiaryWeekPublic,
+    DiaryWeekQuery,
+    FeedLink,
+    FeedStatus,
+)
 from gradebook.exports import diary_ics
+from gradebook.journal_models import TermQuery
 from gradebook.legend import attendance_codes
 from gradebook.route_helpers import STAFF, term_param, terms_of_year, today_of
 from gradebook.timetable import week_bounds
@@ -50,8 +63,8 @@ async def _diary_read(request: Request, pupil_id: int, what: str, detail: str = 
 
 
 def _week_range(request: Request) -> tuple[date, date]:
-    start = parse_date(request.query_params.get("from"), name="from")
-    end = parse_date(request.query_params.get("to"), name="to")
+    query = read_query(request, DiaryWeekQuery)
+    start, end = query.start, query.end
     if start is None and end is None:
         return week_bounds(today_of(request))
     if start is None:
@@ -62,6 +75,12 @@ def _week_range(request: Request) -> tuple[date, date]:
 
 
 @api_endpoint()
+@operation(
+    "GET",
+    "A pupil's diary: the lessons of a week with marks, attendance and homework",
+    query=DiaryWeekQuery,
+    responses={200: DiaryWeekPublic, 304: None},
+)
 async def api_diary(request: Request) -> Response:
     """`?from=&to=` (default: this week) → `{"pupil","from","to","days":[…]}`."""
     start, end = _week_range(request)
@@ -73,18 +92,25 @@ async def api_diary(request: Request) -> Response:
         end=end,
     )
     await _diary_read(request, path_int(request, "pupil_id"), "diary", f"{start}..{end}")
+    # Plain rows serialized as they are (gradebook.diary; DiaryWeekPublic describes them).
     # The tag is a hash of the body: a reader whose copy is current gets 304 and no body.
     return etag_response(request, json_ok(week).body, media_type="application/json")
 
 
 @api_endpoint()
+@operation(
+    "GET",
+    "A pupil's term per subject: marks, averages, term marks, attendance",
+    query=TermQuery,
+    responses={200: DiarySummaryPublic},
+)
 async def api_diary_summary(request: Request) -> Response:
     """`?term=` → the pupil's subjects with marks, averages, term marks and attendance."""
     summary = await diary_summary.diary_summary(
         db(request),
         actor=acting_user(request),
         pupil_id=path_int(request, "pupil_id"),
-        term_id=term_param(request),
+        term_id=read_query(request, TermQuery).term,
         today=today_of(request),
     )
     await _diary_read(request, path_int(request, "pupil_id"), "diary.summary")
@@ -92,6 +118,11 @@ async def api_diary_summary(request: Request) -> Response:
 
 
 @api_endpoint()
+@operation(
+    "GET",
+    "What is new in a pupil's diary since the caller's last visit",
+    responses={200: DiaryNewsPublic},
+)
 async def api_diary_news(request: Request) -> Response:
     """What is new since the caller's last visit (marks and homework)."""
     news = await diary_news.diary_news(
@@ -102,17 +133,17 @@ async def api_diary_news(request: Request) -> Response:
 
 
 @api_endpoint()
+@operation(
+    "POST",
+    "The caller has seen the diary's news",
+    query=DiarySeenQuery,
+    responses={204: None},
+)
 async def api_diary_seen(request: Request) -> Response:
     """POST ``?at=`` (the moment the page showed the news; default now): the caller has seen
     the diary's news up to then → 204. The diary page sends it when the reader marks the
     news as seen or leaves, as a beacon (a form body with ``csrf_token``: no headers)."""
-    raw = request.query_params.get("at")
-    try:
-        at = datetime.fromisoformat(raw) if raw else None
-    except ValueError as exc:
-        raise BadRequest(_("at must be a moment like 2026-09-01T10:00:00Z.")) from exc
-    if at is not None and at.tzinfo is None:
-        raise BadRequest(_("at must be a moment like 2026-09-01T10:00:00Z."))
+    at = read_query(request, DiarySeenQuery).at
     await diary_services.diary_seen(
         db(request), actor=acting_user(request), pupil_id=path_int(request, "pupil_id"), at=at
     )
@@ -141,6 +172,11 @@ async def _ics_response(request: Request, pupil: User | diary.DiaryPupil) -> Res
 
 
 @api_endpoint()
+@operation(
+    "GET",
+    "A pupil's diary as a calendar feed",
+    responses={200: CALENDAR, 304: None},
+)
 async def api_diary_ics(request: Request) -> Response:
     """The pupil's timetable with homework as iCalendar, for a caller who may see the diary."""
     pupil = await diary.diary_pupil(
@@ -151,6 +187,19 @@ async def api_diary_ics(request: Request) -> Response:
 
 
 @api_endpoint()
+@operation("GET", "Whether the caller has a secret calendar link", responses={200: FeedStatus})
+@operation(
+    "POST",
+    "Make a new secret calendar link (shown once; the old one stops working)",
+    responses={201: FeedLink},
+    roles=("pupil", "parent"),
+)
+@operation(
+    "DELETE",
+    "Revoke the secret calendar link",
+    responses={204: None},
+    roles=("pupil", "parent"),
+)
 async def api_diary_feed(request: Request) -> Response:
     """GET: whether the caller has a calendar link. POST → 201 `{"url","webcal","active"}`
     (a new secret link, shown once; `webcal` is the same link for calendar apps to subscribe
@@ -161,13 +210,13 @@ async def api_diary_feed(request: Request) -> Response:
     if request.method == "POST":
         secret = await diary_services.feed_create(session, actor=actor, pupil_id=pupil_id)
         url = str(request.base_url).rstrip("/") + f"/feeds/{secret}.ics"
-        return json_ok({"url": url, "webcal": diary.webcal_url(url), "active": True}, status=201)
+        return json_ok(FeedLink(url=url, webcal=diary.webcal_url(url), active=True), status=201)
     if request.method == "DELETE":
         await diary_services.feed_revoke(session, actor=actor, pupil_id=pupil_id)
         return Response(status_code=204)
     feed = await diary_access.feed_active(session, actor=actor, pupil_id=pupil_id)
     return json_ok(
-        {"active": feed is not None, "created_at": iso(feed.created_at) if feed else None}
+        FeedStatus(active=feed is not None, created_at=feed.created_at if feed else None)
     )
 
 
@@ -239,8 +288,9 @@ async def diary_page(request: Request) -> Response:
 routes: list[BaseRoute] = [
     Route("/diary", diary_page),
     Route("/feeds/{secret}.ics", feed_ics),
-    Route("/api/v1/diary/{pupil_id:int}", api_diary),
+    # The feed first: tests/api_conformance.py reads `{pupil_id}` as any text, `5.ics` too.
     Route("/api/v1/diary/{pupil_id:int}.ics", api_diary_ics),
+    Route("/api/v1/diary/{pupil_id:int}", api_diary),
     Route("/api/v1/diary/{pupil_id:int}/summary", api_diary_summary),
     Route("/api/v1/diary/{pupil_id:int}/news", api_diary_news),
     Route("/api/v1/diary/{pupil_id:int}/seen", api_diary_seen, methods=["POST"]),

@@ -157,4 +157,5 @@ async def diary_summary(
                 "attendance": attendance_summary(statuses_of.get(course_id, [])),
             }
         )
-    return {"pupil": pupil.public(), "term": term_public(term), "subjects": subjects}
+    term_data = term_public(term).model_dump(mode="json")  # plain data, as the rest
+    return {"pupil": pupil.public(), "term": term_data, "subjects": subjects}

@@ -136,7 +136,8 @@ def _grid_dict(
     """The parsed form shared by both readers (see `parse_journal_csv`)."""
     meta: dict[str, str] = {}
     for row in meta_rows:
-        label, *values = [*row, "", "", ""]
+        padded = [*row, "", "", ""]
+        label, values = padded[0], padded[1:]
         key = label.strip().casefold()
         if key == "term":
             meta |= {"term": values[0], "term_start": values[1], "term_end": values[2]}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
-from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,6 +15,12 @@ from eschool.i18n import gettext as _
 from eschool.models import Role, SchoolClass, User
 from eschool.queries import term_public
 from gradebook.averages import attendance_summary
+from gradebook.journal_models import (
+    ClassAttendancePublic,
+    ClassRef,
+    HistoryEntryPublic,
+    PupilAttendance,
+)
 from gradebook.models import (
     Attendance,
     Course,
@@ -24,13 +29,13 @@ from gradebook.models import (
     Slot,
     TermMark,
 )
-from gradebook.public import history_public, person_ref
+from gradebook.public import history_public, person_public
 from gradebook.queries import class_pupils_of, course_get, past_statuses, slot_get, term_for
 
 
 async def history_of(
     session: AsyncSession, *, school_id: int, entity: str, entity_id: int
-) -> list[dict[str, Any]]:
+) -> list[HistoryEntryPublic]:
     """Every recorded create, change and delete of one record, oldest first."""
     rows = await session.exec(
         select(HistoryEntry, User)
@@ -45,7 +50,9 @@ async def history_of(
     return [history_public(entry, by) for entry, by in rows.all()]
 
 
-async def mark_history(session: AsyncSession, *, actor: User, mark_id: int) -> list[dict[str, Any]]:
+async def mark_history(
+    session: AsyncSession, *, actor: User, mark_id: int
+) -> list[HistoryEntryPublic]:
     """The history of a mark (deleted ones too) for a teacher of its course or the admin."""
     if actor.role not in (Role.admin, Role.teacher):
         raise Forbidden(_("Only teachers and the administrator read a mark's history."))
@@ -58,7 +65,7 @@ async def mark_history(session: AsyncSession, *, actor: User, mark_id: int) -> l
 
 async def attendance_history(
     session: AsyncSession, *, actor: User, pupil_id: int, slot_id: int
-) -> list[dict[str, Any]]:
+) -> list[HistoryEntryPublic]:
     """The history of a pupil's attendance at a slot (teachers of the course, admin)."""
     if actor.role not in (Role.admin, Role.teacher):
         raise Forbidden(_("Only teachers and the administrator read attendance history."))
@@ -77,7 +84,7 @@ async def attendance_history(
 
 async def term_mark_history(
     session: AsyncSession, *, actor: User, pupil_id: int, course_id: int, term_id: int
-) -> list[dict[str, Any]]:
+) -> list[HistoryEntryPublic]:
     """The history of a pupil's term mark in a course (teachers of the course, admin)."""
     if actor.role not in (Role.admin, Role.teacher):
         raise Forbidden(_("Only teachers and the administrator read term mark history."))
@@ -103,7 +110,7 @@ async def term_mark_history(
 
 async def class_attendance(
     session: AsyncSession, *, actor: User, class_id: int, term_id: int | None, today: date
-) -> dict[str, Any]:
+) -> ClassAttendancePublic:
     """Attendance over every course of a class in a term: per pupil and for the class.
 
     For the admin, the form tutor and the teachers of the class's courses.
@@ -134,15 +141,21 @@ async def class_attendance(
             await session.exec(select(Attendance).where(col(Attendance.slot_id).in_(slot_ids)))
         ).all():
             status_of[record.pupil_id][record.slot_id] = record.status
-    rows = []
+    rows: list[PupilAttendance] = []
     every: list[str] = []
     for pupil in pupils:
         statuses = past_statuses(slots, status_of.get(pupil.id or 0, {}), today)
         every.extend(statuses)
-        rows.append({"pupil": person_ref(pupil), "summary": attendance_summary(statuses)})
-    return {
-        "class": {"id": school_class.id, "name": school_class.name},
-        "term": term_public(term),
-        "pupils": rows,
-        "total": attendance_summary(every),
-    }
+        rows.append(
+            PupilAttendance.model_validate(
+                {"pupil": person_public(pupil), "summary": attendance_summary(statuses)}
+            )
+        )
+    return ClassAttendancePublic.model_validate(
+        {
+            "class": ClassRef(id=school_class.id or 0, name=school_class.name),
+            "term": term_public(term),
+            "pupils": rows,
+            "total": attendance_summary(every),
+        }
+    )

@@ -118,7 +118,8 @@ async def journal_get(
     names = await attachment_names(session, school_id=actor.school_id, slots=slots)
     return {
         "course": course_public(view),
-        "term": term_public(term),
+        # Plain data: the journal is rendered with json.dumps (gradebook.journal_cache).
+        "term": term_public(term).model_dump(mode="json"),
         "pupils": [{"id": p.id, "name": p.name} for p in pupils],
         "slots": [{**slot_public(slot), "files": files_public(slot, names)} for slot in slots],
         "marks": [mark_public(m) for m in marks if m.pupil_id in pupil_ids],

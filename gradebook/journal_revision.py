@@ -70,8 +70,9 @@ async def journal_key(
     """The course's access and revisions for the actor, or None when no such course exists
     in the actor's school. Access follows :func:`gradebook.queries._access`: the admin and
     the course's teachers write, the class's form tutor reads, nobody else."""
+    # sqlmodel types exec() for select and DML statements only; a text() statement runs alike.
     row = (
-        await session.exec(
+        await session.exec(  # type: ignore[call-overload]
             _KEY_SQL,
             params={"actor_id": actor_id, "course_id": course_id, "school_id": school_id},
         )

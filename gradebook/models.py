@@ -17,6 +17,19 @@ from eschool.models import Id, WireModel
 from eschool.timeutil import utcnow
 from gradebook.averages import ATTENDANCE_STATUSES
 from gradebook.scales import DEFAULT_SCALE, SCALES
+from gradebook.wire_fields import (
+    HolidayName,
+    Period,
+    Room,
+    RoundingThreshold,
+    ScaleCode,
+    ShortName,
+    SubjectName,
+    Weekday,
+    Weight,
+    WorkTypeCode,
+    WorkTypeName,
+)
 
 TOPIC_MAX = 500
 HOMEWORK_MAX = 5000
@@ -36,7 +49,6 @@ DEFAULT_WORK_TYPES: tuple[tuple[str, str, float], ...] = (
 )
 
 _ATTENDANCE_PATTERN = "^(" + "|".join(ATTENDANCE_STATUSES) + ")$"
-_CODE_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
 _ASSET_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")  # the library's ids are SHA-256 hex digests
 
 
@@ -269,15 +281,15 @@ def _clean_reason(value: str | None) -> str | None:
 
 
 class SubjectCreate(WireModel):
-    name: str = WireField(min_length=1, max_length=100)
-    short_name: str | None = WireField(default=None, max_length=32)
+    name: SubjectName
+    short_name: ShortName | None = None
 
 
 class CourseCreate(WireModel):
     class_id: Id
     subject_id: Id
     teacher_ids: list[Id] = WireField(default_factory=list, max_length=10)
-    scale: str = WireField(default=DEFAULT_SCALE, max_length=16)
+    scale: ScaleCode = DEFAULT_SCALE
 
     @field_validator("scale")
     @classmethod
@@ -289,7 +301,7 @@ class CourseCreate(WireModel):
 
 class CourseUpdate(WireModel):
     teacher_ids: list[Id] | None = WireField(default=None, max_length=10)
-    scale: str | None = WireField(default=None, max_length=16)
+    scale: ScaleCode | None = None
 
     @field_validator("scale")
     @classmethod
@@ -300,10 +312,10 @@ class CourseUpdate(WireModel):
 
 
 class TimetableEntryIn(WireModel):
-    weekday: int = WireField(ge=0, le=6)
-    period: int = WireField(ge=0, le=12)
+    weekday: Weekday
+    period: Period
     course_id: Id
-    room: str = WireField(default="", max_length=32)
+    room: Room = ""
     starts: time | None = None
     ends: time | None = None
 
@@ -313,7 +325,7 @@ class TimetableIn(WireModel):
 
 
 class HolidayCreate(WireModel):
-    name: str = WireField(min_length=1, max_length=100)
+    name: HolidayName
     starts: date
     ends: date
 
@@ -381,16 +393,16 @@ class TermMarkSet(WireModel):
 
 
 class WorkTypeSave(WireModel):
-    code: str = WireField(pattern=_CODE_PATTERN)
-    name: str = WireField(min_length=1, max_length=100)
-    weight: float = WireField(ge=0, le=10)
+    code: WorkTypeCode
+    name: WorkTypeName
+    weight: Weight
     position: int | None = WireField(default=None, ge=0, le=1000)
 
 
 class SettingsUpdate(WireModel):
     """Only the fields sent change; in `mark_bands` a scale set to null returns to defaults."""
 
-    rounding_threshold: float | None = WireField(default=None, gt=0, le=1)
+    rounding_threshold: RoundingThreshold | None = None
     mark_bands: dict[str, dict[str, float] | None] | None = WireField(default=None, max_length=10)
 
 

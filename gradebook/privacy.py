@@ -145,7 +145,7 @@ async def export_pupil(session: AsyncSession, *, pupil: User, settings: Settings
                 .join(Course, col(Course.id) == Slot.course_id)
                 .join(Subject, col(Subject.id) == Course.subject_id)
                 .where(Mark.pupil_id == pupil_id)
-                .order_by(Slot.date, Mark.id)
+                .order_by(col(Slot.date), col(Mark.id))
             )
         ).all()
     )
@@ -157,7 +157,7 @@ async def export_pupil(session: AsyncSession, *, pupil: User, settings: Settings
                 .join(Course, col(Course.id) == Slot.course_id)
                 .join(Subject, col(Subject.id) == Course.subject_id)
                 .where(Attendance.pupil_id == pupil_id)
-                .order_by(Slot.date, Slot.period)
+                .order_by(col(Slot.date), col(Slot.period))
             )
         ).all()
     )
@@ -169,7 +169,7 @@ async def export_pupil(session: AsyncSession, *, pupil: User, settings: Settings
                 .join(Course, col(Course.id) == TermMark.course_id)
                 .join(Subject, col(Subject.id) == Course.subject_id)
                 .where(TermMark.pupil_id == pupil_id)
-                .order_by(Term.starts, Subject.name)
+                .order_by(col(Term.starts), col(Subject.name))
             )
         ).all()
     )
@@ -178,7 +178,7 @@ async def export_pupil(session: AsyncSession, *, pupil: User, settings: Settings
             await session.exec(
                 select(HistoryEntry)
                 .where(HistoryEntry.pupil_id == pupil_id)
-                .order_by(HistoryEntry.at, HistoryEntry.id)
+                .order_by(col(HistoryEntry.at), col(HistoryEntry.id))
             )
         ).all()
     )
@@ -186,7 +186,7 @@ async def export_pupil(session: AsyncSession, *, pupil: User, settings: Settings
         (
             await session.exec(
                 select(DiaryVisit).where(
-                    or_(DiaryVisit.pupil_id == pupil_id, DiaryVisit.viewer_id == pupil_id)
+                    or_(col(DiaryVisit.pupil_id) == pupil_id, col(DiaryVisit.viewer_id) == pupil_id)
                 )
             )
         ).all()
@@ -195,20 +195,22 @@ async def export_pupil(session: AsyncSession, *, pupil: User, settings: Settings
         (
             await session.exec(
                 select(DiaryFeed)
-                .where(or_(DiaryFeed.pupil_id == pupil_id, DiaryFeed.owner_id == pupil_id))
-                .order_by(DiaryFeed.id)
+                .where(
+                    or_(col(DiaryFeed.pupil_id) == pupil_id, col(DiaryFeed.owner_id) == pupil_id)
+                )
+                .order_by(col(DiaryFeed.id))
             )
         ).all()
     )
-    people = await people_by_id(
-        session,
-        {m.created_by for m, _s, _j in marks}
-        | {a.set_by for a, _s, _j in attendance}
-        | {t.set_by for t, _r, _j in term_marks}
-        | {h.by_id for h in history}
-        | {v.viewer_id for v in visits}
-        | {f.owner_id for f in feeds},
-    )
+    named: set[int | None] = {
+        *(m.created_by for m, _s, _j in marks),
+        *(a.set_by for a, _s, _j in attendance),
+        *(t.set_by for t, _r, _j in term_marks),
+        *(h.by_id for h in history),
+        *(v.viewer_id for v in visits),
+        *(f.owner_id for f in feeds),
+    }
+    people = await people_by_id(session, named)
     changes: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
     for entry in history:
         changes[(entry.entity, entry.entity_id)].append(_change(entry, people))

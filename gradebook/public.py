@@ -12,6 +12,7 @@ from eschool.i18n import gettext as _
 from eschool.models import User
 from eschool.timeutil import iso
 from eschool.uploads.queries import uploads_info
+from gradebook.journal_models import AttendanceRecord, HistoryEntryPublic, PersonRef
 from gradebook.models import (
     Attendance,
     HistoryEntry,
@@ -22,14 +23,20 @@ from gradebook.models import (
     TimetableEntryRow,
     WorkType,
 )
+from gradebook.structure_models import HolidayPublic, TimetableEntryPublic
 
 if TYPE_CHECKING:
     from gradebook.queries import CourseView
 
 
 def person_ref(user: User | None) -> dict[str, Any] | None:
-    """`{"id","name"}` of a person, or None."""
+    """`{"id","name"}` of a person, or None (a plain dict: the journal's rendered JSON)."""
     return None if user is None else {"id": user.id, "name": user.name}
+
+
+def person_public(user: User | None) -> PersonRef | None:
+    """`{"id","name"}` of a person, or None."""
+    return None if user is None else PersonRef(id=user.id or 0, name=user.name)
 
 
 def subject_public(subject: Subject) -> dict[str, Any]:
@@ -120,9 +127,9 @@ def mark_public(mark: Mark | Row[Any]) -> dict[str, Any]:
     }
 
 
-def attendance_public(record: Attendance) -> dict[str, Any]:
+def attendance_public(record: Attendance) -> AttendanceRecord:
     """`{"pupil_id","slot_id","status"}`."""
-    return {"pupil_id": record.pupil_id, "slot_id": record.slot_id, "status": record.status}
+    return AttendanceRecord.model_validate(record)
 
 
 def work_type_public(work_type: WorkType) -> dict[str, Any]:
@@ -130,37 +137,32 @@ def work_type_public(work_type: WorkType) -> dict[str, Any]:
     return {"code": work_type.code, "name": _(work_type.name), "weight": work_type.weight}
 
 
-def history_public(entry: HistoryEntry, by: User | None) -> dict[str, Any]:
+def history_public(entry: HistoryEntry, by: User | None) -> HistoryEntryPublic:
     """`{"at","by","action","field","old","new","reason"}` of one history entry."""
-    return {
-        "at": iso(entry.at),
-        "by": person_ref(by),
-        "action": entry.action,
-        "field": entry.field,
-        "old": entry.old,
-        "new": entry.new,
-        "reason": entry.reason,
-    }
+    return HistoryEntryPublic(
+        at=entry.at,
+        by=person_public(by),
+        action=entry.action,  # type: ignore[arg-type]  # the services write only these
+        field=entry.field,
+        old=entry.old,
+        new=entry.new,
+        reason=entry.reason,
+    )
 
 
-def holiday_public(holiday: Holiday) -> dict[str, Any]:
+def holiday_public(holiday: Holiday) -> HolidayPublic:
     """`{"id","name","starts","ends"}`."""
-    return {
-        "id": holiday.id,
-        "name": holiday.name,
-        "starts": iso(holiday.starts),
-        "ends": iso(holiday.ends),
-    }
+    return HolidayPublic.model_validate(holiday)
 
 
-def timetable_entry_public(entry: TimetableEntryRow) -> dict[str, Any]:
-    """`{"id","weekday","period","course_id","room","starts","ends"}`."""
-    return {
-        "id": entry.id,
-        "weekday": entry.weekday,
-        "period": entry.period,
-        "course_id": entry.course_id,
-        "room": entry.room,
-        "starts": entry.starts.strftime("%H:%M"),
-        "ends": entry.ends.strftime("%H:%M"),
-    }
+def timetable_entry_public(entry: TimetableEntryRow) -> TimetableEntryPublic:
+    """`{"id","weekday","period","course_id","room","starts","ends"}` ("HH:MM" times)."""
+    return TimetableEntryPublic(
+        id=entry.id or 0,
+        weekday=entry.weekday,
+        period=entry.period,
+        course_id=entry.course_id,
+        room=entry.room,
+        starts=f"{entry.starts:%H:%M}",
+        ends=f"{entry.ends:%H:%M}",
+    )

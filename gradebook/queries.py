@@ -87,7 +87,7 @@ async def work_types_of_school(session: AsyncSession, *, school_id: int) -> list
     rows = await session.exec(
         select(WorkType)
         .where(WorkType.school_id == school_id)
-        .order_by(WorkType.position, WorkType.id)
+        .order_by(col(WorkType.position), col(WorkType.id))
     )
     found = list(rows.all())
     if found:
@@ -131,7 +131,7 @@ async def subjects_of_school(session: AsyncSession, *, school_id: int) -> list[S
 async def holidays_of_school(session: AsyncSession, *, school_id: int) -> list[Holiday]:
     """The school's holidays, earliest first."""
     rows = await session.exec(
-        select(Holiday).where(Holiday.school_id == school_id).order_by(Holiday.starts)
+        select(Holiday).where(col(Holiday.school_id) == school_id).order_by(col(Holiday.starts))
     )
     return list(rows.all())
 
@@ -139,7 +139,9 @@ async def holidays_of_school(session: AsyncSession, *, school_id: int) -> list[H
 # --- courses ------------------------------------------------------------------------------
 
 
-def _access(actor: User, school_class: SchoolClass, teacher_ids: Iterable[int]) -> str | None:
+def _access(
+    actor: User, school_class: SchoolClass, teacher_ids: Iterable[int | None]
+) -> str | None:
     if actor.role == Role.admin:
         return WRITE
     if actor.role != Role.teacher:
@@ -158,7 +160,7 @@ async def _teachers_of(session: AsyncSession, course_ids: Sequence[int]) -> dict
         select(CourseTeacher.course_id, User)
         .join(User, col(User.id) == CourseTeacher.teacher_id)
         .where(col(CourseTeacher.course_id).in_(course_ids))
-        .order_by(CourseTeacher.id)
+        .order_by(col(CourseTeacher.id))
     )
     teachers: dict[int, list[User]] = defaultdict(list)
     for course_id, teacher in rows.all():
@@ -214,7 +216,9 @@ async def courses_list(
         for child in await children_ids(session, actor.id or 0):
             class_ids |= await pupil_class_ids(session, child)
         query = query.where(col(SchoolClass.id).in_(class_ids))
-    rows = (await session.exec(query.order_by(SchoolClass.name, Subject.name, Course.id))).all()
+    rows = (
+        await session.exec(query.order_by(col(SchoolClass.name), col(Subject.name), col(Course.id)))
+    ).all()
     teachers = await _teachers_of(session, [course.id for course, _c, _s in rows if course.id])
     views = []
     for course, school_class, subject in rows:
@@ -249,7 +253,7 @@ async def class_pupils_of(session: AsyncSession, class_id: int) -> list[User]:
         select(User)
         .join(Enrolment, col(Enrolment.pupil_id) == User.id)
         .where(Enrolment.class_id == class_id)
-        .order_by(User.name, User.id)
+        .order_by(col(User.name), col(User.id))
     )
     return list(rows.all())
 
@@ -313,7 +317,9 @@ async def timetable_of_class(
     rows = await session.exec(
         select(TimetableEntryRow)
         .where(TimetableEntryRow.school_id == school_id, TimetableEntryRow.class_id == class_id)
-        .order_by(TimetableEntryRow.weekday, TimetableEntryRow.period, TimetableEntryRow.id)
+        .order_by(
+            col(TimetableEntryRow.weekday), col(TimetableEntryRow.period), col(TimetableEntryRow.id)
+        )
     )
     return list(rows.all())
 

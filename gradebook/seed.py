@@ -305,7 +305,7 @@ async def _fill_journal(
                     col(Slot.term_id).in_([t.id for t in terms]),
                     col(Slot.course_id).in_(list(plan_of)),
                 )
-                .order_by(Slot.date, Slot.period)
+                .order_by(col(Slot.date), col(Slot.period))
             )
         ).all()
     )
@@ -447,8 +447,8 @@ async def _close_with_term_marks(
         scale = get_scale(course.scale)
         for pupil in people.pupils[class_name]:
             average = weighted_average(marks_of.get((course.id or 0, pupil.id or 0), ()), scale)
-            value = suggest_term_mark(average, scale, 0.5)
-            if value is None:
+            suggested = suggest_term_mark(average, scale, 0.5)
+            if suggested is None:
                 continue
             term_marks.append(
                 TermMark(
@@ -456,7 +456,7 @@ async def _close_with_term_marks(
                     course_id=course.id or 0,
                     term_id=term.id or 0,
                     pupil_id=pupil.id or 0,
-                    value=value,
+                    value=suggested,
                     set_by=teacher_of[course.id or 0].id or 0,
                     updated_at=given_at,
                 )

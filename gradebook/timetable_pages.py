@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from eschool.api_schema import operation
 from eschool.errors import Forbidden, NotFound
 from eschool.i18n import gettext as _
 from eschool.models import Role
@@ -37,12 +38,24 @@ from gradebook.bell_times import (
     bells_effective,
     bells_of_school,
 )
+from gradebook.structure_models import BellTimesPublic, BellTimesSavedPublic
 from gradebook.timetable_conflicts import WEEKDAY_NAMES
 
 GRID_WEEKDAYS = range(6)  # Monday … Saturday
 
 
 @api_endpoint()
+@operation("GET", "The school's bell times", responses={200: BellTimesPublic})
+@operation(
+    "PUT",
+    "Replace the school's bell times",
+    description="Rows in increasing period order, not overlapping, each within the day (else "
+    "422 naming the row); `[]` goes back to the defaults. Timetable entries that followed the "
+    "old bells follow the new ones: `timetable_updated` counts them.",
+    body=BellTimesIn,
+    roles=(Role.admin,),
+    responses={200: BellTimesSavedPublic},
+)
 async def api_bell_times(request: Request) -> Response:
     """GET: the school's bell times (`"default": true` when it has set none). PUT (admin)
     `{"periods":[{"period","starts":"08:30","ends":"09:15"}]}` replaces them: rows in
@@ -62,7 +75,7 @@ async def api_bell_times(request: Request) -> Response:
         own or await bells_effective(session, school_id=actor.school_id), default=not own
     )
     if moved is not None:
-        body["timetable_updated"] = moved
+        return json_ok(BellTimesSavedPublic(**body.model_dump(), timetable_updated=moved))
     return json_ok(body)
 
 
@@ -109,7 +122,7 @@ async def _grid_context(request: Request) -> dict[str, Any]:
     cells: dict[str, list[dict[str, Any]]] = {}
     for entry in entries:
         cells.setdefault(f"{entry.weekday}:{entry.period}", []).append(
-            public.timetable_entry_public(entry)
+            public.timetable_entry_public(entry).model_dump()
         )
     periods = sorted(set(bells) | {e.period for e in entries if e.weekday in GRID_WEEKDAYS})
     terms = [
@@ -124,7 +137,9 @@ async def _grid_context(request: Request) -> dict[str, Any]:
         cells=cells,
         # Entries the grid does not show (Sunday) go back unchanged on save.
         hidden=[
-            public.timetable_entry_public(e) for e in entries if e.weekday not in GRID_WEEKDAYS
+            public.timetable_entry_public(e).model_dump()
+            for e in entries
+            if e.weekday not in GRID_WEEKDAYS
         ],
         periods=[(n, bells.get(n)) for n in periods],
         terms=terms,

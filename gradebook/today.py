@@ -11,7 +11,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.models import SchoolClass, User
-from eschool.timeutil import iso
+from gradebook.journal_models import MyDayPublic
 from gradebook.models import Slot, Subject
 from gradebook.public import attachment_names, files_public, slot_public, subject_public
 from gradebook.queries import teacher_slots_on, teacher_slots_select
@@ -41,7 +41,7 @@ async def _without_topic(
     return [_lesson(slot, school_class, subject) for slot, school_class, subject in rows.all()]
 
 
-async def teacher_day(session: AsyncSession, *, actor: User, day: date) -> dict[str, Any]:
+async def teacher_day(session: AsyncSession, *, actor: User, day: date) -> MyDayPublic:
     """``{"date","lessons":[…],"without_topic":[…]}``: the actor's lessons on ``day`` by
     period, and the lessons of that week before ``day`` that still have no topic.
 
@@ -59,8 +59,7 @@ async def teacher_day(session: AsyncSession, *, actor: User, day: date) -> dict[
         for slot, school_class, subject in rows
     ]
     monday, _sunday = week_bounds(day)
-    return {
-        "date": iso(day),
-        "lessons": lessons,
-        "without_topic": await _without_topic(session, actor=actor, start=monday, before=day),
-    }
+    without_topic = await _without_topic(session, actor=actor, start=monday, before=day)
+    return MyDayPublic.model_validate(
+        {"date": day, "lessons": lessons, "without_topic": without_topic}
+    )

@@ -31,6 +31,8 @@ MAX_SUBJECT = 100
 MAX_TAG = 50
 MAX_TAGS = 20
 MAX_CREDITS = 20
+MAX_CREDIT = 200  # one earlier author's name (as long as a person's name may be)
+MAX_LICENCE = 64
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$"
 
 
@@ -141,24 +143,25 @@ Tag = Annotated[
     str, BeforeValidator(_one_line), StringConstraints(min_length=1, max_length=MAX_TAG)
 ]
 Grade = Annotated[int, WireField(ge=MIN_GRADE, le=MAX_GRADE)]
+Summary = Annotated[str, StringConstraints(max_length=MAX_SUMMARY)]
+Grades = Annotated[list[Grade], WireField(max_length=MAX_GRADE)]
+Tags = Annotated[list[Tag], WireField(max_length=MAX_TAGS), AfterValidator(_distinct_tags)]
+Language = Annotated[str, WireField(pattern=LANGUAGE_PATTERN, max_length=16)]
+Licence = Annotated[str, BeforeValidator(_one_line), StringConstraints(max_length=MAX_LICENCE)]
+Credit = Annotated[str, BeforeValidator(_one_line), StringConstraints(max_length=MAX_CREDIT)]
+Credits = Annotated[list[Credit], WireField(max_length=MAX_CREDITS)]
 
 
 class LessonFields(WireModel):
     """The authored part of a lesson, as ``POST`` and ``PUT`` take it."""
 
     title: Title
-    summary: Annotated[str, StringConstraints(max_length=MAX_SUMMARY)] = ""
+    summary: Summary = ""
     subject: Subject = ""
-    grades: Annotated[list[Grade], WireField(max_length=MAX_GRADE)] = WireField(
-        default_factory=list
-    )
-    tags: Annotated[list[Tag], WireField(max_length=MAX_TAGS), AfterValidator(_distinct_tags)] = (
-        WireField(default_factory=list)
-    )
-    language: Annotated[str, WireField(pattern=LANGUAGE_PATTERN, max_length=16)] | None = None
-    licence: Annotated[str, BeforeValidator(_one_line), StringConstraints(max_length=64)] = (
-        DEFAULT_LICENCE
-    )
+    grades: Grades = WireField(default_factory=list)
+    tags: Tags = WireField(default_factory=list)
+    language: Language | None = None
+    licence: Licence = DEFAULT_LICENCE
     blocks: Blocks = WireField(default_factory=list)
 
     @field_validator("grades")

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.models import User
@@ -36,7 +36,7 @@ TABLES = (
 async def export_pupil(session: AsyncSession, *, pupil: User, settings: Settings) -> PackageExport:
     """Lessons the person authored (none for a pupil, listed for completeness)."""
     rows = await session.exec(
-        select(Lesson).where(Lesson.author_id == pupil.id).order_by(Lesson.id)
+        select(Lesson).where(col(Lesson.author_id) == pupil.id).order_by(col(Lesson.id))
     )
     return PackageExport(
         data={

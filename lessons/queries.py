@@ -32,6 +32,13 @@ from lessons.models import (
     LessonVersion,
     facet,
 )
+from lessons.public_models import (
+    CopiedFrom,
+    LessonPublic,
+    LessonSummaryPublic,
+    LessonVersionPublic,
+    PersonBrief,
+)
 from lessons.search import match, prefer_narrow_indexes, search_terms
 from lessons.search_page import SortKeys, search_page
 
@@ -123,21 +130,21 @@ async def lesson_visible(
 # --- wire forms -----------------------------------------------------------------------
 
 
-def person_brief(user: User | None) -> dict[str, Any] | None:
+def person_brief(user: User | None) -> PersonBrief | None:
     """``{"id", "name"}`` of a person, as lessons show authors."""
-    return {"id": user.id, "name": user.name} if user is not None else None
+    return PersonBrief(id=user.id or 0, name=user.name) if user is not None else None
 
 
-def copied_from(lesson: Lesson) -> dict[str, Any] | None:
+def copied_from(lesson: Lesson) -> CopiedFrom | None:
     """The attribution of a copy: the lesson it was copied from, as it was then."""
     if lesson.copied_from_id is None:
         return None
-    return {
-        "id": lesson.copied_from_id,
-        "title": lesson.copied_from_title,
-        "author": lesson.copied_from_author,
-        "version": lesson.copied_from_version,
-    }
+    return CopiedFrom(
+        id=lesson.copied_from_id,
+        title=lesson.copied_from_title,
+        author=lesson.copied_from_author,
+        version=lesson.copied_from_version,
+    )
 
 
 def _face_fields(face: LessonFace) -> dict[str, Any]:
@@ -155,17 +162,25 @@ def _face_fields(face: LessonFace) -> dict[str, Any]:
 
 def lesson_summary(
     lesson: Lesson, face: LessonFace, *, author: User | None, working: bool
-) -> dict[str, Any]:
+) -> LessonSummaryPublic:
     """A lesson as lists show it: no blocks, but which kinds of block it has."""
     # A version changes only when it is published; a working copy on every save.
     changed = face.published_at if isinstance(face, LessonVersion) else lesson.updated_at
-    return _summary(lesson, face, author=person_brief(author), working=working, changed=changed)
+    return LessonSummaryPublic.model_validate(
+        _summary(lesson, face, author=person_brief(author), working=working, changed=changed)
+    )
 
 
 def _summary(
-    lesson: Any, face: Any, *, author: dict[str, Any] | None, working: bool, changed: Any
+    lesson: Any,
+    face: Any,
+    *,
+    author: PersonBrief | dict[str, Any] | None,
+    working: bool,
+    changed: Any,
 ) -> dict[str, Any]:
-    """``lesson_summary`` of anything with the attributes of a lesson and of its face."""
+    """The fields of ``LessonSummaryPublic`` from anything with the attributes of a lesson
+    and of its face."""
     return {
         "id": lesson.id,
         **_face_fields(face),
@@ -176,30 +191,33 @@ def _summary(
         "copied_from": copied_from(lesson),
         "copies": lesson.copies,
         "block_kinds": sorted({str(block.get("kind")) for block in face.blocks}),
-        "updated_at": iso(changed),
-        "published_at": iso(lesson.published_at),
+        "updated_at": changed,
+        "published_at": lesson.published_at,
     }
 
 
-def lesson_full(visible: Visible, *, actor: User, author: User | None) -> dict[str, Any]:
+def lesson_full(visible: Visible, *, actor: User, author: User | None) -> LessonPublic:
     """A lesson as ``GET /lessons/{id}`` shows it: the face the actor sees, with blocks."""
     lesson, face = visible.lesson, visible.face
     working = visible.version is None
-    return {
-        **lesson_summary(lesson, face, author=author, working=working),
-        "revision": lesson.revision if working else None,
-        "shown_version": visible.version,
-        "can_edit": working
-        and lesson.author_id == actor.id
-        and lesson.status != LessonStatus.archived,
-        "created_at": iso(lesson.created_at),
-        "blocks": blocks_for_display(face.blocks, with_answers=sees_answer_keys(actor)),
-    }
+    summary = lesson_summary(lesson, face, author=author, working=working)
+    return LessonPublic.model_validate(
+        {
+            **dict(summary),
+            "revision": lesson.revision if working else None,
+            "shown_version": visible.version,
+            "can_edit": working
+            and lesson.author_id == actor.id
+            and lesson.status != LessonStatus.archived,
+            "created_at": lesson.created_at,
+            "blocks": blocks_for_display(face.blocks, with_answers=sees_answer_keys(actor)),
+        }
+    )
 
 
 async def lesson_read(
     session: AsyncSession, *, actor: User, lesson_id: int, version: int | None = None
-) -> dict[str, Any]:
+) -> LessonPublic:
     """``GET /lessons/{id}`` (and ``…/versions/{n}`` when ``version`` is given)."""
     visible = await lesson_visible(session, actor=actor, lesson_id=lesson_id, version=version)
     author = await session.get(User, visible.lesson.author_id)
@@ -223,7 +241,7 @@ async def lessons_search(
     filters: LessonFilters,
     page: int = 1,
     per_page: int = 20,
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[LessonSummaryPublic], int]:
     """Search the library of the actor's school; returns (one page of summaries, total).
 
     One statement: the matching rows are found, counted and sorted from the search index and
@@ -291,7 +309,9 @@ async def lessons_search(
         session, query, keys, working=working, page=page, per_page=per_page
     )
     items = [
-        _summary(lesson, face, author=author, working=working, changed=changed)
+        LessonSummaryPublic.model_validate(
+            _summary(lesson, face, author=author, working=working, changed=changed)
+        )
         for lesson, face, author, changed in rows
     ]
     return items, total
@@ -312,7 +332,7 @@ async def library_subjects(session: AsyncSession, *, actor: User) -> list[str]:
     return sorted(set(rows.all()), key=str.casefold)
 
 
-async def library_authors(session: AsyncSession, *, actor: User) -> list[dict[str, Any]]:
+async def library_authors(session: AsyncSession, *, actor: User) -> list[PersonBrief]:
     """The people who have published lessons in the actor's school, for the filter menu."""
     require_library(actor)
     rows = await session.exec(
@@ -321,7 +341,7 @@ async def library_authors(session: AsyncSession, *, actor: User) -> list[dict[st
         .where(Lesson.school_id == actor.school_id, Lesson.status == LessonStatus.published)
         .distinct()
     )
-    return [person_brief(user) or {} for user in sorted(rows.all(), key=lambda u: u.name)]
+    return [PersonBrief.model_validate(user) for user in sorted(rows.all(), key=lambda u: u.name)]
 
 
 # --- versions -------------------------------------------------------------------------
@@ -329,7 +349,7 @@ async def library_authors(session: AsyncSession, *, actor: User) -> list[dict[st
 
 async def lesson_versions(
     session: AsyncSession, *, actor: User, lesson_id: int
-) -> list[dict[str, Any]]:
+) -> list[LessonVersionPublic]:
     """``GET /lessons/{id}/versions``: the published versions, newest first."""
     lesson = await lesson_in_school(session, actor=actor, lesson_id=lesson_id)
     if not sees_working_copy(actor, lesson) and not may_read_versions(actor, lesson):
@@ -341,13 +361,13 @@ async def lesson_versions(
         .order_by(col(LessonVersion.number).desc())
     )
     return [
-        {
-            "version": version.number,
-            "title": version.title,
-            "published_at": iso(version.published_at),
-            "published_by": person_brief(publisher),
-            "blocks": len(version.blocks),
-        }
+        LessonVersionPublic(
+            version=version.number,
+            title=version.title,
+            published_at=version.published_at,
+            published_by=person_brief(publisher),
+            blocks=len(version.blocks),
+        )
         for version, publisher in rows.all()
     ]
 
@@ -373,7 +393,7 @@ async def lesson_version_get(
         "lesson_id": lesson.id,
         "version": row.number,
         **_face_fields(row),
-        "author": person_brief(author),
+        "author": PersonBrief.model_validate(author).model_dump() if author else None,
         "published_at": iso(row.published_at),
         "blocks": blocks_for_display(row.blocks, with_answers=sees_answer_keys(actor)),
     }

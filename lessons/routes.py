@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from eschool.api_schema import BINARY, Body, ItemList, operation
 from eschool.errors import Forbidden
 from eschool.i18n import gettext as _
 from eschool.models import Role
@@ -28,6 +29,7 @@ from eschool.web import (
     parse_model,
     path_int,
     read_json,
+    read_query,
     render,
 )
 from lessons import queries, services
@@ -45,9 +47,33 @@ from lessons.models import (
     LessonUpdate,
     MarkdownPreview,
 )
+from lessons.public_models import (
+    ImportReportPublic,
+    LessonExportQuery,
+    LessonImportedPublic,
+    LessonImportQuery,
+    LessonPublic,
+    LessonSearchQuery,
+    LessonSummaryPublic,
+    LessonVersionPublic,
+    MarkdownHtml,
+    PublishedPublic,
+)
+from lessons.zip_schema import lesson_zip_schema_text
 
 LIBRARY = (Role.admin, Role.teacher, Role.pupil)
 AUTHORS = (Role.admin, Role.teacher)
+IMPORT_FILE = Body(
+    "multipart/form-data",
+    "The file in the form field `file`: our lesson zip, a QTI 3.0 / 2.1 or Common Cartridge "
+    "package, a QTI item, a GIFT or an Aiken text (the format is told from the content).",
+    {"type": "object", "properties": {"file": BINARY}, "required": ["file"]},
+)
+EXPORTED = Body(
+    "application/zip",
+    "The lesson as a file, as an attachment: our lesson zip or a QTI 3.0 package "
+    "(application/zip), or a Common Cartridge (application/vnd.ims.imsccv1p3).",
+)
 
 
 @asynccontextmanager
@@ -65,6 +91,13 @@ def _settings(request: Request) -> Any:
 
 
 @api_endpoint(*LIBRARY)
+@operation(
+    "GET",
+    "Search the library",
+    query=LessonSearchQuery,
+    responses={200: ItemList[LessonSummaryPublic]},
+    roles=LIBRARY,
+)
 async def api_lessons(request: Request) -> Response:
     """``GET /api/v1/lessons``: search the library."""
     filters = parse_model(LessonFilters, dict(request.query_params))
@@ -76,6 +109,9 @@ async def api_lessons(request: Request) -> Response:
 
 
 @api_endpoint(*AUTHORS)
+@operation(
+    "POST", "Add a draft lesson", body=LessonCreate, responses={201: LessonPublic}, roles=AUTHORS
+)
 async def api_lesson_create(request: Request) -> Response:
     """``POST /api/v1/lessons`` → 201 with the new draft."""
     data = await read_json(request, LessonCreate)
@@ -87,6 +123,7 @@ async def api_lesson_create(request: Request) -> Response:
 
 
 @api_endpoint(*LIBRARY)
+@operation("GET", "A lesson, as the caller sees it", responses={200: LessonPublic}, roles=LIBRARY)
 async def api_lesson(request: Request) -> Response:
     """``GET /api/v1/lessons/{id}``."""
     body = await queries.lesson_read(
@@ -96,6 +133,14 @@ async def api_lesson(request: Request) -> Response:
 
 
 @api_endpoint(*LIBRARY)
+@operation(
+    "PUT",
+    "Save the working copy (the author)",
+    body=LessonUpdate,
+    responses={200: LessonPublic},
+    roles=LIBRARY,
+    errors=(409,),
+)
 async def api_lesson_update(request: Request) -> Response:
     """``PUT /api/v1/lessons/{id}``: the whole lesson with the revision it started from."""
     data = await read_json(request, LessonUpdate)
@@ -109,6 +154,7 @@ async def api_lesson_update(request: Request) -> Response:
 
 
 @api_endpoint(*LIBRARY)
+@operation("DELETE", "Archive a lesson", responses={204: None}, roles=LIBRARY)
 async def api_lesson_archive(request: Request) -> Response:
     """``DELETE /api/v1/lessons/{id}``: archive (204)."""
     await services.lesson_archive(
@@ -118,15 +164,28 @@ async def api_lesson_archive(request: Request) -> Response:
 
 
 @api_endpoint(*LIBRARY)
+@operation(
+    "POST",
+    "Publish the working copy as a new version",
+    responses={200: PublishedPublic},
+    roles=LIBRARY,
+    errors=(409, 422),
+)
 async def api_lesson_publish(request: Request) -> Response:
     """``POST /api/v1/lessons/{id}/publish`` → ``{"version": n}``."""
     number = await services.lesson_publish(
         db(request), actor=acting_user(request), lesson_id=path_int(request, "id")
     )
-    return json_ok({"version": number})
+    return json_ok(PublishedPublic(version=number))
 
 
 @api_endpoint(*LIBRARY)
+@operation(
+    "GET",
+    "A lesson's published versions, newest first",
+    responses={200: ItemList[LessonVersionPublic]},
+    roles=LIBRARY,
+)
 async def api_lesson_versions(request: Request) -> Response:
     """``GET /api/v1/lessons/{id}/versions``: newest first."""
     items = await queries.lesson_versions(
@@ -136,6 +195,7 @@ async def api_lesson_versions(request: Request) -> Response:
 
 
 @api_endpoint(*LIBRARY)
+@operation("GET", "One published version", responses={200: LessonPublic}, roles=LIBRARY)
 async def api_lesson_version(request: Request) -> Response:
     """``GET /api/v1/lessons/{id}/versions/{n}``: one published snapshot."""
     body = await queries.lesson_read(
@@ -148,6 +208,12 @@ async def api_lesson_version(request: Request) -> Response:
 
 
 @api_endpoint(*LIBRARY)
+@operation(
+    "POST",
+    "Copy a lesson into a draft of the caller's",
+    responses={201: LessonPublic},
+    roles=LIBRARY,
+)
 async def api_lesson_copy(request: Request) -> Response:
     """``POST /api/v1/lessons/{id}/copy`` → 201, a draft of the caller's."""
     copy = await services.lesson_copy(
@@ -160,6 +226,13 @@ async def api_lesson_copy(request: Request) -> Response:
 
 
 @api_endpoint(*LIBRARY)
+@operation(
+    "GET",
+    "Export a lesson as a file",
+    query=LessonExportQuery,
+    responses={200: EXPORTED},
+    roles=LIBRARY,
+)
 async def api_lesson_export(request: Request) -> Response:
     """``GET /api/v1/lessons/{id}/export?format=eschool|qti3|cc13``: the lesson as a file
     (our exchange zip by default)."""
@@ -178,10 +251,19 @@ async def api_lesson_export(request: Request) -> Response:
 
 
 @api_endpoint(*AUTHORS)
+@operation(
+    "POST",
+    "Import a lesson from a file",
+    body=IMPORT_FILE,
+    query=LessonImportQuery,
+    responses={200: ImportReportPublic, 201: LessonImportedPublic},
+    roles=AUTHORS,
+)
 async def api_lesson_import(request: Request) -> Response:
     """``POST /api/v1/lessons/import`` (multipart ``file``: our zip, a QTI or Common Cartridge
     package, a QTI item, a GIFT or Aiken text) → 201, a draft of the caller's with the
     import's report under ``"import"``; ``?dry_run=1`` → 200, the report only, nothing stored."""
+    query = read_query(request, LessonImportQuery)
     settings = _settings(request)
     upload = await receive_upload(request, limit=settings.upload_limit)
     try:
@@ -196,21 +278,44 @@ async def api_lesson_import(request: Request) -> Response:
         filename=upload.filename or "",
         max_total=settings.upload_limit,
     )
-    if request.query_params.get("dry_run", "") not in ("", "0", "false"):
-        return json_ok(report.public())
+    preview = ImportReportPublic.model_validate(report.public())
+    if query.dry_run:
+        return json_ok(preview)
     lesson = await services.lesson_import_report(
         db(request), actor=actor, uploads_dir=settings.uploads_dir, report=report
     )
-    body = await queries.lesson_read(db(request), actor=actor, lesson_id=lesson.id or 0)
-    body["import"] = report.public()
+    read = await queries.lesson_read(db(request), actor=actor, lesson_id=lesson.id or 0)
+    body = LessonImportedPublic(**dict(read), imported=preview)
     return json_ok(body, 201, headers={"Location": f"/api/v1/lessons/{lesson.id}"})
 
 
 @api_endpoint(*AUTHORS)
+@operation(
+    "POST",
+    "Render Markdown as a text block shows it",
+    body=MarkdownPreview,
+    responses={200: MarkdownHtml},
+    roles=AUTHORS,
+)
 async def api_markdown_preview(request: Request) -> Response:
     """``POST /api/v1/lessons/preview`` ``{"text"}`` → ``{"html"}``, as a text block shows it."""
     data = await read_json(request, MarkdownPreview)
-    return json_ok({"html": render_markdown(data.text)})
+    return json_ok(MarkdownHtml(html=render_markdown(data.text)))
+
+
+@operation(
+    "GET",
+    "The JSON Schema of lesson.json in our lesson zip",
+    description="Generated from the model the importer reads `lesson.json` with "
+    "(docs/lesson-zip.md); no sign-in needed.",
+    public=True,
+    responses={
+        200: Body("application/schema+json", "A JSON Schema (2020-12).", {"type": "object"})
+    },
+)
+async def api_lesson_zip_schema(request: Request) -> Response:
+    """``GET /api/v1/lessons/zip.schema.json``: what a producer of our lesson zip must write."""
+    return Response(lesson_zip_schema_text(), media_type="application/schema+json")
 
 
 # --- pages ----------------------------------------------------------------------------
@@ -244,11 +349,11 @@ async def library_page(request: Request) -> Response:
     return render(
         request,
         "lessons/library.html",
-        items=items,
+        items=[item.model_dump(mode="json") for item in items],
         total=total,
         filters=filters,
         subjects=await queries.library_subjects(session, actor=user),
-        authors=await queries.library_authors(session, actor=user),
+        authors=[a.model_dump() for a in await queries.library_authors(session, actor=user)],
         grades=range(MIN_GRADE, MAX_GRADE + 1),
         sorts=SORTS,
         statuses=list(LessonStatus),
@@ -265,7 +370,8 @@ async def _lesson_context(request: Request, *, version: int | None) -> dict[str,
     user = acting_user(request)
     session = db(request)
     lesson_id = path_int(request, "id")
-    lesson = await queries.lesson_read(session, actor=user, lesson_id=lesson_id, version=version)
+    shown = await queries.lesson_read(session, actor=user, lesson_id=lesson_id, version=version)
+    lesson = shown.model_dump(mode="json")
     assets = await uploads_info(
         session, school_id=user.school_id, shas=block_assets(lesson["blocks"])
     )
@@ -284,7 +390,8 @@ async def lesson_page(request: Request) -> Response:
     versions = await queries.lesson_versions(
         db(request), actor=acting_user(request), lesson_id=path_int(request, "id")
     )
-    return render(request, "lessons/lesson.html", versions=versions, **context)
+    listed = [version.model_dump(mode="json") for version in versions]
+    return render(request, "lessons/lesson.html", versions=listed, **context)
 
 
 @page_endpoint(*LIBRARY)
@@ -312,7 +419,8 @@ async def editor_page(request: Request) -> Response:
     """``/lessons/{id}/edit``: the editor (the author only)."""
     user = acting_user(request)
     session = db(request)
-    lesson = await queries.lesson_read(session, actor=user, lesson_id=path_int(request, "id"))
+    shown = await queries.lesson_read(session, actor=user, lesson_id=path_int(request, "id"))
+    lesson = shown.model_dump(mode="json")
     if not lesson["can_edit"]:
         raise Forbidden(_("Only the author may edit this lesson."))
     assets = await uploads_info(
@@ -333,6 +441,7 @@ routes: list[BaseRoute] = [
     Route("/api/v1/lessons", api_lesson_create, methods=["POST"]),
     Route("/api/v1/lessons/preview", api_markdown_preview, methods=["POST"]),
     Route("/api/v1/lessons/import", api_lesson_import, methods=["POST"]),
+    Route("/api/v1/lessons/zip.schema.json", api_lesson_zip_schema, methods=["GET"]),
     Route("/api/v1/lessons/{id:int}", api_lesson, methods=["GET"]),
     Route("/api/v1/lessons/{id:int}", api_lesson_update, methods=["PUT"]),
     Route("/api/v1/lessons/{id:int}", api_lesson_archive, methods=["DELETE"]),

@@ -22,7 +22,9 @@ from typing import Any
 
 from sqlalchemy import (
     CTE,
+    ColumnClause,
     ColumnElement,
+    FromClause,
     Select,
     Text,
     bindparam,
@@ -34,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy import table as sql_table
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from lessons.models import Lesson, LessonVersion
 
@@ -44,14 +47,18 @@ _YO = str.maketrans("ёЁ", "еЕ")
 # Column weights for SQLite's bm25(): title, summary, search_text, facets.
 _BM25_WEIGHTS = (10.0, 4.0, 1.0, 0.0)
 _TEXT_COLUMNS = "{title summary search_text}"
-_SIMPLE = literal_column("'simple'::regconfig")
+_SIMPLE: ColumnClause[Any] = literal_column("'simple'::regconfig")
 
 Face = type[Lesson] | type[LessonVersion]
 
 
 # SQLAlchemy renders no table hints for SQLite; ours are its "INDEXED BY" clauses, which
 # only ``prefer_narrow_indexes`` below gives (nothing else in the project hints SQLite).
-SQLiteCompiler.get_from_hint_text = lambda _compiler, _table, text: text  # type: ignore[method-assign]
+def _hint_text(self: SQLCompiler, table: FromClause, text: str | None) -> str | None:
+    return text
+
+
+SQLiteCompiler.get_from_hint_text = _hint_text  # type: ignore[method-assign]
 _NARROW_INDEXES = {Lesson: "ix_lessons_search", LessonVersion: "ix_lesson_versions_search"}
 
 
@@ -110,8 +117,8 @@ def match(
 def _sqlite_match(face: Face, terms: list[str], facets: list[str], *, ranked: bool) -> Match:
     name = f"{face.__tablename__}_fts"
     fts = sql_table(name)
-    fts_column = literal_column(name)
-    rowid = literal_column(f"{name}.rowid")
+    fts_column: ColumnClause[Any] = literal_column(name)
+    rowid: ColumnClause[Any] = literal_column(f"{name}.rowid")
     # Terms hold only word characters, so quoting each as a phrase is enough to keep FTS5's
     # query syntax out; a filter key is one phrase with its quotes doubled. The text still
     # travels as a bound parameter.
@@ -146,7 +153,7 @@ def _sqlite_match(face: Face, terms: list[str], facets: list[str], *, ranked: bo
 
 def _postgres_match(face: Face, terms: list[str], facets: list[str], *, ranked: bool) -> Match:
     table = face.__tablename__
-    vector = literal_column(f"{table}.search_vector")
+    vector: ColumnClause[Any] = literal_column(f"{table}.search_vector")
     conditions: list[ColumnElement[bool]] = []
     rank = title_hit = None
     if terms:

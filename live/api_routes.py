@@ -5,6 +5,7 @@ the old bare ``/live/{code}/…`` paths with a ``Deprecation`` header; see :func
 - ``POST /api/v1/live/{code}/join`` lets a visitor in as an observer (no login).
 - ``POST …/end``, ``GET …/report``, ``POST …/journal``, ``GET …/media``: the teacher's.
 - ``GET /live/{code}/recordings/{name}``: a video recording of the lesson.
+- ``GET /api/v1/live/protocol.schema.json``: the live protocol's JSON Schema (no login).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
+from eschool.api_schema import Body, ItemList, operation
 from eschool.errors import NotFound
 from eschool.i18n import gettext as _
 from eschool.models import Role
@@ -30,6 +32,15 @@ from eschool.web import (
 )
 from live import queries, services
 from live.models import JournalConfirm, LiveStart, ObserverJoin
+from live.protocol_schema import SCHEMA_MEDIA_TYPE, protocol_schema_json
+from live.public_models import (
+    JournalWrittenPublic,
+    LiveReportPublic,
+    LiveReportReadPublic,
+    LiveSessionPublic,
+    MediaStatusPublic,
+    ObserverPassPublic,
+)
 from live.recordings import RECORDING_NAME
 from live.route_helpers import (
     base_url,
@@ -48,16 +59,29 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 @api_endpoint(Role.teacher)
+@operation(
+    "POST",
+    "Start a lesson live",
+    description="A published lesson version (the latest unless named), tied to a journal "
+    "slot, a class, or neither (the pupils of every class the teacher teaches).",
+    body=LiveStart,
+    responses={201: LiveSessionPublic},
+    roles=(Role.teacher,),
+    errors=(404,),
+)
 async def api_start(request: Request) -> Response:
     """``POST /api/v1/live`` ``{"lesson_id","slot_id"?,"class_id"?,"version"?,
     "allow_observers"}`` → 201 ``{"id","code","join_url","ws_url",...}``."""
     data = await read_json(request, LiveStart)
     live = await services.session_start(db(request), actor=acting_user(request), data=data)
     body = queries.session_public(live, base_url=base_url(request))
-    return json_ok(body, 201, headers={"Location": body["present_url"]})
+    return json_ok(body, 201, headers={"Location": body.present_url})
 
 
 @api_endpoint()
+@operation(
+    "GET", "The running live lessons that concern me", responses={200: ItemList[LiveSessionPublic]}
+)
 async def api_running(request: Request) -> Response:
     """``GET /api/v1/live``: the running sessions that concern me."""
     found = await queries.sessions_running(db(request), actor=acting_user(request))
@@ -65,6 +89,17 @@ async def api_running(request: Request) -> Response:
     return json_list([queries.session_public(live, base_url=base) for live in found], len(found))
 
 
+@operation(
+    "POST",
+    "Join a lesson as a visiting observer",
+    description="No sign-in: the answer's pass lets the visitor watch (and replay, when the "
+    "teacher allows) until it expires. 403 `no_observers`, 409 `ended`; too many wrong "
+    "codes from one address: 429.",
+    body=ObserverJoin,
+    responses={200: ObserverPassPublic},
+    public=True,
+    errors=(403, 409, 429),
+)
 async def api_observer_join(request: Request) -> Response:
     """``POST /live/{code}/join`` ``{"name"}`` (no login) → ``{"token","role":"observer",...}``."""
     data = await read_json(request, ObserverJoin)
@@ -73,19 +108,50 @@ async def api_observer_join(request: Request) -> Response:
     )
     public = queries.session_public(live, base_url=base_url(request))
     return json_ok(
-        {
-            "token": token,
-            "role": "observer",
-            "id": observer.id,
-            "name": observer.name,
-            "code": public["code"],
-            "title": live.title,
-            "ws_url": public["ws_url"],
-        }
+        ObserverPassPublic(
+            token=token,
+            role="observer",
+            id=str(observer.id),
+            name=observer.name,
+            code=public.code,
+            title=live.title,
+            ws_url=public.ws_url,
+        )
+    )
+
+
+@operation(
+    "GET",
+    "The live protocol's JSON Schema",
+    responses={
+        200: Body(
+            SCHEMA_MEDIA_TYPE,
+            "A JSON Schema (draft 2020-12) document: every frame of the live socket in both "
+            "directions and its close codes.",
+            schema={"type": "object"},
+        )
+    },
+    public=True,
+)
+async def api_protocol_schema(request: Request) -> Response:
+    """``GET /api/v1/live/protocol.schema.json`` (no login): every frame of the live socket in
+    both directions and its close codes, as one JSON Schema (:mod:`live.protocol_schema`)."""
+    return Response(
+        protocol_schema_json(),
+        media_type=SCHEMA_MEDIA_TYPE,
+        headers={"Cache-Control": "public, max-age=3600"},
     )
 
 
 @api_endpoint(Role.teacher, Role.admin)
+@operation(
+    "POST",
+    "End a live lesson",
+    description="Every connection closes; the report is stored. Ending twice answers the "
+    "same report.",
+    responses={200: LiveReportPublic},
+    roles=(Role.teacher, Role.admin),
+)
 async def api_end(request: Request) -> Response:
     """``POST /live/{code}/end`` → the report."""
     live = await session_for(request)
@@ -100,17 +166,24 @@ async def api_end(request: Request) -> Response:
         await media_of(request.app).lesson_ended(live.code)
     except Exception:  # the report is what matters here; an unclosed room times out by itself
         logger.warning("live room %s: media not closed at the end", live.code, exc_info=True)
-    return json_ok(body)
+    return json_ok(LiveReportPublic.model_validate(body))
 
 
 @api_endpoint(Role.teacher, Role.admin)
+@operation(
+    "GET",
+    "The lesson's media, as its home process sees it",
+    responses={200: MediaStatusPublic},
+    roles=(Role.teacher, Role.admin),
+)
 async def api_media(request: Request) -> Response:
     """``GET /live/{code}/media`` → ``{"homed","live","kind","viewers","peers",
     "process_peers"}``: the room's media as its home process sees it (peer connections of the
     room and of that whole process)."""
     live = await session_for(request)
     services.require_runner(acting_user(request), live)
-    return json_ok(await media_of(request.app).status(live.code))
+    status = await media_of(request.app).status(live.code)
+    return json_ok(MediaStatusPublic.model_validate(status))
 
 
 def deprecated(request: Request, response: Response) -> Response:
@@ -129,17 +202,25 @@ def moved_to_api(endpoint: Endpoint) -> Endpoint:
 
 
 @api_endpoint(Role.teacher, Role.admin)
+@operation(
+    "GET",
+    "A lesson's report (so far, while it runs)",
+    responses={200: LiveReportReadPublic},
+    roles=(Role.teacher, Role.admin),
+)
 async def api_report(request: Request) -> Response:
     """``GET /live/{code}/report`` → ``{"participants","attendance","quiz","proposed",...}``."""
     live = await session_for(request)
     user = acting_user(request)
     body = await read_report(request, live, user)
     return json_ok(
-        {
-            **body,
-            "session": queries.session_public(live, base_url=base_url(request)),
-            "recordings": await recordings(request, live),
-        }
+        LiveReportReadPublic.model_validate(
+            {
+                **body,
+                "session": queries.session_public(live, base_url=base_url(request)),
+                "recordings": await recordings(request, live),
+            }
+        )
     )
 
 
@@ -160,6 +241,16 @@ async def recording_file(request: Request) -> Response:
 
 
 @api_endpoint(Role.teacher, Role.admin)
+@operation(
+    "POST",
+    "Write the confirmed marks (and attendance) into the journal",
+    description="409 `no_slot` (not tied to a journal slot), `not_ended`, `already_written`, "
+    "`duplicate_pupil`; a mark the course's scale refuses: 422, nothing written.",
+    body=JournalConfirm,
+    responses={200: JournalWrittenPublic},
+    roles=(Role.teacher, Role.admin),
+    errors=(409,),
+)
 async def api_journal(request: Request) -> Response:
     """``POST /live/{code}/journal`` ``{"marks":[{"pupil_id","value"}],"attendance":true}``."""
     data = await read_json(request, JournalConfirm)
@@ -167,4 +258,4 @@ async def api_journal(request: Request) -> Response:
     body = await services.journal_write(
         db(request), actor=acting_user(request), live=live, data=data
     )
-    return json_ok(body)
+    return json_ok(JournalWrittenPublic.model_validate(body))

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from eschool.api_schema import operation
 from eschool.errors import DomainError, Forbidden, TooManyRequests
 from eschool.i18n import gettext as _
 from eschool.models import Role
@@ -33,6 +34,7 @@ from eschool.web import (
 from live import queries, services
 from live.board_pass import BOARD_PASS_SECONDS, board_pair, board_pass_create, participant
 from live.page_context import room_context
+from live.public_models import BoardPassPublic
 from live.visitor_pass import BOARD_COOKIE_PREFIX, pass_cookie
 
 # Wrong pairing codes an address may type in the window before it is stopped (429).
@@ -83,6 +85,15 @@ def board_cookie(request: Request) -> str | None:
 
 
 @api_endpoint(Role.teacher)
+@operation(
+    "POST",
+    "A board pass and a pairing code for a running lesson",
+    description="The lesson's teacher: the code is typed on the board computer at `/board` "
+    "(or the pass sent as `Authorization: Bearer` / `?token=`). 409 `ended`.",
+    responses={200: BoardPassPublic},
+    roles=(Role.teacher,),
+    errors=(409,),
+)
 async def api_board_pass(request: Request) -> Response:
     """``POST /api/v1/live/{code}/board`` (the lesson's teacher): a pairing code and a pass."""
     user = current_user(request)
@@ -99,7 +110,8 @@ async def api_board_pass(request: Request) -> Response:
     )
     display = queries.code_display(live.code)
     base = _base_url(request)
-    return json_ok({**body, "url": f"{base}/live/{display}/board", "pair_url": f"{base}/board"})
+    url = f"{base}/live/{display}/board"
+    return json_ok(BoardPassPublic(**body, url=url, pair_url=f"{base}/board"))
 
 
 async def _old_board_pass(request: Request) -> Response:

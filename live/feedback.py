@@ -25,6 +25,16 @@ from eschool.i18n import gettext as _
 from eschool.models import Role, User
 from eschool.timeutil import iso, utcnow
 from live.models import LiveNote, LiveSession
+from live.public_models import (
+    CriterionScorePublic,
+    FeedbackPublic,
+    NoteAuthorPublic,
+    NotePublic,
+    ObserverScorePublic,
+    OwnNotesPublic,
+    RubricSnapshotPublic,
+    ScorerPublic,
+)
 from live.room import Actor
 from live.rubrics import session_rubric
 
@@ -67,24 +77,29 @@ def _seconds_between(start: datetime | None, moment: datetime) -> int | None:
     return max(0, int((moment - start).total_seconds()))
 
 
-def note_public(note: LiveNote, *, started: datetime | None = None) -> dict[str, Any]:
+def note_public(note: LiveNote, *, started: datetime | None = None) -> NotePublic:
     """``{"id","at","offset","seq","slide","text","criterion","level","by"}``; ``offset``:
     seconds since the lesson started (``None`` when ``started`` is not given)."""
-    return {
-        "id": note.id,
-        "at": iso(note.at),
-        "offset": _seconds_between(started, note.at),
-        "seq": note.seq,
-        "slide": note.slide,
-        "text": note.text,
-        "criterion": note.criterion,
-        "level": note.level,
-        "by": {
-            "id": note.author_key,
-            "name": note.author_name,
-            "kind": "staff" if note.author_id is not None else "guest",
-        },
-    }
+    return NotePublic(
+        id=note.id or 0,
+        at=iso(note.at) or "",
+        offset=_seconds_between(started, note.at),
+        seq=note.seq,
+        slide=note.slide,
+        text=note.text,
+        criterion=note.criterion,
+        level=note.level,
+        by=NoteAuthorPublic(
+            id=note.author_key,
+            name=note.author_name,
+            kind="staff" if note.author_id is not None else "guest",
+        ),
+    )
+
+
+def rubric_snapshot(rubric: dict[str, Any] | None) -> RubricSnapshotPublic | None:
+    """A lesson's rubric (:func:`live.rubrics.session_rubric`) as the API shows it."""
+    return RubricSnapshotPublic.model_validate(rubric) if rubric is not None else None
 
 
 def _check_against(rubric: dict[str, Any] | None, note: NoteInput) -> None:
@@ -182,7 +197,7 @@ def require_feedback_reader(actor: User, live: LiveSession) -> None:
         raise Forbidden(_("Only the lesson's teacher and administrators read its feedback."))
 
 
-def _scores(rubric: dict[str, Any] | None, notes: list[LiveNote]) -> list[dict[str, Any]]:
+def _scores(rubric: dict[str, Any] | None, notes: list[LiveNote]) -> list[CriterionScorePublic]:
     latest: dict[tuple[str, str], LiveNote] = {}
     for note in notes:  # in time order: a later level replaces an earlier one
         if note.criterion is not None and note.level is not None:
@@ -192,89 +207,90 @@ def _scores(rubric: dict[str, Any] | None, notes: list[LiveNote]) -> list[dict[s
         levels = criterion.get("levels", [])
         given = [note for (cid, _key), note in latest.items() if cid == criterion.get("id")]
         by_observer = [
-            {
-                "by": {"id": note.author_key, "name": note.author_name},
-                "level": note.level,
-                "score": (note.level or 0) + 1,
-                "descriptor": levels[note.level]
+            ObserverScorePublic(
+                by=ScorerPublic(id=note.author_key, name=note.author_name),
+                level=note.level or 0,
+                score=(note.level or 0) + 1,
+                descriptor=levels[note.level]
                 if note.level is not None and note.level < len(levels)
                 else "",
-            }
+            )
             for note in given
         ]
-        values = [entry["score"] for entry in by_observer]
+        values = [entry.score for entry in by_observer]
         scores.append(
-            {
-                "criterion": criterion.get("id"),
-                "title": criterion.get("title", ""),
-                "levels": len(levels),
-                "by_observer": by_observer,
-                "average": round(sum(values) / len(values), 2) if values else None,
-            }
+            CriterionScorePublic(
+                criterion=criterion.get("id"),
+                title=criterion.get("title", ""),
+                levels=len(levels),
+                by_observer=by_observer,
+                average=round(sum(values) / len(values), 2) if values else None,
+            )
         )
     return scores
 
 
-async def feedback_summary(session: AsyncSession, *, live: LiveSession) -> dict[str, Any]:
+async def feedback_summary(session: AsyncSession, *, live: LiveSession) -> FeedbackPublic:
     """``{"rubric","scores","notes"}`` of a lesson, for a reader already allowed (the report
     page renders it with ``live/_feedback_summary.html``)."""
     rubric = await session_rubric(session, live=live)
     notes = await notes_of(session, live_id=live.id or 0)
-    return {
-        "rubric": rubric,
-        "scores": _scores(rubric, notes),
-        "notes": [note_public(note, started=live.started_at) for note in notes],
-    }
+    return FeedbackPublic(
+        rubric=rubric_snapshot(rubric),
+        scores=_scores(rubric, notes),
+        notes=[note_public(note, started=live.started_at) for note in notes],
+    )
 
 
-async def feedback_get(session: AsyncSession, *, actor: User, live: LiveSession) -> dict[str, Any]:
+async def feedback_get(session: AsyncSession, *, actor: User, live: LiveSession) -> FeedbackPublic:
     """``GET /api/v1/live/{code}/feedback``: the teacher's and the admins' read."""
     require_feedback_reader(actor, live)
     return await feedback_summary(session, live=live)
 
 
-async def own_notes(session: AsyncSession, *, live: LiveSession, actor: Actor) -> dict[str, Any]:
+async def own_notes(session: AsyncSession, *, live: LiveSession, actor: Actor) -> OwnNotesPublic:
     """An observer's own notes and the lesson's rubric: ``{"rubric","items","total"}``."""
     if actor.role != "observer":
         raise Forbidden(_("Only observers keep notes here; the teacher reads the feedback."))
     notes = await notes_of(session, live_id=live.id or 0, author=author_key(actor))
     items = [note_public(note, started=live.started_at) for note in notes]
-    return {"rubric": await session_rubric(session, live=live), "items": items, "total": len(items)}
+    rubric = rubric_snapshot(await session_rubric(session, live=live))
+    return OwnNotesPublic(rubric=rubric, items=items, total=len(items))
 
 
-def _criterion_line(rubric: dict[str, Any] | None, note: dict[str, Any]) -> tuple[str, str]:
-    criteria = {c.get("id"): c for c in (rubric or {}).get("criteria", [])}
-    criterion = criteria.get(note["criterion"]) or {}
-    title = criterion.get("title", note["criterion"] or "")
-    levels = criterion.get("levels", [])
-    level = note["level"]
+def _criterion_line(rubric: RubricSnapshotPublic | None, note: NotePublic) -> tuple[str, str]:
+    criteria = {c.id: c for c in (rubric.criteria if rubric is not None else [])}
+    criterion = criteria.get(note.criterion or "")
+    title = criterion.title if criterion is not None else note.criterion or ""
+    levels = criterion.levels if criterion is not None else []
+    level = note.level
     if level is None:
         return title, ""
     descriptor = levels[level] if level < len(levels) else ""
     return title, f"{level + 1}/{len(levels)} {descriptor}".strip()
 
 
-def notes_csv(notes: dict[str, Any]) -> str:
+def notes_csv(notes: OwnNotesPublic) -> str:
     """An observer's notes as CSV: time, seq, slide, criterion, level, text."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["at", "seq", "slide", "criterion", "level", "text"])
-    for note in notes["items"]:
-        title, level = _criterion_line(notes["rubric"], note)
-        writer.writerow([note["at"], note["seq"], note["slide"] + 1, title, level, note["text"]])
+    for note in notes.items:
+        title, level = _criterion_line(notes.rubric, note)
+        writer.writerow([note.at, note.seq, note.slide + 1, title, level, note.text])
     return out.getvalue()
 
 
-def notes_text(notes: dict[str, Any], *, title: str) -> str:
+def notes_text(notes: OwnNotesPublic, *, title: str) -> str:
     """An observer's notes as plain text, one paragraph each."""
     lines = [title, ""]
-    for note in notes["items"]:
-        criterion, level = _criterion_line(notes["rubric"], note)
-        head = f"{note['at']} · {_('Slide')} {note['slide'] + 1}"
+    for note in notes.items:
+        criterion, level = _criterion_line(notes.rubric, note)
+        head = f"{note.at} · {_('Slide')} {note.slide + 1}"
         if criterion:
             head += f" · {criterion}" + (f": {level}" if level else "")
         lines.append(head)
-        if note["text"]:
-            lines.append(note["text"])
+        if note.text:
+            lines.append(note.text)
         lines.append("")
     return "\n".join(lines)

@@ -10,22 +10,37 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from eschool.api_schema import operation
 from eschool.errors import Invalid, Unauthorized
 from eschool.i18n import gettext as _
 from eschool.models import Role
-from eschool.web import acting_user, api_endpoint, check_address, current_user, db, json_ok
+from eschool.web import (
+    acting_user,
+    api_endpoint,
+    check_address,
+    current_user,
+    db,
+    json_ok,
+)
 from live import queries, services
 from live.feedback import feedback_get, notes_csv, notes_text, own_notes
+from live.public_models import FeedbackPublic, NotesFormat, NotesQuery, OwnNotesPublic
 from live.visitor_pass import OBSERVER_COOKIE_PREFIX, visitor_pass
-
-FORMATS = {"json", "txt", "csv"}
 
 
 @api_endpoint(Role.teacher, Role.admin)
+@operation(
+    "GET",
+    "Observers' rubric scores and notes on a lesson",
+    responses={200: FeedbackPublic},
+    roles=(Role.teacher, Role.admin),
+)
 async def api_feedback(request: Request) -> Response:
     """``GET /api/v1/live/{code}/feedback``: rubric scores by observer and every note."""
     user = acting_user(request)
@@ -40,11 +55,21 @@ def _pass(request: Request) -> str | None:
     return visitor_pass(request, cookies=(OBSERVER_COOKIE_PREFIX,))
 
 
+@operation(
+    "GET",
+    "An observer's own notes on a lesson",
+    description="An observer: their pass as `Authorization: Bearer` or `?token=` (it reads "
+    "the notes until it expires), or a member of staff who watched, signed in. "
+    "`?format=txt` or `?format=csv` downloads them instead (`text/plain`, `text/csv`).",
+    query=NotesQuery,
+    responses={200: OwnNotesPublic},
+    errors=(403,),
+)
 async def api_own_notes(request: Request) -> Response:
     """``GET /api/v1/live/{code}/notes[?format=txt|csv]``: an observer's own notes."""
     check_address(request)
     wanted = request.query_params.get("format", "json")
-    if wanted not in FORMATS:
+    if wanted not in get_args(NotesFormat):  # 422, as it always was
         raise Invalid(_("format: json, txt or csv"))
     token = _pass(request)
     user = None if token else current_user(request)

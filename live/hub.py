@@ -98,7 +98,10 @@ def _applied(room: _LocalRoom, event: Event) -> bool:
     actor, message_id = event.get("actor"), event.get("mid")
     if not isinstance(actor, Mapping) or not isinstance(message_id, str):
         return False
-    return room.state.applied_seq(actor.get("id"), message_id) == event["seq"]
+    actor_id = actor.get("id")
+    if not isinstance(actor_id, int | str):
+        return False  # names no participant: nothing of theirs was applied
+    return room.state.applied_seq(actor_id, message_id) == event["seq"]
 
 
 def _welcome(state: RoomState, actor: Actor, now: float) -> str:

@@ -18,6 +18,7 @@ from pydantic import field_validator
 from sqlalchemy import JSON, Text
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
+from eschool.api_schema import Public
 from eschool.models import MAX_ID, Id, WireModel
 from eschool.timeutil import utcnow
 
@@ -222,8 +223,8 @@ class RubricCreate(WireModel):
         return value
 
 
-class RubricPublic(WireModel):
-    """A rubric as the API returns it."""
+class RubricPublic(Public):
+    """A rubric as the API returns it (built from a ``Rubric`` row)."""
 
     id: int
     title: str

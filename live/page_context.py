@@ -183,7 +183,7 @@ async def room_context(
     """The template context of a room page: the session, who is looking, the class and the
     ``config`` for the page's JavaScript (``view`` ``"board"`` makes its socket the board's)."""
     base_url = str(request.base_url).rstrip("/")
-    public = queries.session_public(live, base_url=base_url)
+    public = queries.session_public(live, base_url=base_url).model_dump(mode="json")
     return {
         "live": public,
         "me": actor.as_dict(),

@@ -81,19 +81,23 @@ async def live_page(request: Request) -> Response:
     session = db(request)
     running = await queries.sessions_running(session, actor=user)
     context: dict[str, Any] = {
-        "running": [queries.session_public(live, base_url=base_url(request)) for live in running],
+        "running": [
+            queries.session_public(live, base_url=base_url(request)).model_dump(mode="json")
+            for live in running
+        ],
         "error": None,
     }
     if user.role == Role.teacher:
         context["lessons"] = await queries.startable_lessons(session, actor=user)
         context["slots"] = await queries.slots_today(session, actor=user, today=today(request))
         context["recent"] = [
-            queries.session_public(live, base_url=base_url(request))
+            queries.session_public(live, base_url=base_url(request)).model_dump(mode="json")
             for live in await queries.sessions_recent(session, actor=user)
         ]
         chosen = request.query_params.get("lesson_id", "")
         context["chosen_lesson"] = id_from_text(chosen)
-        context["rubrics"] = [rubric_public(r) for r in await rubrics_list(session, actor=user)]
+        rubrics = await rubrics_list(session, actor=user)
+        context["rubrics"] = [rubric_public(r).model_dump(mode="json") for r in rubrics]
     return render(request, "live/index.html", **context)
 
 
@@ -232,14 +236,14 @@ async def report_page(request: Request) -> Response:
     return render(
         request,
         "live/report.html",
-        live=queries.session_public(live, base_url=base_url(request)),
+        live=queries.session_public(live, base_url=base_url(request)).model_dump(mode="json"),
         report=body,
         proposed_by_pupil={entry["pupil_id"]: entry for entry in body.get("proposed", [])},
         recordings=await recordings(request, live),
         ended=live.status == SessionStatus.ended,
         has_slot=live.slot_id is not None,
         journal_done=live.journal_at is not None,
-        feedback=await feedback_summary(db(request), live=live),
+        feedback=(await feedback_summary(db(request), live=live)).model_dump(mode="json"),
     )
 
 

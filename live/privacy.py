@@ -93,7 +93,7 @@ async def _pupil_events(
         select(LiveEvent)
         .join(LiveSession, col(LiveSession.id) == LiveEvent.session_id)
         .where(LiveSession.school_id == pupil.school_id, _mentions(col(LiveEvent.body), pupil_id))
-        .order_by(LiveEvent.session_id, LiveEvent.seq)
+        .order_by(col(LiveEvent.session_id), col(LiveEvent.seq))
     )
     found = []
     for row in rows.all():
@@ -165,7 +165,7 @@ async def export_pupil(session: AsyncSession, *, pupil: User, settings: Settings
             await session.exec(
                 select(LiveSession)
                 .where(col(LiveSession.id).in_(ids))
-                .order_by(LiveSession.started_at, LiveSession.id)
+                .order_by(col(LiveSession.started_at), col(LiveSession.id))
             )
         ).all()
     )

@@ -28,6 +28,7 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
+from pydantic_core import ErrorDetails
 
 from live.protocol_base import MAX_MESSAGE_ID_LENGTH, NoData, SwitchData
 from live.protocol_base import Command as _Command
@@ -421,7 +422,7 @@ def _readable_message_id(raw: str | bytes) -> str | None:
     return None
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     where = ".".join(str(part) for part in error["loc"])
     return f"{where}: {error['msg']}" if where else str(error["msg"])
 

@@ -17,6 +17,7 @@ from eschool.errors import NotFound
 from eschool.models import Enrolment, Role, SchoolClass, User
 from eschool.timeutil import iso
 from live.models import CODE_LENGTH, LiveEvent, LiveSession, SessionStatus
+from live.public_models import LiveSessionPublic
 from live.room import Actor
 
 # No 0/O, 1/I/L: a code read off a board is typed without guessing.
@@ -65,29 +66,29 @@ async def session_by_code(
     return found
 
 
-def session_public(live: LiveSession, *, base_url: str) -> dict[str, Any]:
+def session_public(live: LiveSession, *, base_url: str) -> LiveSessionPublic:
     """The wire form of a session: ``{"id","code","title","status",...,"join_url","ws_url"}``."""
     base = base_url.rstrip("/")
     display = code_display(live.code)
     ws_base = "wss" + base[5:] if base.startswith("https") else "ws" + base[4:]
-    return {
-        "id": live.id,
-        "code": display,
-        "title": live.title,
-        "lesson_id": live.lesson_id,
-        "version": live.lesson_version,
-        "slot_id": live.slot_id,
-        "class_id": live.class_id,
-        "allow_observers": live.allow_observers,
-        "allow_observer_replay": live.allow_observer_replay,
-        "status": live.status,
-        "started_at": iso(live.started_at),
-        "ended_at": iso(live.ended_at),
-        "join_url": f"{base}/join?code={display}",
-        "ws_url": f"{ws_base}/live/{display}/ws",
-        "present_url": f"{base}/live/{display}/present",
-        "board_url": f"{base}/live/{display}/board",
-    }
+    return LiveSessionPublic(
+        id=live.id or 0,
+        code=display,
+        title=live.title,
+        lesson_id=live.lesson_id,
+        version=live.lesson_version,
+        slot_id=live.slot_id,
+        class_id=live.class_id,
+        allow_observers=live.allow_observers,
+        allow_observer_replay=live.allow_observer_replay,
+        status=SessionStatus(live.status),
+        started_at=iso(live.started_at) or "",
+        ended_at=iso(live.ended_at),
+        join_url=f"{base}/join?code={display}",
+        ws_url=f"{ws_base}/live/{display}/ws",
+        present_url=f"{base}/live/{display}/present",
+        board_url=f"{base}/live/{display}/board",
+    )
 
 
 async def sessions_running(session: AsyncSession, *, actor: User) -> list[LiveSession]:
@@ -149,7 +150,7 @@ async def roster_of(session: AsyncSession, *, live: LiveSession) -> list[Actor]:
         select(User)
         .join(Enrolment, col(Enrolment.pupil_id) == User.id)
         .where(Enrolment.class_id == live.class_id, User.role == Role.pupil)
-        .order_by(User.name, User.id)
+        .order_by(User.name, col(User.id))
     )
     return [Actor(id=user.id or 0, role="pupil", name=user.name) for user in rows.all()]
 
@@ -228,4 +229,4 @@ async def startable_lessons(session: AsyncSession, *, actor: User) -> list[dict[
     items, _total = await lessons_search(
         session, actor=actor, filters=LessonFilters(sort="title"), per_page=200
     )
-    return [item for item in items if item.get("version")]
+    return [item.model_dump(mode="json") for item in items if item.version]

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from eschool.api_schema import Body, operation
 from eschool.i18n import gettext as _
 from eschool.models import Role
 from eschool.privacy.services import access_record
@@ -27,10 +28,13 @@ from eschool.web import api_endpoint, check_address, current_user, db, json_ok, 
 from live import queries, services
 from live.models import LiveSession
 from live.page_context import room_context
+from live.public_models import PassQuery, TimelinePublic
 from live.recordings import recordings_of
 from live.report_csv import report_csv
 from live.timeline import ReplayViewer, replay_viewer, timeline_for, unix_time
 from live.visitor_pass import OBSERVER_COOKIE_PREFIX, visitor_pass
+
+CSV_SCHEMA = {"type": "string"}
 
 
 def _pass(request: Request) -> str | None:
@@ -57,7 +61,9 @@ async def _viewer(request: Request) -> tuple[LiveSession, ReplayViewer, str | No
     return live, viewer, token
 
 
-async def _recordings(request: Request, live: LiveSession, started: float | None) -> list[Any]:
+async def _recordings(
+    request: Request, live: LiveSession, started: float | None
+) -> list[dict[str, Any]]:
     """The lesson's recordings with their ``url`` and ``offset`` (seconds after the start)."""
     folder = request.app.state.settings.data_dir / "recordings"
     found = await asyncio.to_thread(recordings_of, folder, live.code)
@@ -70,6 +76,17 @@ async def _recordings(request: Request, live: LiveSession, started: float | None
     return items
 
 
+@operation(
+    "GET",
+    "A lesson's replay: its log as the viewer saw it",
+    description="The lesson's teacher and the school's admins see the teacher's view (with "
+    "the recordings); an observer (their pass as `Authorization: Bearer` or `?token=`, or a "
+    "teacher of the school who watched) an observer's, only when the teacher allowed observers "
+    "to replay (403 `no_replay`); pupils 403.",
+    query=PassQuery,
+    responses={200: TimelinePublic},
+    errors=(403,),
+)
 async def api_timeline(request: Request) -> Response:
     """``GET /api/v1/live/{code}/timeline`` → ``{"duration","events":[{"seq","at","type",
     "data"}],"initial","you","started",...}`` (see live/timeline.py)."""
@@ -79,7 +96,8 @@ async def api_timeline(request: Request) -> Response:
     body = await timeline_for(session, live=live, viewer=viewer, initial=initial)
     # The recordings are the teacher's (their files are served to the teacher and admins).
     started = body["started"] if body["started"] is not None else unix_time(live.started_at)
-    body["recordings"] = await _recordings(request, live, started) if viewer.is_teacher else []
+    found = await _recordings(request, live, started) if viewer.is_teacher else []
+    answer = TimelinePublic.model_validate({**body, "recordings": found})
     user = current_user(request)
     if viewer.is_teacher and user is not None:  # pupils' names and answers were read
         await access_record(
@@ -90,7 +108,7 @@ async def api_timeline(request: Request) -> Response:
             target_id=live.id,
             detail="replay",
         )
-    return json_ok(body, headers={"Cache-Control": "private, no-store"})
+    return json_ok(answer, headers={"Cache-Control": "private, no-store"})
 
 
 async def replay_page(request: Request) -> Response:
@@ -119,6 +137,13 @@ async def replay_page(request: Request) -> Response:
 
 
 @api_endpoint(Role.teacher, Role.admin)
+@operation(
+    "GET",
+    "A lesson's report as one CSV file",
+    description="A section per table (docs/open-lessons.md).",
+    responses={200: Body("text/csv", "The report, a section per table.", CSV_SCHEMA)},
+    roles=(Role.teacher, Role.admin),
+)
 async def api_report_csv(request: Request) -> Response:
     """``GET /api/v1/live/{code}/report.csv``: the report's tables in one CSV file."""
     user = current_user(request)

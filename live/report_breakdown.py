@@ -126,7 +126,8 @@ def question_breakdown(state: RoomState, run: QuizRun) -> list[dict[str, Any]]:
 
 def _poll_result(state: RoomState, run: PollRun) -> dict[str, Any]:
     block = state.block(run.block_id) or {}
-    labels = block.get("options") if isinstance(block.get("options"), list) else []
+    options = block.get("options")
+    labels = options if isinstance(options, list) else []
     counts = poll_counts(run)
     prompt = block.get("prompt")
     return {

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from live.handlers.base import is_number
 from live.room import ActorId, RoomState, step
 
 _DIGITS = 1
@@ -38,7 +39,7 @@ class LessonTimes:
 
 def _at(event: Mapping[str, Any]) -> float | None:
     at = event.get("at")
-    return float(at) if type(at) in (int, float) and math.isfinite(at) else None
+    return float(at) if is_number(at) and math.isfinite(at) else None
 
 
 def lesson_times(
@@ -96,7 +97,7 @@ def slide_timeline(times: LessonTimes, state: RoomState) -> dict[str, Any]:
     ``slide_visits``: the slides in the order shown, each from (seconds after the start) and for
     how long."""
     totals: dict[int, list[float]] = {}
-    visits = []
+    visits: list[dict[str, Any]] = []
     start = times.start or 0.0
     for index, begin, finish in times.visits:
         if finish - begin <= 0 and visits:

@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import Any
 
 from live.handlers import HANDLERS, Event, Reject
-from live.handlers.base import with_
+from live.handlers.base import is_number, with_
 from live.handlers.widgets import pick_candidates
 from live.protocol import SIGNALLING_TYPES, ClientMessage
 from live.room_state import (
@@ -166,7 +166,7 @@ def _parse(event: Mapping[str, Any], seq: int) -> Event | None:
         data=data if isinstance(data, Mapping) else {},
         actor=Actor.from_dict(event.get("actor")),
         seq=seq,
-        at=float(at) if type(at) in (int, float) and math.isfinite(at) else None,
+        at=float(at) if is_number(at) and math.isfinite(at) else None,
     )
 
 
@@ -244,6 +244,8 @@ def check_join(state: RoomState, actor: Actor) -> None:
 
 
 def _event_data(state: RoomState, actor: Actor, message: ClientMessage) -> dict[str, Any]:
+    # Signalling (free-form data) never gets here: ``decide`` routes it elsewhere first.
+    assert not isinstance(message.data, dict), message.type
     # ``board.show`` names only what changes.
     data: dict[str, Any] = message.data.model_dump(
         mode="json", exclude_none=message.type == "board.show"
@@ -277,14 +279,10 @@ def decide(state: RoomState, actor: Actor, message: ClientMessage) -> list[dict[
         return []
     if state.applied_seq(actor.id, message.id) is not None:
         return []
-    event = {
-        "type": message.type,
-        "data": _event_data(state, actor, message),
-        "actor": actor.as_dict(),
-        "mid": message.id,
-    }
+    data = _event_data(state, actor, message)
+    event = {"type": message.type, "data": data, "actor": actor.as_dict(), "mid": message.id}
     try:
-        changed = _evaluate(state, Event(message.type, event["data"], actor, state.seq + 1, None))
+        changed = _evaluate(state, Event(message.type, data, actor, state.seq + 1, None))
     except Reject as refusal:
         raise RoomError(refusal.code, refusal.message) from None
     return [] if changed is None else [event]

@@ -13,6 +13,7 @@ from aiortc.contrib.media import MediaBlackhole, MediaRecorder
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av.frame import Frame
 from av.packet import Packet
+from av.video.frame import VideoFrame
 
 
 class IncomingTrack(MediaStreamTrack):
@@ -75,6 +76,7 @@ class RecorderFeed(MediaStreamTrack):
             frame = await self._source.recv()
             if self.kind == "video":
                 self._video_started.set()
+                assert isinstance(frame, VideoFrame)  # what a video track delivers
                 # The encoder rewrites a frame's timestamps in place, and the viewers'
                 # encoders share these relayed frames: the recorder gets its own copy.
                 copy = frame.reformat(format="nv12")

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from eschool.api_schema import ItemList, operation
 from eschool.errors import DomainError
 from eschool.models import Role
 from eschool.web import (
@@ -35,7 +36,7 @@ from eschool.web import (
     render,
 )
 from live.feedback_routes import routes as feedback_routes
-from live.models import MAX_CRITERIA, RubricCreate
+from live.models import MAX_CRITERIA, RubricCreate, RubricPublic
 from live.rubrics import (
     rubric_create,
     rubric_delete,
@@ -53,6 +54,19 @@ NEW_ROWS = 5
 
 
 @api_endpoint(Role.admin, Role.teacher)
+@operation(
+    "GET",
+    "The school's observation rubrics",
+    responses={200: ItemList[RubricPublic]},
+    roles=(Role.admin, Role.teacher),
+)
+@operation(
+    "POST",
+    "Add an observation rubric",
+    body=RubricCreate,
+    responses={201: RubricPublic},
+    roles=(Role.admin,),
+)
 async def api_rubrics(request: Request) -> Response:
     """``GET /api/v1/rubrics``: the school's rubrics; ``POST`` (admins): add one → 201."""
     user = acting_user(request)
@@ -60,12 +74,30 @@ async def api_rubrics(request: Request) -> Response:
         data = await read_json(request, RubricCreate)
         rubric = await rubric_create(db(request), actor=user, data=data)
         body = rubric_public(rubric)
-        return json_ok(body, 201, headers={"Location": f"/api/v1/rubrics/{body['id']}"})
+        return json_ok(body, 201, headers={"Location": f"/api/v1/rubrics/{body.id}"})
     found = await rubrics_list(db(request), actor=user)
     return json_list([rubric_public(rubric) for rubric in found], len(found))
 
 
 @api_endpoint(Role.admin, Role.teacher)
+@operation(
+    "GET", "An observation rubric", responses={200: RubricPublic}, roles=(Role.admin, Role.teacher)
+)
+@operation(
+    "PUT",
+    "Replace an observation rubric",
+    description="Lessons already run keep the rubric as it was.",
+    body=RubricCreate,
+    responses={200: RubricPublic},
+    roles=(Role.admin,),
+)
+@operation(
+    "DELETE",
+    "Delete (archive) an observation rubric",
+    description="Lessons that used it keep their copy.",
+    responses={204: None},
+    roles=(Role.admin,),
+)
 async def api_rubric(request: Request) -> Response:
     """``GET/PUT/DELETE /api/v1/rubrics/{id}`` (writing: admins)."""
     user = acting_user(request)
@@ -154,7 +186,10 @@ async def admin_rubrics(request: Request) -> Response:
                 status=exc.status,
             )
         return RedirectResponse(f"/admin/rubrics/{rubric.id}?saved=1", status_code=303)
-    found = [rubric_public(rubric) for rubric in await rubrics_list(session, actor=user)]
+    found = [
+        rubric_public(rubric).model_dump(mode="json")
+        for rubric in await rubrics_list(session, actor=user)
+    ]
     if request.query_params.get("new") == "1":
         return _page(request, rubric=None, title="", rows=_empty(NEW_ROWS))
     return render(
@@ -171,7 +206,8 @@ async def admin_rubric(request: Request) -> Response:
     ``action=delete``."""
     user = acting_user(request)
     session = db(request)
-    rubric = rubric_public(await rubric_get(session, actor=user, rubric_id=path_int(request, "id")))
+    found = await rubric_get(session, actor=user, rubric_id=path_int(request, "id"))
+    rubric = rubric_public(found).model_dump(mode="json")
     if request.method == "POST":
         form = await read_form(request)
         if form.get("action") == "delete":

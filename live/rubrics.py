@@ -21,16 +21,9 @@ from live.models import LiveSession, LiveSessionRubric, Rubric, RubricCreate, Ru
 # --- queries -------------------------------------------------------------------------------
 
 
-def rubric_public(rubric: Rubric) -> dict[str, Any]:
+def rubric_public(rubric: Rubric) -> RubricPublic:
     """The wire form ``{"id","title","criteria","updated_at"}``."""
-    return RubricPublic.model_validate(
-        {
-            "id": rubric.id,
-            "title": rubric.title,
-            "criteria": rubric.criteria,
-            "updated_at": rubric.updated_at,
-        }
-    ).model_dump(mode="json")
+    return RubricPublic.model_validate(rubric)
 
 
 def _require_staff(actor: User) -> None:

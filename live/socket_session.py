@@ -27,6 +27,7 @@ from eschool.errors import DomainError
 from eschool.i18n import gettext as _
 from eschool.models import User
 from live import board_pass, queries
+from live.close_codes import CloseCode
 from live.event_log import EventLog
 from live.handlers.notes import note_add, notes_welcome
 from live.hub import Connection, Hub
@@ -48,23 +49,33 @@ logger = logging.getLogger(__name__)
 # A client that keeps sending after this many refusals in a row is cut off.
 MAX_REFUSALS = 200
 
-# WebSocket close codes: the client reconnects after 1012 and 4001, and stops after the others.
-CLOSE_RESYNC = 4001
-CLOSE_SHUTDOWN = 1012
+# WebSocket close codes (live.close_codes): the client reconnects after 1012 and 4001, and
+# stops after the others.
+CLOSE_RESYNC = CloseCode.RESYNC
+CLOSE_SHUTDOWN = CloseCode.SHUTDOWN
 CLOSE_BY_REASON = {
-    "overflow": CLOSE_RESYNC,
-    "resync": CLOSE_RESYNC,
-    "kicked": 4403,
-    "ended": 4410,
-    "shutdown": CLOSE_SHUTDOWN,
-    "closed": 1000,
+    "overflow": CloseCode.RESYNC,
+    "resync": CloseCode.RESYNC,
+    "kicked": CloseCode.FORBIDDEN,
+    "ended": CloseCode.ENDED,
+    "shutdown": CloseCode.SHUTDOWN,
+    "closed": CloseCode.NORMAL,
 }
-CLOSE_BY_STATUS = {401: 4401, 403: 4403, 404: 4404, 409: 4409}
-CLOSE_BY_ROOM_ERROR = {"forbidden": 4403, "locked": 4423, "ended": 4410}
-CLOSE_IDLE = 4408
+CLOSE_BY_STATUS = {
+    401: CloseCode.UNAUTHORIZED,
+    403: CloseCode.FORBIDDEN,
+    404: CloseCode.NOT_FOUND,
+    409: CloseCode.CONFLICT,
+}
+CLOSE_BY_ROOM_ERROR = {
+    "forbidden": CloseCode.FORBIDDEN,
+    "locked": CloseCode.LOCKED,
+    "ended": CloseCode.ENDED,
+}
+CLOSE_IDLE = CloseCode.IDLE
 # How long a closed connection may take to deliver its last frames (``lesson.end``).
 CLOSE_GRACE_SECONDS = 5.0
-CLOSE_FLOOD = 4429
+CLOSE_FLOOD = CloseCode.FLOOD
 # What a socket raises when the other side has gone; not worth a traceback.
 _GONE = (WebSocketDisconnect, RuntimeError, OSError)
 
@@ -215,12 +226,14 @@ async def live_socket(websocket: WebSocket) -> None:
     try:
         connection, first = await hub.join(channel.room_id, channel.actor, since=_since(websocket))
     except RoomError as exc:
-        code = CLOSE_BY_ROOM_ERROR.get(exc.code, 4400)
+        code = CLOSE_BY_ROOM_ERROR.get(exc.code, CloseCode.BAD_REQUEST)
         await _refuse(websocket, code, exc.code, _room_message(exc))
         return
     except BrokerError:
         logger.exception("live room %s: cannot join", channel.room_id)
-        await _refuse(websocket, 1011, "unavailable", _("The live lesson is unavailable."))
+        await _refuse(
+            websocket, CloseCode.UNAVAILABLE, "unavailable", _("The live lesson is unavailable.")
+        )
         return
     channel.connection = connection
     try:
@@ -240,7 +253,7 @@ async def _admit(websocket: WebSocket) -> LiveChannel | None:
     """Who connects, to which running lesson: their channel, or ``None`` once refused. (The
     session's database objects stay here: a socket holds only its channel.)"""
     if not origin_allowed(websocket):
-        await websocket.close(4403, "origin")
+        await websocket.close(CloseCode.FORBIDDEN, "origin")
         return None
     app = websocket.app
     state = websocket.scope.get("state", {})
@@ -252,7 +265,7 @@ async def _admit(websocket: WebSocket) -> LiveChannel | None:
     if user is None and token is None:
         # Said before looking the code up, so the answer tells nothing about the code.
         message = _("Sign in, or join as a guest with the code and your name.")
-        await _refuse(websocket, 4401, "unauthorized", message)
+        await _refuse(websocket, CloseCode.UNAUTHORIZED, "unauthorized", message)
         return None
     # A visitor's pass names its session; a signed-in person reaches only their school's.
     school_id = user.school_id if user is not None and token is None else None
@@ -270,10 +283,11 @@ async def _admit(websocket: WebSocket) -> LiveChannel | None:
                 view=websocket.query_params.get("view"),
             )
     except DomainError as exc:
-        await _refuse(websocket, CLOSE_BY_STATUS.get(exc.status, 4400), exc.code, exc.message)
+        code = CLOSE_BY_STATUS.get(exc.status, CloseCode.BAD_REQUEST)
+        await _refuse(websocket, code, exc.code, exc.message)
         return None
     if live.status != SessionStatus.active:
-        await _refuse(websocket, 4410, "ended", _("This live lesson has ended."))
+        await _refuse(websocket, CloseCode.ENDED, "ended", _("This live lesson has ended."))
         return None
     return LiveChannel(websocket, live.id or 0, live.code, actor)
 
@@ -337,7 +351,9 @@ async def _end_pumping(channel: LiveChannel, connection: Connection, pump: async
     with contextlib.suppress(asyncio.CancelledError, *_GONE):
         await pump
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(channel.close(CLOSE_BY_REASON.get(reason, 1000), reason), 1.0)
+        await asyncio.wait_for(
+            channel.close(CLOSE_BY_REASON.get(reason, CloseCode.NORMAL), reason), 1.0
+        )
 
 
 async def _pump(channel: LiveChannel, connection: Connection) -> None:
@@ -345,7 +361,7 @@ async def _pump(channel: LiveChannel, connection: Connection) -> None:
     while (frame := await connection.receive()) is not None:
         await _send_all(channel, [frame, *connection.take_queued()])
     reason = connection.close_reason or "closed"
-    await channel.close(CLOSE_BY_REASON.get(reason, 1000), reason)
+    await channel.close(CLOSE_BY_REASON.get(reason, CloseCode.NORMAL), reason)
 
 
 async def _listen(channel: LiveChannel) -> None:

@@ -25,6 +25,7 @@ from eschool.errors import Forbidden, NotFound, Unauthorized
 from eschool.i18n import gettext as _
 from eschool.models import Role, User
 from eschool.timeutil import iso
+from live.handlers.base import is_number
 from live.models import LiveSession, SessionStatus
 from live.queries import events_after
 from live.report_times import LessonTimes, lesson_times
@@ -48,7 +49,7 @@ def unix_time(moment: datetime | None) -> float | None:
 def event_at(event: Mapping[str, Any]) -> float | None:
     """When an event was appended (unix seconds), if it says."""
     at = event.get("at")
-    return float(at) if type(at) in (int, float) and math.isfinite(at) else None
+    return float(at) if is_number(at) and math.isfinite(at) else None
 
 
 async def stored_log(session: AsyncSession, *, live: LiveSession) -> list[dict[str, Any]]:

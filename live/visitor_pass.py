@@ -40,7 +40,7 @@ def visitor_pass(
     request: HTTPConnection, *, cookies: tuple[str, ...] = VISITOR_COOKIES
 ) -> str | None:
     """The visitor's pass on this request, by the rule in the module docstring, or None."""
-    token = request.query_params.get("token", "").strip()
+    token: str | None = request.query_params.get("token", "").strip()
     if token:
         return token
     if current_user(request) is not None:

@@ -7,20 +7,27 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated, Literal
 
 from pydantic import Field as WireField
-from pydantic import field_validator, model_validator
+from pydantic import WithJsonSchema, field_validator, model_validator
 from sqlalchemy import Text
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
-from eschool.models import Id, WireModel
+from eschool.api_schema import ItemList, Public
+from eschool.models import MAX_ID, ClassRef, Id, PersonName, Role, WireModel, WireQuery
 from eschool.timeutil import utcnow
+from eschool.uploads.models import FILENAME_MAX, MIME_MAX, SHA256_PATTERN, Sha256
 
 MAX_SUBJECT = 200
 MAX_TEXT = 10_000
 MAX_RECIPIENTS = 50
 MAX_ATTACHMENTS = 10
-SHA256_PATTERN = r"^[0-9a-f]{64}$"
+PREVIEW = 160  # characters of the last message shown in the list of threads
+Subject = Annotated[str, WireField(min_length=1, max_length=MAX_SUBJECT)]
+MessageText = Annotated[str, WireField(min_length=1, max_length=MAX_TEXT)]
+# A moment as ``eschool.timeutil.iso`` writes it: UTC, to the second, with ``Z``.
+IsoTime = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
 
 
 class Thread(SQLModel, table=True):
@@ -138,8 +145,8 @@ class ThreadCreate(WireModel):
 
     to: list[Id] | None = WireField(default=None, min_length=1, max_length=MAX_RECIPIENTS)
     class_parents: Id | None = None
-    subject: str = WireField(min_length=1, max_length=MAX_SUBJECT)
-    text: str = WireField(min_length=1, max_length=MAX_TEXT)
+    subject: Subject
+    text: MessageText
     attachments: list[str] = WireField(default_factory=list, max_length=MAX_ATTACHMENTS)
 
     _subject = field_validator("subject")(_subject)
@@ -158,7 +165,7 @@ class ThreadCreate(WireModel):
 
 
 class MessageCreate(WireModel):
-    text: str = WireField(min_length=1, max_length=MAX_TEXT)
+    text: MessageText
     attachments: list[str] = WireField(default_factory=list, max_length=MAX_ATTACHMENTS)
 
     _text = field_validator("text")(_text)
@@ -179,8 +186,8 @@ def _check_shas(values: list[str]) -> list[str]:
 class NewsCreate(WireModel):
     """``roles`` (default: everyone) within the whole school, or within ``class_ids``."""
 
-    title: str = WireField(min_length=1, max_length=MAX_SUBJECT)
-    text: str = WireField(min_length=1, max_length=MAX_TEXT)
+    title: Subject
+    text: MessageText
     roles: list[NewsRole] = WireField(
         default_factory=lambda: list(NewsRole), min_length=1, max_length=3
     )
@@ -188,3 +195,179 @@ class NewsCreate(WireModel):
 
     _title = field_validator("title")(_subject)
     _text = field_validator("text")(_text)
+
+
+class ThreadsQuery(WireQuery):
+    """``GET /threads``: the page, or the family threads of one of my class broadcasts."""
+
+    page: int = WireField(default=1, ge=1, le=MAX_ID)
+    per_page: int = WireField(default=20, ge=1, le=200)
+    broadcast: Id | None = WireField(
+        default=None, description="List the family threads of this broadcast of mine instead."
+    )
+
+
+class NewsQuery(WireQuery):
+    """``GET /news``: the page."""
+
+    page: int = WireField(default=1, ge=1, le=MAX_ID)
+    per_page: int = WireField(default=20, ge=1, le=200)
+
+
+# --- answers ---------------------------------------------------------------------------
+
+
+class PersonPublic(Public):
+    """A participant, an author, a recipient."""
+
+    id: Id
+    name: PersonName
+    role: Role
+
+
+class PupilRefPublic(Public):
+    """The child a family's thread is about."""
+
+    id: Id
+    name: PersonName
+
+
+class ClassRefPublic(Public):
+    """A class, by id and name."""
+
+    id: Id
+    name: ClassRef
+
+
+class RecipientGroupPublic(Public):
+    """People one may write to, grouped for a picker (staff, a class's pupils…)."""
+
+    key: str = WireField(description="`staff`, `class-<id>`, `pupils-<id>`, `parents-<id>`.")
+    title: str
+    people: list[PersonPublic]
+
+
+class RecipientsPublic(Public):
+    """Whom I may write to, and the classes whose parents I may write to at once."""
+
+    groups: list[RecipientGroupPublic]
+    class_parents: list[ClassRefPublic]
+
+
+class LastMessagePublic(Public):
+    """The latest message of a thread, its text shortened."""
+
+    author: PersonPublic | None
+    text: str = WireField(max_length=PREVIEW)
+    at: IsoTime
+
+
+class ThreadSummaryPublic(Public):
+    """A thread in my list."""
+
+    kind: Literal["thread"]
+    id: Id
+    subject: Subject
+    participants: list[PersonPublic]
+    pupil: PupilRefPublic | None
+    broadcast_id: Id | None
+    unread: int = WireField(ge=0)
+    last_at: IsoTime
+    last_message: LastMessagePublic | None
+
+
+class BroadcastSummaryPublic(Public):
+    """One of my class broadcasts in my list: its family threads counted as one entry."""
+
+    kind: Literal["broadcast"]
+    id: Id
+    subject: Subject
+    threads: int = WireField(ge=1, description="How many family threads it started.")
+    unread: int = WireField(ge=0)
+    last_at: IsoTime
+    class_: ClassRefPublic | None = WireField(alias="class")
+
+
+ThreadEntry = Annotated[
+    ThreadSummaryPublic | BroadcastSummaryPublic, WireField(discriminator="kind")
+]
+
+
+class ThreadListPublic(ItemList[ThreadEntry]):
+    """A page of my threads, latest first, and how many messages are unread in all."""
+
+    unread: int = WireField(ge=0)
+
+
+class AttachmentPublic(Public):
+    """A file attached to a message (type, size and name unknown once it is gone)."""
+
+    id: Sha256
+    url: str
+    mime: str | None = WireField(default=None, max_length=MIME_MAX)
+    size: int | None = WireField(default=None, ge=0)
+    filename: str | None = WireField(default=None, max_length=FILENAME_MAX)
+
+
+class MessagePublic(Public):
+    """A message of a thread."""
+
+    id: Id
+    author: PersonPublic | None
+    mine: bool
+    text: MessageText
+    at: IsoTime
+    attachments: list[AttachmentPublic]
+
+
+class ThreadDetailPublic(Public):
+    """A thread with its messages, oldest first (the latest 500); ``unread``: how many were
+    new to me before this read."""
+
+    id: Id
+    subject: Subject
+    participants: list[PersonPublic]
+    pupil: PupilRefPublic | None
+    broadcast_id: Id | None
+    created_by: Id
+    unread: int = WireField(ge=0)
+    messages: list[MessagePublic]
+
+
+class ThreadStartedPublic(ThreadDetailPublic):
+    """A new thread."""
+
+    kind: Literal["thread"]
+
+
+class BroadcastStartedPublic(Public):
+    """A new class broadcast: one private thread per family."""
+
+    kind: Literal["broadcast"]
+    id: Id
+    threads: list[Id]
+    url: str
+
+
+ThreadStarted = Annotated[
+    ThreadStartedPublic | BroadcastStartedPublic, WireField(discriminator="kind")
+]
+
+
+class NewsAudiencePublic(Public):
+    """Who sees a news item: these groups, in the whole school or in these classes."""
+
+    roles: list[NewsRole]
+    classes: list[ClassRefPublic] | None = WireField(description="None: the whole school.")
+
+
+class NewsPublic(Public):
+    """A news item, and whether I may delete it."""
+
+    id: Id
+    title: Subject
+    text: MessageText
+    author: PersonPublic | None
+    at: IsoTime
+    audience: NewsAudiencePublic
+    can_delete: bool

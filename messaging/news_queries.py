@@ -19,7 +19,14 @@ from eschool.errors import NotFound
 from eschool.i18n import gettext as _
 from eschool.models import ClassTeaching, Enrolment, Guardianship, Role, SchoolClass, User
 from eschool.timeutil import iso
-from messaging.models import NewsAudience, NewsItem, NewsRole
+from messaging.models import (
+    ClassRefPublic,
+    NewsAudience,
+    NewsAudiencePublic,
+    NewsItem,
+    NewsPublic,
+    NewsRole,
+)
 from messaging.queries import family_classes, person, users_by_id
 
 GROUP_OF_ROLE = {
@@ -53,7 +60,7 @@ async def _visible_filter(session: AsyncSession, actor: User) -> Any:
 
 async def news_list(
     session: AsyncSession, *, actor: User, page: int = 1, per_page: int = 20
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[NewsPublic], int]:
     """The news the actor may see, newest first."""
     condition = await _visible_filter(session, actor)
     total = (await session.exec(select(func.count(col(NewsItem.id))).where(condition))).one()
@@ -79,7 +86,7 @@ async def news_visible(session: AsyncSession, *, actor: User, news_id: int) -> N
 
 async def news_public(
     session: AsyncSession, *, actor: User, items: list[NewsItem]
-) -> list[dict[str, Any]]:
+) -> list[NewsPublic]:
     """The wire form of news items, with their audience and whether the actor may delete."""
     ids = [item.id for item in items]
     audiences: dict[int, list[NewsAudience]] = {}
@@ -103,19 +110,23 @@ async def news_public(
         roles = list(dict.fromkeys(a.role for a in rows))
         in_classes = sorted({a.class_id for a in rows if a.class_id})
         author = authors.get(item.author_id)
-        result.append(
+        audience = NewsAudiencePublic.model_validate(
             {
-                "id": item.id,
-                "title": item.title,
-                "text": item.text,
-                "author": person(author) if author else None,
-                "at": iso(item.created_at),
-                "audience": {
-                    "roles": roles,
-                    "classes": [{"id": c, "name": classes.get(c, "")} for c in in_classes] or None,
-                },
-                "can_delete": actor.role == Role.admin or item.author_id == actor.id,
+                "roles": roles,
+                "classes": [ClassRefPublic(id=c, name=classes.get(c, "")) for c in in_classes]
+                or None,
             }
+        )
+        result.append(
+            NewsPublic(
+                id=item.id or 0,
+                title=item.title,
+                text=item.text,
+                author=person(author) if author else None,
+                at=iso(item.created_at) or "",
+                audience=audience,
+                can_delete=actor.role == Role.admin or item.author_id == actor.id,
+            )
         )
     return result
 

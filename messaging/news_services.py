@@ -57,10 +57,11 @@ async def news_create(session: AsyncSession, *, actor: User, data: NewsCreate) -
     roles = list(dict.fromkeys(data.roles))
     if actor.role == Role.teacher and "roles" not in data.model_fields_set:
         roles = [NewsRole.pupils, NewsRole.parents]  # a tutor's news: the class's families
+    targets: list[int | None] = [*class_ids] if class_ids else [None]  # None: the school
     audience = [
         NewsAudience(news_id=item.id or 0, role=role.value, class_id=class_id)
         for role in roles
-        for class_id in (class_ids or [None])
+        for class_id in targets
     ]
     session.add_all(audience)
     members = await audience_members(session, school_id=actor.school_id, rows=audience)

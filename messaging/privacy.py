@@ -3,7 +3,7 @@ family's thread is about), class broadcasts and news (see :mod:`eschool.privacy.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, or_
+from sqlalchemy import ColumnElement, delete, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -60,7 +60,7 @@ TABLES = (
 )
 
 
-def _about(pupil: User) -> object:
+def _about(pupil: User) -> ColumnElement[bool]:
     """Threads the pupil takes part in, or that are about them."""
     mine = select(ThreadParticipant.thread_id).where(ThreadParticipant.user_id == pupil.id)
     return or_(col(Thread.id).in_(mine), col(Thread.pupil_id) == pupil.id)

@@ -18,21 +18,38 @@ from eschool.models import ClassTeaching, Enrolment, Guardianship, Role, SchoolC
 from eschool.timeutil import iso
 from eschool.uploads.queries import uploads_info
 from messaging.models import (
+    PREVIEW,
+    AttachmentPublic,
     Broadcast,
+    BroadcastSummaryPublic,
+    ClassRefPublic,
+    LastMessagePublic,
     Message,
     MessageAttachment,
+    MessagePublic,
+    PersonPublic,
+    PupilRefPublic,
+    RecipientGroupPublic,
+    RecipientsPublic,
     Thread,
+    ThreadDetailPublic,
+    ThreadEntry,
+    ThreadListPublic,
     ThreadParticipant,
+    ThreadSummaryPublic,
 )
 
 STAFF_ROLES = (Role.admin, Role.teacher)
-PREVIEW = 160
 MAX_MESSAGES_SHOWN = 500
 
 
-def person(user: User) -> dict[str, Any]:
+def person(user: User) -> PersonPublic:
     """A participant on the wire."""
-    return {"id": user.id, "name": user.name, "role": user.role}
+    return PersonPublic.model_validate(user)
+
+
+def _pupil_ref(pupil: User | None) -> PupilRefPublic | None:
+    return PupilRefPublic(id=pupil.id or 0, name=pupil.name) if pupil else None
 
 
 async def users_by_id(session: AsyncSession, ids: Iterable[int]) -> dict[int, User]:
@@ -147,19 +164,20 @@ async def broadcast_classes(session: AsyncSession, actor: User) -> list[SchoolCl
     return list(rows.all())
 
 
-async def recipients(session: AsyncSession, actor: User) -> dict[str, Any]:
+async def recipients(session: AsyncSession, actor: User) -> RecipientsPublic:
     """``GET /threads/recipients``: the people one may write to, grouped for a picker
     (staff, then each class's pupils and parents, or the teachers of one's children), and the
     classes whose parents one may write to at once."""
     allowed = await users_by_id(session, await allowed_recipient_ids(session, actor))
-    groups: list[dict[str, Any]] = []
+    groups: list[RecipientGroupPublic] = []
     placed: set[int] = set()
 
     def group(key: str, title: str, people: Iterable[User]) -> None:
         members = sorted((p for p in people if p.id not in placed), key=lambda p: p.name)
         if members:
             placed.update(p.id or 0 for p in members)
-            groups.append({"key": key, "title": title, "people": [person(p) for p in members]})
+            shown = [person(p) for p in members]
+            groups.append(RecipientGroupPublic(key=key, title=title, people=shown))
 
     if actor.role in (Role.parent, Role.pupil):
         class_ids = await family_classes(session, actor)
@@ -186,8 +204,10 @@ async def recipients(session: AsyncSession, actor: User) -> dict[str, Any]:
                 _("Parents of {name}", name=school_class.name),
                 (p for p in people if p.role == Role.parent),
             )
-    classes = [{"id": c.id, "name": c.name} for c in await broadcast_classes(session, actor)]
-    return {"groups": groups, "class_parents": classes}
+    to_parents = [
+        ClassRefPublic(id=c.id or 0, name=c.name) for c in await broadcast_classes(session, actor)
+    ]
+    return RecipientsPublic(groups=groups, class_parents=to_parents)
 
 
 async def _classes(session: AsyncSession, ids: set[int]) -> list[SchoolClass]:
@@ -305,7 +325,7 @@ async def threads_list(
     page: int = 1,
     per_page: int = 20,
     broadcast_id: int | None = None,
-) -> dict[str, Any]:
+) -> ThreadListPublic:
     """The actor's threads, latest first, with unread counts. The family threads of the
     actor's own class broadcasts are grouped into one entry per broadcast (``kind``
     ``broadcast``); ``broadcast_id`` lists the threads of one of them instead."""
@@ -355,54 +375,47 @@ async def threads_list(
     authors = await users_by_id(session, {m.author_id for m in lasts.values()})
     classes = {c.id: c for c in await _classes(session, {b.class_id for b in mine_sent.values()})}
     pupils = await users_by_id(session, {e["thread"].pupil_id for e in shown if "thread" in e})
-    items = []
+    items: list[ThreadEntry] = []
     for entry in shown:
         if entry["kind"] == "broadcast":
             broadcast = mine_sent[entry["id"]]
             school_class = classes.get(broadcast.class_id)
-            items.append(
-                {
-                    **entry,
-                    "last_at": iso(entry["last_at"]),
-                    "class": {"id": broadcast.class_id, "name": school_class.name}
-                    if school_class
-                    else None,
-                }
+            ref = (
+                ClassRefPublic(id=broadcast.class_id, name=school_class.name)
+                if school_class
+                else None
             )
+            summary = {**entry, "last_at": iso(entry["last_at"]), "class": ref}
+            items.append(BroadcastSummaryPublic.model_validate(summary))
             continue
         thread = entry["thread"]
         last = lasts.get(thread.id or 0)
         author = authors.get(last.author_id) if last else None
-        pupil = pupils.get(thread.pupil_id or 0)
         items.append(
-            {
-                "kind": "thread",
-                "id": thread.id,
-                "subject": thread.subject,
-                "participants": [person(u) for u in people.get(thread.id or 0, [])],
-                "pupil": {"id": pupil.id, "name": pupil.name} if pupil else None,
-                "broadcast_id": thread.broadcast_id,
-                "unread": unread.get(thread.id or 0, 0),
-                "last_at": iso(thread.last_message_at),
-                "last_message": {
-                    "author": person(author) if author else None,
-                    "text": _preview(last.text),
-                    "at": iso(last.created_at),
-                }
+            ThreadSummaryPublic(
+                kind="thread",
+                id=thread.id or 0,
+                subject=thread.subject,
+                participants=[person(u) for u in people.get(thread.id or 0, [])],
+                pupil=_pupil_ref(pupils.get(thread.pupil_id or 0)),
+                broadcast_id=thread.broadcast_id,
+                unread=unread.get(thread.id or 0, 0),
+                last_at=iso(thread.last_message_at) or "",
+                last_message=LastMessagePublic(
+                    author=person(author) if author else None,
+                    text=_preview(last.text),
+                    at=iso(last.created_at) or "",
+                )
                 if last
                 else None,
-            }
+            )
         )
-    return {
-        "items": items,
-        "total": total,
-        "page": page,
-        "per_page": per_page,
-        "unread": sum(unread.values()),
-    }
+    return ThreadListPublic(
+        items=items, total=total, page=page, per_page=per_page, unread=sum(unread.values())
+    )
 
 
-async def thread_detail(session: AsyncSession, *, view: ThreadView) -> dict[str, Any]:
+async def thread_detail(session: AsyncSession, *, view: ThreadView) -> ThreadDetailPublic:
     """``GET /threads/{id}``: the thread with its messages (oldest first) and attachments;
     ``unread`` counts what was new to the actor before this read."""
     thread = view.thread
@@ -436,29 +449,31 @@ async def thread_detail(session: AsyncSession, *, view: ThreadView) -> dict[str,
     people.update(await users_by_id(session, missing))
     pupil = await session.get(User, thread.pupil_id) if thread.pupil_id else None
     me = view.me
-    return {
-        "id": thread.id,
-        "subject": thread.subject,
-        "participants": [person(u) for u in view.participants],
-        "pupil": {"id": pupil.id, "name": pupil.name} if pupil else None,
-        "broadcast_id": thread.broadcast_id,
-        "created_by": thread.created_by,
-        "unread": sum(1 for m in messages if m.id > me.last_read_id and m.author_id != me.user_id),
-        "messages": [
-            {
-                "id": m.id,
-                "author": person(people[m.author_id]) if m.author_id in people else None,
-                "mine": m.author_id == me.user_id,
-                "text": m.text,
-                "at": iso(m.created_at),
-                "attachments": [
-                    {"id": sha, "url": f"/assets/{sha}", **files.get(sha, {})}
+    return ThreadDetailPublic(
+        id=thread.id or 0,
+        subject=thread.subject,
+        participants=[person(u) for u in view.participants],
+        pupil=_pupil_ref(pupil),
+        broadcast_id=thread.broadcast_id,
+        created_by=thread.created_by,
+        unread=sum(
+            1 for m in messages if (m.id or 0) > me.last_read_id and m.author_id != me.user_id
+        ),
+        messages=[
+            MessagePublic(
+                id=m.id or 0,
+                author=person(people[m.author_id]) if m.author_id in people else None,
+                mine=m.author_id == me.user_id,
+                text=m.text,
+                at=iso(m.created_at) or "",
+                attachments=[
+                    AttachmentPublic(id=sha, url=f"/assets/{sha}", **files.get(sha, {}))
                     for sha in attached.get(m.id or 0, [])
                 ],
-            }
+            )
             for m in messages
         ],
-    }
+    )
 
 
 async def attachment_audience(session: AsyncSession, actor: User, sha256: str) -> bool:

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from eschool.api_schema import ItemList, operation
 from eschool.errors import DomainError
 from eschool.web import (
     acting_user,
@@ -25,11 +26,26 @@ from eschool.web import (
     path_int,
     query_int,
     read_json,
+    read_query,
     render,
 )
 from messaging import news_services, queries, services
 from messaging.forms import message_form, news_form, read_fields, thread_data
-from messaging.models import MessageCreate, NewsCreate, ThreadCreate
+from messaging.models import (
+    BroadcastStartedPublic,
+    MessageCreate,
+    MessagePublic,
+    NewsCreate,
+    NewsPublic,
+    NewsQuery,
+    RecipientsPublic,
+    ThreadCreate,
+    ThreadDetailPublic,
+    ThreadListPublic,
+    ThreadsQuery,
+    ThreadStarted,
+    ThreadStartedPublic,
+)
 from messaging.news_queries import news_classes_for, news_list, news_public
 from messaging.present import when
 
@@ -69,24 +85,44 @@ async def home_panel(request: Request) -> Markup:
     return Markup(html)  # noqa: S704
 
 
-async def _started(request: Request, started: services.Started) -> dict[str, Any]:
+async def _started(
+    request: Request, started: services.Started
+) -> ThreadStartedPublic | BroadcastStartedPublic:
     if started.broadcast_id is not None:
-        return {
-            "kind": "broadcast",
-            "id": started.broadcast_id,
-            "threads": started.thread_ids,
-            "url": f"/messages?broadcast={started.broadcast_id}",
-        }
+        return BroadcastStartedPublic(
+            kind="broadcast",
+            id=started.broadcast_id,
+            threads=started.thread_ids,
+            url=f"/messages?broadcast={started.broadcast_id}",
+        )
     view = await queries.thread_view(
         db(request), actor=acting_user(request), thread_id=started.thread_ids[0]
     )
-    return {"kind": "thread", **await queries.thread_detail(db(request), view=view)}
+    detail = await queries.thread_detail(db(request), view=view)
+    return ThreadStartedPublic(kind="thread", **dict(detail))
 
 
 # --- JSON API -------------------------------------------------------------------------------
 
 
 @api_endpoint()
+@operation(
+    "GET",
+    "My threads, latest first, with unread counts",
+    description="The family threads of my own class broadcasts are one entry per broadcast "
+    "(`kind` `broadcast`); `?broadcast=` lists its threads instead.",
+    query=ThreadsQuery,
+    responses={200: ThreadListPublic},
+)
+@operation(
+    "POST",
+    "Start a thread, or write to every family of a class",
+    description="`to` (people I may write to) starts one thread; `class_parents` (a class "
+    "I teach) starts one private thread per family (`kind` `broadcast`).",
+    body=ThreadCreate,
+    responses={201: ThreadStarted},
+    errors=(403,),
+)
 async def api_threads(request: Request) -> Response:
     """GET ``?page=&per_page=&broadcast=``: my threads, latest first, with unread counts.
     POST ``{"to":[ids] | "class_parents": id, "subject", "text", "attachments"?}`` → 201."""
@@ -96,24 +132,26 @@ async def api_threads(request: Request) -> Response:
         data = await read_json(request, ThreadCreate)
         started = await services.thread_create(session, actor=actor, data=data)
         return json_ok(await _started(request, started), status=201)
-    page, per_page = pagination(request)
+    query = read_query(request, ThreadsQuery)
     listing = await queries.threads_list(
         session,
         actor=actor,
-        page=page,
-        per_page=per_page,
-        broadcast_id=query_int(request, "broadcast"),
+        page=query.page,
+        per_page=query.per_page,
+        broadcast_id=query.broadcast,
     )
     return json_ok(listing)
 
 
 @api_endpoint()
+@operation("GET", "Whom I may write to", responses={200: RecipientsPublic})
 async def api_recipients(request: Request) -> Response:
     """GET: whom I may write to, grouped, and the classes whose parents I may write to."""
     return json_ok(await queries.recipients(db(request), actor=acting_user(request)))
 
 
 @api_endpoint()
+@operation("GET", "A thread and its messages", responses={200: ThreadDetailPublic})
 async def api_thread(request: Request) -> Response:
     """GET: the thread and its messages (participants only; 404 for anyone else); marks it
     read."""
@@ -127,6 +165,7 @@ async def api_thread(request: Request) -> Response:
 
 
 @api_endpoint()
+@operation("POST", "Write in a thread", body=MessageCreate, responses={201: MessagePublic})
 async def api_thread_messages(request: Request) -> Response:
     """POST ``{"text","attachments"?}`` (a participant) → 201 the message."""
     data = await read_json(request, MessageCreate)
@@ -136,10 +175,24 @@ async def api_thread_messages(request: Request) -> Response:
     message = await services.message_post(session, actor=actor, thread_id=thread_id, data=data)
     view = await queries.thread_view(session, actor=actor, thread_id=thread_id)
     detail = await queries.thread_detail(session, view=view)
-    return json_ok(next(m for m in detail["messages"] if m["id"] == message.id), status=201)
+    return json_ok(next(m for m in detail.messages if m.id == message.id), status=201)
 
 
 @api_endpoint()
+@operation(
+    "GET",
+    "The news I may see, newest first",
+    query=NewsQuery,
+    responses={200: ItemList[NewsPublic]},
+)
+@operation(
+    "POST",
+    "Publish news",
+    description="Administrators (to the school or to classes); form tutors to their class.",
+    body=NewsCreate,
+    responses={201: NewsPublic},
+    errors=(403,),
+)
 async def api_news(request: Request) -> Response:
     """GET ``?page=&per_page=``: the news I may see. POST ``{"title","text","roles"?,
     "class_ids"?}`` (administrators; form tutors for their class) → 201."""
@@ -149,12 +202,19 @@ async def api_news(request: Request) -> Response:
         data = await read_json(request, NewsCreate)
         item = await news_services.news_create(session, actor=actor, data=data)
         return json_ok((await news_public(session, actor=actor, items=[item]))[0], status=201)
-    page, per_page = pagination(request)
-    items, total = await news_list(session, actor=actor, page=page, per_page=per_page)
-    return json_list(items, total, page=page, per_page=per_page)
+    query = read_query(request, NewsQuery)
+    items, total = await news_list(session, actor=actor, page=query.page, per_page=query.per_page)
+    return json_list(items, total, page=query.page, per_page=query.per_page)
 
 
 @api_endpoint()
+@operation(
+    "DELETE",
+    "Delete a news item",
+    description="Its author or an administrator.",
+    responses={204: None},
+    errors=(403,),
+)
 async def api_news_item(request: Request) -> Response:
     """DELETE (the author or an administrator) → 204."""
     await news_services.news_delete(

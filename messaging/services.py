@@ -187,7 +187,7 @@ async def _broadcast(
         .join(Guardianship, col(Guardianship.child_id) == Enrolment.pupil_id)
         .join(User, col(User.id) == Guardianship.parent_id)
         .where(Enrolment.class_id == class_id, col(User.active).is_(True))
-        .order_by(Enrolment.pupil_id, Guardianship.parent_id)
+        .order_by(col(Enrolment.pupil_id), col(Guardianship.parent_id))
     )
     families: dict[int, set[int]] = {}
     for pupil_id, parent_id in rows.all():

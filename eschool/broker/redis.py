@@ -21,9 +21,9 @@ never starve commands of connections and commands never hold up listeners.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import Any, cast
 
 import redis.asyncio as aioredis
 from redis.asyncio.connection import parse_url
@@ -134,6 +134,11 @@ def _as_broker_error() -> Iterator[None]:
         yield
     except (RedisError, OSError) as exc:
         raise BrokerError(f"Redis: {exc}") from exc
+
+
+# Stream entries as this broker's clients return them: redis-py types every reply for any
+# client (bytes or str, maybe None); ours decode responses, so an entry is its id and fields.
+_Entries = list[tuple[str, dict[str, str]]]
 
 
 def _entry_seq(entry_id: str) -> int:
@@ -267,7 +272,8 @@ class RedisBroker(Broker):
         log, counter, _, _ = self._keys(room)
         with _as_broker_error():
             async with self.client.pipeline(transaction=True) as pipe:
-                pipe.get(counter).exists(log)
+                pipe.get(counter)
+                pipe.exists(log)
                 last, streams = await pipe.execute()
         return last is not None and (last == "0" or streams == 1)
 
@@ -291,7 +297,10 @@ class RedisBroker(Broker):
         """Retained events after ``after_seq``, oldest first."""
         log = self._keys(room)[0]
         with _as_broker_error():
-            entries = await self.client.xrange(log, min=f"{after_seq + 1}-0", max="+", count=limit)
+            entries = cast(
+                _Entries,
+                await self.client.xrange(log, min=f"{after_seq + 1}-0", max="+", count=limit),
+            )
         return [_decode(entry_id, fields) for entry_id, fields in entries]
 
     async def bounds(self, room: str) -> LogBounds:
@@ -299,7 +308,8 @@ class RedisBroker(Broker):
         log, counter, _, _ = self._keys(room)
         with _as_broker_error():
             async with self.client.pipeline(transaction=True) as pipe:
-                pipe.xrange(log, min="-", max="+", count=1).get(counter)
+                pipe.xrange(log, min="-", max="+", count=1)
+                pipe.get(counter)
                 oldest, last = await pipe.execute()
         last_seq = int(last or 0)
         return LogBounds(first=_entry_seq(oldest[0][0]) if oldest else last_seq + 1, last=last_seq)
@@ -313,7 +323,10 @@ class RedisBroker(Broker):
         last_id, generation = f"{position}-0", None
         if position > 0:
             with _as_broker_error():
-                found = await reader.xrange(log, min=str(position), max=str(position), count=1)
+                found = cast(
+                    _Entries,
+                    await reader.xrange(log, min=str(position), max=str(position), count=1),
+                )
             if found:
                 last_id = found[0][0]
                 generation = _entry_generation(last_id)
@@ -324,7 +337,11 @@ class RedisBroker(Broker):
                 if self._listener is None:
                     return  # disconnect() closed the connection: the subscription ends
                 raise BrokerError(f"Redis: {exc}") from exc
-            streams = reply.items() if isinstance(reply, dict) else reply or []
+            # RESP3 answers {stream: entries}, RESP2 [[stream, entries]], nothing when idle.
+            streams = cast(
+                Iterable[tuple[str, _Entries]],
+                reply.items() if isinstance(reply, dict) else reply or [],
+            )
             for _stream, entries in streams:
                 for entry_id, fields in entries:
                     seq = _entry_seq(entry_id)

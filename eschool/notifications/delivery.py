@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -73,8 +74,8 @@ class Delivery:
         if self.outbox is not None and any(i.email_state == EMAIL_PENDING for i in items):
             self._wake.set()
 
-    def _spawn(self, loop: asyncio.AbstractEventLoop, work: Awaitable[None]) -> None:
-        task = loop.create_task(work)  # type: ignore[arg-type]
+    def _spawn(self, loop: asyncio.AbstractEventLoop, work: Coroutine[Any, Any, None]) -> None:
+        task = loop.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -4,17 +4,19 @@ the wire models of their API."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field as WireField
+from pydantic import RootModel, WithJsonSchema
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
-from eschool.models import Id, WireModel
+from eschool.api_schema import ItemList, Public
+from eschool.models import MAX_ID, Id, WireModel, WireQuery
 from eschool.timeutil import utcnow
 
 # What a notification is about; each person chooses a channel per kind.
-KINDS = (
+Kind = Literal[
     "mark",
     "absence",
     "homework",
@@ -24,10 +26,12 @@ KINDS = (
     "message",
     "news",
     "absence_note",
-)
+]
+KINDS: tuple[str, ...] = get_args(Kind)
 # app: in-app only; email: in-app and an e-mail at once; digest: in-app and a daily e-mail
 # of the day's notifications; off: nothing is stored.
-CHANNELS = ("app", "email", "digest", "off")
+Channel = Literal["app", "email", "digest", "off"]
+CHANNELS: tuple[str, ...] = get_args(Channel)
 DEFAULT_CHANNEL = "app"
 
 # A row's e-mail state (``email_state``): None — no e-mail is due (in-app only, or the person
@@ -82,15 +86,8 @@ class NotificationSetting(SQLModel, table=True):
 
 # --- wire models -----------------------------------------------------------------
 
-
-class NotificationPublic(WireModel):
-    id: int
-    kind: str
-    title: str
-    url: str
-    at: str
-    read: bool
-    pupil_id: int | None
+# A moment as ``eschool.timeutil.iso`` writes it: UTC, to the second, with ``Z``.
+IsoTime = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
 
 
 class NotificationsRead(WireModel):
@@ -98,3 +95,54 @@ class NotificationsRead(WireModel):
 
     ids: list[Id] = WireField(default_factory=list, max_length=1000)
     all: bool = False
+
+
+class NotificationSettingsUpdate(RootModel[dict[Kind, Channel]]):
+    """``{"<kind>": "<channel>"}`` for the kinds to change; the others keep theirs."""
+
+
+class NotificationsQuery(WireQuery):
+    """``GET /notifications``: only the unread ones, and the page."""
+
+    unread: bool = WireField(default=False, description="Only the unread ones.")
+    page: int = WireField(default=1, ge=1, le=MAX_ID)
+    per_page: int = WireField(default=20, ge=1, le=200)
+
+
+class NotificationPublic(Public):
+    """A notification, its title in the reader's language."""
+
+    id: Id
+    kind: Kind
+    title: str
+    url: str = WireField(max_length=500, description="Where it leads, on this site.")
+    at: IsoTime
+    read: bool
+    pupil_id: Id | None = WireField(description="The child it is about, if any.")
+
+
+class NotificationListPublic(ItemList[NotificationPublic]):
+    """A page of the reader's notifications, newest first, and how many are unread."""
+
+    unread: int = WireField(ge=0)
+
+
+class NotificationsReadPublic(Public):
+    """How many were marked read now, and how many are still unread."""
+
+    changed: int = WireField(ge=0)
+    unread: int = WireField(ge=0)
+
+
+class NotificationSettingsPublic(Public):
+    """The reader's channel for every kind (``app`` where they chose none)."""
+
+    mark: Channel
+    absence: Channel
+    homework: Channel
+    assignment: Channel
+    due: Channel
+    term_mark: Channel
+    message: Channel
+    news: Channel
+    absence_note: Channel

@@ -84,6 +84,7 @@ class Outbox:
                 .limit(BATCH)
             )
             for row_id, state, next_at in due.all():
+                assert row_id is not None  # a selected row's primary key
                 claim = now + timedelta(seconds=CLAIM_SECONDS)
                 taken = await session.exec(
                     update(Notification)

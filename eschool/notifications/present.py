@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from eschool.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext, set_language
-from eschool.notifications.models import Notification
+from eschool.notifications.models import Notification, NotificationPublic
 from eschool.timeutil import iso
 
 # What the settings form and the page call each kind and channel (translated when shown).
@@ -65,17 +65,17 @@ def text(lang: str, message: str, **values: Any) -> str:
     return _in_language(lang, message, values)
 
 
-def notification_public(row: Notification, lang: str) -> dict[str, Any]:
+def notification_public(row: Notification, lang: str) -> NotificationPublic:
     """The wire form: ``{"id","kind","title","url","at","read","pupil_id"}``."""
-    return {
-        "id": row.id,
-        "kind": row.kind,
-        "title": title_text(row, lang),
-        "url": row.url,
-        "at": iso(row.created_at),
-        "read": row.read_at is not None,
-        "pupil_id": row.pupil_id,
-    }
+    return NotificationPublic(
+        id=row.id or 0,
+        kind=row.kind,
+        title=title_text(row, lang),
+        url=row.url,
+        at=iso(row.created_at) or "",
+        read=row.read_at is not None,
+        pupil_id=row.pupil_id,
+    )
 
 
 def _link(base_url: str, url: str) -> str:

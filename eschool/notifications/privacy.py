@@ -46,7 +46,9 @@ def _about(pupil_id: int) -> Any:
 async def export_part(session: AsyncSession, *, pupil: User) -> dict[str, Any]:
     """The notifications the pupil received and their settings (never a parent's rows)."""
     rows = await session.exec(
-        select(Notification).where(Notification.user_id == pupil.id).order_by(Notification.id)
+        select(Notification)
+        .where(col(Notification.user_id) == pupil.id)
+        .order_by(col(Notification.id))
     )
     chosen = await session.exec(
         select(NotificationSetting).where(NotificationSetting.user_id == pupil.id)

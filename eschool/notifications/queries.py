@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -45,6 +45,7 @@ async def families_of(session: AsyncSession, *, pupil_ids: Iterable[int]) -> dic
     )
     families: dict[int, list[int]] = {}
     for pupil_id, parent_id in rows.all():
+        assert pupil_id is not None  # a selected row's primary key
         family = families.setdefault(pupil_id, [pupil_id])
         if parent_id is not None:
             family.append(parent_id)
@@ -89,7 +90,7 @@ async def notifications_of(
     session: AsyncSession, *, user_id: int, unread_only: bool, page: int, per_page: int
 ) -> tuple[list[Notification], int]:
     """A page of a person's notifications, newest first, and how many there are in all."""
-    where = [Notification.user_id == user_id]
+    where: list[ColumnElement[bool]] = [col(Notification.user_id) == user_id]
     if unread_only:
         where.append(col(Notification.read_at).is_(None))
     total = await session.exec(select(func.count()).select_from(Notification).where(*where))

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
+from eschool.api_schema import Body, operation
 from eschool.errors import BadRequest, Invalid, TooLarge, UnsupportedType
 from eschool.i18n import current_language
 from eschool.i18n import gettext as _
@@ -23,7 +24,16 @@ from eschool.notifications import queries, services
 from eschool.notifications.delivery import DailyTask, Delivery
 from eschool.notifications.live import LiveStreams
 from eschool.notifications.mail import Mailer
-from eschool.notifications.models import CHANNELS, KINDS, NotificationsRead
+from eschool.notifications.models import (
+    CHANNELS,
+    KINDS,
+    NotificationListPublic,
+    NotificationSettingsPublic,
+    NotificationSettingsUpdate,
+    NotificationsQuery,
+    NotificationsRead,
+    NotificationsReadPublic,
+)
 from eschool.notifications.outbox import Outbox
 from eschool.notifications.pending import DELIVERY_KEY
 from eschool.notifications.present import KIND_LABELS, notification_public, settings_context
@@ -40,6 +50,7 @@ from eschool.web import (
     path_int,
     read_form,
     read_json,
+    read_query,
     render,
 )
 
@@ -48,6 +59,14 @@ HEARTBEAT_SECONDS = 20.0
 # session stops getting notifications within this time).
 MAX_STREAM_SECONDS = 15 * 60
 MAX_SETTINGS_BODY = 16 * 1024
+EVENT_STREAM = Body(
+    "text/event-stream",
+    'Server-Sent Events: `unread` `{"unread": N}` on connect (and again after pushes were '
+    "dropped for a slow reader), then `notification` — a notification as "
+    "`GET /api/v1/notifications` lists it, plus `unread` — for each new one; comments as "
+    "heartbeats. The stream ends after 15 minutes; reconnect.",
+    {"type": "string"},
+)
 
 
 @asynccontextmanager
@@ -92,43 +111,48 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await delivery.close()
 
 
-def _unread_only(request: Request) -> bool:
-    raw = request.query_params.get("unread", "")
-    if raw not in ("", "0", "1", "true", "false"):
-        raise BadRequest(_("unread must be 1 or 0."))
-    return raw in ("1", "true")
-
-
 # --- JSON API ---------------------------------------------------------------------------------
 
 
 @api_endpoint()
+@operation(
+    "GET",
+    "The reader's notifications",
+    query=NotificationsQuery,
+    responses={200: NotificationListPublic},
+)
 async def api_list(request: Request) -> Response:
     """``GET /api/v1/notifications?unread=1&page=&per_page=``: the reader's notifications,
     newest first, with how many are unread."""
     actor = acting_user(request)
-    page, per_page = pagination(request)
+    query = read_query(request, NotificationsQuery)
     session = db(request)
     rows, total = await queries.notifications_of(
         session,
         user_id=actor.id or 0,
-        unread_only=_unread_only(request),
-        page=page,
-        per_page=per_page,
+        unread_only=query.unread,
+        page=query.page,
+        per_page=query.per_page,
     )
     lang = current_language()
     return json_ok(
-        {
-            "items": [notification_public(row, lang) for row in rows],
-            "total": total,
-            "unread": await queries.unread_count(session, user_id=actor.id or 0),
-            "page": page,
-            "per_page": per_page,
-        }
+        NotificationListPublic(
+            items=[notification_public(row, lang) for row in rows],
+            total=total,
+            unread=await queries.unread_count(session, user_id=actor.id or 0),
+            page=query.page,
+            per_page=query.per_page,
+        )
     )
 
 
 @api_endpoint()
+@operation(
+    "POST",
+    "Mark notifications read",
+    body=NotificationsRead,
+    responses={200: NotificationsReadPublic},
+)
 async def api_read(request: Request) -> Response:
     """``POST /api/v1/notifications/read`` ``{"ids":[…]}`` or ``{"all":true}``."""
     actor = acting_user(request)
@@ -139,12 +163,22 @@ async def api_read(request: Request) -> Response:
     changed = await services.notifications_mark_read(
         session, actor=actor, ids=body.ids, every=body.all
     )
-    return json_ok(
-        {"changed": changed, "unread": await queries.unread_count(session, user_id=actor.id or 0)}
-    )
+    unread = await queries.unread_count(session, user_id=actor.id or 0)
+    return json_ok(NotificationsReadPublic(changed=changed, unread=unread))
 
 
 @api_endpoint()
+@operation(
+    "GET",
+    "The reader's channel for every kind of notification",
+    responses={200: NotificationSettingsPublic},
+)
+@operation(
+    "PUT",
+    "Choose channels for some kinds of notification",
+    body=NotificationSettingsUpdate,
+    responses={200: NotificationSettingsPublic},
+)
 async def api_settings(request: Request) -> Response:
     """``GET/PUT /api/v1/notification-settings`` ``{"<kind>": "app"|"email"|"digest"|"off"}``."""
     actor = acting_user(request)
@@ -156,10 +190,13 @@ async def api_settings(request: Request) -> Response:
         if len(raw) > MAX_SETTINGS_BODY:
             raise TooLarge(_("The request body is too large."))
         body = parse_json(raw)
-        if not isinstance(body, dict) or not all(isinstance(v, str) for v in body.values()):
+        if not isinstance(body, dict):
             raise Invalid(_("Send an object of kinds and channels."))
-        return json_ok(await services.notification_settings_set(session, actor=actor, chosen=body))
-    return json_ok(await queries.settings_of(session, user_id=actor.id or 0))
+        chosen = dict[str, str](parse_model(NotificationSettingsUpdate, body).root.items())
+        settings = await services.notification_settings_set(session, actor=actor, chosen=chosen)
+    else:
+        settings = await queries.settings_of(session, user_id=actor.id or 0)
+    return json_ok(NotificationSettingsPublic.model_validate(settings))
 
 
 def _event(name: str, data: dict[str, Any]) -> str:
@@ -199,10 +236,18 @@ async def _stream(request: Request, user: User, lang: str) -> AsyncIterator[str]
             if not rows:
                 yield _event("unread", {"unread": unread})
             for row in rows:
-                yield _event("notification", {**notification_public(row, lang), "unread": unread})
+                pushed = notification_public(row, lang).model_dump(mode="json")
+                yield _event("notification", {**pushed, "unread": unread})
 
 
 @api_endpoint()
+@operation(
+    "GET",
+    "New notifications as they come (Server-Sent Events)",
+    description="Ask with `Accept: text/event-stream` (400 otherwise).",
+    responses={200: EVENT_STREAM},
+    errors=(400,),
+)
 async def api_stream(request: Request) -> Response:
     """``GET /api/v1/notifications/stream``: Server-Sent Events — ``unread`` ``{"unread"}``
     on connect, then ``notification`` (an item plus ``unread``) for each new one."""
@@ -246,7 +291,7 @@ async def notifications_page(request: Request) -> Response:
         "notifications/list.html",
         items=[
             {
-                **notification_public(row, lang),
+                **notification_public(row, lang).model_dump(),
                 "when": row.created_at.astimezone(zone).strftime("%d.%m.%Y %H:%M"),
             }
             for row in rows

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import ColumnElement, delete, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -79,7 +80,7 @@ async def notify_many(
             col(User.id).in_(wanted), User.school_id == school_id, col(User.active).is_(True)
         )
     )
-    addresses = dict(people.all())
+    addresses = cast(dict[int, str | None], dict(people.all()))  # stored ids: never None
     channels = await channels_of(session, user_ids=addresses, kind=kind)
     # A server without SMTP sends no e-mail: its rows wait in no outbox (a session made
     # outside the app — CLI, seed — cannot tell, and leaves the e-mail to the outbox).
@@ -131,7 +132,10 @@ async def notifications_mark_read(
 ) -> int:
     """Mark the actor's notifications read (``ids``, or ``every`` unread one); returns how many
     changed. Ids of another person's notifications are ignored."""
-    where = [Notification.user_id == actor.id, col(Notification.read_at).is_(None)]
+    where: list[ColumnElement[bool]] = [
+        col(Notification.user_id) == actor.id,
+        col(Notification.read_at).is_(None),
+    ]
     if not every:
         chosen = list(ids)
         if not chosen:

@@ -228,7 +228,9 @@ async def export_pupil(session: AsyncSession, *, pupil: User, settings: Settings
             for upload, file in zip(uploads, files, strict=True)
         ],
         "access_record": [
-            access_public(record, actor=who, pupil=pupil_row, class_name=class_name)
+            access_public(record, actor=who, pupil=pupil_row, class_name=class_name).model_dump(
+                mode="json", by_alias=True
+            )
             for record, who, pupil_row, class_name in reads.all()
         ],
         "privacy_audit": [audit_public(entry, actor=None) for entry in audit.all()],

@@ -16,20 +16,42 @@ from eschool.models import MAX_ID, Enrolment, Role, SchoolClass, User
 from eschool.privacy.models import (
     DEFAULT_RETENTION_DAYS,
     RETENTION_KEYS,
+    AccessClassPublic,
     AccessRecord,
+    AccessRecordPublic,
+    PersonalTablePublic,
+    PersonRefPublic,
     PrivacyAudit,
     PrivacySettings,
+    RegistryColumnPublic,
+    RegistryPackagePublic,
 )
-from eschool.privacy.registry import providers
+from eschool.privacy.registry import PersonalTable, providers
 from eschool.timeutil import iso
 
 
-def registry_public() -> list[dict[str, Any]]:
+def registry_public() -> list[RegistryPackagePublic]:
     """What each package stores about a person: ``[{"package", "tables": [...]}]``."""
     return [
-        {"package": package, "tables": [table.public() for table in module.TABLES]}
+        RegistryPackagePublic(
+            package=package, tables=[personal_table_public(table) for table in module.TABLES]
+        )
         for package, module in providers()
     ]
+
+
+def personal_table_public(table: PersonalTable) -> PersonalTablePublic:
+    """A table's declaration on the wire, for ``GET /api/v1/privacy/registry``."""
+    return PersonalTablePublic(
+        table=table.table,
+        columns=[
+            RegistryColumnPublic(name=name, holds=holds) for name, holds in table.columns.items()
+        ],
+        purpose=table.purpose,
+        erasure=table.erasure,
+        erasure_note=table.erasure_note,
+        retention=table.retention,
+    )
 
 
 async def pupil_of_school(session: AsyncSession, *, actor: User, pupil_id: int) -> User:
@@ -60,7 +82,7 @@ async def access_log_list(
     pupil_id: int | None = None,
     page: int = 1,
     per_page: int = 50,
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[AccessRecordPublic], int]:
     """The school's access record, newest first, optionally only what concerns one pupil."""
     actor = aliased(User)
     pupil = aliased(User)
@@ -91,20 +113,29 @@ def _person(user: User | None) -> dict[str, Any] | None:
     return {"id": user.id, "name": user.name, "role": user.role}
 
 
+def _person_ref(user: User | None) -> PersonRefPublic | None:
+    return PersonRefPublic.model_validate(user) if user is not None else None
+
+
 def access_public(
     record: AccessRecord, *, actor: User | None, pupil: User | None, class_name: str | None
-) -> dict[str, Any]:
+) -> AccessRecordPublic:
     """``{"id","at","actor","what","pupil","class","target_id","detail"}``."""
-    return {
-        "id": record.id,
-        "at": iso(record.at),
-        "actor": _person(actor),
-        "what": record.what,
-        "pupil": _person(pupil),
-        "class": {"id": record.class_id, "name": class_name} if record.class_id else None,
-        "target_id": record.target_id,
-        "detail": record.detail,
-    }
+    school_class = None
+    if record.class_id:
+        school_class = AccessClassPublic(id=record.class_id, name=class_name or "")
+    return AccessRecordPublic.model_validate(
+        {
+            "id": record.id,
+            "at": iso(record.at),
+            "actor": _person_ref(actor),
+            "what": record.what,
+            "pupil": _person_ref(pupil),
+            "class": school_class,
+            "target_id": record.target_id,
+            "detail": record.detail,
+        }
+    )
 
 
 async def retention_get(session: AsyncSession, *, school_id: int) -> dict[str, int | None]:

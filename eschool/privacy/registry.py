@@ -56,17 +56,6 @@ class PersonalTable:
     erasure_note: str = ""
     retention: str | None = None  # a retention key, when the school's retention applies
 
-    def public(self) -> dict[str, Any]:
-        """The wire form, for ``GET /api/v1/privacy/registry``."""
-        return {
-            "table": self.table,
-            "columns": [{"name": name, "holds": holds} for name, holds in self.columns.items()],
-            "purpose": self.purpose,
-            "erasure": self.erasure.value,
-            "erasure_note": self.erasure_note,
-            "retention": self.retention,
-        }
-
 
 @dataclass(frozen=True)
 class ExportFile:

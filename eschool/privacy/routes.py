@@ -15,11 +15,21 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
+from eschool.api_schema import Body, ItemList, operation
 from eschool.errors import BadRequest, DomainError
 from eschool.i18n import gettext as _
 from eschool.models import Role, User, id_from_text
 from eschool.privacy import queries, services
-from eschool.privacy.models import RETENTION_KEYS, EraseRequest, RetentionUpdate
+from eschool.privacy.models import (
+    RETENTION_KEYS,
+    AccessLogQuery,
+    AccessRecordPublic,
+    EraseRequest,
+    PupilErasedPublic,
+    RegistryPackagePublic,
+    RetentionPublic,
+    RetentionUpdate,
+)
 from eschool.web import (
     acting_user,
     api_endpoint,
@@ -33,6 +43,7 @@ from eschool.web import (
     query_int,
     read_form,
     read_json,
+    read_query,
     render,
 )
 
@@ -87,6 +98,12 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
 
 
 @api_endpoint(Role.admin)
+@operation(
+    "GET",
+    "What each package stores about a person",
+    roles=(Role.admin,),
+    responses={200: ItemList[RegistryPackagePublic]},
+)
 async def api_registry(request: Request) -> Response:
     """``GET /api/v1/privacy/registry``: what each package stores about a person."""
     packages = queries.registry_public()
@@ -102,6 +119,18 @@ def _chunks(archive: IO[bytes]) -> Iterator[bytes]:
 
 
 @api_endpoint(Role.admin)
+@operation(
+    "GET",
+    "Everything held about a pupil, as a zip",
+    roles=(Role.admin,),
+    responses={
+        200: Body(
+            "application/zip",
+            "`manifest.json`, one `<package>.json` per package and the pupil's own uploaded "
+            "files under `files/`.",
+        )
+    },
+)
 async def api_export(request: Request) -> Response:
     """``GET /api/v1/privacy/pupils/{id}/export``: a zip of everything held about the pupil."""
     name, archive = await services.pupil_export(
@@ -121,6 +150,16 @@ async def api_export(request: Request) -> Response:
 
 
 @api_endpoint(Role.admin)
+@operation(
+    "POST",
+    "Erase a pupil who has left",
+    description="409 `pupil_active` for an active pupil (deactivate first), `already_erased` "
+    "the second time; 422 `wrong_confirm` unless `confirm` is the pupil's login.",
+    body=EraseRequest,
+    roles=(Role.admin,),
+    responses={200: PupilErasedPublic},
+    errors=(409,),
+)
 async def api_erase(request: Request) -> Response:
     """``POST /api/v1/privacy/pupils/{id}/erase`` ``{"confirm": "<login>"}``."""
     data = await read_json(request, EraseRequest)
@@ -134,37 +173,58 @@ async def api_erase(request: Request) -> Response:
     return json_ok(result)
 
 
-async def _pupil_filter(request: Request, actor: User) -> User | None:
-    pupil_id = query_int(request, "pupil")
+async def _pupil_filter(request: Request, actor: User, pupil_id: int | None) -> User | None:
     if pupil_id is None:
         return None
     return await queries.pupil_of_school(db(request), actor=actor, pupil_id=pupil_id)
 
 
 @api_endpoint(Role.admin)
+@operation(
+    "GET",
+    "Who read pupils' data, newest first",
+    query=AccessLogQuery,
+    roles=(Role.admin,),
+    responses={200: ItemList[AccessRecordPublic]},
+)
 async def api_access_log(request: Request) -> Response:
     """``GET /api/v1/privacy/access-log?pupil=&page=&per_page=``: newest first."""
     actor = acting_user(request)
-    pupil = await _pupil_filter(request, actor)
-    page, per_page = pagination(request, default_per_page=50)
+    query = read_query(request, AccessLogQuery)
+    pupil = await _pupil_filter(request, actor, query.pupil)
     items, total = await queries.access_log_list(
         db(request),
         school_id=actor.school_id,
         pupil_id=pupil.id if pupil else None,
-        page=page,
-        per_page=per_page,
+        page=query.page,
+        per_page=query.per_page,
     )
-    return json_list(items, total, page=page, per_page=per_page)
+    return json_list(items, total, page=query.page, per_page=query.per_page)
 
 
 @api_endpoint(Role.admin)
+@operation(
+    "GET",
+    "How long the school keeps each kind of data",
+    roles=(Role.admin,),
+    responses={200: RetentionPublic},
+)
+@operation(
+    "PATCH",
+    "Change how long the school keeps each kind of data",
+    body=RetentionUpdate,
+    roles=(Role.admin,),
+    responses={200: RetentionPublic},
+)
 async def api_retention(request: Request) -> Response:
     """``GET``/``PATCH /api/v1/privacy/retention``: days per kind (``null``: for ever)."""
     actor = acting_user(request)
     if request.method == "PATCH":
         data = await read_json(request, RetentionUpdate)
-        return json_ok(await services.retention_update(db(request), actor=actor, data=data))
-    return json_ok(await queries.retention_get(db(request), school_id=actor.school_id))
+        days = await services.retention_update(db(request), actor=actor, data=data)
+    else:
+        days = await queries.retention_get(db(request), school_id=actor.school_id)
+    return json_ok(RetentionPublic.model_validate(days))
 
 
 # --- the admin page ---------------------------------------------------------------------------
@@ -198,7 +258,7 @@ async def _page_action(request: Request, actor: User, form: dict[str, str]) -> R
             confirm=form.get("confirm", ""),
             settings=request.app.state.settings,
         )
-        return RedirectResponse(f"/admin/people/{result['id']}", status_code=303)
+        return RedirectResponse(f"/admin/people/{result.id}", status_code=303)
     raise BadRequest(_("Unknown action."))
 
 
@@ -214,7 +274,7 @@ async def admin_privacy(request: Request) -> Response:
             return await _page_action(request, actor, form)
         except DomainError as exc:
             error, status = exc.message, exc.status
-    pupil = await _pupil_filter(request, actor)
+    pupil = await _pupil_filter(request, actor, query_int(request, "pupil"))
     page, per_page = pagination(request, default_per_page=50)
     items, total = await queries.access_log_list(
         session,

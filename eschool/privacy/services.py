@@ -25,6 +25,7 @@ from eschool.privacy.models import (
     AccessRecord,
     PrivacyAudit,
     PrivacySettings,
+    PupilErasedPublic,
     RetentionUpdate,
 )
 from eschool.privacy.registry import PackageExport, providers
@@ -143,7 +144,7 @@ def erased_label(pupil_id: int) -> str:
 
 async def pupil_erase(
     session: AsyncSession, *, actor: User, pupil_id: int, confirm: str, settings: Settings
-) -> dict[str, Any]:
+) -> PupilErasedPublic:
     """Erase or anonymise a pupil who has left (admin), in one transaction.
 
     409 ``pupil_active`` for an active pupil (deactivate first), ``already_erased`` the second
@@ -183,7 +184,7 @@ async def pupil_erase(
         kept = await session.exec(select(Upload.sha256).where(col(Upload.sha256).in_(shas)))
         orphans = shas - set(kept.all())
         await asyncio.to_thread(_remove_files, settings, orphans)
-    return {"id": pupil_id, "name": label, "erased": counts}
+    return PupilErasedPublic(id=pupil_id, name=label, erased=counts)
 
 
 def _remove_files(settings: Settings, shas: set[str]) -> None:

@@ -14,9 +14,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from eschool.api_schema import BINARY, Body, operation
 from eschool.errors import NotFound
 from eschool.i18n import gettext as _
-from eschool.uploads.models import Upload
+from eschool.uploads.models import Upload, UploadPublic
 from eschool.uploads.queries import upload_for
 from eschool.uploads.services import UPLOADER_ROLES, upload_limit, upload_public, upload_store
 from eschool.uploads.sniff import ACTIVE_CONTENT_MIMES
@@ -27,6 +28,14 @@ from eschool.web import acting_user, api_endpoint, db, json_ok
 SVG_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'"
 # What pages embed (img, audio, video) is served inline; any other type is a download.
 EMBEDDED_TYPES = ("image/", "audio/", "video/")
+UPLOAD_BODY = Body(
+    "multipart/form-data",
+    "The file, in the form field `file`.",
+    {"type": "object", "properties": {"file": BINARY}, "required": ["file"]},
+)
+# A stored file answers with its own type (sniffed from its content when it was uploaded).
+STORED_FILE = Body("*/*", "The file, with its own media type.")
+PART_OF_FILE = Body("*/*", "The byte range asked for with `Range`.")
 
 
 async def file_response(
@@ -63,6 +72,17 @@ async def file_response(
 
 
 @api_endpoint(*UPLOADER_ROLES)
+@operation(
+    "POST",
+    "Upload a file",
+    description="Staff: every allowed type up to the server's limit; parents and pupils: PDF "
+    "and photos, at most 10 MiB a file and 50 MiB a day (429 with `Retry-After` beyond it). "
+    "The type comes from the content, never from the name (415 for a refused one).",
+    body=UPLOAD_BODY,
+    roles=UPLOADER_ROLES,
+    responses={201: UploadPublic},
+    errors=(429,),
+)
 async def api_upload(request: Request) -> Response:
     """``POST /api/v1/assets`` (multipart ``file``) → 201 ``{"id","url","mime","size",
     "filename"}``. Staff: every allowed type; parents and pupils: PDF and photos, smaller
@@ -80,6 +100,15 @@ async def api_upload(request: Request) -> Response:
 
 
 @api_endpoint()
+@operation(
+    "GET",
+    "A stored file",
+    description="For its uploader and for the people something that uses it (a lesson, a "
+    "message, a homework, an absence note) lets see it; 404 for everyone else. Pictures, "
+    "sound and video are served inline, other documents as a download.",
+    responses={200: STORED_FILE, 206: PART_OF_FILE},
+    errors=(416,),
+)
 async def upload_file(request: Request) -> Response:
     """``GET /assets/{sha}``: a stored file, to its uploader and to those a file audience
     lets see something that uses it (404 for everyone else)."""

@@ -21,7 +21,6 @@ import math
 import os
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -32,7 +31,7 @@ from eschool.errors import TooManyRequests, UnsupportedType
 from eschool.i18n import gettext as _
 from eschool.models import Role, User
 from eschool.timeutil import utcnow
-from eschool.uploads.models import Upload
+from eschool.uploads.models import Upload, UploadPublic
 from eschool.uploads.sniff import (
     ALLOWED_KINDS,
     GIF,
@@ -175,12 +174,12 @@ async def upload_store_bytes(
     return record
 
 
-def upload_public(upload: Upload) -> dict[str, Any]:
+def upload_public(upload: Upload) -> UploadPublic:
     """``POST /api/v1/assets`` answer: ``{"id", "url", "mime", "size", "filename"}``."""
-    return {
-        "id": upload.sha256,
-        "url": f"/assets/{upload.sha256}",
-        "mime": upload.mime,
-        "size": upload.size,
-        "filename": upload.filename,
-    }
+    return UploadPublic(
+        id=upload.sha256,
+        url=f"/assets/{upload.sha256}",
+        mime=upload.mime,
+        size=upload.size,
+        filename=upload.filename,
+    )

@@ -355,7 +355,12 @@ class Importer(ClassesMixin):
                 continue
             name = record.data["subject"]
             subject = subjects.get(name)
-            if subject is None and local in by_id and self._sole_user_of(local, record.sourced_id):
+            if (
+                subject is None
+                and local is not None
+                and local in by_id
+                and self._sole_user_of(local, record.sourced_id)
+            ):
                 subject = by_id[local]  # renamed in the source: rename here too
                 subjects.pop(subject.name, None)
                 subject.name = name

@@ -215,13 +215,14 @@ class _Enrolments:
                 await session.exec(select(SchoolClass).where(SchoolClass.school_id == school_id))
             ).all()
         }
-        self.course_class = dict(
-            (
+        self.course_class = {
+            course_id or 0: class_id
+            for course_id, class_id in (
                 await session.exec(
                     select(Course.id, Course.class_id).where(Course.school_id == school_id)
                 )
             ).all()
-        )
+        }
         rows = await session.exec(
             select(Enrolment).where(col(Enrolment.class_id).in_(list(self.classes)))
         )

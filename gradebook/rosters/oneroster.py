@@ -189,8 +189,9 @@ class _Checker:
         self.problems.add(self.table.name, row.line, column, message, **values)
         self.ok = False
 
-    def base(self, row: Row, seen: set[str]) -> tuple[str, bool] | None:
-        """The sourcedId and whether the row is to be deleted; None when unusable."""
+    def base(self, row: Row, seen: set[str]) -> tuple[str, bool]:
+        """The sourcedId and whether the row is to be deleted (a problem is reported when
+        the row is unusable: ``ok`` is then False)."""
         self.ok = True
         sourced_id = row.get("sourcedId")
         if not sourced_id:
@@ -295,7 +296,8 @@ def parse_roster(contents: dict[str, bytes], problems: Problems, known: Known) -
 
 
 def _orgs(check: _Checker) -> list[Record]:
-    records, seen = [], set()
+    records: list[Record] = []
+    seen: set[str] = set()
     for row in check.table.rows:
         sourced_id, deleted = check.base(row, seen)
         check.required(row, "name", "type")
@@ -311,7 +313,8 @@ def _orgs(check: _Checker) -> list[Record]:
 
 
 def _sessions(check: _Checker) -> list[Record]:
-    records, seen = [], set()
+    records: list[Record] = []
+    seen: set[str] = set()
     for row in check.table.rows:
         sourced_id, deleted = check.base(row, seen)
         check.required(row, "title", "type")
@@ -338,7 +341,8 @@ def _sessions(check: _Checker) -> list[Record]:
 
 
 def _courses(check: _Checker) -> list[Record]:
-    records, seen = [], set()
+    records: list[Record] = []
+    seen: set[str] = set()
     for row in check.table.rows:
         sourced_id, deleted = check.base(row, seen)
         check.required(row, "title", "orgSourcedId")
@@ -357,7 +361,8 @@ def _courses(check: _Checker) -> list[Record]:
 
 
 def _classes(check: _Checker) -> list[Record]:
-    records, seen = [], set()
+    records: list[Record] = []
+    seen: set[str] = set()
     for row in check.table.rows:
         sourced_id, deleted = check.base(row, seen)
         check.required(row, "title", "courseSourcedId", "classType", "schoolSourcedId")
@@ -390,7 +395,9 @@ def _classes(check: _Checker) -> list[Record]:
 
 
 def _users(check: _Checker) -> list[Record]:
-    records, seen, logins = [], set(), {}
+    records: list[Record] = []
+    seen: set[str] = set()
+    logins: dict[str, int] = {}
     for row in check.table.rows:
         sourced_id, deleted = check.base(row, seen)
         check.required(row, "role", "username")
@@ -426,7 +433,8 @@ def _users(check: _Checker) -> list[Record]:
 
 
 def _enrollments(check: _Checker) -> list[Record]:
-    records, seen = [], set()
+    records: list[Record] = []
+    seen: set[str] = set()
     for row in check.table.rows:
         sourced_id, deleted = check.base(row, seen)
         check.required(row, "classSourcedId", "userSourcedId", "role")

@@ -242,7 +242,8 @@ async def _classes_and_links(
                     login=child_login,
                 )
                 continue
-            if (user.id, child.id) not in links:
-                links.add((user.id, child.id))
-                session.add(Guardianship(parent_id=user.id or 0, child_id=child.id or 0))
+            link = (user.id or 0, child.id or 0)
+            if link not in links:
+                links.add(link)
+                session.add(Guardianship(parent_id=link[0], child_id=link[1]))
                 changes["guardianships"]["create"] += 1

@@ -92,7 +92,7 @@ async def _sourced(session: AsyncSession, school_id: int, kind: str) -> dict[int
     rows = await session.exec(
         select(RosterSource.local_id, RosterSource.sourced_id)
         .where(RosterSource.school_id == school_id, RosterSource.kind == kind)
-        .order_by(col(RosterSource.active), RosterSource.id)  # an active mapping wins
+        .order_by(col(RosterSource.active), col(RosterSource.id))  # an active mapping wins
     )
     return dict(rows.all())
 
@@ -131,7 +131,14 @@ async def results_zip(session: AsyncSession, *, actor: User, term_id: int) -> tu
             .where(
                 Mark.school_id == school_id, Slot.term_id == term_id, col(Mark.deleted_at).is_(None)
             )
-            .order_by(Slot.date, Slot.period, Slot.id, Mark.work_type, Mark.pupil_id, Mark.id)
+            .order_by(
+                col(Slot.date),
+                col(Slot.period),
+                col(Slot.id),
+                col(Mark.work_type),
+                col(Mark.pupil_id),
+                col(Mark.id),
+            )
         )
     ).all()
     names = {k.code: k.name for k in kinds}

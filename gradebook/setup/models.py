@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field as WireField
-
 from eschool.models import WireModel
+from gradebook.wire_fields import ShortName, SubjectName
 
 
 class SubjectUpdate(WireModel):
     """Only what is sent changes; a blank short name becomes the name's first letters."""
 
-    name: str | None = WireField(default=None, min_length=1, max_length=100)
-    short_name: str | None = WireField(default=None, max_length=32)
+    name: SubjectName | None = None
+    short_name: ShortName | None = None

@@ -132,9 +132,9 @@ async def admin_subjects(request: Request) -> Response:
             short_name=form.get("short_name", ""),
         )
 
-    async def delete(form: Form, _many: object) -> object:
+    async def delete(form: Form, _many: object) -> None:
         subject_id = form_id(form, "subject_id")
-        return await services.subject_delete(session, actor=actor, subject_id=subject_id)
+        await services.subject_delete(session, actor=actor, subject_id=subject_id)
 
     return await _setup_page(
         request,
@@ -233,9 +233,9 @@ async def admin_work_types(request: Request) -> Response:
             position=data.position,
         )
 
-    async def remove(form: Form, _many: object) -> object:
+    async def remove(form: Form, _many: object) -> None:
         code = form.get("code", "")
-        return await services.work_type_remove(session, actor=actor, code=code)
+        await services.work_type_remove(session, actor=actor, code=code)
 
     return await _setup_page(
         request,
@@ -267,9 +267,9 @@ async def admin_holidays(request: Request) -> Response:
         data = parse_model(HolidayCreate, _fields(form, "name", "starts", "ends"))
         return await services.holiday_create(session, actor=actor, data=data)
 
-    async def remove(form: Form, _many: object) -> object:
+    async def remove(form: Form, _many: object) -> None:
         holiday_id = form_id(form, "holiday_id")
-        return await structure_services.holiday_remove(session, actor=actor, holiday_id=holiday_id)
+        await structure_services.holiday_remove(session, actor=actor, holiday_id=holiday_id)
 
     return await _setup_page(
         request,

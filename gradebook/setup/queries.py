@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
+from sqlalchemy.orm import Mapped
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -12,7 +13,9 @@ from eschool.models import AcademicYear, Role, SchoolClass, Term, User
 from gradebook.models import Course, Holiday, Subject, TimetableEntryRow, WorkType
 
 
-async def _count(session: AsyncSession, model: type, *conditions: object) -> int:
+async def _count(
+    session: AsyncSession, model: type, *conditions: ColumnElement[bool] | Mapped[bool] | bool
+) -> int:
     rows = await session.exec(select(func.count()).select_from(model).where(*conditions))
     return int(rows.one())
 
@@ -65,7 +68,7 @@ async def subject_course_counts(session: AsyncSession, *, school_id: int) -> dic
     rows = await session.exec(
         select(Course.subject_id, func.count())
         .where(Course.school_id == school_id)
-        .group_by(Course.subject_id)
+        .group_by(col(Course.subject_id))
     )
     return {subject_id: int(count) for subject_id, count in rows.all()}
 

@@ -1,6 +1,8 @@
 """The open lesson exchange format: one zip holding a lesson and the files it uses.
 
-Layout of a version 1 archive::
+Layout of a version 1 archive (docs/lesson-zip.md; the JSON Schema of ``lesson.json`` is
+generated from :mod:`lessons.exchange.zip_model` and served at
+``GET /api/v1/lessons/zip.schema.json``)::
 
     lesson.json        {"format": "eschool-lesson", "format_version": 1,
                         "lesson": {"title", "summary", "subject", "grades", "tags",
@@ -9,9 +11,10 @@ Layout of a version 1 archive::
     assets/<sha256>    each file, named by the sha256 hex of its content
 
 Reading an archive trusts nothing in it: names, sizes and decompression are checked by
-:mod:`lessons.exchange.safe_zip`, hashes and media types here, and the lesson is validated
-like any authored one. (``ExchangeError`` lives in ``safe_zip``; it is importable from here
-too, as the readers always did.)
+:mod:`lessons.exchange.safe_zip`, hashes and media types here, and ``lesson.json`` must fit
+its model, every field the writer emits required (422 ``invalid_lesson`` naming the field).
+(``ExchangeError`` lives in ``safe_zip``; it is importable from here too, as the readers
+always did.)
 """
 
 from __future__ import annotations
@@ -28,9 +31,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from eschool.uploads.sniff import ALLOWED_KINDS, SNIFF_BYTES, sniff_mime
 from lessons.blocks import Blocks, block_assets, blocks_to_json
 from lessons.exchange.safe_zip import ExchangeError, SafeZip
+from lessons.exchange.zip_model import FORMAT, FORMAT_VERSION, LESSON_ZIP_VERSIONS
 
-FORMAT = "eschool-lesson"
-FORMAT_VERSION = 1
 LESSON_JSON = "lesson.json"
 ASSETS_DIR = "assets/"
 MAX_LESSON_JSON_BYTES = 8 * 1024 * 1024
@@ -50,7 +52,9 @@ Label = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 
 
 class ExchangedLesson(BaseModel):
-    """The lesson part of ``lesson.json``; unknown keys from newer writers are dropped."""
+    """The lesson the other formats' readers build (GIFT, Aiken, QTI 2.1), checked before
+    ``LessonCreate``; unknown keys are dropped. Our own ``lesson.json`` is read strictly, by
+    :mod:`lessons.exchange.zip_model`."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -112,7 +116,7 @@ def unpack_lesson(data: bytes, *, max_total: int, max_files: int = 200) -> Unpac
         if not archive.has(LESSON_JSON):
             raise ExchangeError("missing_lesson", "the archive has no lesson.json")
         document = _parse_document(archive.read(LESSON_JSON, MAX_LESSON_JSON_BYTES))
-        lesson = validate_lesson(document.get("lesson"))
+        lesson = read_lesson_json(document)
         wanted = block_assets(lesson["blocks"])
         assets: dict[str, tuple[str, bytes]] = {}
         for asset_id in sorted(wanted):
@@ -136,7 +140,7 @@ def _parse_document(raw: bytes) -> dict[str, Any]:
     if document.get("format") != FORMAT:
         raise ExchangeError("wrong_format", f"lesson.json is not an {FORMAT!r} document")
     version = document.get("format_version")
-    if type(version) is not int or version != FORMAT_VERSION:
+    if type(version) is not int or version not in LESSON_ZIP_VERSIONS:
         raise ExchangeError(
             "unsupported_version",
             f"format version {version!r} is not supported (this server reads {FORMAT_VERSION})",
@@ -144,9 +148,32 @@ def _parse_document(raw: bytes) -> dict[str, Any]:
     return document
 
 
+def read_lesson_json(document: dict[str, Any]) -> dict[str, Any]:
+    """The lesson of a parsed ``lesson.json`` as JSON, checked against the model of its format
+    version; a missing or invalid field is 422 ``invalid_lesson`` naming it (``details``:
+    every problem as ``{"loc", "message"}``)."""
+    model = LESSON_ZIP_VERSIONS[document["format_version"]]
+    try:
+        lesson = model.model_validate(document).lesson
+    except ValidationError as error:
+        problems = [
+            {"loc": [str(part) for part in problem["loc"]], "message": problem["msg"]}
+            for problem in error.errors(include_url=False, include_context=False)
+        ]
+        shown = "; ".join(
+            f"{'.'.join(problem['loc'])}: {problem['message']}"
+            for problem in problems[:_MAX_ERRORS_SHOWN]
+        )
+        raise ExchangeError("invalid_lesson", f"{LESSON_JSON}: {shown}", 422, problems) from error
+    result = lesson.model_dump(mode="json", exclude={"blocks"})
+    result["blocks"] = blocks_to_json(lesson.blocks)
+    return result
+
+
 def validate_lesson(raw: Any) -> dict[str, Any]:
-    """The lesson part of an exchange document as JSON, validated like an authored lesson (every
-    reader builds its lesson through this); ``ExchangeError`` naming the first problems."""
+    """A lesson another format's reader built, as JSON, validated like an authored lesson (the
+    GIFT, Aiken and QTI 2.1 readers build theirs through this); ``ExchangeError`` naming the
+    first problems."""
     try:
         lesson = ExchangedLesson.model_validate(raw)
     except ValidationError as error:

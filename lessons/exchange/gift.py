@@ -167,8 +167,8 @@ class _Lesson:
             notes.append("pictures were left out (a GIFT file carries no pictures)")
         if parsed.has_feedback():
             notes.append("feedback was not imported (our questions have no feedback)")
-        for reason in notes:
-            self.note(chunk.line, reason)
+        for note in notes:
+            self.note(chunk.line, note)
 
     def _add_text(self, line: int, text: str) -> None:
         if len(text) > MAX_TEXT_CHARS:

@@ -265,9 +265,9 @@ def _text_entry(
     if declaration.base_type != "string":
         raise Unsupported(f"a text entry of type {declaration.base_type} is not supported")
     accepted: list[str] = []
-    for value in [*declaration.correct, *_keys(Declaration("", "", [], declaration.mapping))]:
-        if value.strip() and value not in accepted:
-            accepted.append(value)
+    for text in [*declaration.correct, *_keys(Declaration("", "", [], declaration.mapping))]:
+        if text.strip() and text not in accepted:
+            accepted.append(text)
     if not accepted:
         raise Unsupported("the item has no accepted answer")
     return {"kind": "text", "options": [], "answer": accepted}

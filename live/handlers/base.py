@@ -9,9 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeGuard
 
 from live.room_state import Actor, ActorId, RoomState
+
+
+def is_number(value: object) -> TypeGuard[int | float]:
+    """Whether ``value`` is a JSON number: an int or a float, never a bool."""
+    return type(value) in (int, float)
 
 
 class Reject(Exception):
@@ -93,6 +98,7 @@ def switch(attribute: str) -> Handler:
 
     def handle(state: RoomState, event: Event) -> RoomState | None:
         on = event.flag("on")
-        return None if getattr(state, attribute) == on else replace(state, **{attribute: on})
+        changes: dict[str, Any] = {attribute: on}
+        return None if getattr(state, attribute) == on else replace(state, **changes)
 
     return handle

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from live.handlers.base import Event, Reject
+from live.handlers.base import Event, Reject, is_number
 from live.protocol import MAX_STROKE_POINTS, MAX_STROKE_WIDTH
 from live.room_state import MAX_BOARD_POINTS, MAX_STROKES, RoomState, Stroke
 
@@ -18,7 +18,7 @@ def _stroke_points(value: object) -> tuple[tuple[float, float], ...]:
             raise Reject("invalid", "each point is [x, y]")
         x, y = point
         for coordinate in (x, y):
-            if type(coordinate) not in (int, float) or not 0.0 <= coordinate <= 1.0:
+            if not is_number(coordinate) or not 0.0 <= coordinate <= 1.0:
                 raise Reject("invalid", "coordinates are between 0 and 1")
         points.append((float(x), float(y)))
     return tuple(points)
@@ -30,7 +30,7 @@ def board_stroke(state: RoomState, event: Event) -> RoomState | None:
         raise Reject("forbidden", "the teacher has not given you the pen")
     points = _stroke_points(event.data.get("points"))
     color, width = event.text("color"), event.data.get("width")
-    if type(width) not in (int, float) or not 0 < width <= MAX_STROKE_WIDTH:
+    if not is_number(width) or not 0 < width <= MAX_STROKE_WIDTH:
         raise Reject("invalid", "width is out of range")
     slide = event.integer("slide")
     stroke = Stroke(event.seq, slide, event.who.id, points, color, float(width))

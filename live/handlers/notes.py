@@ -51,7 +51,8 @@ async def notes_welcome(channel: Channel) -> None:
             return
         rubric = await session_rubric(session, live=live)
         notes = await notes_of(session, live_id=channel.live_id, author=author_key(channel.actor))
-        items = [note_public(note, started=live.started_at) for note in notes]
+        started = live.started_at
+        items = [note_public(note, started=started).model_dump(mode="json") for note in notes]
         body: dict[str, Any] = {"rubric": rubric, "notes": items}
     await channel.send(direct_frame("note.list", body))
 
@@ -81,7 +82,8 @@ async def note_add(channel: Channel, message: NoteAdd) -> None:
         async with channel.app.state.sessionmaker() as session:
             stored = await note_store(session, live_id=channel.live_id, actor=actor, note=note)
             live = await session.get(LiveSession, channel.live_id)
-            public = note_public(stored, started=live.started_at if live else None)
+            started = live.started_at if live else None
+            public = note_public(stored, started=started).model_dump(mode="json")
     except NoteRefused as refusal:
         await channel.send(error_frame(message.id, refusal.code, refusal.message))
         return

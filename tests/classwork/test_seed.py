@@ -81,14 +81,14 @@ async def test_demo_classwork(app: Starlette, people: DemoPeople) -> None:
         pupil = next(p for p in people.pupils["7A"] if p.login == "pupil")
         parent = (await session.exec(select(User).where(User.login == "parent"))).one()
         seen = {
-            (item["course_id"], item["status"], item["progress"]["state"])
+            (item.course_id, item.status, item.progress and item.progress.state)
             for item in await assignments_list(session, actor=pupil)
         }
         assert (math_7a.id, "open", "not_started") in seen
         by_parent = await assignments_list(session, actor=parent)
-        assert {item["pupil_id"] for item in by_parent} == {pupil.id}
+        assert {item.pupil_id for item in by_parent} == {pupil.id}
         assert ("open", "not_started") in {
-            (item["status"], item["progress"]["state"]) for item in by_parent
+            (item.status, item.progress and item.progress.state) for item in by_parent
         }
         past = select(Slot.id).where(Slot.school_id == people.school.id, Slot.date < today)
         if (await session.exec(past)).first() is None:
@@ -97,7 +97,7 @@ async def test_demo_classwork(app: Starlette, people: DemoPeople) -> None:
         # ...and a piece of homework handed in and marked, which the parent sees too.
         assert (math_7a.id, "closed", "marked") in seen
         assert ("closed", "marked") in {
-            (item["status"], item["progress"]["state"]) for item in by_parent
+            (item.status, item.progress and item.progress.state) for item in by_parent
         }
 
         # Marked homework: most of the class handed in, some perfect, some not; the marks

@@ -31,6 +31,8 @@ def test_gettext_translates_and_fills_placeholders() -> None:
     finally:
         set_language("en")
     assert gettext("Sign in") == "Sign in"
+    # A placeholder may be called "message" (the lesson importer's error uses one).
+    assert gettext("{where}: {message}", where="title", message="bad") == "title: bad"
 
 
 def test_pgettext_falls_back_to_the_plain_message() -> None:

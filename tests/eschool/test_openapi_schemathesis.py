@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import functools
 import json
+from collections import Counter
 from typing import Any
 
 import httpx
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.core import NotSet
 from schemathesis.generation.case import Case
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -37,8 +39,9 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-# Signing out ends the run's own sessions; there is nothing to get wrong there anyway.
-SKIPPED = {("DELETE", "/api/v1/auth/token")}
+# Signing out ends the run's own sessions; there is nothing to get wrong there anyway. The
+# notifications' event stream never ends by itself (tests/eschool/notifications cover it).
+SKIPPED = {("DELETE", "/api/v1/auth/token"), ("GET", "/api/v1/notifications/stream")}
 
 
 def _cases(schema: Any, count: int) -> list[Case]:
@@ -82,7 +85,7 @@ def _request(case: Case, world: World) -> dict[str, Any]:
         "params": case.query or None,
         "headers": {k: str(v) for k, v in (case.headers or {}).items()},
     }
-    if case.body is not None and case.media_type:
+    if not isinstance(case.body, NotSet) and case.media_type:
         if "json" in case.media_type:
             arguments["json"] = case.body
         elif case.media_type.startswith("multipart/"):
@@ -110,6 +113,7 @@ async def test_every_operation_answers_as_documented(world: World) -> None:
     assert len({(c.method, c.path) for c in cases}) > 0
     transport = httpx.ASGITransport(app=world.app, client=("127.0.0.1", 50000))
     failures: list[str] = []
+    statuses: Counter[int] = Counter()
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         for number, case in enumerate(cases):
             role = ROLES[number % len(ROLES)]
@@ -118,9 +122,14 @@ async def test_every_operation_answers_as_documented(world: World) -> None:
             arguments = _request(case, world)
             arguments["headers"] |= world.tokens[role]
             said = f"{case.method} {arguments['url'][:150]} as {role}"
-            response = await http.request(**arguments)
+            request = http.build_request(**arguments)
+            await request.aread()  # a multipart body is a stream: read it for the checks
+            response = await http.send(request)
+            statuses[response.status_code // 100 * 100] += 1
             try:
                 case.validate_response(response, checks=CHECKS)
             except (Exception, BaseExceptionGroup) as exc:  # the finding: one line per case
                 failures.append(f"{said} → {response.status_code}: {str(exc)[:400]}")
     assert failures == [], f"{len(failures)} failures:\n" + "\n".join(failures[:60])
+    # Drawn data reaches past the input checks, not only to a 4xx.
+    assert statuses[200] > len(cases) // 10, statuses

@@ -124,12 +124,18 @@ def test_unreferenced_files_are_dropped_and_mime_is_sniffed() -> None:
     assert unpacked.assets[PNG_ID][0] == "image/png"
 
 
-def test_unknown_lesson_fields_are_ignored_and_defaults_filled() -> None:
-    lesson = {"title": "Minimal", "blocks": [{"kind": "text", "text": "hi"}], "rating": 5}
+def test_unknown_lesson_fields_are_ignored_and_block_ids_made() -> None:
+    lesson = {**LESSON, "blocks": [{"kind": "text", "text": "hi"}], "rating": 5}
     unpacked = unpack_lesson(archive({"lesson.json": document(lesson)}), max_total=LIMIT)
     assert "rating" not in unpacked.lesson
-    assert unpacked.lesson["grades"] == []
     assert unpacked.lesson["blocks"][0]["id"]  # a missing block id is generated
+
+
+def test_a_missing_lesson_field_is_an_error_not_a_default() -> None:
+    lesson = {key: value for key, value in LESSON.items() if key != "language"}
+    error = refused(archive(valid_files(**{"lesson.json": document(lesson)})))
+    assert (error.code, error.status) == ("invalid_lesson", 422)
+    assert error.message == "lesson.json: lesson.language: Field required"
 
 
 def test_exchange_error_is_a_domain_error() -> None:
@@ -153,16 +159,16 @@ def test_exchange_error_is_a_domain_error() -> None:
         (archive({"lesson.json": document(format_version=2)}), "unsupported_version", 400),
         (archive({"lesson.json": document(format_version="1")}), "unsupported_version", 400),
         (archive({"lesson.json": document(format_version=True)}), "unsupported_version", 400),
-        (archive({"lesson.json": document(lesson="x")}), "invalid_lesson", 400),
+        (archive({"lesson.json": document(lesson="x")}), "invalid_lesson", 422),
         (
             archive({"lesson.json": document({**LESSON, "title": " "})}),
             "invalid_lesson",
-            400,
+            422,
         ),
         (
             archive({"lesson.json": document({**LESSON, "blocks": [{"kind": "applet"}]})}),
             "invalid_lesson",
-            400,
+            422,
         ),
         (archive({"lesson.json": document()}), "missing_asset", 400),
         (archive(valid_files(**{f"assets/{PNG_ID}": PNG + b"!"})), "asset_hash_mismatch", 400),

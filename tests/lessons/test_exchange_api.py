@@ -126,7 +126,18 @@ def lesson_json(blocks: list[dict[str, Any]], **lesson: Any) -> bytes:
         {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
-            "lesson": {"title": "Чужой урок", **lesson, "blocks": blocks},
+            "lesson": {
+                "title": "Чужой урок",
+                "summary": "",
+                "subject": "",
+                "grades": [],
+                "tags": [],
+                "language": "ru",
+                "licence": "CC-BY-4.0",
+                "authors": [],
+                **lesson,
+                "blocks": blocks,
+            },
         }
     ).encode()
 
@@ -166,12 +177,14 @@ HOSTILE = {
                 f"assets/{sha(PNG)}": PNG,
             }
         ),
-        400,
+        422,
     ),
     "title too long for us": (
         archive({"lesson.json": lesson_json([], title="Я" * 300), f"assets/{sha(PNG)}": PNG}),
-        400,
+        422,
     ),
+    "grade out of range": (archive({"lesson.json": lesson_json([], grades=[7, 12])}), 422),
+    "empty language": (archive({"lesson.json": lesson_json([], language="")}), 422),
     "wrong format": (archive({"lesson.json": b'{"format": "scorm"}'}), 400),
 }
 
@@ -193,7 +206,7 @@ async def test_hostile_archives_are_refused_and_store_nothing(client, as_user, s
 async def test_a_good_foreign_archive_imports(client, as_user, settings):
     content = archive(
         {
-            "lesson.json": lesson_json(IMAGE_BLOCK, grades=[7, 12], language="", authors=["A. B."]),
+            "lesson.json": lesson_json(IMAGE_BLOCK, grades=[7], language="en", authors=["A. B."]),
             f"assets/{sha(PNG)}": PNG,
             "assets/unused": b"dropped",
         }
@@ -204,8 +217,8 @@ async def test_a_good_foreign_archive_imports(client, as_user, settings):
     )
     assert response.status_code == 201, response.text
     lesson = response.json()
-    assert lesson["grades"] == [7]  # grade 12 is not a grade here
-    assert lesson["language"] == "ru"
+    assert lesson["grades"] == [7]
+    assert lesson["language"] == "en"
     assert lesson["credits"] == ["A. B."]
     assert [p.name for p in stored_files(settings.uploads_dir)] == [sha(PNG)]
 
