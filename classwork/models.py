@@ -13,11 +13,11 @@ from pydantic import Field as WireField
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
-from eschool.api_schema import Public
+from eschool.api_schema import Moment, Public
 from eschool.models import Id, WireModel
 from eschool.timeutil import utcnow
 from gradebook.journal_models import GradeScale, QueryId
-from lessons.public_models import Moment, ShownBlock
+from lessons.public_models import ShownBlock
 
 MAX_ATTEMPTS = 10
 MAX_TITLE = 300

@@ -21,9 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+
+from eschool.timeutil import iso
 
 Item = TypeVar("Item")
 EndpointT = TypeVar("EndpointT", bound=Callable[..., Any])
@@ -123,6 +126,15 @@ def operations_of(endpoint: Any) -> list[Operation]:
 
 
 # --- shapes every package shares --------------------------------------------------------------
+
+
+Moment = Annotated[
+    datetime,
+    PlainSerializer(iso, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time", "examples": ["2026-09-01T08:30:00Z"]}),
+]
+"""A moment on the wire: ISO 8601 in UTC to the second with ``Z`` (``eschool.timeutil.iso``),
+e.g. ``2026-09-01T08:30:00Z``. Every package's answers send moments this way."""
 
 
 class Public(BaseModel):

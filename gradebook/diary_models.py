@@ -12,14 +12,13 @@ import datetime as dt
 
 from pydantic import AwareDatetime, ConfigDict, Field
 
-from eschool.api_schema import Body, Public
+from eschool.api_schema import Body, Moment, Public
 from eschool.models import TermPublic, WireQuery
 from gradebook.journal_models import (
     AttendanceStatus,
     AttendanceSummary,
     FileRef,
     LessonLink,
-    Moment,
     PersonRef,
     QueryDate,
     SubjectRef,

@@ -14,12 +14,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, ConfigDict, Field
 
-from eschool.api_schema import Public
+from eschool.api_schema import Moment, Public
 from eschool.models import Id, TermPublic, WireQuery
 from eschool.timeutil import MAX_QUERY_DATE, MIN_QUERY_DATE
 from gradebook.averages import ATTENDANCE_STATUSES
 from gradebook.models import COMMENT_MAX, HOMEWORK_MAX, REASON_MAX, TOPIC_MAX
-from gradebook.wire_fields import Moment, Period, Room, TimeOfDay
+from gradebook.wire_fields import Period, Room, TimeOfDay
 
 # --- shared value types ---------------------------------------------------------------------
 

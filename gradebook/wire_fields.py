@@ -3,12 +3,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
-from pydantic import Field, PlainSerializer, WithJsonSchema
-
-from eschool.timeutil import iso
+from pydantic import Field
 
 PERIOD_MAX = 12  # the last lesson of a day (0 is an early lesson before the first)
 WORK_TYPE_CODE_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
@@ -28,10 +25,3 @@ Share = Annotated[float, Field(ge=0, le=1, description="A share of the points, 0
 
 TimeOfDay = Annotated[str, Field(pattern=r"^\d{2}:\d{2}$", examples=["08:30"])]
 """A time of day at school, ``HH:MM``."""
-
-Moment = Annotated[
-    dt.datetime,
-    PlainSerializer(iso, return_type=str),
-    WithJsonSchema({"type": "string", "format": "date-time", "examples": ["2026-09-01T10:00:00Z"]}),
-]
-"""A moment in UTC, sent as ISO 8601 to the second with ``Z`` (``eschool.timeutil.iso``)."""

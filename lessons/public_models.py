@@ -7,21 +7,18 @@ once. Moments are ISO 8601 text in UTC with a ``Z`` and no fractions (``eschool.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal, get_args
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PlainSerializer,
     WithJsonSchema,
     field_validator,
 )
 
-from eschool.api_schema import Public
+from eschool.api_schema import Moment, Public
 from eschool.models import MAX_ID, WireModel
-from eschool.timeutil import iso
 from lessons.blocks import BLOCK_KINDS, BlockId
 from lessons.models import (
     Credits,
@@ -35,13 +32,6 @@ from lessons.models import (
     Tags,
     Title,
 )
-
-Moment = Annotated[
-    datetime,
-    PlainSerializer(iso, return_type=str),
-    WithJsonSchema({"type": "string", "format": "date-time", "examples": ["2026-09-01T08:30:00Z"]}),
-]
-"""A moment on the wire: ``2026-09-01T08:30:00Z`` (UTC, whole seconds)."""
 
 Count = Annotated[int, Field(ge=0)]
 VersionNumber = Annotated[int, Field(ge=1)]
