@@ -16,6 +16,9 @@ from eschool.access import classes_taught
 from eschool.errors import NotFound
 from eschool.models import Enrolment, Role, SchoolClass, User
 from eschool.timeutil import iso
+from gradebook.queries import teacher_slots_on
+from lessons.models import LessonFilters
+from lessons.queries import lessons_search
 from live.models import CODE_LENGTH, LiveEvent, LiveSession, SessionStatus
 from live.public_models import LiveSessionPublic
 from live.room import Actor
@@ -207,8 +210,6 @@ class SlotChoice:
 
 async def slots_today(session: AsyncSession, *, actor: User, today: date) -> list[SlotChoice]:
     """Today's journal slots of the courses the teacher teaches, by period."""
-    from gradebook.queries import teacher_slots_on
-
     rows = await teacher_slots_on(session, actor=actor, day=today)
     return [
         SlotChoice(
@@ -223,9 +224,6 @@ async def slots_today(session: AsyncSession, *, actor: User, today: date) -> lis
 
 async def startable_lessons(session: AsyncSession, *, actor: User) -> list[dict[str, Any]]:
     """The published library lessons the actor may run (summaries, newest first)."""
-    from lessons.models import LessonFilters
-    from lessons.queries import lessons_search
-
     items, _total = await lessons_search(
         session, actor=actor, filters=LessonFilters(sort="title"), per_page=200
     )

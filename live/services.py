@@ -39,8 +39,9 @@ from eschool.i18n import LANGUAGES, current_language, set_language
 from eschool.i18n import gettext as _
 from eschool.models import Role, SchoolClass, User
 from eschool.timeutil import utcnow
-from gradebook.queries import course_of_slot
+from gradebook.queries import course_of_slot, slot_get
 from gradebook.scales import DEFAULT_SCALE, get_scale
+from lessons.queries import lesson_version_get
 from live.event_log import COPY_BATCH, EventLog
 from live.event_log import LogNotStored as LogNotStored  # where callers have found it
 from live.guesses import CodeGuesses as CodeGuesses  # where callers have found it
@@ -152,9 +153,6 @@ async def session_start(session: AsyncSession, *, actor: User, data: LiveStart) 
     slot's class may join; with ``class_id`` that class (one the actor teaches); with neither,
     the pupils of every class the actor teaches. Observers may watch when ``allow_observers``.
     """
-    from gradebook.queries import slot_get
-    from lessons.queries import lesson_version_get
-
     if actor.role != Role.teacher:
         raise Forbidden(_("Only teachers run live lessons."))
     lesson = await lesson_version_get(

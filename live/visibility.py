@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from lessons.scoring import question_max_points
 from live.room import WATCHING_ROLES, Actor, ActorId, PollRun, QuizRun, RoomState, questions_of
 
 # Question keys that give the answer away; stripped for pupils and observers until reveal.
@@ -21,8 +22,6 @@ ANSWER_KEYS = frozenset({"answer", "answers", "solution", "explanation"})
 
 def max_points(questions: list[dict[str, Any]]) -> tuple[float, ...]:
     """The most points each question can give, by ``lessons.scoring``."""
-    from lessons.scoring import question_max_points
-
     result: list[float] = []
     for question in questions:
         try:
