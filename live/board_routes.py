@@ -35,14 +35,11 @@ from live import queries, services
 from live.board_pass import BOARD_PASS_SECONDS, board_pair, board_pass_create, participant
 from live.page_context import room_context
 from live.public_models import BoardPassPublic
+from live.route_helpers import base_url, secret_of
 from live.visitor_pass import BOARD_COOKIE_PREFIX, pass_cookie
 
 # Wrong pairing codes an address may type in the window before it is stopped (429).
 PAIRING_GUESSES = 10
-
-
-def _base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
 
 
 PAIR_PATH = "/board"
@@ -69,10 +66,6 @@ def _pair_form(
     if isinstance(exc, TooManyRequests):
         response.headers["Retry-After"] = str(exc.retry_after)
     return response
-
-
-def _secret(request: Request) -> str:
-    return request.app.state.settings.secret_key
 
 
 # Wrong pairing codes per address, counted in the database (apart from the join codes).
@@ -106,10 +99,10 @@ async def api_board_pass(request: Request) -> Response:
         actor=user,
         live=live,
         broker=request.app.state.broker,
-        secret=_secret(request),
+        secret=secret_of(request.app),
     )
     display = queries.code_display(live.code)
-    base = _base_url(request)
+    base = base_url(request)
     url = f"{base}/live/{display}/board"
     return json_ok(BoardPassPublic(**body, url=url, pair_url=f"{base}/board"))
 
@@ -144,7 +137,10 @@ async def board_pair_submit(request: Request) -> Response:
         await _GUESSES.check(db(request), address)
         try:
             live, token = await board_pair(
-                db(request), code=code, broker=request.app.state.broker, secret=_secret(request)
+                db(request),
+                code=code,
+                broker=request.app.state.broker,
+                secret=secret_of(request.app),
             )
         except DomainError as exc:
             if exc.status == 404:
@@ -180,7 +176,12 @@ async def board_page(request: Request) -> Response:
     )
     try:
         actor = await participant(
-            db(request), live=live, user=user, token=token, secret=_secret(request), view="board"
+            db(request),
+            live=live,
+            user=user,
+            token=token,
+            secret=secret_of(request.app),
+            view="board",
         )
     except DomainError as exc:
         if user is None and exc.status == 401:
