@@ -7,7 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, WithJsonSchema, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from pydantic import Field as WireField
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
@@ -287,14 +287,10 @@ class TokenRequest(WireModel):
     password: str = WireField(min_length=1, max_length=200)
 
 
-# A role in a query string: its schema inline, as a query parameter's must be.
-RoleParam = Annotated[Role, WithJsonSchema({"type": "string", "enum": [r.value for r in Role]})]
-
-
 class UsersQuery(WireQuery):
     """``GET /users``: filters and the page."""
 
-    role: RoleParam | None = None
+    role: Role | None = None
     class_name: ClassRef | None = WireField(default=None, alias="class")
     q: str | None = WireField(
         default=None, max_length=200, description="Part of the name or the login."
