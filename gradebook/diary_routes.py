@@ -94,7 +94,8 @@ async def api_diary(request: Request) -> Response:
     await _diary_read(request, path_int(request, "pupil_id"), "diary", f"{start}..{end}")
     # Plain rows serialized as they are (gradebook.diary; DiaryWeekPublic describes them).
     # The tag is a hash of the body: a reader whose copy is current gets 304 and no body.
-    return etag_response(request, json_ok(week).body, media_type="application/json")
+    # (The body is typed bytes or memoryview; it is bytes, which bytes() returns as is.)
+    return etag_response(request, bytes(json_ok(week).body), media_type="application/json")
 
 
 @api_endpoint()

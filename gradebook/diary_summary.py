@@ -8,10 +8,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func
+from sqlalchemy import BindParameter, and_, bindparam, func
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from eschool.models import Enrolment, User
 from eschool.queries import term_public
@@ -30,7 +31,9 @@ from gradebook.models import (
 from gradebook.queries import term_for
 from gradebook.scales import get_scale
 
-_PUPIL, _TERM, _TODAY = bindparam("pupil_id"), bindparam("term_id"), bindparam("today")
+_PUPIL: BindParameter[int] = bindparam("pupil_id")
+_TERM: BindParameter[int] = bindparam("term_id")
+_TODAY: BindParameter[date] = bindparam("today")
 
 _teacher = aliased(User)
 _first_teacher = (
@@ -40,40 +43,41 @@ _first_teacher = (
     .scalar_subquery()
 )
 # The pupil's courses (of every class they are enrolled in) by subject name, each with its
-# first teacher and the pupil's term mark.
-_COURSES = (
-    select(
-        Course.id,
-        Course.scale,
-        Subject.id,
-        Subject.name,
-        Subject.short_name,
-        _teacher.id,
-        _teacher.name,
-        TermMark.value,
+# first teacher and the pupil's term mark. Built as ``select()`` builds it: its typing stops
+# at four columns.
+_COURSES: Select[*tuple[Any, ...]] = (
+    Select(
+        col(Course.id),
+        col(Course.scale),
+        col(Subject.id),
+        col(Subject.name),
+        col(Subject.short_name),
+        col(_teacher.id),
+        col(_teacher.name),
+        col(TermMark.value),
     )
     .select_from(Course)
     .join(Subject, col(Subject.id) == Course.subject_id)
     .join(Enrolment, col(Enrolment.class_id) == Course.class_id)
     .outerjoin(CourseTeacher, col(CourseTeacher.id) == _first_teacher)
-    .outerjoin(_teacher, _teacher.id == CourseTeacher.teacher_id)
+    .outerjoin(_teacher, col(_teacher.id) == CourseTeacher.teacher_id)
     .outerjoin(
         TermMark,
         and_(
             col(TermMark.course_id) == Course.id,
-            TermMark.term_id == _TERM,
-            TermMark.pupil_id == _PUPIL,
+            col(TermMark.term_id) == _TERM,
+            col(TermMark.pupil_id) == _PUPIL,
         ),
     )
     .where(Enrolment.pupil_id == _PUPIL)
-    .order_by(Subject.name, Course.id)
+    .order_by(col(Subject.name), col(Course.id))
 )
 
 
 def _term_slots() -> Any:
     """The term's lessons of the pupil's courses (the caller chooses the columns)."""
     return (
-        select()
+        Select()
         .select_from(Slot)
         .join(Course, col(Course.id) == Slot.course_id)
         .join(Enrolment, col(Enrolment.class_id) == Course.class_id)
@@ -92,7 +96,7 @@ _MARKS = (
     .join(Mark, col(Mark.slot_id) == Slot.id)
     .outerjoin(WorkType, work_type_of_mark())
     .where(Mark.pupil_id == _PUPIL, col(Mark.deleted_at).is_(None))
-    .order_by(Slot.date, Mark.id)
+    .order_by(col(Slot.date), col(Mark.id))
 )
 
 # How many of each course's lessons up to today the pupil had per status (None: no record,
@@ -102,10 +106,10 @@ _ATTENDANCE = (
     .add_columns(Slot.course_id, Attendance.status, func.count())
     .outerjoin(
         Attendance,
-        and_(col(Attendance.slot_id) == Slot.id, Attendance.pupil_id == _PUPIL),
+        and_(col(Attendance.slot_id) == Slot.id, col(Attendance.pupil_id) == _PUPIL),
     )
     .where(Slot.date <= _TODAY)
-    .group_by(Slot.course_id, Attendance.status)
+    .group_by(col(Slot.course_id), col(Attendance.status))
 )
 
 

@@ -45,7 +45,7 @@ async def history_of(
             HistoryEntry.entity == entity,
             HistoryEntry.entity_id == entity_id,
         )
-        .order_by(HistoryEntry.at, HistoryEntry.id)
+        .order_by(col(HistoryEntry.at), col(HistoryEntry.id))
     )
     return [history_public(entry, by) for entry, by in rows.all()]
 

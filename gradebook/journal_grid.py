@@ -5,11 +5,14 @@ pupil's term result."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Row
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from eschool.models import User
 from eschool.queries import term_public
@@ -61,21 +64,26 @@ async def journal_get(
             await session.exec(
                 select(Slot)
                 .where(Slot.course_id == course_id, Slot.term_id == term.id)
-                .order_by(Slot.date, Slot.period, Slot.id)
+                .order_by(col(Slot.date), col(Slot.period), col(Slot.id))
             )
         ).all()
     )
     in_term = (Slot.course_id == course_id) & (Slot.term_id == term.id)
     # Marks, attendance and term marks are read as plain rows: the journal only needs
     # their columns, and building ORM objects for every mark cost more than the query.
-    marks = (
-        await session.exec(
-            select(*MARK_ROW_COLUMNS)
-            .join(Slot, col(Slot.id) == Mark.slot_id)
-            .where(in_term, col(Mark.deleted_at).is_(None))
-            .order_by(Mark.id)
-        )
-    ).all()
+    # ``Select`` as ``select()`` builds it (its typing stops at four columns); the rows are
+    # read by name, which sqlmodel's typing (plain tuples) does not know.
+    marks = cast(
+        "Sequence[Row[Any]]",
+        (
+            await session.exec(
+                Select(*MARK_ROW_COLUMNS)
+                .join(Slot, col(Slot.id) == Mark.slot_id)
+                .where(in_term, col(Mark.deleted_at).is_(None))
+                .order_by(col(Mark.id))
+            )
+        ).all(),
+    )
     records = (
         await session.exec(
             select(Attendance.pupil_id, Attendance.slot_id, Attendance.status)

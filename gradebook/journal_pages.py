@@ -84,7 +84,9 @@ async def journal_page(request: Request) -> Response:
     if unchanged is not None:
         return unchanged
     rendered = await journal_rendered_of(request, version)
-    terms = await terms_of_year(db(request), school_id=actor.school_id, term_id=version.term.id)
+    terms = await terms_of_year(
+        db(request), school_id=actor.school_id, term_id=version.term.id or 0
+    )
     page = render(
         request,
         "gradebook/journal.html",
@@ -147,9 +149,9 @@ async def journal_setup(request: Request) -> Response:
                     **result.as_dict(),
                 )
             elif action == "threshold":
-                data = parse_model(SettingsUpdate, form)
+                settings = parse_model(SettingsUpdate, form)
                 await structure_services.settings_update(
-                    session, actor=actor, rounding_threshold=data.rounding_threshold
+                    session, actor=actor, rounding_threshold=settings.rounding_threshold
                 )
                 message = _("Saved.")
             else:

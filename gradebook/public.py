@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.i18n import gettext as _
@@ -98,14 +99,14 @@ def files_public(slot: Slot, names: dict[str, str]) -> list[dict[str, Any]]:
 
 
 MARK_ROW_COLUMNS = (
-    Mark.id,
-    Mark.pupil_id,
-    Mark.slot_id,
-    Mark.value,
-    Mark.work_type,
-    Mark.weight,
-    Mark.comment,
-    Mark.created_at,
+    col(Mark.id),
+    col(Mark.pupil_id),
+    col(Mark.slot_id),
+    col(Mark.value),
+    col(Mark.work_type),
+    col(Mark.weight),
+    col(Mark.comment),
+    col(Mark.created_at),
 )
 """The columns `mark_public` reads: select these to get rows it takes in place of a Mark."""
 
@@ -142,7 +143,7 @@ def history_public(entry: HistoryEntry, by: User | None) -> HistoryEntryPublic:
     return HistoryEntryPublic(
         at=entry.at,
         by=person_public(by),
-        action=entry.action,  # type: ignore[arg-type]  # the services write only these
+        action=entry.action,  # the services write only these (validated here)
         field=entry.field,
         old=entry.old,
         new=entry.new,

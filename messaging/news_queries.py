@@ -29,7 +29,7 @@ from messaging.models import (
 )
 from messaging.queries import family_classes, person, users_by_id
 
-GROUP_OF_ROLE = {
+GROUP_OF_ROLE: dict[str, NewsRole] = {
     Role.admin: NewsRole.staff,
     Role.teacher: NewsRole.staff,
     Role.pupil: NewsRole.pupils,
@@ -45,7 +45,7 @@ async def _my_classes(session: AsyncSession, actor: User) -> set[int]:
 
 async def _visible_filter(session: AsyncSession, actor: User) -> Any:
     """The condition on ``NewsItem`` of the items the actor may see (school scoped)."""
-    in_school = NewsItem.school_id == actor.school_id
+    in_school = col(NewsItem.school_id) == actor.school_id
     if actor.role == Role.admin:
         return in_school
     group = GROUP_OF_ROLE.get(actor.role)
@@ -91,12 +91,12 @@ async def news_public(
     ids = [item.id for item in items]
     audiences: dict[int, list[NewsAudience]] = {}
     if ids:
-        rows = await session.exec(
+        audience_rows = await session.exec(
             select(NewsAudience)
             .where(col(NewsAudience.news_id).in_(ids))
             .order_by(col(NewsAudience.id))
         )
-        for row in rows.all():
+        for row in audience_rows.all():
             audiences.setdefault(row.news_id, []).append(row)
     class_ids = {a.class_id for rows in audiences.values() for a in rows if a.class_id}
     classes: dict[int, str] = {}

@@ -273,7 +273,7 @@ async def unread_by_thread(
             col(Message.id) > ThreadParticipant.last_read_id,
             col(Message.author_id) != user_id,
         )
-        .group_by(Message.thread_id)
+        .group_by(col(Message.thread_id))
     )
     if thread_ids is not None:
         query = query.where(col(Message.thread_id).in_(list(thread_ids)))
@@ -292,7 +292,7 @@ async def _last_messages(session: AsyncSession, thread_ids: list[int]) -> dict[i
     latest = (
         select(func.max(col(Message.id)))
         .where(col(Message.thread_id).in_(thread_ids))
-        .group_by(Message.thread_id)
+        .group_by(col(Message.thread_id))
     )
     rows = await session.exec(select(Message).where(col(Message.id).in_(latest)))
     return {m.thread_id: m for m in rows.all()}
@@ -444,7 +444,7 @@ async def thread_detail(session: AsyncSession, *, view: ThreadView) -> ThreadDet
         school_id=thread.school_id,
         shas={sha for shas in attached.values() for sha in shas},
     )
-    people = {u.id: u for u in view.participants}
+    people = {u.id: u for u in view.participants if u.id is not None}
     missing = {m.author_id for m in messages} - set(people)
     people.update(await users_by_id(session, missing))
     pupil = await session.get(User, thread.pupil_id) if thread.pupil_id else None

@@ -145,7 +145,7 @@ async def export_pupil(session: AsyncSession, *, pupil: User, settings: Settings
         .join(SchoolClass, col(SchoolClass.id) == Enrolment.class_id)
         .join(AcademicYear, col(AcademicYear.id) == SchoolClass.year_id)
         .where(Enrolment.pupil_id == pupil_id)
-        .order_by(AcademicYear.starts, SchoolClass.name)
+        .order_by(col(AcademicYear.starts), col(SchoolClass.name))
     )
     parents = await session.exec(
         select(User)
@@ -154,15 +154,17 @@ async def export_pupil(session: AsyncSession, *, pupil: User, settings: Settings
         .order_by(User.name)
     )
     sessions = await session.exec(
-        select(AuthSession).where(AuthSession.user_id == pupil_id).order_by(AuthSession.created_at)
+        select(AuthSession)
+        .where(AuthSession.user_id == pupil_id)
+        .order_by(col(AuthSession.created_at))
     )
     failures = await session.exec(
-        select(LoginFailure).where(LoginFailure.login == pupil.login).order_by(LoginFailure.at)
+        select(LoginFailure).where(LoginFailure.login == pupil.login).order_by(col(LoginFailure.at))
     )
     uploads = list(
         (
             await session.exec(
-                select(Upload).where(Upload.uploaded_by == pupil_id).order_by(Upload.id)
+                select(Upload).where(Upload.uploaded_by == pupil_id).order_by(col(Upload.id))
             )
         ).all()
     )
@@ -173,10 +175,12 @@ async def export_pupil(session: AsyncSession, *, pupil: User, settings: Settings
         .outerjoin(whose, col(whose.id) == AccessRecord.pupil_id)
         .outerjoin(SchoolClass, col(SchoolClass.id) == AccessRecord.class_id)
         .where(AccessRecord.school_id == pupil.school_id, about_pupil(pupil_id))
-        .order_by(AccessRecord.at, AccessRecord.id)
+        .order_by(col(AccessRecord.at), col(AccessRecord.id))
     )
     audit = await session.exec(
-        select(PrivacyAudit).where(PrivacyAudit.subject_id == pupil_id).order_by(PrivacyAudit.id)
+        select(PrivacyAudit)
+        .where(PrivacyAudit.subject_id == pupil_id)
+        .order_by(col(PrivacyAudit.id))
     )
     files = [
         ExportFile(export_filename(u), stored_path(settings.uploads_dir, u.sha256)) for u in uploads

@@ -110,6 +110,7 @@ async def pupil_export(
     for package, module in providers():
         parts[package] = await module.export_pupil(session, pupil=pupil, settings=settings)
     exported_at = utcnow()
+    files = [f"files/{file.name}" for part in parts.values() for file in part.files]
     manifest = {
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
@@ -117,7 +118,7 @@ async def pupil_export(
         "exported_by": {"id": actor.id, "name": actor.name},
         "pupil": {"id": pupil.id, "login": pupil.login, "name": pupil.name},
         "packages": [f"{package}.json" for package in parts],
-        "files": [f"files/{file.name}" for part in parts.values() for file in part.files],
+        "files": files,
     }
     archive = await asyncio.to_thread(_write_zip, manifest, parts)
     session.add(
@@ -126,7 +127,7 @@ async def pupil_export(
             actor_id=actor.id,
             action="export",
             subject_id=pupil.id,
-            detail={"packages": list(parts), "files": len(manifest["files"])},
+            detail={"packages": list(parts), "files": len(files)},
             at=exported_at,
         )
     )
@@ -204,10 +205,9 @@ async def retention_update(
     changes = data.model_dump(exclude_unset=True)
     row = await session.get(PrivacySettings, actor.school_id)
     if row is None:
-        row = PrivacySettings(
-            school_id=actor.school_id,
-            **{f"{key}_days": days for key, days in DEFAULT_RETENTION_DAYS.items()},
-        )
+        row = PrivacySettings(school_id=actor.school_id)
+        for key, default in DEFAULT_RETENTION_DAYS.items():
+            setattr(row, f"{key}_days", default)
     for field, value in changes.items():
         setattr(row, field, value)
     row.updated_at = utcnow()
