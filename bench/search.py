@@ -249,11 +249,11 @@ async def explain_search(session: Any, *, actor: Any, filters: Any) -> str:
     PostgreSQL's ``EXPLAIN``, SQLite's ``EXPLAIN QUERY PLAN``."""
     from lessons.queries import lessons_search
 
-    statements: list[Any] = []
+    statements: list[tuple[Any, Any]] = []
     run = session.exec
 
     async def spy(statement: Any, *args: Any, **kwargs: Any) -> Any:
-        statements.append(statement)
+        statements.append((statement, kwargs.get("params")))
         return await run(statement, *args, **kwargs)
 
     session.exec = spy
@@ -262,10 +262,12 @@ async def explain_search(session: Any, *, actor: Any, filters: Any) -> str:
     finally:
         session.exec = run
     dialect = session.get_bind().dialect
-    compiled = statements[-1].compile(dialect=dialect)
+    statement, params = statements[-1]
+    compiled = statement.compile(dialect=dialect)
+    bound = compiled.construct_params(params)
     values = tuple(
         value.value if isinstance(value, Enum) else value
-        for value in (compiled.params[name] for name in compiled.positiontup or ())
+        for value in (bound[name] for name in compiled.positiontup or ())
     )
     sqlite = dialect.name == "sqlite"
     explain = "EXPLAIN QUERY PLAN" if sqlite else "EXPLAIN"

@@ -99,6 +99,9 @@ class LessonVersion(LessonFace, table=True):
     author_id: int = Field(foreign_key="users.id")
     published_by: int = Field(foreign_key="users.id")
     published_at: datetime = Field(default_factory=utcnow)
+    # The current version of a published lesson: what the library lists and searches. Kept by
+    # the database's triggers on every write (migration lessons_0003), never set by the code.
+    listed: bool = False
 
 
 class LessonAssetRef(SQLModel, table=True):

@@ -9,8 +9,10 @@ generated array ``facet_keys`` (GIN).
 
 A query is split into words, every word matches as a prefix (so "дроб" finds "дроби" and
 "дробей"), and all words must match. Results whose title matches come first, then by rank.
-Filter keys narrow the rows through the same index; SQLite's matches them as phrases of words,
-so the caller still checks each key exactly (``LessonFace.facets``) on the rows found.
+Filter keys narrow the rows through the same index. PostgreSQL's array match is exact; SQLite's
+matches them as phrases of words, so there each key is also checked exactly on the rows found
+(``LessonFace.facets``, read from the narrow index; on PostgreSQL that check would read every
+match's out-of-line ``facets``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import (
     CTE,
+    BindParameter,
     ColumnClause,
     ColumnElement,
     FromClause,
@@ -37,6 +40,7 @@ from sqlalchemy import table as sql_table
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlmodel import col
 
 from lessons.models import Lesson, LessonVersion
 
@@ -79,7 +83,7 @@ class Match:
     (lower is better) after ``title_hit`` (1 when the title itself matches) when ranked."""
 
     joined: CTE | None  # SQLite: the FTS matches, joined on id
-    conditions: tuple[ColumnElement[bool], ...]  # PostgreSQL: conditions on the face's row
+    conditions: tuple[ColumnElement[bool], ...]  # conditions on the face's row
     rank: ColumnElement[Any] | None
     title_hit: ColumnElement[Any] | None
 
@@ -107,31 +111,53 @@ def match(
     if not terms and not facets:
         raise ValueError("match needs a term or a filter key")
     ranked = ranked and bool(terms)
+    values = match_values(dialect, terms, facets)
     if dialect == "sqlite":
-        return _sqlite_match(face, terms, list(facets), ranked=ranked)
+        return _sqlite_match(face, values, bool(terms), len(facets), ranked=ranked)
+    return _postgres_match(face, values, bool(terms), bool(facets), ranked=ranked)
+
+
+def match_values(dialect: str, terms: list[str], facets: Sequence[str]) -> dict[str, Any]:
+    """The values of the named parameters of ``match(dialect, face, terms, facets)``.
+
+    The statement a match builds depends only on the dialect, the face, whether there are
+    terms, how many filter keys and ``ranked``; a statement built once for one query serves
+    another of the same shape when executed with that one's values.
+    """
+    if dialect == "sqlite":
+        # Terms hold only word characters, so quoting each as a phrase is enough to keep
+        # FTS5's query syntax out; a filter key is one phrase with its quotes doubled.
+        words = " ".join(f'"{term}"*' for term in terms)
+        parts = [f"{_TEXT_COLUMNS} : ({words})"] if terms else []
+        parts += ['facets : "{}"'.format(fold_yo(key).replace('"', '""')) for key in facets]
+        values = {"fts_query": " AND ".join(parts), "fts_title_query": f"title : ({words})"}
+        for n, key in enumerate(facets):
+            escaped = key.replace("/", "//").replace("%", "/%").replace("_", "/_")
+            values[f"facet_like_{n}"] = f"%\n{escaped}\n%"
+        return values
     if dialect == "postgresql":
-        return _postgres_match(face, terms, list(facets), ranked=ranked)
+        return {
+            "ts_query": " & ".join(f"'{term}':*" for term in terms),
+            "ts_title_query": " & ".join(f"'{term}':*A" for term in terms),
+            "facet_keys": list(facets),
+        }
     raise NotImplementedError(f"full-text search is not implemented for {dialect}")
 
 
-def _sqlite_match(face: Face, terms: list[str], facets: list[str], *, ranked: bool) -> Match:
+def _sqlite_match(
+    face: Face, values: dict[str, Any], terms: bool, facets: int, *, ranked: bool
+) -> Match:
     name = f"{face.__tablename__}_fts"
     fts = sql_table(name)
     fts_column: ColumnClause[Any] = literal_column(name)
     rowid: ColumnClause[Any] = literal_column(f"{name}.rowid")
-    # Terms hold only word characters, so quoting each as a phrase is enough to keep FTS5's
-    # query syntax out; a filter key is one phrase with its quotes doubled. The text still
-    # travels as a bound parameter.
-    words = " ".join(f'"{term}"*' for term in terms)
-    parts = [f"{_TEXT_COLUMNS} : ({words})"] if terms else []
-    parts += ['facets : "{}"'.format(fold_yo(key).replace('"', '""')) for key in facets]
     columns: list[ColumnElement[Any]] = [rowid.label("id")]
     if ranked:
         # Evaluated once into a list of rowids, then probed per matched row.
         title_rows = (
             select(rowid)
             .select_from(fts)
-            .where(fts_column.op("MATCH")(bindparam("fts_title_query", f"title : ({words})")))
+            .where(fts_column.op("MATCH")(bindparam("fts_title_query", values["fts_title_query"])))
         )
         columns += [
             func.bm25(fts_column, *_BM25_WEIGHTS).label("rank"),
@@ -142,32 +168,37 @@ def _sqlite_match(face: Face, terms: list[str], facets: list[str], *, ranked: bo
     matches = (
         select(*columns)
         .select_from(fts)
-        .where(fts_column.op("MATCH")(bindparam("fts_query", " AND ".join(parts))))
+        .where(fts_column.op("MATCH")(bindparam("fts_query", values["fts_query"])))
         .cte("matches")
         .prefix_with("MATERIALIZED")
     )
+    exact = tuple(
+        col(face.facets).like(bindparam(name, values[name]), escape="/")
+        for name in (f"facet_like_{n}" for n in range(facets))
+    )
     if not ranked:
-        return Match(matches, (), None, None)
-    return Match(matches, (), matches.c.rank, matches.c.title_hit)
+        return Match(matches, exact, None, None)
+    return Match(matches, exact, matches.c.rank, matches.c.title_hit)
 
 
-def _postgres_match(face: Face, terms: list[str], facets: list[str], *, ranked: bool) -> Match:
+def _postgres_match(
+    face: Face, values: dict[str, Any], terms: bool, facets: bool, *, ranked: bool
+) -> Match:
     table = face.__tablename__
     vector: ColumnClause[Any] = literal_column(f"{table}.search_vector")
     conditions: list[ColumnElement[bool]] = []
     rank = title_hit = None
     if terms:
-        words = " & ".join(f"'{term}':*" for term in terms)
-        query = func.to_tsquery(_SIMPLE, bindparam("ts_query", words))
+        query = func.to_tsquery(_SIMPLE, bindparam("ts_query", values["ts_query"]))
         conditions.append(vector.op("@@")(query))
         if ranked:
             # Both only for the rows the GIN index found; weight A is the title.
-            in_title = " & ".join(f"'{term}':*A" for term in terms)
-            title_query = func.to_tsquery(_SIMPLE, bindparam("ts_title_query", in_title))
+            in_title: BindParameter[str] = bindparam("ts_title_query", values["ts_title_query"])
+            title_query = func.to_tsquery(_SIMPLE, in_title)
             title_hit = case((vector.op("@@")(title_query), 1), else_=0)
             rank = -func.ts_rank(vector, query)
     if facets:
-        keys = bindparam("facet_keys", facets, type_=ARRAY(Text))
+        keys = bindparam("facet_keys", values["facet_keys"], type_=ARRAY(Text))
         conditions.append(literal_column(f"{table}.facet_keys").op("@>")(keys))
     return Match(None, tuple(conditions), rank, title_hit)
 

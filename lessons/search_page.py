@@ -7,13 +7,15 @@ them and joined to its lessons, faces and authors, selecting just the columns li
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Row, Select, func
+from sqlalchemy import Integer, Row, Select, bindparam, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select as RowsSelect
+from sqlmodel.sql.expression import SelectOfScalar
 
 from eschool.models import User
 from lessons.models import Lesson, LessonVersion
@@ -39,20 +41,20 @@ _FACE_LISTED: tuple[str, ...] = ("title", "summary", "subject", "grades", "tags"
 _FACE_LISTED += ("licence", "credits", "blocks")
 
 
-async def search_page(
-    session: AsyncSession,
-    matches: Select,
-    keys: SortKeys,
-    *,
-    working: bool,
-    page: int,
-    per_page: int,
-) -> tuple[list[Listed], int]:
-    """One page of ``matches`` (columns ``lesson_id``, ``face_id``) in the order of ``keys``,
-    with the total. The matches are collected once with their sort keys (narrow
-    rows), counted, and only the page shown is sorted out of them (a top-N sort) and joined to
-    its lessons, faces and authors: (lesson, face, author ``{"id", "name"}``, when the shown
-    face last changed) for each, and the total."""
+@dataclass(frozen=True)
+class SearchStatements:
+    """The statements of one shape of search (``page_statements``), run with its values."""
+
+    page: RowsSelect[*tuple[Any, ...]]  # the rows shown, each with the total
+    count: SelectOfScalar[int]  # the matches counted alone (a page past the end)
+
+
+def page_statements(matches: Select, keys: SortKeys, *, working: bool) -> SearchStatements:
+    """The statements of a page of ``matches`` (columns ``lesson_id``, ``face_id``) in the
+    order of ``keys``, with the total; the page is chosen by the parameters ``page_offset``
+    and ``page_limit``. The matches are collected once with their sort keys (narrow rows),
+    counted, and only the page shown is sorted out of them (a top-N sort) and joined to its
+    lessons, faces and authors."""
     sort_columns = [key.label(f"sort_{n}") for n, (key, _desc) in enumerate(keys)]
     candidates = matches.add_columns(*sort_columns).cte("candidates").prefix_with("MATERIALIZED")
     order = [
@@ -63,8 +65,8 @@ async def search_page(
     shown = (
         RowsSelect(candidates, counted.label("total"))
         .order_by(*order)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
+        .offset(bindparam("page_offset", type_=Integer))
+        .limit(bindparam("page_limit", type_=Integer))
         .cte("shown")
     )
     face = Lesson if working else LessonVersion
@@ -94,12 +96,26 @@ async def search_page(
     )
     if not working:
         page_rows = page_rows.join(LessonVersion, col(LessonVersion.id) == shown.c.face_id)
-    rows = (await session.exec(page_rows)).all()
+    return SearchStatements(page_rows, select(func.count()).select_from(matches.subquery()))
+
+
+async def search_page(
+    session: AsyncSession,
+    statements: SearchStatements,
+    bound: dict[str, Any],
+    *,
+    page: int,
+    per_page: int,
+) -> tuple[list[Listed], int]:
+    """One page of a search (``statements`` run with ``bound``) and the total: (lesson,
+    face, author ``{"id", "name"}``, when the shown face last changed) for each row."""
+    params = {**bound, "page_offset": (page - 1) * per_page, "page_limit": per_page}
+    rows = (await session.exec(statements.page, params=params)).all()
     if not rows:
         if page == 1:
             return [], 0
         # Past the end: count the matches alone.
-        past = await session.exec(select(func.count()).select_from(matches.subquery()))
+        past = await session.exec(statements.count, params=params)
         return [], int(past.one())
     listed = []
     for row in rows:
