@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN = $(VENV)/bin
 
-.PHONY: demo test install install-test chromium lint bench
+.PHONY: demo test install install-test chromium lint typecheck bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +38,12 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+## mypy over the app packages (settings in pyproject.toml; the API's modules strict)
+typecheck: install-test
+	$(BIN)/mypy
+
 ## make test: install with test extras and run the whole suite, browser tests included
-test: install-test chromium lint
+test: install-test chromium lint typecheck
 	$(BIN)/pytest
 
 ## make bench: the quick sizes of every benchmark, figures in bench/results/latest.json

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, false
+from sqlalchemy import Select, bindparam, false
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -313,15 +313,15 @@ def _search_statements(shape: _SearchShape) -> SearchStatements:
     face: type[Lesson] | type[LessonVersion] = Lesson if working else LessonVersion
     # Published lessons are found in their listed versions alone (``lessons_0003``).
     lesson_id = col(Lesson.id) if working else col(LessonVersion.lesson_id)
-    query = select(lesson_id.label("lesson_id"), col(face.id).label("face_id"))
-    query = query.select_from(face).where(face.school_id == bindparam("school_id"))
+    query: Select[Any, Any] = select(lesson_id.label("lesson_id"), col(face.id).label("face_id"))
+    query = query.select_from(face).where(col(face.school_id) == bindparam("school_id"))
     if working:
         if shape.own_only:
-            query = query.where(Lesson.author_id == bindparam("actor_id"))
+            query = query.where(col(Lesson.author_id) == bindparam("actor_id"))
         if shape.status is not None:
-            query = query.where(Lesson.status == shape.status)
+            query = query.where(col(Lesson.status) == shape.status)
         else:
-            query = query.where(Lesson.status != LessonStatus.archived)
+            query = query.where(col(Lesson.status) != LessonStatus.archived)
     else:
         query = query.where(col(LessonVersion.listed))
         if shape.status not in (None, LessonStatus.published):
@@ -329,9 +329,9 @@ def _search_statements(shape: _SearchShape) -> SearchStatements:
         if shape.sort == "copied":
             query = query.join(Lesson, col(Lesson.id) == LessonVersion.lesson_id)
     if shape.author == "me":
-        query = query.where(face.author_id == bindparam("actor_id"))
+        query = query.where(col(face.author_id) == bindparam("actor_id"))
     elif shape.author == "id":
-        query = query.where(face.author_id == bindparam("author_id"))
+        query = query.where(col(face.author_id) == bindparam("author_id"))
     found = None
     if shape.terms or shape.facets:
         # Placeholders of the shape: the values come with each search.
