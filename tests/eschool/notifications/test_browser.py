@@ -49,9 +49,12 @@ def test_the_parent_sees_the_bell_count_go_up_live(chromium, demo_url: str, shot
         "Number(document.getElementById('notif-count').textContent)"
     )
     _teacher_marks_pupil(demo_url)
+    # A function, not an expression: Playwright evaluates an expression with eval, which
+    # the page's Content-Security-Policy (no 'unsafe-eval') refuses.
     page.wait_for_function(
-        f"!document.getElementById('notif-count').hidden && "
-        f"Number(document.getElementById('notif-count').textContent) === {before + 1}",
+        "(expected) => { const bell = document.getElementById('notif-count');"
+        " return !bell.hidden && Number(bell.textContent) === expected; }",
+        arg=before + 1,
         timeout=ARRIVAL_MS,
     )
     page.screenshot(path=str(shots / "phone-home-bell.png"))
