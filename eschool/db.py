@@ -1,16 +1,25 @@
-"""The async engine and sessions; SQLite gets the pragmas a busy server needs."""
+"""The async engine and sessions; SQLite gets the pragmas a busy server needs and one trip
+to its thread per statement (:mod:`eschool.sqlite_driver`); PostgreSQL connections are
+checked only after they sat idle (:func:`_ping_when_idle`)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, text
+from sqlalchemy import event, exc, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from eschool import sqlite_driver
+
 SessionMaker = async_sessionmaker[AsyncSession]
+
+# A pooled PostgreSQL connection idle longer than this is pinged before it is handed out.
+PING_AFTER_IDLE = 5.0  # seconds
+_IDLE_SINCE = "eschool_idle_since"
 
 
 def is_sqlite(url: str) -> bool:
@@ -29,6 +38,7 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         # enough that a burst of WebSocket handshakes waits for a connection, not fails.
         options.setdefault("pool_size", 20)
         options.setdefault("max_overflow", 40)
+        options.setdefault("module", sqlite_driver.dbapi())
         engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -43,10 +53,39 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
             dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
         return engine
-    options.setdefault("pool_pre_ping", True)
     options.setdefault("pool_size", 10)
     options.setdefault("max_overflow", 20)
-    return create_async_engine(url, **options)
+    engine = create_async_engine(url, **options)
+    if not options.get("pool_pre_ping"):
+        _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """Ping a pooled connection before it is handed out only when it sat idle for longer than
+    :data:`PING_AFTER_IDLE` (a dead one is replaced, as ``pool_pre_ping`` would). asyncpg's ping
+    is three round trips (begin, ``;``, rollback): on every checkout it was most of what a
+    signed-in request waited for before its own work. A connection that served a request a
+    moment ago is alive; one broken since (a database restart) fails its statement and
+    SQLAlchemy then drops every connection of the pool made before it."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            if dialect.is_disconnect(cast(Any, error), dbapi_connection, None):
+                raise exc.DisconnectionError() from error
+            raise
 
 
 def create_sessionmaker(engine: AsyncEngine) -> SessionMaker:

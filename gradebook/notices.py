@@ -9,8 +9,8 @@ from datetime import date
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.i18n import N_
-from eschool.models import Term, User
-from eschool.notifications import Notice, families_of, family_of, notify, notify_many
+from eschool.models import Term
+from eschool.notifications import Notice, families_of, family_named, notify, notify_many
 from gradebook import queries
 from gradebook.models import Mark
 from gradebook.queries import CourseView, SlotView
@@ -40,15 +40,14 @@ async def _to_family(
     params: dict[str, str | int],
     url: str,
 ) -> None:
-    pupil = await session.get(User, pupil_id)
-    params = {"pupil": pupil.name if pupil else "", **params}
+    name, family = await family_named(session, pupil_id=pupil_id)
     await notify(
         session,
         school_id=school_id,
         kind=kind,
-        recipients=await family_of(session, pupil_id=pupil_id),
+        recipients=family,
         title=title,
-        params=params,
+        params={"pupil": name, **params},
         url=url,
         pupil_id=pupil_id,
     )

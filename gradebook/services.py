@@ -66,7 +66,11 @@ async def _require_enrolled(session: AsyncSession, *, pupil_id: int, class_id: i
         select(Enrolment.id).where(Enrolment.pupil_id == pupil_id, Enrolment.class_id == class_id)
     )
     if found.first() is None:
-        raise Invalid(_("This pupil is not in the course's class."), code="not_in_class")
+        raise _not_in_class()
+
+
+def _not_in_class() -> Invalid:
+    return Invalid(_("This pupil is not in the course's class."), code="not_in_class")
 
 
 async def _work_type(session: AsyncSession, *, school_id: int, code: str) -> WorkType:
@@ -115,11 +119,14 @@ async def _writable_slot(
     reason: str | None,
     as_tutor: bool = False,
 ) -> SlotView:
-    view = await queries.slot_get(session, actor=actor, slot_id=slot_id)
+    view, enrolled = await queries.slot_for_pupil(
+        session, actor=actor, slot_id=slot_id, pupil_id=pupil_id
+    )
     if not (as_tutor and view.school_class.form_tutor_id == actor.id):
         require_write(view.course)
     _require_open_term(actor, view.term, reason)
-    await _require_enrolled(session, pupil_id=pupil_id, class_id=view.school_class.id or 0)
+    if not enrolled:
+        raise _not_in_class()
     return view
 
 

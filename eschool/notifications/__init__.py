@@ -14,7 +14,7 @@ their commit (see ``pending``):
   the lifespan that runs the background work.
 """
 
-from eschool.notifications.queries import families_of, family_of
+from eschool.notifications.queries import families_of, family_named, family_of
 from eschool.notifications.services import Notice, notify, notify_many
 
-__all__ = ["Notice", "families_of", "family_of", "notify", "notify_many"]
+__all__ = ["Notice", "families_of", "family_named", "family_of", "notify", "notify_many"]

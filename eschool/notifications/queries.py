@@ -31,6 +31,25 @@ async def family_of(session: AsyncSession, *, pupil_id: int) -> list[int]:
     return [pupil_id, *parents.all()]
 
 
+async def family_named(session: AsyncSession, *, pupil_id: int) -> tuple[str, list[int]]:
+    """The pupil's name and :func:`family_of`, in one query (``("", [])``: no such person;
+    a name and ``[]``: not a pupil)."""
+    rows = (
+        await session.exec(
+            select(User.name, User.role, Guardianship.parent_id)
+            .outerjoin(Guardianship, col(Guardianship.child_id) == User.id)
+            .where(User.id == pupil_id)
+            .order_by(col(Guardianship.parent_id))
+        )
+    ).all()
+    if not rows:
+        return "", []
+    name, role, _parent = rows[0]
+    if role != Role.pupil:
+        return name, []
+    return name, [pupil_id, *(parent for _n, _r, parent in rows if parent is not None)]
+
+
 async def families_of(session: AsyncSession, *, pupil_ids: Iterable[int]) -> dict[int, list[int]]:
     """Each pupil's family — the pupil and their linked parents, as :func:`family_of` — in one
     query; ids that are not pupils are left out."""
@@ -52,17 +71,28 @@ async def families_of(session: AsyncSession, *, pupil_ids: Iterable[int]) -> dic
     return families
 
 
-async def channels_of(
-    session: AsyncSession, *, user_ids: Iterable[int], kind: str
-) -> dict[int, str]:
-    """Each person's chosen channel for ``kind`` (only those who chose one)."""
+async def recipients_of(
+    session: AsyncSession, *, user_ids: Iterable[int], school_id: int, kind: str
+) -> tuple[dict[int, str | None], dict[int, str]]:
+    """Of ``user_ids``, the active people of the school with their e-mail address, and each
+    one's chosen channel for ``kind`` (only those who chose one) — in one query."""
     rows = await session.exec(
-        select(NotificationSetting.user_id, NotificationSetting.channel).where(
-            col(NotificationSetting.user_id).in_(list(user_ids)),
-            NotificationSetting.kind == kind,
+        select(User.id, User.email, NotificationSetting.channel)
+        .outerjoin(
+            NotificationSetting,
+            (col(NotificationSetting.user_id) == User.id) & (NotificationSetting.kind == kind),
         )
+        .where(col(User.id).in_(list(user_ids)), User.school_id == school_id)
+        .where(col(User.active).is_(True))
     )
-    return {user_id: channel for user_id, channel in rows.all() if channel in CHANNELS}
+    addresses: dict[int, str | None] = {}
+    channels: dict[int, str] = {}
+    for user_id, email, channel in rows.all():
+        assert user_id is not None  # a selected row's primary key
+        addresses[user_id] = email
+        if channel in CHANNELS:
+            channels[user_id] = channel
+    return addresses, channels
 
 
 async def settings_of(session: AsyncSession, *, user_id: int) -> dict[str, str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
 
 from sqlalchemy import ColumnElement, delete, insert, update
 from sqlmodel import col, select
@@ -25,7 +24,7 @@ from eschool.notifications.models import (
     NotificationSetting,
 )
 from eschool.notifications.pending import DELIVERY_KEY, Committed, remember
-from eschool.notifications.queries import channels_of, settings_of
+from eschool.notifications.queries import recipients_of, settings_of
 from eschool.timeutil import utcnow
 
 MAX_PARAM_TEXT = 200
@@ -75,13 +74,9 @@ async def notify_many(
     wanted = sorted({int(user_id) for notice in chosen for user_id in notice.recipients})
     if not wanted:
         return
-    people = await session.exec(
-        select(User.id, User.email).where(
-            col(User.id).in_(wanted), User.school_id == school_id, col(User.active).is_(True)
-        )
+    addresses, channels = await recipients_of(
+        session, user_ids=wanted, school_id=school_id, kind=kind
     )
-    addresses = cast(dict[int, str | None], dict(people.all()))  # stored ids: never None
-    channels = await channels_of(session, user_ids=addresses, kind=kind)
     # A server without SMTP sends no e-mail: its rows wait in no outbox (a session made
     # outside the app — CLI, seed — cannot tell, and leaves the e-mail to the outbox).
     receiver = session.sync_session.info.get(DELIVERY_KEY)

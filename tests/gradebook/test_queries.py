@@ -111,3 +111,22 @@ async def test_teacher_slots_on_a_day_are_their_own_courses_only(
     assert all(s.date == slot.date for s, _class, _subject in mine)
     assert [s.period for s, _c, _s in mine] == sorted(s.period for s, _c, _s in mine)
     assert others == []
+
+
+async def test_a_mark_post_uses_a_constant_number_of_statements(
+    app, client: httpx.AsyncClient, as_user, gradebook: Gradebook
+) -> None:
+    """The sign-in, the slot with its course, teachers, term and the pupil's enrolment (one
+    statement), the work types, the mark and its history, the family's notification (its
+    people, their addresses and channels, the rows), the answer's slot and average."""
+    teacher = await as_user("teacher")
+    slot = gradebook.past_slot(gradebook.math_7a)
+    counts = []
+    for pupil in (gradebook.pupil("pupil"), gradebook.classmate(), gradebook.pupil("pupil")):
+        body = {"pupil_id": pupil.id, "slot_id": slot.id, "value": "5", "work_type": "test"}
+        with counted(app) as statements:
+            response = await client.post("/api/v1/marks", json=body, headers=teacher)
+        assert response.status_code == 201, response.text
+        assert response.json()["average"] is not None
+        counts.append(len(statements))
+    assert counts[0] == counts[1] == counts[2] <= 12, counts
