@@ -211,7 +211,7 @@ async def api_marks(request: Request) -> Response:
         actor=acting_user(request),
         pupil_id=data.pupil_id,
         slot_id=data.slot_id,
-        value=data.value,  # type: ignore[arg-type]  # a float too: services say str | int
+        value=data.value,
         work_type=data.work_type,
         comment=data.comment,
         reason=data.reason,
@@ -245,7 +245,7 @@ async def api_mark(request: Request) -> Response:
         db(request),
         actor=acting_user(request),
         mark_id=mark_id,
-        value=data.value,  # type: ignore[arg-type]  # a float too: services say str | int
+        value=data.value,
         work_type=data.work_type,
         comment=data.comment,
         reason=data.reason,
@@ -349,7 +349,7 @@ async def api_term_marks(request: Request) -> Response:
         pupil_id=data.pupil_id,
         course_id=data.course_id,
         term_id=data.term_id,
-        value=data.value,  # type: ignore[arg-type]  # a float too: services say str | int
+        value=data.value,
         reason=data.reason,
     )
     result = await _result_for(

@@ -136,7 +136,7 @@ async def mark_record(
     actor: User,
     pupil_id: int,
     slot_id: int,
-    value: str | int,
+    value: str | int | float,
     work_type: str = "classwork",
     comment: str | None = None,
     reason: str | None = None,
@@ -200,7 +200,7 @@ async def mark_change(
     *,
     actor: User,
     mark_id: int,
-    value: str | int | None = None,
+    value: str | int | float | None = None,
     work_type: str | None = None,
     comment: str | None = None,
     reason: str | None = None,
@@ -371,7 +371,7 @@ async def term_mark_set(
     pupil_id: int,
     course_id: int,
     term_id: int,
-    value: str | int | None,
+    value: str | int | float | None,
     reason: str | None = None,
 ) -> TermMark | None:
     """Set (or, with `value=None`, clear) a pupil's term mark in a course.
