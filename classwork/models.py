@@ -16,7 +16,8 @@ from sqlmodel import Field, SQLModel, UniqueConstraint
 from eschool.api_schema import Moment, Public
 from eschool.models import Id, WireModel
 from eschool.timeutil import utcnow
-from gradebook.journal_models import GradeScale, QueryId
+from gradebook.journal_models import QueryId
+from gradebook.ref_models import GradeScale
 from lessons.public_models import ShownBlock
 
 MAX_ATTEMPTS = 10

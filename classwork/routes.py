@@ -53,8 +53,8 @@ from eschool.web import (
     render,
 )
 from gradebook.diary_access import diary_pupils
-from gradebook.journal_models import SlotFields
 from gradebook.models import SlotUpdate
+from gradebook.ref_models import SlotPublic
 from lessons.blocks import block_assets
 
 STAFF = (Role.admin, Role.teacher)
@@ -255,7 +255,7 @@ async def api_marks(request: Request) -> Response:
     "PATCH",
     "Change a lesson slot's topic, homework and library lesson",
     body=SlotUpdate,
-    responses={200: SlotFields},
+    responses={200: SlotPublic},
     roles=STAFF,
 )
 async def api_slot(request: Request) -> Response:
@@ -269,7 +269,7 @@ async def api_slot(request: Request) -> Response:
         changes=data.model_dump(exclude_unset=True),
         audiences=request.app.state.file_audiences,
     )
-    return json_ok(SlotFields.model_validate(slot))
+    return json_ok(SlotPublic.model_validate(slot))
 
 
 # --- pages ----------------------------------------------------------------------------------

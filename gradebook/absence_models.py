@@ -10,8 +10,8 @@ from pydantic import ConfigDict, Field
 
 from eschool.api_schema import Moment, Public
 from eschool.models import MAX_ID, Id, WireQuery
-from gradebook.journal_models import ClassRef, PersonRef
 from gradebook.models import ABSENCE_NOTE_STATUSES, ABSENCE_REASON_MAX, REASON_MAX
+from gradebook.ref_models import ClassRef, PersonRef
 from gradebook.wire_fields import Period
 
 AbsenceNoteStatus = Literal[ABSENCE_NOTE_STATUSES]  # type: ignore[valid-type]

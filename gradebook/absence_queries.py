@@ -18,8 +18,8 @@ from eschool.models import Enrolment, Role, SchoolClass, User, id_from_text
 from eschool.timeutil import iso
 from eschool.uploads.queries import uploads_info
 from gradebook.absence_models import AbsenceNotePublic, NoteActions, NoteUpload
-from gradebook.journal_models import ClassRef, PersonRef
 from gradebook.models import ABSENCE_NOTE_STATUSES, AbsenceNote
+from gradebook.ref_models import ClassRef, PersonRef
 
 DECIDE, FAMILY, READ = "decide", "family", "read"
 

@@ -18,14 +18,11 @@ from gradebook.journal_models import (
     AttendanceStatus,
     AttendanceSummary,
     FileRef,
-    LessonLink,
-    PersonRef,
     QueryDate,
-    SubjectRef,
-    TimeOfDay,
 )
 from gradebook.models import COMMENT_MAX, HOMEWORK_MAX, TOPIC_MAX
-from gradebook.wire_fields import Period, Room
+from gradebook.ref_models import LessonLink, PersonRef, SubjectPublic
+from gradebook.wire_fields import Period, Room, TimeOfDay
 
 CALENDAR = Body(
     "text/calendar",
@@ -64,7 +61,7 @@ class DiaryMark(Public):
 class DiaryLesson(Public):
     slot_id: int
     course_id: int
-    subject: SubjectRef
+    subject: SubjectPublic
     period: Period
     starts: TimeOfDay
     ends: TimeOfDay
@@ -100,7 +97,7 @@ class DiarySummaryMark(DiaryMark):
 
 class DiarySubject(Public):
     course_id: int
-    subject: SubjectRef
+    subject: SubjectPublic
     teacher: PersonRef | None
     marks: list[DiarySummaryMark] = Field(description="In date order.")
     average: float | None
@@ -119,13 +116,13 @@ class DiarySummaryPublic(Public):
 class DiaryNewsMark(DiaryMark):
     slot_id: int
     date: dt.date
-    subject: SubjectRef
+    subject: SubjectPublic
 
 
 class DiaryNewsHomework(Public):
     slot_id: int
     date: dt.date
-    subject: SubjectRef
+    subject: SubjectPublic
     homework: str = Field(max_length=HOMEWORK_MAX)
 
 

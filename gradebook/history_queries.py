@@ -17,7 +17,6 @@ from eschool.queries import term_public
 from gradebook.averages import attendance_summary
 from gradebook.journal_models import (
     ClassAttendancePublic,
-    ClassRef,
     HistoryEntryPublic,
     PupilAttendance,
 )
@@ -31,6 +30,7 @@ from gradebook.models import (
 )
 from gradebook.public import history_public, person_public
 from gradebook.queries import class_pupils_of, course_get, past_statuses, slot_get, term_for
+from gradebook.ref_models import ClassRef
 
 
 async def history_of(

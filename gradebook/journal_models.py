@@ -18,14 +18,21 @@ from eschool.api_schema import Moment, Public
 from eschool.models import Id, TermPublic, WireQuery
 from eschool.timeutil import MAX_QUERY_DATE, MIN_QUERY_DATE
 from gradebook.averages import ATTENDANCE_STATUSES
-from gradebook.models import COMMENT_MAX, HOMEWORK_MAX, REASON_MAX, TOPIC_MAX
-from gradebook.wire_fields import Period, Room, TimeOfDay
+from gradebook.models import COMMENT_MAX, REASON_MAX
+from gradebook.ref_models import (
+    Access,
+    ClassRef,
+    CoursePublic,
+    GradeScale,
+    PersonRef,
+    SlotPublic,
+    SubjectPublic,
+    WorkTypePublic,
+)
 
 # --- shared value types ---------------------------------------------------------------------
 
 AttendanceStatus = Literal[ATTENDANCE_STATUSES]  # type: ignore[valid-type]
-Access = Literal["write", "read"]
-"""What the caller may do with a course's journal: write (its teacher, the admin) or read."""
 
 
 def blank_is_none(value: Any) -> Any:
@@ -87,44 +94,6 @@ class MyDayQuery(WireQuery):
 # --- the pieces of the journal ---------------------------------------------------------------
 
 
-class PersonRef(Public):
-    id: int
-    name: str
-
-
-class ClassRef(Public):
-    id: int
-    name: str
-
-
-class SubjectRef(Public):
-    id: int
-    name: str
-    short_name: str
-
-
-class CourseRef(Public):
-    """A course as the journal heads it."""
-
-    id: int
-    model_config = ConfigDict(populate_by_name=True)
-
-    school_class: ClassRef = Field(alias="class")
-    subject: SubjectRef
-    teacher: PersonRef | None = Field(description="The first of its teachers.")
-    teachers: list[PersonRef]
-    scale: str = Field(description="The grade scale's code.")
-    access: Access
-
-
-class LessonLink(Public):
-    """The library lesson a slot links to."""
-
-    lesson_id: int
-    version: int | None
-    title: str | None
-
-
 class FileRef(Public):
     """A homework file: its id in the upload store and the name it was uploaded with."""
 
@@ -132,24 +101,7 @@ class FileRef(Public):
     name: str
 
 
-class SlotFields(Public):
-    """A lesson slot (``gradebook.public.slot_public``)."""
-
-    id: int
-    course_id: int
-    term_id: int
-    date: dt.date
-    period: Period
-    starts: TimeOfDay
-    ends: TimeOfDay
-    room: Room
-    topic: str = Field(max_length=TOPIC_MAX)
-    homework: str = Field(max_length=HOMEWORK_MAX)
-    attachments: list[str]
-    lesson: LessonLink | None
-
-
-class JournalSlot(SlotFields):
+class JournalSlot(SlotPublic):
     files: list[FileRef]
 
 
@@ -183,19 +135,6 @@ class AttendanceSummary(Public):
     present_percent: float | None = Field(ge=0, le=100)
 
 
-class GradeScale(Public):
-    code: str
-    label: str
-    values: list[str]
-    numeric: bool
-
-
-class WorkTypeRef(Public):
-    code: str
-    name: str
-    weight: float
-
-
 class AbsenceCover(Public):
     """A reported or accepted absence note and the journal's slots it covers."""
 
@@ -208,7 +147,7 @@ class AbsenceCover(Public):
 class JournalPublic(Public):
     """``GET /courses/{id}/journal``: the maps are keyed by pupil id."""
 
-    course: CourseRef
+    course: CoursePublic
     term: TermPublic
     pupils: list[PersonRef]
     slots: list[JournalSlot]
@@ -220,7 +159,7 @@ class JournalPublic(Public):
     attendance_summary: dict[int, AttendanceSummary]
     class_attendance: AttendanceSummary
     scale: GradeScale
-    work_types: list[WorkTypeRef]
+    work_types: list[WorkTypePublic]
     threshold: float = Field(description="The school's rounding threshold.")
     access: Access
     today: dt.date
@@ -280,13 +219,13 @@ class ClassAttendancePublic(Public):
     total: AttendanceSummary
 
 
-class TeacherLesson(SlotFields):
+class TeacherLesson(SlotPublic):
     """One of a teacher's lessons, with its class and subject."""
 
     model_config = ConfigDict(populate_by_name=True)
 
     school_class: ClassRef = Field(alias="class")
-    subject: SubjectRef
+    subject: SubjectPublic
     journal_url: str
 
 

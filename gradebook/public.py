@@ -13,7 +13,7 @@ from eschool.i18n import gettext as _
 from eschool.models import User
 from eschool.timeutil import iso
 from eschool.uploads.queries import uploads_info
-from gradebook.journal_models import AttendanceRecord, HistoryEntryPublic, PersonRef
+from gradebook.journal_models import AttendanceRecord, HistoryEntryPublic
 from gradebook.models import (
     Attendance,
     HistoryEntry,
@@ -24,6 +24,7 @@ from gradebook.models import (
     TimetableEntryRow,
     WorkType,
 )
+from gradebook.ref_models import PersonRef
 from gradebook.structure_models import HolidayPublic, TimetableEntryPublic
 
 if TYPE_CHECKING:

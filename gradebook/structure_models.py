@@ -8,12 +8,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from eschool.api_schema import Public
 from eschool.models import Id, TermPublic, WireQuery
-from gradebook.journal_models import ClassRef, GradeScale, LessonLink, PersonRef
-from gradebook.models import ATTACHMENTS_MAX, HOMEWORK_MAX, TOPIC_MAX
+from gradebook.ref_models import CoursePublic, GradeScale, SlotPublic
 from gradebook.wire_fields import (
     HolidayName,
     Period,
@@ -21,18 +20,9 @@ from gradebook.wire_fields import (
     RoundingThreshold,
     ScaleCode,
     Share,
-    ShortName,
-    SubjectName,
     TimeOfDay,
     Weekday,
-    Weight,
-    WorkTypeCode,
-    WorkTypeName,
 )
-
-Access = Literal["write", "read"]
-"""What the caller may do with a course's journal: write (its teachers, the admin) or read
-(the class's form tutor)."""
 
 # --- query parameters ---------------------------------------------------------------------
 
@@ -49,36 +39,6 @@ class CoursesQuery(WireQuery):
 
 
 # --- answers ------------------------------------------------------------------------------
-
-
-class SubjectPublic(Public):
-    id: Id
-    name: SubjectName
-    short_name: ShortName
-
-
-class CoursePublic(Public):
-    """A class taking a subject with its teachers, on a grade scale."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    id: Id
-    school_class: ClassRef = Field(alias="class")
-    subject: SubjectPublic
-    teacher: PersonRef | None = Field(description="The first of its teachers.")
-    teachers: list[PersonRef]
-    scale: ScaleCode
-    access: Access | None = Field(
-        description="null for pupils and parents, who see a course through the diary."
-    )
-
-
-class WorkTypePublic(Public):
-    """A kind of work marks are given for, with its weight in averages."""
-
-    code: WorkTypeCode
-    name: WorkTypeName = Field(description="In the caller's language.")
-    weight: Weight
 
 
 class SettingsPublic(Public):
@@ -143,25 +103,6 @@ class SlotsGeneratedPublic(Public):
     kept: int = Field(
         ge=0, description="Slots the timetable no longer has, kept for what they hold."
     )
-
-
-class SlotPublic(Public):
-    """One lesson of a course on a date."""
-
-    id: Id
-    course_id: Id
-    term_id: Id
-    date: dt.date
-    period: Period
-    starts: TimeOfDay
-    ends: TimeOfDay
-    room: Room
-    topic: str = Field(max_length=TOPIC_MAX)
-    homework: str = Field(max_length=HOMEWORK_MAX)
-    attachments: list[str] = Field(
-        max_length=ATTACHMENTS_MAX, description="Ids of uploaded files, served at /assets/{id}."
-    )
-    lesson: LessonLink | None
 
 
 class SlotDetailPublic(SlotPublic):

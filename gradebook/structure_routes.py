@@ -28,7 +28,6 @@ from gradebook import (
     slot_services,
     structure_services,
 )
-from gradebook.journal_models import GradeScale
 from gradebook.models import (
     CourseCreate,
     CourseUpdate,
@@ -40,19 +39,17 @@ from gradebook.models import (
     WorkTypeSave,
 )
 from gradebook.queries import CourseView
+from gradebook.ref_models import CoursePublic, GradeScale, SubjectPublic, WorkTypePublic
 from gradebook.route_helpers import STAFF
 from gradebook.scales import SCALES
 from gradebook.setup import services as setup_services
 from gradebook.structure_models import (
-    CoursePublic,
     CoursesQuery,
     HolidayPublic,
     SettingsPublic,
     SlotDetailPublic,
     SlotsGeneratedPublic,
-    SubjectPublic,
     TimetableEntryPublic,
-    WorkTypePublic,
 )
 
 ADMIN = (Role.admin,)

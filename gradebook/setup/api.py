@@ -15,9 +15,9 @@ from eschool.errors import NotFound
 from eschool.i18n import gettext as _
 from eschool.models import Role
 from eschool.web import acting_user, api_endpoint, db, json_ok, path_int, read_json
+from gradebook.ref_models import SubjectPublic
 from gradebook.setup import services
 from gradebook.setup.models import SubjectUpdate
-from gradebook.structure_models import SubjectPublic
 
 ADMIN = (Role.admin,)
 
