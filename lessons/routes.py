@@ -69,10 +69,9 @@ IMPORT_FILE = Body(
     "package, a QTI item, a GIFT or an Aiken text (the format is told from the content).",
     {"type": "object", "properties": {"file": BINARY}, "required": ["file"]},
 )
-EXPORTED = Body(
-    "application/zip",
-    "The lesson as a file, as an attachment: our lesson zip or a QTI 3.0 package "
-    "(application/zip), or a Common Cartridge (application/vnd.ims.imsccv1p3).",
+EXPORTED = (
+    Body("application/zip", "Our lesson zip or a QTI 3.0 package, as an attachment."),
+    Body("application/vnd.ims.imsccv1p3", "A Common Cartridge 1.3, as an attachment."),
 )
 
 

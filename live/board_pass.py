@@ -71,7 +71,8 @@ def board_pass_read(
     *, secret: str, token: str, session_id: int, now: float | None = None
 ) -> Actor | None:
     """The board a pass names, or ``None`` when it is forged, expired or for another session."""
-    if not is_board_pass(token) or len(token) > 1024:
+    # A pass we issued is ASCII: anything else is forged (not a UnicodeEncodeError).
+    if not is_board_pass(token) or len(token) > 1024 or not token.isascii():
         return None
     body, _dot, signature = token[len(BOARD_MARK) :].partition(".")
     if not body or not signature or not hmac.compare_digest(signature, _signature(secret, body)):

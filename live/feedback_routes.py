@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from eschool.api_schema import operation
+from eschool.api_schema import Body, operation
 from eschool.errors import Invalid, Unauthorized
 from eschool.i18n import gettext as _
 from eschool.models import Role
@@ -62,7 +62,13 @@ def _pass(request: Request) -> str | None:
     "the notes until it expires), or a member of staff who watched, signed in. "
     "`?format=txt` or `?format=csv` downloads them instead (`text/plain`, `text/csv`).",
     query=NotesQuery,
-    responses={200: OwnNotesPublic},
+    responses={
+        200: (
+            OwnNotesPublic,
+            Body("text/plain", "The notes as text (`?format=txt`).", {"type": "string"}),
+            Body("text/csv", "The notes as CSV (`?format=csv`).", {"type": "string"}),
+        )
+    },
     errors=(403,),
 )
 async def api_own_notes(request: Request) -> Response:

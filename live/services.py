@@ -125,7 +125,8 @@ def observer_token_read(
     """The observer a token names, or ``None`` when it is forged, expired or for another
     session."""
     body, _dot, signature = token.partition(".")
-    if not body or not signature or len(token) > 1024:
+    # A token we issued is ASCII (base64 and a dot): anything else is forged, not a 500.
+    if not body or not signature or len(token) > 1024 or not token.isascii():
         return None
     if not hmac.compare_digest(signature, _signature(secret, body)):
         return None

@@ -84,6 +84,9 @@ def test_an_observer_pass_names_one_session_until_it_expires() -> None:
     body, signature = token.split(".")
     forged = body[:-2] + ("A" if body[-2] != "A" else "B") + body[-1] + "." + signature
     assert observer_token_read(secret="s3cret", token=forged, session_id=7, now=1001) is None
+    # Not ASCII: refused like any forgery (it used to raise UnicodeEncodeError: a 500).
+    odd = "ёж." + signature
+    assert observer_token_read(secret="s3cret", token=odd, session_id=7, now=1001) is None
     assert isinstance(observer, Actor)
 
 
