@@ -22,6 +22,10 @@ ESCHOOL_SECRET_KEY (generated into the data dir when unset).
 """
 
 
+# The WebSocket protocol ``eschool serve`` runs (see live.ws_server).
+WS_PROTOCOL = "live.ws_server:LiveWebSocketProtocol"
+
+
 def _settings() -> Settings:
     return Settings.from_env()
 
@@ -45,7 +49,10 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         host=host,
         port=port,
         workers=workers if workers > 1 else None,
-        ws="websockets-sansio",
+        # uvicorn's websockets-sansio, plus a send the live fan-out need not wait on; no
+        # compression (live frames are small, and a compressor costs tens of KiB a socket).
+        ws=WS_PROTOCOL,
+        ws_per_message_deflate=False,
         access_log=False,
         proxy_headers=False,  # X-Forwarded-* only from ESCHOOL_TRUSTED_PROXIES (the app decides)
         log_level="info",

@@ -237,6 +237,7 @@ class AuthMiddleware:
             # with this frame's) before the app runs, and the socket keeps only the user.
             found = await _resolve_alone(sessionmaker, secret) if secret else None
             self._sign_in(state, headers, found, bearer=bearer is not None)
+            del found  # not held by this frame for the socket's life (the app takes the user)
             await self.app(scope, receive, send)
             return
         async with sessionmaker() as session:

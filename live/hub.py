@@ -3,8 +3,9 @@
 For every room with connections in this process the hub keeps a replica of the room state, fed
 by one task that follows the room's log in the broker, so every process converges on the same
 state. Each event is projected for each viewer (``event_for``), encoded once per kind of viewer
-and put in each connection's bounded outbox without waiting: a connection whose outbox is full
-is cut off (``overflowed``) and resyncs by reconnecting with ``since``. Observers' comings and
+and handed to each connection without waiting (written straight to its socket while it keeps
+up, else put in its bounded outbox): a connection whose outbox is full is cut off
+(``overflowed``) and resyncs by reconnecting with ``since``. Observers' comings and
 goings are not fanned out one by one: they are counted, one ``presence.counts`` frame per kind
 of viewer and per tick (:mod:`live.presence`), so a thousand arrivals are not a million frames.
 
@@ -31,9 +32,10 @@ from typing import Any, Protocol
 from eschool.broker.base import Broker, BrokerError, Event, LogClosed, LogMissing
 from live.outbox import DEFAULT_OUTBOX_SIZE, Connection
 from live.presence import PresenceBatch, counted_change, counted_frames
+from live.projections import ProjectionKeys
 from live.protocol import ClientMessage, server_frame
 from live.room import Actor, RoomState, check_join, decide, step
-from live.views import event_for, projection_key, view_for
+from live.views import event_for, view_for
 
 logger = logging.getLogger(__name__)
 
@@ -416,10 +418,11 @@ class Hub:
 
     def _fan_out(self, room: _LocalRoom, event: Event) -> None:
         frames: dict[str, str | None] = {}
+        key_of = ProjectionKeys(event)
         for connection in room.connections:
             if connection.closed:
                 continue
-            key = projection_key(event, connection.actor)
+            key = key_of(connection.actor)
             if key not in frames:
                 frames[key] = _frame(event, connection.actor, room.state)
             if (frame := frames[key]) is not None:

@@ -3,6 +3,8 @@
 Kept lean, since an open lesson holds a thousand of them: a list of frames (often the very
 same ``str`` for every viewer of one kind: the hub encodes each projection once; a bounded
 outbox is short, and an idle one is an empty list) and a future only while someone waits.
+While the socket keeps up, frames skip the outbox: :attr:`Connection.writer` writes them at
+once (see live.ws_server), so a fan-out wakes no task per recipient.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class Connection:
         "max_pending",
         "overflowed",
         "room_id",
+        "writer",
     )
 
     def __init__(self, room_id: str, actor: Actor, *, max_pending: int = DEFAULT_OUTBOX_SIZE):
@@ -52,6 +55,9 @@ class Connection:
         self._ready: asyncio.Future[None] | None = None
         self._closing: asyncio.Future[None] | None = None
         self._on_close: Callable[[], None] | None = None
+        # Set by the web layer: writes a frame to the socket at once and returns ``True``,
+        # or returns ``False`` when the socket cannot take it now (see :meth:`deliver`).
+        self.writer: Callable[[str], bool] | None = None
 
     @property
     def closed(self) -> bool:
@@ -64,9 +70,13 @@ class Connection:
         return len(self._outbox)
 
     def deliver(self, frame: str) -> bool:
-        """Queue ``frame`` without waiting; a full outbox closes the connection instead."""
+        """Hand ``frame`` on without waiting: straight to the socket through :attr:`writer`
+        when nothing is queued before it and the socket takes it now, else into the outbox
+        (read with :meth:`receive`); a full outbox closes the connection instead."""
         if self.close_reason is not None:
             return False
+        if not self._outbox and self.writer is not None and self.writer(frame):
+            return True
         if len(self._outbox) >= self.max_pending:
             self.overflowed = True
             # The client will resync from its last seq; what is queued is of no use to it.

@@ -3,8 +3,10 @@
 This is the only module that touches a live room's socket. :func:`live_socket` checks the
 handshake's Origin, finds who connects (a signed-in user, or the holder of an observer's or a
 board's pass), joins them to the hub and then pumps frames both ways until one side stops:
-the hub's frames from the connection's outbox to the socket (one task), the client's commands
-from the socket to the hub (the socket's own task), each answered with ``ack`` or ``error``.
+the hub's frames to the socket (written by the hub's fan-out itself while the socket keeps up,
+see :mod:`live.ws_server`, else from the connection's outbox by one task), the client's
+commands from the socket to the hub (the socket's own task), each answered with ``ack`` or
+``error``.
 A session keeps little: the channel, the hub's :class:`~live.outbox.Connection`, one extra task.
 """
 
@@ -42,6 +44,7 @@ from live.protocol import (
     parse_client_message,
 )
 from live.room import Actor, RoomError
+from live.ws_server import SendNow, send_now_of
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +132,10 @@ class LiveChannel:
     send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Names this socket's peer connections in the media engine (one user may have two tabs).
     media_id: str = field(default_factory=lambda: secrets.token_hex(8))
+    # The server's write that does not wait (live.ws_server), once the first frames are sent;
+    # ``sending`` counts the sends under way the ordinary way (it may write only when none is).
+    direct: SendNow | None = None
+    sending: int = 0
 
     @property
     def app(self) -> Starlette:
@@ -137,14 +144,33 @@ class LiveChannel:
 
     async def send(self, frame: str) -> None:
         """Send one text frame (frames from several tasks never interleave)."""
-        async with self.send_lock:
-            await self.websocket.send_text(frame)
+        await self.send_each([frame])
+
+    async def send_each(self, frames: list[str]) -> None:
+        """Send text frames in order, after any send under way."""
+        self.sending += 1
+        try:
+            async with self.send_lock:
+                for frame in frames:
+                    await self.websocket.send_text(frame)
+        finally:
+            self.sending -= 1
+
+    def send_now(self, frame: str) -> bool:
+        """Write one text frame at once, when the server can and no send is under way (one
+        would go after this frame); ``False``, with nothing written, when not."""
+        direct = self.direct
+        return direct is not None and not self.sending and direct(frame)
 
     async def close(self, code: int, reason: str = "") -> None:
         """Close the socket (once)."""
-        async with self.send_lock:
-            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-                await self.websocket.close(code, reason)
+        self.sending += 1
+        try:
+            async with self.send_lock:
+                with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                    await self.websocket.close(code, reason)
+        finally:
+            self.sending -= 1
 
 
 async def rtc_signal(channel: LiveChannel, message: ClientMessage) -> None:
@@ -256,8 +282,11 @@ async def _admit(websocket: WebSocket) -> LiveChannel | None:
         await websocket.close(CloseCode.FORBIDDEN, "origin")
         return None
     app = websocket.app
+    # The sign-in's records are let go of here (the socket may stay open for hours, a
+    # thousand of them in an open lesson): the socket keeps only its channel.
     state = websocket.scope.get("state", {})
-    user: User | None = state.get("user")
+    user: User | None = state.pop("user", None)
+    state.pop("auth", None)
     token = websocket.query_params.get("token") or None
     if user is None and token is None:
         # A pass (an observer's or a board's) may come as ``Authorization: Bearer`` too.
@@ -293,9 +322,7 @@ async def _admit(websocket: WebSocket) -> LiveChannel | None:
 
 
 async def _send_all(channel: LiveChannel, frames: list[str]) -> None:
-    async with channel.send_lock:
-        for frame in frames:
-            await channel.websocket.send_text(frame)
+    await channel.send_each(frames)
 
 
 async def _leave(channel: LiveChannel, connection: Connection) -> None:
@@ -310,7 +337,11 @@ async def _leave(channel: LiveChannel, connection: Connection) -> None:
 
 async def _serve(channel: LiveChannel, connection: Connection) -> None:
     """Pump frames both ways until one side stops: two tasks, and a third only when the hub
-    closes the connection while the pump is still sending (:func:`_end_pumping`)."""
+    closes the connection while the pump is still sending (:func:`_end_pumping`). The hub's
+    frames go straight to the socket while it keeps up (:meth:`LiveChannel.send_now`); the
+    pump sends the ones queued while it did not."""
+    channel.direct = send_now_of(channel.websocket.scope)
+    connection.writer = channel.send_now
     pump = asyncio.create_task(_pump(channel, connection))
     listen = asyncio.create_task(_listen(channel))
     ending: list[asyncio.Task[None]] = []

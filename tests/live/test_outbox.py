@@ -1,11 +1,15 @@
-"""A connection's outbox: bounded, closed after what is queued, watched without a task."""
+"""A connection's outbox: bounded, closed after what is queued, watched without a task; frames
+straight to the socket while it keeps up."""
 
 from __future__ import annotations
 
 import asyncio
 
+from websockets.frames import Frame, Opcode
+
 from live.outbox import Connection
 from live.room import Actor
+from live.ws_server import text_frame
 
 ANNA = Actor(101, "pupil", "Pupilname Anna")
 
@@ -55,3 +59,32 @@ async def test_a_cancelled_reader_does_not_break_the_next_one() -> None:
     await asyncio.sleep(0)
     connection.deliver("hello")
     assert await asyncio.wait_for(second, 5) == "hello"
+
+
+async def test_frames_go_straight_to_the_socket_until_it_cannot_take_one() -> None:
+    connection = Connection("room", ANNA, max_pending=2)
+    written: list[str] = []
+    writable = True
+
+    def write(frame: str) -> bool:
+        if writable:
+            written.append(frame)
+        return writable
+
+    connection.writer = write
+    assert connection.deliver("one") and connection.pending == 0
+    writable = False  # the socket is busy: the frame waits in the outbox
+    assert connection.deliver("two")
+    writable = True  # writable again, but "two" is still queued: "three" goes after it
+    assert connection.deliver("three")
+    assert written == ["one"] and connection.take_queued() == ["two", "three"]
+    writable = False
+    assert connection.deliver("a") and connection.deliver("b")
+    assert not connection.deliver("c") and connection.overflowed  # still bounded
+
+
+def test_a_text_frame_is_encoded_as_the_websockets_library_does() -> None:
+    for size in (0, 125, 126, 65_535, 65_536):
+        text = "é" * (size // 2) + "x" * (size % 2)
+        frame = Frame(Opcode.TEXT, text.encode())
+        assert text_frame(text) == frame.serialize(mask=False, extensions=[])

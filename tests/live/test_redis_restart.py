@@ -341,6 +341,11 @@ async def test_a_redis_restart_mid_quiz_loses_no_acknowledged_event(
         # The last of them to come back joined after that: all end at one seq.
         converged = lambda: len({person.position for person in everyone}) == 1  # noqa: E731
         await until(converged, "every client at the same seq")
+        # An observer's return is counted: it reaches everyone a presence tick after the
+        # rest, so the end is where the stored log ends, once every client is there.
+        _, stored = await stored_log(settings, code, upto=teacher.position)
+        at_end = lambda: all(person.position == len(stored) for person in everyone)  # noqa: E731
+        await until(at_end, "every client at the stored log's end")
         last = teacher.position
 
         initial, log = await stored_log(settings, code, upto=last)

@@ -34,6 +34,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from eschool.app import create_app
+from eschool.cli import WS_PROTOCOL
 from eschool.db import create_engine, create_sessionmaker
 from eschool.migrate import migrate
 from eschool.queries import term_current
@@ -174,7 +175,8 @@ async def seed_world(
 
 
 class ThreadServer:
-    """The app under uvicorn (websockets-sansio, like ``eschool serve``) in a thread."""
+    """The app under uvicorn (its WebSocket protocol as ``eschool serve`` runs it) in a
+    thread."""
 
     def __init__(self, settings: Settings, *, send_buffer: int | None = None) -> None:
         self.app = create_app(settings)
@@ -186,7 +188,8 @@ class ThreadServer:
             self.app,
             host="127.0.0.1",
             port=self.port,
-            ws="websockets-sansio",
+            ws=WS_PROTOCOL,
+            ws_per_message_deflate=False,
             log_level="warning",
             lifespan="on",
         )
