@@ -59,6 +59,13 @@ class UnsupportedType(DomainError):
     code = "unsupported_type"
 
 
+class Unavailable(DomainError):
+    """What the request needs is not answering right now (try again shortly)."""
+
+    status = 503
+    code = "unavailable"
+
+
 class TooManyRequests(DomainError):
     status = 429
     code = "too_many_requests"

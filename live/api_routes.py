@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from eschool.api_schema import Body, ItemList, operation
-from eschool.errors import NotFound
+from eschool.errors import Conflict, NotFound, Unavailable
 from eschool.i18n import gettext as _
 from eschool.models import Role
 from eschool.web import (
@@ -31,6 +31,7 @@ from eschool.web import (
     read_json,
 )
 from live import queries, services
+from live.media_homes import MediaError
 from live.models import JournalConfirm, LiveStart, ObserverJoin
 from live.protocol_schema import SCHEMA_MEDIA_TYPE, protocol_schema_json
 from live.public_models import (
@@ -175,6 +176,7 @@ async def api_end(request: Request) -> Response:
     "The lesson's media, as its home process sees it",
     responses={200: MediaStatusPublic},
     roles=(Role.teacher, Role.admin),
+    errors=(409, 503),
 )
 async def api_media(request: Request) -> Response:
     """``GET /live/{code}/media`` → ``{"homed","live","kind","viewers","peers",
@@ -182,7 +184,13 @@ async def api_media(request: Request) -> Response:
     room and of that whole process)."""
     live = await session_for(request)
     services.require_runner(acting_user(request), live)
-    status = await media_of(request.app).status(live.code)
+    try:
+        status = await media_of(request.app).status(live.code)
+    except MediaError as exc:  # the room has ended, or its media home did not answer
+        if exc.code == "ended":
+            raise Conflict(_("The lesson has ended."), code="ended") from exc
+        message = _("The lesson's media is not answering. Try again in a moment.")
+        raise Unavailable(message, code=exc.code) from exc
     return json_ok(MediaStatusPublic.model_validate(status))
 
 

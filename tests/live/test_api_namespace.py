@@ -11,6 +11,7 @@ import pytest
 from starlette.applications import Starlette
 
 from eschool.settings import Settings
+from live.media_homes import MediaError
 from tests.conftest import token_for
 from tests.live.ws_support import World, seed_world
 
@@ -77,3 +78,25 @@ async def test_the_old_bare_paths_answer_for_one_release(
     # the report page itself is not deprecated
     page = await client.get(f"/live/{code}/report", headers={**teacher, "Accept": "text/html"})
     assert page.status_code == 200 and "Deprecation" not in page.headers
+
+
+async def test_a_media_home_that_does_not_answer_is_a_503_not_a_500(
+    client: httpx.AsyncClient, world: World, app: Starlette, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    teacher = await _bearer(client, "teacher")
+    code = await _start(client, world, teacher)
+
+    async def silent(room_id: str) -> dict[str, Any]:
+        raise MediaError("media_unavailable", "the room's media home keeps moving")
+
+    monkeypatch.setattr(app.state.live_media, "status", silent)
+    media = await client.get(f"/api/v1/live/{code}/media", headers=teacher)
+    assert media.status_code == 503, media.text
+    assert media.json()["error"]["code"] == "media_unavailable"
+
+    async def ended(room_id: str) -> dict[str, Any]:
+        raise MediaError("ended", "the lesson has ended")
+
+    monkeypatch.setattr(app.state.live_media, "status", ended)
+    media = await client.get(f"/api/v1/live/{code}/media", headers=teacher)
+    assert media.status_code == 409 and media.json()["error"]["code"] == "ended"
