@@ -14,7 +14,7 @@ from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from eschool.api_schema import Moment, Public
-from eschool.models import Id, WireModel
+from eschool.models import Id, WireModel, WireQuery
 from eschool.timeutil import utcnow
 from gradebook.journal_models import QueryId
 from gradebook.ref_models import GradeScale
@@ -363,7 +363,7 @@ class MarksWritten(Public):
 # --- query parameters -------------------------------------------------------------------------
 
 
-class AssignmentsQuery(WireModel):
+class AssignmentsQuery(WireQuery):
     """``GET /api/v1/assignments``."""
 
     course: QueryId = WireField(default=None, description="Only this course's assignments.")

@@ -10,9 +10,9 @@ request. The limits are the request models' (:mod:`gradebook.models`).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from eschool.api_schema import Moment, Public
 from eschool.models import Id, TermPublic, WireQuery
@@ -35,17 +35,9 @@ from gradebook.ref_models import (
 AttendanceStatus = Literal[ATTENDANCE_STATUSES]  # type: ignore[valid-type]
 
 
-def blank_is_none(value: Any) -> Any:
-    """An empty query parameter as not given (``WireQuery`` drops them; other models too)."""
-    return None if value == "" else value
-
-
-QueryId = Annotated[Id | None, BeforeValidator(blank_is_none)]
-"""An optional id in the query string (empty means not given)."""
-QueryDate = Annotated[
-    Annotated[dt.date, Field(ge=MIN_QUERY_DATE, le=MAX_QUERY_DATE)] | None,
-    BeforeValidator(blank_is_none),
-]
+QueryId = Id | None
+"""An optional id in the query string (``WireQuery`` takes an empty one as not given)."""
+QueryDate = Annotated[dt.date, Field(ge=MIN_QUERY_DATE, le=MAX_QUERY_DATE)] | None
 """An optional ISO date in the query string, between 1900 and 2199."""
 
 
