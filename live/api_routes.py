@@ -15,12 +15,13 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 
 from eschool.api_schema import Body, ItemList, operation
 from eschool.errors import Conflict, NotFound, Unavailable
 from eschool.i18n import gettext as _
 from eschool.models import Role
+from eschool.uploads.routes import StoredFileResponse
 from eschool.web import (
     acting_user,
     api_endpoint,
@@ -241,7 +242,7 @@ async def recording_file(request: Request) -> Response:
     path = recordings_dir(request.app) / live.code / name
     if not RECORDING_NAME.match(name) or not await asyncio.to_thread(path.is_file):
         raise NotFound(_("No such file."))
-    return FileResponse(
+    return StoredFileResponse(
         path,
         media_type="video/webm",
         headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"},

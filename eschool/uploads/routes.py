@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import mimetypes
+import re
 from pathlib import Path
 
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from eschool.api_schema import BINARY, Body, operation
 from eschool.errors import NotFound
@@ -36,6 +39,37 @@ UPLOAD_BODY = Body(
 # A stored file answers with its own type (sniffed from its content when it was uploaded).
 STORED_FILE = Body("*/*", "The file, with its own media type.")
 PART_OF_FILE = Body("*/*", "The byte range asked for with `Range`.")
+# One byte-range-spec of RFC 9110 §14.1.2: ``first-last``, ``first-`` or a suffix ``-length``.
+RANGE_SPEC = re.compile(r"\s*(?:(\d+)-(\d*)|-(\d+))\s*")
+
+
+def usable_range(value: str) -> bool:
+    """Whether a ``Range`` header asks for parts of the file in a form we answer with 206 (or
+    416 when no part of it exists). RFC 9110 §14.2: a Range in a unit other than ``bytes``
+    must be ignored, and a malformed one may be: both get the whole file, as a media player
+    or download manager expects, instead of a plain-text 400."""
+    unit, equals, specs = value.partition("=")
+    if not equals or unit.strip().lower() != "bytes":
+        return False
+    for spec in specs.split(","):
+        found = RANGE_SPEC.fullmatch(spec)
+        if found is None:
+            return False
+        first, last, _suffix = found.groups()
+        if first is not None and last and int(last) < int(first):
+            return False
+    return True
+
+
+class StoredFileResponse(FileResponse):
+    """A stored file; a ``Range`` header it cannot use is ignored (see :func:`usable_range`)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        asked = Headers(scope=scope).get("range")
+        if asked is not None and not usable_range(asked):
+            kept = [(name, value) for name, value in scope["headers"] if name != b"range"]
+            scope = {**scope, "headers": kept}
+        await super().__call__(scope, receive, send)
 
 
 async def file_response(
@@ -60,9 +94,9 @@ async def file_response(
     if upload.mime in ACTIVE_CONTENT_MIMES:
         headers["Content-Security-Policy"] = SVG_POLICY
     if embed or upload.mime.startswith(EMBEDDED_TYPES):
-        return FileResponse(path, media_type=upload.mime, headers=headers)
+        return StoredFileResponse(path, media_type=upload.mime, headers=headers)
     extension = mimetypes.guess_extension(upload.mime) or ""
-    return FileResponse(
+    return StoredFileResponse(
         path,
         media_type=upload.mime,
         headers=headers,

@@ -276,3 +276,32 @@ async def test_family_file_limit_and_daily_quota(client, as_user, settings, monk
     # Another parent and the staff are not counted against this parent's quota.
     assert (await upload(client, await as_user("pupil"), PDF, "a.pdf")).status_code == 201
     assert (await upload(client, teacher, PDF + b"% staff\n", "b.pdf")).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("asked", "status", "content"),
+    [
+        ("bytes=0-7", 206, PNG[:8]),
+        ("bytes=-4", 206, PNG[-4:]),
+        ("BYTES = 8-", 206, PNG[8:]),
+        ("bytes=100000-", 416, b""),
+        # RFC 9110 §14.2: another unit must be ignored, a malformed range may be: the whole file.
+        ("items=0-3", 200, PNG),
+        ("bytes=7-2", 200, PNG),
+        ("bytes=abc", 200, PNG),
+        ("bytes", 200, PNG),
+        ("bytes=0-3,x", 200, PNG),
+    ],
+)
+async def test_ranges_serve_part_of_a_file_and_bad_ones_the_whole(
+    client, as_user, asked, status, content
+):
+    teacher = await as_user("teacher")
+    sha = (await upload(client, teacher, PNG)).json()["id"]
+    response = await client.get(f"/assets/{sha}", headers={**teacher, "Range": asked})
+    assert response.status_code == status, response.text
+    if status == 416:
+        assert response.headers["content-range"] == f"bytes */{len(PNG)}"
+    else:
+        assert response.content == content
+        assert response.headers["x-content-type-options"] == "nosniff"
