@@ -1,10 +1,15 @@
 """The fixed cost of a signed-in request: ``GET /api/v1/me`` with a session cookie and with a
 bearer token, against ``/healthz`` of the same app in the same run (the baseline).
 
-``/api/v1/me`` does little beyond finding who is signed in, so its ratio to ``/healthz`` is
-mostly what every signed-in request pays before its own work: reading the cookie or token,
-the lookup of the session and its user, the request's database session. The reader is the
-demo school's ``pupil``; the cookie is a browser session row like the sign-in form makes.
+``/api/v1/me`` does little beyond finding who is signed in (one statement of its own: the
+reader's classes), so its ratio to ``/healthz`` is mostly what every signed-in request pays
+before its own work: reading the cookie or token, the lookup of the session and its user
+(straight on the driver, :mod:`eschool.direct_read`), the request's database session,
+routing. ``signed_in_404`` is that fixed cost alone: a signed-in request for an API path
+that does not exist (the lookup, the middleware and routing, a 404; no handler). The
+reader is the demo school's ``pupil``; the cookie is a browser session row like the
+sign-in form makes. ``<name>_cpu_ratio`` is ``/healthz``'s server CPU per request over the
+endpoint's (medians of the rounds), the steadier figure on a busy machine.
 Each endpoint's latency is first probed alone, then the endpoints are loaded in turn,
 ``/healthz`` first in every round, by :mod:`bench.lean_http` processes; medians over rounds.
 The SQL statements of each request made alone are counted (the server is
@@ -38,6 +43,7 @@ from bench.lean_http import LoadPlan, compare_endpoints, endpoint_ratios, probe_
 BASELINE = "healthz"
 READER = "pupil"
 ME = "/api/v1/me"
+MISSING = "/api/v1/no-such-thing"
 SESSION_COOKIE = "eschool_session"
 
 
@@ -103,6 +109,9 @@ def endpoints(school: School, cookie: str) -> dict[str, list[dict[str, Any]]]:
         "me_bearer": [
             {"method": "GET", "path": ME, "headers": {**accept, **school.bearer(READER)}}
         ],
+        "signed_in_404": [
+            {"method": "GET", "path": MISSING, "headers": {**accept, **school.bearer(READER)}}
+        ],
     }
 
 
@@ -124,8 +133,10 @@ async def run(options: AuthOverheadOptions) -> dict[str, Any]:
                         response = await client.request(
                             request["method"], request["path"], headers=request["headers"]
                         )
-                        response.raise_for_status()
-                        if response.json().get("login") != READER:
+                        if request["path"] == MISSING:
+                            if response.status_code != 404:
+                                raise RuntimeError(f"{name}: {response.status_code}, not 404")
+                        elif response.json().get("login") != READER:
                             raise RuntimeError(f"{name}: not signed in as {READER}")
                         sql[name] = await count_statements(client, request)
                 load = LoadPlan(
@@ -145,10 +156,22 @@ async def run(options: AuthOverheadOptions) -> dict[str, Any]:
         "database": options.database,
         "options": asdict(options),
         **endpoint_ratios(figures, BASELINE),
+        **cpu_ratios(figures, BASELINE),
         "sql_statements": sql,
         "endpoints": figures,
         "runs": runs,
     }
+
+
+def cpu_ratios(figures: dict[str, dict[str, Any]], baseline: str) -> dict[str, float | None]:
+    """``<name>_cpu_ratio``: the baseline's server CPU per request over the endpoint's."""
+    base = figures[baseline].get("server_cpu_ms_per_request")
+    ratios: dict[str, float | None] = {}
+    for name, figure in figures.items():
+        cpu = figure.get("server_cpu_ms_per_request")
+        if name != baseline:
+            ratios[f"{name}_cpu_ratio"] = round(base / cpu, 3) if base and cpu else None
+    return ratios
 
 
 def parse_args(argv: list[str] | None = None) -> AuthOverheadOptions:

@@ -1,12 +1,13 @@
-"""The diary under load: a parent reading one pupil's week (JSON and the HTML page) and a
-calendar client polling the pupil's feed, against ``/healthz`` of the same app in the same run
-(the baseline).
+"""The diary under load: a parent reading one pupil's week (JSON and the HTML page), the term
+summary and the news, and a calendar client polling the pupil's feed, against ``/healthz`` of
+the same app in the same run (the baseline).
 
 The pupil is the demo school's ``pupil`` (7A: a full timetable, a term and a half of marks and
 attendance), read by the demo ``parent``; the week is the latest one up to today with lessons.
 Besides the full reads, the conditional ones are measured: the same request with the
 ``If-None-Match`` of the previous answer (what a browser or calendar app sends on a reload),
-answered 304 when nothing changed. Each endpoint's latency is first probed alone, then the
+answered 304 when nothing changed; and ``/api/v1/me`` of the same parent, the cost every
+signed-in request starts from. Each endpoint's latency is first probed alone, then the
 endpoints are loaded in turn, ``/healthz`` first in every round, by :mod:`bench.lean_http`
 processes; medians over rounds. The SQL statements of each request made alone are counted
 (the server is :mod:`bench.counting_app`).
@@ -106,6 +107,16 @@ def endpoints(
             "path": f"/api/v1/diary/{target.pupil_id}?from={target.start}&to={end}",
             "headers": {**parent, "Accept": "application/json"},
         },
+        "diary_summary": {
+            "method": "GET",
+            "path": f"/api/v1/diary/{target.pupil_id}/summary",
+            "headers": parent,
+        },
+        "diary_news": {
+            "method": "GET",
+            "path": f"/api/v1/diary/{target.pupil_id}/news",
+            "headers": parent,
+        },
         "diary_html": {
             "method": "GET",
             "path": f"/diary?pupil={target.pupil_id}&week={target.start}",
@@ -113,7 +124,11 @@ def endpoints(
         },
         "feed_ics": {"method": "GET", "path": target.feed_path, "headers": {}},
     }
-    requests = {BASELINE: [{"method": "GET", "path": "/healthz", "headers": {}}]}
+    # The signed-in floor: what any API request of the parent costs (sign-in, session).
+    requests = {
+        BASELINE: [{"method": "GET", "path": "/healthz", "headers": {}}],
+        "me": [{"method": "GET", "path": "/api/v1/me", "headers": parent}],
+    }
     for name, request in full.items():
         requests[name] = [request]
         if name in etags:

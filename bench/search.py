@@ -8,6 +8,11 @@ published as version 1. Each endpoint's latency is first probed alone (requests 
 another), then endpoints are loaded in turn, ``/healthz`` first in every round, by
 :mod:`bench.lean_http` processes; each search endpoint cycles through a list of queries.
 
+The server keeps search answers until the school's library changes (``lessons.search_cache``):
+the probe alone (each request a query not searched before) measures searches that read their
+rows; under load, after the first request of each query, the answer kept is checked against
+the library's generation and sent again.
+
 On PostgreSQL (``--database postgres``, a scratch database on the server of
 ``ESCHOOL_BENCH_POSTGRES_URL`` or ``ESCHOOL_TEST_POSTGRES_URL``) the first 10,000 lessons are
 generated that way and the rest copied from them inside the database (a numbered title each),
@@ -245,24 +250,13 @@ async def copy_lessons(school: School, *, count: int) -> int:
 
 
 async def explain_search(session: Any, *, actor: Any, filters: Any) -> str:
-    """The plan of the statement ``lessons_search`` runs for ``filters``, one line per step:
+    """The plan of the statement a search for ``filters`` runs (on a miss of
+    ``lessons.search_cache``), one line per step:
     PostgreSQL's ``EXPLAIN``, SQLite's ``EXPLAIN QUERY PLAN``."""
-    from lessons.queries import lessons_search
+    from lessons.search_queries import search_statement
 
-    statements: list[tuple[Any, Any]] = []
-    run = session.exec
-
-    async def spy(statement: Any, *args: Any, **kwargs: Any) -> Any:
-        statements.append((statement, kwargs.get("params")))
-        return await run(statement, *args, **kwargs)
-
-    session.exec = spy
-    try:
-        await lessons_search(session, actor=actor, filters=filters)
-    finally:
-        session.exec = run
+    statement, params = search_statement(session, actor=actor, filters=filters)
     dialect = session.get_bind().dialect
-    statement, params = statements[-1]
     compiled = statement.compile(dialect=dialect)
     bound = compiled.construct_params(params)
     values = tuple(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import delete, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from eschool.errors import Forbidden, NotFound
 from eschool.i18n import gettext as _
@@ -19,15 +21,31 @@ def require_role(actor: User, *roles: Role | str) -> None:
         raise Forbidden(_("Your role may not do this."))
 
 
+# The rules as statements of ids, for a value or a ``bindparam`` (a statement built once).
+
+
+def taught_class_ids(school_id: Any, teacher_id: Any) -> SelectOfScalar[Any]:
+    """The classes a teacher teaches (see `ClassTeaching`) or is the form tutor of."""
+    teaching = select(ClassTeaching.class_id).where(ClassTeaching.teacher_id == teacher_id)
+    return select(SchoolClass.id).where(
+        SchoolClass.school_id == school_id,
+        or_(col(SchoolClass.form_tutor_id) == teacher_id, col(SchoolClass.id).in_(teaching)),
+    )
+
+
+def enrolled_class_ids(pupil_id: Any) -> SelectOfScalar[int]:
+    """The classes a pupil is enrolled in."""
+    return select(Enrolment.class_id).where(Enrolment.pupil_id == pupil_id)
+
+
+def child_ids(parent_id: Any) -> SelectOfScalar[int]:
+    """A parent's children."""
+    return select(Guardianship.child_id).where(Guardianship.parent_id == parent_id)
+
+
 async def classes_taught(session: AsyncSession, teacher: User) -> set[int]:
     """Ids of the classes the teacher teaches (see `ClassTeaching`) or is the form tutor of."""
-    teaching = select(ClassTeaching.class_id).where(ClassTeaching.teacher_id == teacher.id)
-    rows = await session.exec(
-        select(SchoolClass.id).where(
-            SchoolClass.school_id == teacher.school_id,
-            or_(col(SchoolClass.form_tutor_id) == teacher.id, col(SchoolClass.id).in_(teaching)),
-        )
-    )
+    rows = await session.exec(taught_class_ids(teacher.school_id, teacher.id))
     return {row for row in rows.all() if row is not None}
 
 
@@ -60,15 +78,13 @@ async def class_teaching_set(
 
 async def pupil_class_ids(session: AsyncSession, pupil_id: int) -> set[int]:
     """Ids of the classes a pupil is enrolled in."""
-    rows = await session.exec(select(Enrolment.class_id).where(Enrolment.pupil_id == pupil_id))
+    rows = await session.exec(enrolled_class_ids(pupil_id))
     return set(rows.all())
 
 
 async def children_ids(session: AsyncSession, parent_id: int) -> set[int]:
     """Ids of a parent's children."""
-    rows = await session.exec(
-        select(Guardianship.child_id).where(Guardianship.parent_id == parent_id)
-    )
+    rows = await session.exec(child_ids(parent_id))
     return set(rows.all())
 
 

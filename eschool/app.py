@@ -18,11 +18,13 @@ from starlette.staticfiles import StaticFiles
 from eschool import errorpages
 from eschool.broker import create_broker
 from eschool.db import create_engine, create_sessionmaker
+from eschool.direct_read import DirectReads
 from eschool.errors import DomainError
 from eschool.middleware import AccessLogMiddleware, AuthMiddleware, ProxyHeadersMiddleware
 from eschool.notifications import routes as notification_routes
 from eschool.packages import DOMAIN_PACKAGES
 from eschool.privacy import routes as privacy_routes
+from eschool.route_index import IndexedRouter
 from eschool.routes import routes as eschool_routes
 from eschool.settings import Settings
 from eschool.templating import create_templates
@@ -50,6 +52,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         engine = create_engine(settings.database_url)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        # The sign-in lookup of every request, straight on the driver (eschool.direct_read).
+        app.state.direct_reads = direct_reads = DirectReads(engine)
         app.state.broker = create_broker(settings.broker_url)
         # Who may fetch a stored file besides its uploader: each package appends its own in
         # its lifespan below (eschool.uploads.queries.FileAudience), per app, never globally.
@@ -67,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 yield
         finally:
             await app.state.broker.disconnect()
+            direct_reads.close()
             await engine.dispose()
 
     routes: list[BaseRoute] = list(eschool_routes)
@@ -75,7 +80,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes.append(Mount("/static", app=StaticFiles(directory=settings.static_dir), name="static"))
 
     app = Starlette(
-        routes=routes,
         middleware=[
             Middleware(ProxyHeadersMiddleware, trusted=settings.trusted_proxies),
             Middleware(AccessLogMiddleware),
@@ -87,8 +91,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             PoolTimeout: errorpages.database_busy,
             Exception: errorpages.server_error,
         },
-        lifespan=lifespan,
     )
+    # Each request tries only the routes its path can match, in order (eschool.route_index).
+    app.router = IndexedRouter(routes, lifespan=lifespan)
     app.state.settings = settings
     app.state.templates = create_templates()
     return app

@@ -10,7 +10,12 @@ from contextlib import asynccontextmanager
 from typing import Any, cast
 
 from sqlalchemy import event, exc, text
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool import sqlite_driver
@@ -91,6 +96,15 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
 def create_sessionmaker(engine: AsyncEngine) -> SessionMaker:
     """Sessions that keep loaded objects usable after commit."""
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+async def flushed_connection(session: AsyncSession) -> AsyncConnection:
+    """The session's connection, its pending changes flushed first (as the ORM's autoflush does
+    before its own statements): for Core statements run on it, which get plain rows and skip
+    the ORM's work per statement."""
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+    return await session.connection()
 
 
 @asynccontextmanager

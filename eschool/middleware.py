@@ -59,6 +59,18 @@ def add_security_headers(headers: MutableHeaders) -> None:
             headers[name] = value
 
 
+_RAW_SECURITY_HEADERS = [
+    (name.encode("latin-1"), value.encode("latin-1")) for name, value in SECURITY_HEADERS.items()
+]
+
+
+def _add_raw_security_headers(message: Message) -> None:
+    """:func:`add_security_headers` on a response's start message, in one pass over it."""
+    headers = message["headers"] = list(message.get("headers", ()))
+    present = {name.lower() for name, _value in headers}
+    headers.extend(item for item in _RAW_SECURITY_HEADERS if item[0] not in present)
+
+
 # Path parameters that carry a secret or a capability (a feed's key, a lesson's join code,
 # a pass): a path with one of them is logged as its route template.
 SECRET_PATH_PARAMS = frozenset({"secret", "code", "token", "pass"})
@@ -121,7 +133,7 @@ class AccessLogMiddleware:
             kind = message["type"]
             if kind in ("http.response.start", "websocket.http.response.start"):
                 status = message["status"]
-                add_security_headers(MutableHeaders(scope=message))
+                _add_raw_security_headers(message)
             elif kind == "websocket.accept":
                 status = 101
             elif kind == "websocket.close" and status == 500:
@@ -234,14 +246,22 @@ class AuthMiddleware:
         secret = bearer or cookie
         if scope["type"] == "websocket":
             # The socket may live for hours: its lookup's session is closed (and let go of,
-            # with this frame's) before the app runs, and the socket keeps only the user.
-            found = await _resolve_alone(sessionmaker, secret) if secret else None
+            # with this frame's) before the app runs, and the socket keeps only the user. A
+            # secret with a dot is a live lesson's pass (a sign-in secret never has one): not
+            # looked up, so an open lesson's thousand observers cost no query each.
+            lookup = secret if secret and "." not in secret else None
+            found = await _resolve_alone(sessionmaker, lookup) if lookup else None
             self._sign_in(state, headers, found, bearer=bearer is not None)
-            del found  # not held by this frame for the socket's life (the app takes the user)
+            # Not held by this frame for the socket's life (the app takes the user; the
+            # handshake's headers are let go of once it is admitted).
+            del found, headers
             await self.app(scope, receive, send)
             return
+        reads = getattr(scope["app"].state, "direct_reads", None)
         async with sessionmaker() as session:
-            found = await services.auth_resolve(session, secret=secret) if secret else None
+            found = (
+                await services.auth_resolve(session, secret=secret, reads=reads) if secret else None
+            )
             auth = self._sign_in(state, headers, found, bearer=bearer is not None)
             state["db"] = session
             # The sign-in form has its own token (a session may not exist yet): see signin_pages.

@@ -29,6 +29,7 @@ from eschool.errors import BadRequest, NotFound
 from eschool.i18n import gettext as _
 from eschool.models import Enrolment, Guardianship, Role, SchoolClass, Term, User
 from eschool.uploads.queries import uploads_info
+from gradebook.exports import diary_ics
 from gradebook.models import (
     DEFAULT_WORK_TYPES,
     Attendance,
@@ -40,6 +41,9 @@ from gradebook.models import (
 )
 
 DIARY_MAX_DAYS = 62
+# The domain part of every calendar event's UID (`slot-<id>@eschool`): fixed, so that a feed
+# fetched under another address (a new domain, a proxy) does not duplicate every event.
+FEED_UID_DOMAIN = "eschool"
 # Without a term ahead, a feed reaches this far into the future.
 FEED_DAYS_AHEAD = 60
 _DEFAULT_NAMES = {code: name for code, name, _weight in DEFAULT_WORK_TYPES}
@@ -66,7 +70,7 @@ _START: BindParameter[date] = bindparam("start")
 _END: BindParameter[date] = bindparam("end")
 
 
-def _may_read(role: str) -> Any:
+def may_read(role: str) -> Any:
     """The SQL condition under which an actor of ``role`` may read the pupil's diary (for a
     pupil, their own: the caller checks that it is)."""
     if role in (Role.admin, Role.pupil):
@@ -91,7 +95,7 @@ _PUPIL_FOR: dict[str, SelectOfScalar[str]] = {
         col(User.id) == _PUPIL,
         col(User.school_id) == _SCHOOL,
         User.role == Role.pupil,
-        _may_read(role),
+        may_read(role),
     )
     for role in (Role.admin, Role.parent, Role.teacher)
 }
@@ -189,7 +193,7 @@ def _week_query(role: str) -> Any:
             Attendance,
             and_(col(Attendance.slot_id) == Slot.id, col(Attendance.pupil_id) == _PUPIL),
         )
-        .where(col(User.school_id) == _SCHOOL, User.role == Role.pupil, _may_read(role))
+        .where(col(User.school_id) == _SCHOOL, User.role == Role.pupil, may_read(role))
         .order_by(Slot.date, Slot.period, Slot.starts, Slot.id, Mark.id)
     )
 
@@ -220,6 +224,14 @@ async def _file_names(
     return {sha: str(info.get(sha, {}).get("filename") or "") for sha in ids}
 
 
+def check_range(start: date, end: date) -> None:
+    """400 for a range that ends before it starts or is longer than ``DIARY_MAX_DAYS``."""
+    if end < start:
+        raise BadRequest(_("`to` must not be before `from`."))
+    if (end - start).days >= DIARY_MAX_DAYS:
+        raise BadRequest(_("Ask for at most {n} days at a time.", n=DIARY_MAX_DAYS))
+
+
 async def diary_week(
     session: AsyncSession, *, actor: User, pupil_id: int, start: date, end: date
 ) -> dict[str, Any]:
@@ -232,10 +244,7 @@ async def diary_week(
     given and `attendance` is the recorded status or None. Every weekday is listed, weekend
     days only when they have lessons. At most 62 days at a time.
     """
-    if end < start:
-        raise BadRequest(_("`to` must not be before `from`."))
-    if (end - start).days >= DIARY_MAX_DAYS:
-        raise BadRequest(_("Ask for at most {n} days at a time.", n=DIARY_MAX_DAYS))
+    check_range(start, end)
     if actor.role == Role.pupil and actor.id != pupil_id:
         raise NotFound(_("No such pupil."))
     params = {"pupil_id": pupil_id, "actor_id": actor.id, "school_id": actor.school_id}
@@ -366,6 +375,23 @@ _EVENTS = (
     )
     .order_by(Slot.date, Slot.period, Slot.id)
 )
+
+
+async def feed_text(
+    session: AsyncSession, *, pupil: DiaryPupil, today: date, tz: str | None
+) -> str:
+    """The pupil's calendar feed from the first day of the current term to the end of the last
+    one (:func:`feed_window`). Its UIDs do not depend on the address it is fetched under, and
+    its text only on the data (each event's DTSTAMP is when its lesson last changed)."""
+    start, end = await feed_window(session, school_id=pupil.school_id, today=today)
+    events = await diary_events(session, pupil_id=pupil.id, start=start, end=end)
+    return diary_ics(
+        pupil_name=pupil.name,
+        events=events,
+        calendar_name=_("Diary of {name}", name=pupil.name),
+        tz=tz,
+        uid_domain=FEED_UID_DOMAIN,
+    )
 
 
 def webcal_url(url: str) -> str:

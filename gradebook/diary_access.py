@@ -4,6 +4,9 @@ calendar feed behind a secret link."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -58,35 +61,52 @@ async def diary_pupils(session: AsyncSession, *, actor: User) -> list[User]:
     return []
 
 
-async def feed_by_secret(session: AsyncSession, *, secret: str) -> tuple[User, User] | None:
-    """(owner, pupil) of a live calendar link whose owner may still see the pupil; else None."""
-    feed = (
-        await session.exec(
-            select(DiaryFeed).where(
-                DiaryFeed.digest == digest(secret), col(DiaryFeed.revoked_at).is_(None)
-            )
-        )
-    ).first()
-    if feed is None:
+@dataclass(frozen=True)
+class FeedOwner:
+    """Who made a live calendar link, for which pupil: the feed is read as the owner would
+    read the diary (:func:`gradebook.diary_cache.diary_version` checks they still may)."""
+
+    owner_id: int
+    role: str
+    school_id: int
+    pupil_id: int
+
+
+_FEED_OWNER = (
+    select(DiaryFeed.owner_id, User.role, User.school_id, DiaryFeed.pupil_id)
+    .join(User, col(User.id) == DiaryFeed.owner_id)
+    .where(
+        DiaryFeed.digest == bindparam("digest"),
+        col(DiaryFeed.revoked_at).is_(None),
+        col(User.active).is_(True),
+    )
+)
+
+
+async def feed_owner(session: AsyncSession, *, secret: str) -> FeedOwner | None:
+    """The owner and pupil of a live calendar link whose owner is still active (one
+    statement); else None."""
+    row = (await session.exec(_FEED_OWNER, params={"digest": digest(secret)})).first()
+    if row is None:
         return None
-    owner = await session.get(User, feed.owner_id)
-    if owner is None or not owner.active:
-        return None
-    try:
-        pupil = await diary_pupil(session, actor=owner, pupil_id=feed.pupil_id)
-    except NotFound:
-        return None
-    return owner, pupil
+    owner_id, role, school_id, pupil_id = row
+    return FeedOwner(owner_id, str(role), school_id, pupil_id)
 
 
 async def feed_active(session: AsyncSession, *, actor: User, pupil_id: int) -> DiaryFeed | None:
     """The actor's live calendar link for a pupil, if any."""
     await diary_pupil(session, actor=actor, pupil_id=pupil_id)
+    return await feed_of(session, owner_id=actor.id or 0, pupil_id=pupil_id)
+
+
+async def feed_of(session: AsyncSession, *, owner_id: int, pupil_id: int) -> DiaryFeed | None:
+    """The owner's live calendar link for a pupil, if any (the caller checked they may read
+    the pupil's diary)."""
     return (
         await session.exec(
             select(DiaryFeed).where(
                 DiaryFeed.pupil_id == pupil_id,
-                DiaryFeed.owner_id == actor.id,
+                DiaryFeed.owner_id == owner_id,
                 col(DiaryFeed.revoked_at).is_(None),
             )
         )

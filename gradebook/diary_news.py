@@ -81,6 +81,12 @@ async def last_visit(session: AsyncSession, *, viewer_id: int, pupil_id: int) ->
     return (await session.exec(_LAST_VISIT, params=params)).first()
 
 
+def default_since() -> datetime:
+    """Where the news starts for a reader who never marked it as seen: 7 days ago, to the
+    minute (the same news, and the same kept answer, for a whole minute)."""
+    return (utcnow() - timedelta(days=NEWS_DEFAULT_DAYS)).replace(second=0, microsecond=0)
+
+
 async def diary_news(
     session: AsyncSession, *, actor: User, pupil_id: int, since: datetime | None = None
 ) -> dict[str, Any]:
@@ -93,7 +99,7 @@ async def diary_news(
     if since is None:
         since = await last_visit(session, viewer_id=actor.id or 0, pupil_id=pupil_id)
     if since is None:
-        since = utcnow() - timedelta(days=NEWS_DEFAULT_DAYS)
+        since = default_since()
     params = {"pupil_id": pupil_id, "school_id": actor.school_id, "since": since}
     marks = []
     for row in (await session.exec(_MARKS, params=params)).all():

@@ -10,10 +10,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from eschool.api_schema import operation
-from eschool.conditional import etag_response
+from eschool.conditional import not_modified, with_etag
 from eschool.errors import NotFound
 from eschool.i18n import gettext as _
-from eschool.models import Role, User
+from eschool.models import Role
 from eschool.privacy.services import access_record
 from eschool.timeutil import iso, parse_date, utcnow
 from eschool.web import (
@@ -27,13 +27,7 @@ from eschool.web import (
     read_query,
     render,
 )
-from gradebook import (
-    diary,
-    diary_access,
-    diary_news,
-    diary_services,
-    diary_summary,
-)
+from gradebook import diary, diary_access, diary_cache, diary_services
 from gradebook.diary_models import (
     CALENDAR,
     DiaryNewsPublic,
@@ -44,15 +38,27 @@ from gradebook.diary_models import (
     FeedLink,
     FeedStatus,
 )
-from gradebook.exports import diary_ics
 from gradebook.journal_models import TermQuery
 from gradebook.legend import attendance_codes
 from gradebook.route_helpers import STAFF, term_param, terms_of_year, today_of
 from gradebook.timetable import week_bounds
 
-# The domain part of every calendar event's UID (`slot-<id>@eschool`): fixed, so that a feed
-# fetched under another address (a new domain, a proxy) does not duplicate every event.
-FEED_UID_DOMAIN = "eschool"
+
+def _cache(request: Request) -> diary_cache.DiaryCaches:
+    return diary_cache.cache_of(request.app.state)
+
+
+async def _conditional(
+    request: Request, answer: diary_cache.DiaryAnswer, media_type: str
+) -> Response:
+    """The answer (kept, else built) with its tag, a hash of its bytes: 304 when the client
+    has them. A hash rather than the version: a classmate's mark changes the version of the
+    pupil's courses, not the pupil's diary or feed, which a client then need not download."""
+    body, etag = await answer.rendered()
+    unchanged = not_modified(request, etag)
+    if unchanged is not None:
+        return unchanged
+    return with_etag(Response(body, media_type=media_type), etag)
 
 
 async def _diary_read(request: Request, pupil_id: int, what: str, detail: str = "") -> None:
@@ -84,18 +90,18 @@ def _week_range(request: Request) -> tuple[date, date]:
 async def api_diary(request: Request) -> Response:
     """`?from=&to=` (default: this week) → `{"pupil","from","to","days":[…]}`."""
     start, end = _week_range(request)
-    week = await diary.diary_week(
+    pupil_id = path_int(request, "pupil_id")
+    answer = await diary_cache.week_answer(
         db(request),
+        _cache(request),
         actor=acting_user(request),
-        pupil_id=path_int(request, "pupil_id"),
+        pupil_id=pupil_id,
         start=start,
         end=end,
     )
-    await _diary_read(request, path_int(request, "pupil_id"), "diary", f"{start}..{end}")
-    # Plain rows serialized as they are (gradebook.diary; DiaryWeekPublic describes them).
-    # The tag is a hash of the body: a reader whose copy is current gets 304 and no body.
-    # (The body is typed bytes or memoryview; it is bytes, which bytes() returns as is.)
-    return etag_response(request, bytes(json_ok(week).body), media_type="application/json")
+    response = await _conditional(request, answer, "application/json")
+    await _diary_read(request, pupil_id, "diary", f"{start}..{end}")
+    return response
 
 
 @api_endpoint()
@@ -103,34 +109,39 @@ async def api_diary(request: Request) -> Response:
     "GET",
     "A pupil's term per subject: marks, averages, term marks, attendance",
     query=TermQuery,
-    responses={200: DiarySummaryPublic},
+    responses={200: DiarySummaryPublic, 304: None},
 )
 async def api_diary_summary(request: Request) -> Response:
     """`?term=` → the pupil's subjects with marks, averages, term marks and attendance."""
-    summary = await diary_summary.diary_summary(
+    pupil_id = path_int(request, "pupil_id")
+    answer = await diary_cache.summary_answer(
         db(request),
+        _cache(request),
         actor=acting_user(request),
-        pupil_id=path_int(request, "pupil_id"),
+        pupil_id=pupil_id,
         term_id=read_query(request, TermQuery).term,
         today=today_of(request),
     )
-    await _diary_read(request, path_int(request, "pupil_id"), "diary.summary")
-    return json_ok(summary)
+    response = await _conditional(request, answer, "application/json")
+    await _diary_read(request, pupil_id, "diary.summary")
+    return response
 
 
 @api_endpoint()
 @operation(
     "GET",
     "What is new in a pupil's diary since the caller's last visit",
-    responses={200: DiaryNewsPublic},
+    responses={200: DiaryNewsPublic, 304: None},
 )
 async def api_diary_news(request: Request) -> Response:
     """What is new since the caller's last visit (marks and homework)."""
-    news = await diary_news.diary_news(
-        db(request), actor=acting_user(request), pupil_id=path_int(request, "pupil_id")
+    pupil_id = path_int(request, "pupil_id")
+    answer = await diary_cache.news_answer(
+        db(request), _cache(request), actor=acting_user(request), pupil_id=pupil_id
     )
-    await _diary_read(request, path_int(request, "pupil_id"), "diary.news")
-    return json_ok(news)
+    response = await _conditional(request, answer, "application/json")
+    await _diary_read(request, pupil_id, "diary.news")
+    return response
 
 
 @api_endpoint()
@@ -151,25 +162,17 @@ async def api_diary_seen(request: Request) -> Response:
     return Response(status_code=204)
 
 
-async def _ics_response(request: Request, pupil: User | diary.DiaryPupil) -> Response:
-    """The feed from the first day of the current term to the end of the last one. Its UIDs
-    do not depend on the address it is fetched under, and its bytes only on the data (each
-    event's DTSTAMP is when its lesson last changed), so a calendar app polling an unchanged
-    feed gets 304."""
-    session = db(request)
-    settings = request.app.state.settings
-    start, end = await diary.feed_window(
-        session, school_id=pupil.school_id, today=today_of(request)
+async def _ics_response(request: Request, version: diary_cache.DiaryVersion) -> Response:
+    """The feed from the first day of the current term to the end of the last one; a calendar
+    app polling an unchanged feed gets 304."""
+    answer = await diary_cache.feed_answer(
+        db(request),
+        _cache(request),
+        version=version,
+        today=today_of(request),
+        tz=request.app.state.settings.timezone,
     )
-    events = await diary.diary_events(session, pupil_id=pupil.id or 0, start=start, end=end)
-    text = diary_ics(
-        pupil_name=pupil.name,
-        events=events,
-        calendar_name=_("Diary of {name}", name=pupil.name),
-        tz=settings.timezone,
-        uid_domain=FEED_UID_DOMAIN,
-    )
-    return etag_response(request, text.encode(), media_type="text/calendar; charset=utf-8")
+    return await _conditional(request, answer, "text/calendar; charset=utf-8")
 
 
 @api_endpoint()
@@ -180,11 +183,12 @@ async def _ics_response(request: Request, pupil: User | diary.DiaryPupil) -> Res
 )
 async def api_diary_ics(request: Request) -> Response:
     """The pupil's timetable with homework as iCalendar, for a caller who may see the diary."""
-    pupil = await diary.diary_pupil(
+    version = await diary_cache.version_for(
         db(request), actor=acting_user(request), pupil_id=path_int(request, "pupil_id")
     )
-    await _diary_read(request, pupil.id, "diary.ics")
-    return await _ics_response(request, pupil)
+    response = await _ics_response(request, version)
+    await _diary_read(request, version.pupil.id, "diary.ics")
+    return response
 
 
 @api_endpoint()
@@ -223,11 +227,22 @@ async def api_diary_feed(request: Request) -> Response:
 
 async def feed_ics(request: Request) -> Response:
     """`/feeds/{secret}.ics`: the calendar behind a secret link; no sign-in needed."""
-    found = await diary_access.feed_by_secret(db(request), secret=request.path_params["secret"])
-    if found is None:
-        raise NotFound(_("This calendar link does not exist or was revoked."))
-    _owner, pupil = found
-    return await _ics_response(request, pupil)
+    session = db(request)
+    gone = NotFound(_("This calendar link does not exist or was revoked."))
+    owner = await diary_access.feed_owner(session, secret=request.path_params["secret"])
+    if owner is None:
+        raise gone
+    try:
+        version = await diary_cache.diary_version(
+            session,
+            actor_id=owner.owner_id,
+            role=owner.role,
+            school_id=owner.school_id,
+            pupil_id=owner.pupil_id,
+        )
+    except NotFound:
+        raise gone from None
+    return await _ics_response(request, version)
 
 
 @page_endpoint()
@@ -246,19 +261,34 @@ async def diary_page(request: Request) -> Response:
     today = today_of(request)
     anchor = parse_date(request.query_params.get("week"), name="week") or today
     monday, sunday = week_bounds(anchor)
-    week = await diary.diary_week(session, actor=actor, pupil_id=pupil_id, start=monday, end=sunday)
-    await _diary_read(request, pupil_id, "diary", f"{monday}..{sunday}")
-    summary = await diary_summary.diary_summary(
-        session, actor=actor, pupil_id=pupil_id, term_id=term_param(request), today=today
+    cache = _cache(request)
+    version = await diary_cache.version_for(session, actor=actor, pupil_id=pupil_id)
+    week_answer = await diary_cache.week_answer(
+        session, cache, actor=actor, pupil_id=pupil_id, start=monday, end=sunday, version=version
     )
+    week = diary_cache.parsed(await week_answer.body())
+    await _diary_read(request, pupil_id, "diary", f"{monday}..{sunday}")
+    summary_answer = await diary_cache.summary_answer(
+        session,
+        cache,
+        actor=actor,
+        pupil_id=pupil_id,
+        term_id=term_param(request),
+        today=today,
+        version=version,
+    )
+    summary = diary_cache.parsed(await summary_answer.body())
     # The news stays until the reader marks it as seen or leaves the page (diary.js sends
     # "seen up to the moment it was shown"): reloading, another week or another language
     # keep it.
     shown_at = utcnow()
-    news = await diary_news.diary_news(session, actor=actor, pupil_id=pupil_id)
+    news_answer = await diary_cache.news_answer(
+        session, cache, actor=actor, pupil_id=pupil_id, version=version
+    )
+    news = diary_cache.parsed(await news_answer.body())
     feed = None
     if actor.role in (Role.pupil, Role.parent):
-        feed = await diary_access.feed_active(session, actor=actor, pupil_id=pupil_id)
+        feed = await diary_access.feed_of(session, owner_id=actor.id or 0, pupil_id=pupil_id)
     terms = await terms_of_year(session, school_id=actor.school_id, term_id=summary["term"]["id"])
     for item in (*news["marks"], *news["homework"]):
         item["day"] = date.fromisoformat(item["date"])

@@ -5,23 +5,25 @@ pupil's term result."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Row
+from sqlalchemy import BindParameter, Row, bindparam, literal, true
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
 
+from eschool.db import flushed_connection
 from eschool.models import User
 from eschool.queries import term_public
 from eschool.timeutil import iso
 from gradebook.absence_cover import journal_absence_notes
 from gradebook.averages import attendance_summary, suggest_term_mark, weighted_average
 from gradebook.models import (
+    DEFAULT_ROUNDING_THRESHOLD,
     Attendance,
-    Course,
+    GradebookSettings,
     Mark,
     Slot,
     TermMark,
@@ -150,37 +152,93 @@ async def journal_get(
     }
 
 
-async def pupil_term_result(
-    session: AsyncSession, *, course: Course, term_id: int, pupil_id: int, school_id: int
-) -> dict[str, Any]:
-    """A pupil's weighted average, suggested and given term mark in one course and term."""
-    rows = await session.exec(
-        select(Mark.value, Mark.weight)
-        .join(Slot, col(Slot.id) == Mark.slot_id)
-        .where(
-            Slot.course_id == course.id,
-            Slot.term_id == term_id,
-            Mark.pupil_id == pupil_id,
-            col(Mark.deleted_at).is_(None),
-        )
+# A pupil's marks in one course and term (value, weight; one row of NULLs without any), each
+# row with the school's rounding threshold and the given term mark: one statement, built once.
+_COURSE: BindParameter[int] = bindparam("course_id")
+_TERM: BindParameter[int] = bindparam("term_id")
+_PUPIL: BindParameter[int] = bindparam("pupil_id")
+_PUPIL_MARKS = (
+    select(Mark.value, Mark.weight)
+    .join(Slot, col(Slot.id) == Mark.slot_id)
+    .where(
+        col(Slot.course_id) == _COURSE,
+        col(Slot.term_id) == _TERM,
+        col(Mark.pupil_id) == _PUPIL,
+        col(Mark.deleted_at).is_(None),
     )
-    scale = get_scale(course.scale)
-    average = weighted_average([(value, weight) for value, weight in rows.all()], scale)
-    threshold = await rounding_threshold(session, school_id=school_id)
-    given = (
-        await session.exec(
-            select(TermMark.value).where(
-                TermMark.course_id == course.id,
-                TermMark.term_id == term_id,
-                TermMark.pupil_id == pupil_id,
-            )
+    .subquery()
+)
+_TERM_RESULT = (
+    select(
+        select(GradebookSettings.rounding_threshold)
+        .where(col(GradebookSettings.school_id) == bindparam("school_id"))
+        .scalar_subquery(),
+        select(TermMark.value)
+        .where(
+            col(TermMark.course_id) == _COURSE,
+            col(TermMark.term_id) == _TERM,
+            col(TermMark.pupil_id) == _PUPIL,
         )
-    ).first()
+        .scalar_subquery(),
+        _PUPIL_MARKS.c.value,
+        _PUPIL_MARKS.c.weight,
+    )
+    .select_from(select(literal(1).label("one")).subquery())
+    .outerjoin(_PUPIL_MARKS, true())
+)
+
+
+async def pupil_term_result(
+    session: AsyncSession,
+    *,
+    course_id: int,
+    scale: str,
+    term_id: int,
+    pupil_id: int,
+    school_id: int,
+) -> dict[str, Any]:
+    """A pupil's weighted average, suggested and given term mark in one course and term (one
+    statement)."""
+    params = {
+        "course_id": course_id,
+        "term_id": term_id,
+        "pupil_id": pupil_id,
+        "school_id": school_id,
+    }
+    connection = await flushed_connection(session)
+    rows = (await connection.execute(_TERM_RESULT, params)).all()
+    threshold, given = rows[0][0], rows[0][1]
+    return term_result(
+        [(value, weight) for _t, _g, value, weight in rows if value is not None],
+        scale=scale,
+        threshold=DEFAULT_ROUNDING_THRESHOLD if threshold is None else threshold,
+        term_mark=given,
+        course_id=course_id,
+        term_id=term_id,
+        pupil_id=pupil_id,
+    )
+
+
+def term_result(
+    marks: Iterable[tuple[str, float]],
+    *,
+    scale: str,
+    threshold: float,
+    term_mark: str | None,
+    course_id: int,
+    term_id: int,
+    pupil_id: int,
+) -> dict[str, Any]:
+    """A pupil's term result in a course from their marks (value, weight) in the term, the
+    school's rounding threshold and the term mark given (or None): `{"pupil_id",
+    "course_id","term_id","average","suggested","term_mark"}`."""
+    grades = get_scale(scale)
+    average = weighted_average(marks, grades)
     return {
         "pupil_id": pupil_id,
-        "course_id": course.id,
+        "course_id": course_id,
         "term_id": term_id,
         "average": average,
-        "suggested": suggest_term_mark(average, scale, threshold),
-        "term_mark": given,
+        "suggested": suggest_term_mark(average, grades, threshold),
+        "term_mark": term_mark,
     }

@@ -68,7 +68,7 @@ async def journal_key(
     session: AsyncSession, *, actor_id: int, role: str, school_id: int, course_id: int
 ) -> JournalKey | None:
     """The course's access and revisions for the actor, or None when no such course exists
-    in the actor's school. Access follows :func:`gradebook.queries._access`: the admin and
+    in the actor's school. Access follows :func:`gradebook.queries.access_of`: the admin and
     the course's teachers write, the class's form tutor reads, nobody else."""
     # sqlmodel types exec() for select and DML statements only; a text() statement runs alike.
     row = (

@@ -1,6 +1,7 @@
 """What the journal tells families: a new or changed mark, an absence or lateness, homework
-set, a term mark — each through :func:`eschool.notifications.notify` in the service's own
-transaction (delivered after its commit), to the pupil and their linked parents only."""
+set, a term mark — each through :func:`eschool.notifications.notify_family` (or, for a whole
+class, ``notify_many``) in the service's own transaction (delivered after its commit), to
+the pupil and their linked parents only."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.i18n import N_
 from eschool.models import Term
-from eschool.notifications import Notice, families_of, family_named, notify, notify_many
+from eschool.notifications import Notice, families_of, notify_family, notify_many
 from gradebook import queries
 from gradebook.models import Mark
+from gradebook.pupil_slot import PupilSlot
 from gradebook.queries import CourseView, SlotView
 
 # Attendance worth telling a family at once (an excused absence comes from their own note).
@@ -30,31 +32,8 @@ def _diary(pupil_id: int, day: date) -> str:
     return f"/diary?pupil={pupil_id}&week={day.isoformat()}"
 
 
-async def _to_family(
-    session: AsyncSession,
-    *,
-    school_id: int,
-    kind: str,
-    pupil_id: int,
-    title: str,
-    params: dict[str, str | int],
-    url: str,
-) -> None:
-    name, family = await family_named(session, pupil_id=pupil_id)
-    await notify(
-        session,
-        school_id=school_id,
-        kind=kind,
-        recipients=family,
-        title=title,
-        params={"pupil": name, **params},
-        url=url,
-        pupil_id=pupil_id,
-    )
-
-
 async def mark_noticed(
-    session: AsyncSession, *, view: SlotView, pupil_id: int, value: str, changed: bool
+    session: AsyncSession, *, slot: PupilSlot, pupil_id: int, value: str, changed: bool
 ) -> None:
     """A mark was given (or its value changed): tell the pupil and their parents."""
     title = (
@@ -62,42 +41,42 @@ async def mark_noticed(
         if changed
         else N_("{pupil}: mark {value} in {subject} on {date}")
     )
-    await _to_family(
+    await notify_family(
         session,
-        school_id=view.course.course.school_id,
+        school_id=slot.school_id,
         kind="mark",
         pupil_id=pupil_id,
         title=title,
-        params={"subject": view.course.subject.name, "date": _day(view.slot.date), "value": value},
-        url=_diary(pupil_id, view.slot.date),
+        params={"subject": slot.subject, "date": _day(slot.date), "value": value},
+        url=_diary(pupil_id, slot.date),
     )
 
 
 async def attendance_noticed(
-    session: AsyncSession, *, view: SlotView, pupil_id: int, status: str
+    session: AsyncSession, *, slot: PupilSlot, pupil_id: int, status: str
 ) -> None:
     """A pupil was marked absent or late: tell them and their parents (other statuses: no)."""
     title = NOTIFIED_ATTENDANCE.get(status)
     if title is None:
         return
-    await _to_family(
+    await notify_family(
         session,
-        school_id=view.course.course.school_id,
+        school_id=slot.school_id,
         kind="absence",
         pupil_id=pupil_id,
         title=title,
-        params={"subject": view.course.subject.name, "date": _day(view.slot.date)},
-        url=_diary(pupil_id, view.slot.date),
+        params={"subject": slot.subject, "date": _day(slot.date)},
+        url=_diary(pupil_id, slot.date),
     )
 
 
 async def mark_changed(
-    session: AsyncSession, *, view: SlotView, mark: Mark, fields: list[str]
+    session: AsyncSession, *, slot: PupilSlot, mark: Mark, fields: list[str]
 ) -> None:
     """A mark was changed: tell the family when its value changed (not for a comment)."""
     if "value" in fields:
         await mark_noticed(
-            session, view=view, pupil_id=mark.pupil_id, value=mark.value, changed=True
+            session, slot=slot, pupil_id=mark.pupil_id, value=mark.value, changed=True
         )
 
 
@@ -134,7 +113,7 @@ async def term_mark_noticed(
     """A term mark was set or changed: tell the pupil and their parents (not a cleared one)."""
     if value is None:
         return
-    await _to_family(
+    await notify_family(
         session,
         school_id=view.course.school_id,
         kind="term_mark",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import String, cast, func, literal
+from sqlalchemy import BindParameter, String, bindparam, cast, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -139,16 +139,18 @@ async def holidays_of_school(session: AsyncSession, *, school_id: int) -> list[H
 # --- courses ------------------------------------------------------------------------------
 
 
-def _access(
-    actor: User, school_class: SchoolClass, teacher_ids: Iterable[int | None]
+def access_of(
+    actor: User, form_tutor_id: int | None, teacher_ids: Iterable[int | None]
 ) -> str | None:
+    """What the actor may do with a course (see :class:`CourseView`): the admin and the
+    course's teachers write, the class's form tutor reads, nobody else."""
     if actor.role == Role.admin:
         return WRITE
     if actor.role != Role.teacher:
         return None
     if actor.id in set(teacher_ids):
         return WRITE
-    if school_class.form_tutor_id == actor.id:
+    if form_tutor_id == actor.id:
         return READ
     return None
 
@@ -182,7 +184,7 @@ async def course_get(session: AsyncSession, *, actor: User, course_id: int) -> C
         raise NotFound(_("No such course."))
     course, school_class, subject = row
     teachers = (await _teachers_of(session, [course_id])).get(course_id, [])
-    access = _access(actor, school_class, (t.id for t in teachers))
+    access = access_of(actor, school_class.form_tutor_id, (t.id for t in teachers))
     if access is None:
         raise NotFound(_("No such course."))
     return CourseView(course, school_class, subject, teachers, access)
@@ -223,7 +225,7 @@ async def courses_list(
     views = []
     for course, school_class, subject in rows:
         course_teachers = teachers.get(course.id or 0, [])
-        access = _access(actor, school_class, (t.id for t in course_teachers))
+        access = access_of(actor, school_class.form_tutor_id, (t.id for t in course_teachers))
         if actor.role == Role.teacher and access is None:
             continue
         if mine and actor.id not in {t.id for t in course_teachers}:
@@ -266,56 +268,54 @@ def past_statuses(slots: Iterable[Slot], records: dict[int, str], today: date) -
 # --- slots --------------------------------------------------------------------------------
 
 
+# Statements are built once with parameters (building one costs more than running it).
+_SLOT: BindParameter[int] = bindparam("slot_id")
+_SCHOOL: BindParameter[int] = bindparam("school_id")
+
+
+def slot_joins(query: Any) -> Any:
+    """``query`` from a slot of the school (``slot_id``, ``school_id``) with its course, class,
+    subject and term."""
+    return (
+        query.select_from(Slot)
+        .join(Course, col(Course.id) == Slot.course_id)
+        .join(SchoolClass, col(SchoolClass.id) == Course.class_id)
+        .join(Subject, col(Subject.id) == Course.subject_id)
+        .join(Term, col(Term.id) == Slot.term_id)
+        .where(col(Slot.id) == _SLOT, col(Slot.school_id) == _SCHOOL)
+        .where(col(Course.school_id) == _SCHOOL)
+    )
+
+
+# The slot, course, class, subject, term and teachers: a row per teacher.
+_SLOT_VIEW = (
+    # sqlmodel types select() up to four entities; six run alike.
+    slot_joins(select(Slot, Course, SchoolClass, Subject, Term, User))  # type: ignore[call-overload]
+    .outerjoin(CourseTeacher, col(CourseTeacher.course_id) == Course.id)
+    .outerjoin(User, col(User.id) == CourseTeacher.teacher_id)
+    .order_by(col(CourseTeacher.id))
+)
+
+
 async def slot_get(session: AsyncSession, *, actor: User, slot_id: int) -> SlotView:
-    """A lesson slot with its course (class, subject, teachers) and term.
+    """A lesson slot with its course (class, subject, teachers) and term, in one statement.
 
     For the journal and for live lessons: the slot's pupils are the course's class
     (`class_pupils_of(session, view.school_class.id)`). `view.course.access` says
     whether the actor may write ("write") or only read ("read"); a slot the actor may
     not see at all is a 404.
     """
-    view, _enrolled = await slot_for_pupil(session, actor=actor, slot_id=slot_id, pupil_id=None)
-    return view
-
-
-async def slot_for_pupil(
-    session: AsyncSession, *, actor: User, slot_id: int, pupil_id: int | None
-) -> tuple[SlotView, bool]:
-    """:func:`slot_get`, and whether ``pupil_id`` is enrolled in the slot's class — in one
-    statement (a row per teacher of the course), for the journal's writes."""
-    enrolled = (
-        select(Enrolment.id)
-        .where(col(Enrolment.pupil_id) == pupil_id, col(Enrolment.class_id) == Course.class_id)
-        .exists()
-        if pupil_id is not None
-        else literal(False)
-    )
-    # sqlmodel types select() up to four entities; seven run alike.
-    rows = (
-        await session.exec(
-            select(  # type: ignore[call-overload]
-                Slot, Course, SchoolClass, Subject, Term, User, enrolled
-            )
-            .join(Course, col(Course.id) == Slot.course_id)
-            .join(SchoolClass, col(SchoolClass.id) == Course.class_id)
-            .join(Subject, col(Subject.id) == Course.subject_id)
-            .join(Term, col(Term.id) == Slot.term_id)
-            .outerjoin(CourseTeacher, col(CourseTeacher.course_id) == Course.id)
-            .outerjoin(User, col(User.id) == CourseTeacher.teacher_id)
-            .where(col(Slot.id) == slot_id, col(Slot.school_id) == actor.school_id)
-            .where(col(Course.school_id) == actor.school_id)
-            .order_by(col(CourseTeacher.id))
-        )
-    ).all()
+    params = {"slot_id": slot_id, "school_id": actor.school_id}
+    rows = (await session.exec(_SLOT_VIEW, params=params)).all()
     if not rows:
         raise NotFound(_("No such lesson slot."))
-    slot, course, school_class, subject, term, _teacher, is_enrolled = rows[0]
+    slot, course, school_class, subject, term, _teacher = rows[0]
     teachers = [row[5] for row in rows if row[5] is not None]
-    access = _access(actor, school_class, (t.id for t in teachers))
+    access = access_of(actor, school_class.form_tutor_id, (t.id for t in teachers))
     if access is None:
         raise NotFound(_("No such course."))
     view = CourseView(course, school_class, subject, teachers, access)
-    return SlotView(slot=slot, course=view, term=term), bool(is_enrolled)
+    return SlotView(slot=slot, course=view, term=term)
 
 
 async def course_of_slot(session: AsyncSession, *, slot_id: int) -> Course | None:

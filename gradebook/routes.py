@@ -102,7 +102,8 @@ async def _result_for(
     view = await queries.course_get(db(request), actor=actor, course_id=course_id)
     return await journal_grid.pupil_term_result(
         db(request),
-        course=view.course,
+        course_id=course_id,
+        scale=view.course.scale,
         term_id=term_id,
         pupil_id=pupil_id,
         school_id=actor.school_id,
@@ -118,11 +119,16 @@ async def _mark_answer(request: Request, mark_id: int) -> MarkAnswer:
     view = await queries.slot_get(session, actor=actor, slot_id=mark.slot_id)
     result = await journal_grid.pupil_term_result(
         session,
-        course=view.course.course,
+        course_id=view.course.course.id or 0,
+        scale=view.course.course.scale,
         term_id=view.term.id or 0,
         pupil_id=mark.pupil_id,
         school_id=actor.school_id,
     )
+    return _mark_body(mark, result)
+
+
+def _mark_body(mark: Mark, result: dict[str, Any]) -> MarkAnswer:
     body = public.mark_public(mark)
     body["deleted"] = mark.deleted_at is not None
     body.update({key: result[key] for key in ("average", "suggested", "term_mark")})
@@ -206,7 +212,7 @@ async def api_marks(request: Request) -> Response:
     """POST `{"pupil_id","slot_id","value","work_type","comment","reason"?}` → 201. A value
     outside the course's scale → 422; a closed term takes the administrator and a reason."""
     data = await read_json(request, MarkCreate)
-    mark = await services.mark_record(
+    given = await services.mark_give(
         db(request),
         actor=acting_user(request),
         pupil_id=data.pupil_id,
@@ -216,7 +222,7 @@ async def api_marks(request: Request) -> Response:
         comment=data.comment,
         reason=data.reason,
     )
-    return json_ok(await _mark_answer(request, mark.id or 0), status=201)
+    return json_ok(_mark_body(given.mark, given.result), status=201)
 
 
 @api_endpoint(*STAFF)

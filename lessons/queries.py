@@ -12,26 +12,22 @@ The rules, in one place:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, false
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.errors import Forbidden, NotFound
 from eschool.i18n import gettext as _
-from eschool.models import Role, User, id_from_text
+from eschool.models import Role, User
 from eschool.timeutil import iso
 from lessons.blocks import blocks_for_display
 from lessons.models import (
     Lesson,
     LessonAssetRef,
     LessonFace,
-    LessonFilters,
     LessonStatus,
     LessonVersion,
-    facet,
 )
 from lessons.public_models import (
     CopiedFrom,
@@ -40,8 +36,6 @@ from lessons.public_models import (
     LessonVersionPublic,
     PersonBrief,
 )
-from lessons.search import match, match_values, prefer_narrow_indexes, search_terms
-from lessons.search_page import SearchStatements, SortKeys, page_statements, search_page
 
 LIBRARY_ROLES = (Role.admin, Role.teacher, Role.pupil)
 KEY_ROLES = (Role.admin, Role.teacher)
@@ -167,21 +161,30 @@ def lesson_summary(
     """A lesson as lists show it: no blocks, but which kinds of block it has."""
     # A version changes only when it is published; a working copy on every save.
     changed = face.published_at if isinstance(face, LessonVersion) else lesson.updated_at
+    kinds = sorted({str(block.get("kind")) for block in face.blocks})
     return LessonSummaryPublic.model_validate(
-        _summary(lesson, face, author=person_brief(author), working=working, changed=changed)
+        summary_fields(
+            lesson,
+            face,
+            author=person_brief(author),
+            working=working,
+            changed=changed,
+            block_kinds=kinds,
+        )
     )
 
 
-def _summary(
+def summary_fields(
     lesson: Any,
     face: Any,
     *,
     author: PersonBrief | dict[str, Any] | None,
     working: bool,
     changed: Any,
+    block_kinds: list[str],
 ) -> dict[str, Any]:
     """The fields of ``LessonSummaryPublic`` from anything with the attributes of a lesson
-    and of its face."""
+    and of its face, and the kinds of block the face has (sorted)."""
     return {
         "id": lesson.id,
         **_face_fields(face),
@@ -191,7 +194,7 @@ def _summary(
         "draft_changes": working and lesson.revision != lesson.published_revision,
         "copied_from": copied_from(lesson),
         "copies": lesson.copies,
-        "block_kinds": sorted({str(block.get("kind")) for block in face.blocks}),
+        "block_kinds": block_kinds,
         "updated_at": changed,
         "published_at": lesson.published_at,
     }
@@ -223,160 +226,6 @@ async def lesson_read(
     visible = await lesson_visible(session, actor=actor, lesson_id=lesson_id, version=version)
     author = await session.get(User, visible.lesson.author_id)
     return lesson_full(visible, actor=actor, author=author)
-
-
-# --- search ---------------------------------------------------------------------------
-
-
-def _shows_working_copies(actor: User, filters: LessonFilters) -> bool:
-    """Own lessons, drafts and archived lessons are listed by their working copies."""
-    if actor.role == Role.pupil:
-        return False
-    return filters.author == "me" or filters.status in (LessonStatus.draft, LessonStatus.archived)
-
-
-async def lessons_search(
-    session: AsyncSession,
-    *,
-    actor: User,
-    filters: LessonFilters,
-    page: int = 1,
-    per_page: int = 20,
-) -> tuple[list[LessonSummaryPublic], int]:
-    """Search the library of the actor's school; returns (one page of summaries, total).
-
-    One statement: the matching rows are found, counted and sorted from the search index and
-    narrow indexes (``lessons_0002``); only the page shown reads its lessons' rows. The
-    statement is built once per shape of search (``_SearchShape``) and run with this search's
-    values, so a request spends no time building SQL.
-    """
-    require_library(actor)
-    working = _shows_working_copies(actor, filters)
-    wanted = [
-        facet(kind, value)
-        for kind, value in (("subject", filters.subject), ("grade", filters.grade or ""))
-        if value
-    ]
-    if filters.tag:
-        wanted.append(facet("tag", filters.tag))
-    terms = search_terms(filters.q)
-    dialect = session.get_bind().dialect.name
-    author_kind = "me" if filters.author == "me" else "id" if filters.author.isdigit() else ""
-    shape = _SearchShape(
-        dialect=dialect,
-        working=working,
-        own_only=working and actor.role != Role.admin,
-        status=filters.status,
-        author=author_kind,
-        facets=len(wanted),
-        terms=bool(terms),
-        sort=filters.sort or ("relevance" if terms else "newest"),
-    )
-    values: dict[str, Any] = {
-        "school_id": actor.school_id,
-        "actor_id": actor.id,
-        # an id; one beyond what the database holds names nobody
-        "author_id": (id_from_text(filters.author) or 0) if author_kind == "id" else 0,
-        **(match_values(dialect, terms, wanted) if terms or wanted else {}),
-    }
-    rows, total = await search_page(
-        session, _search_statements(shape), values, page=page, per_page=per_page
-    )
-    items = [
-        LessonSummaryPublic.model_validate(
-            _summary(lesson, face, author=author, working=working, changed=changed)
-        )
-        for lesson, face, author, changed in rows
-    ]
-    return items, total
-
-
-@dataclass(frozen=True)
-class _SearchShape:
-    """What the statement of a search depends on (its values aside)."""
-
-    dialect: str
-    working: bool  # lists working copies (else published versions)
-    own_only: bool  # only the actor's own working copies
-    status: LessonStatus | None
-    author: str  # "me", "id" (an author's id) or ""
-    facets: int  # how many filter keys
-    terms: bool
-    sort: str
-
-
-@lru_cache(maxsize=256)
-def _search_statements(shape: _SearchShape) -> SearchStatements:
-    """The statements of searches of ``shape``, with named parameters: ``school_id``,
-    ``actor_id``, ``author_id`` and those of ``lessons.search.match_values``."""
-    working = shape.working
-    face: type[Lesson] | type[LessonVersion] = Lesson if working else LessonVersion
-    # Published lessons are found in their listed versions alone (``lessons_0003``).
-    lesson_id = col(Lesson.id) if working else col(LessonVersion.lesson_id)
-    query: Select[Any, Any] = select(lesson_id.label("lesson_id"), col(face.id).label("face_id"))
-    query = query.select_from(face).where(col(face.school_id) == bindparam("school_id"))
-    if working:
-        if shape.own_only:
-            query = query.where(col(Lesson.author_id) == bindparam("actor_id"))
-        if shape.status is not None:
-            query = query.where(col(Lesson.status) == shape.status)
-        else:
-            query = query.where(col(Lesson.status) != LessonStatus.archived)
-    else:
-        query = query.where(col(LessonVersion.listed))
-        if shape.status not in (None, LessonStatus.published):
-            query = query.where(false())
-        if shape.sort == "copied":
-            query = query.join(Lesson, col(Lesson.id) == LessonVersion.lesson_id)
-    if shape.author == "me":
-        query = query.where(col(face.author_id) == bindparam("actor_id"))
-    elif shape.author == "id":
-        query = query.where(col(face.author_id) == bindparam("author_id"))
-    found = None
-    if shape.terms or shape.facets:
-        # Placeholders of the shape: the values come with each search.
-        terms, keys = ["_"] if shape.terms else [], ["_"] * shape.facets
-        found = match(shape.dialect, face, terms, keys, ranked=shape.sort == "relevance")
-        query = prefer_narrow_indexes(found.apply(query, face), shape.dialect)
-    newest = col(Lesson.updated_at) if working else col(LessonVersion.published_at)
-    sort_keys: SortKeys
-    if found is not None and found.rank is not None and found.title_hit is not None:
-        sort_keys = [(found.title_hit, True), (found.rank, False)]
-    elif shape.sort == "title":
-        sort_keys = [(col(face.title), False)]
-    elif shape.sort == "copied":
-        sort_keys = [(col(Lesson.copies), True), (newest, True)]
-    else:
-        sort_keys = [(newest, True)]
-    sort_keys.append((lesson_id, shape.sort != "title"))
-    return page_statements(query, sort_keys, working=working)
-
-
-async def library_subjects(session: AsyncSession, *, actor: User) -> list[str]:
-    """The subjects of the published lessons (and the actor's own), for the filter menu."""
-    require_library(actor)
-    rows = await session.exec(
-        select(Lesson.subject)
-        .where(
-            Lesson.school_id == actor.school_id,
-            Lesson.subject != "",
-            (Lesson.status == LessonStatus.published) | (Lesson.author_id == actor.id),
-        )
-        .distinct()
-    )
-    return sorted(set(rows.all()), key=str.casefold)
-
-
-async def library_authors(session: AsyncSession, *, actor: User) -> list[PersonBrief]:
-    """The people who have published lessons in the actor's school, for the filter menu."""
-    require_library(actor)
-    rows = await session.exec(
-        select(User)
-        .join(Lesson, col(Lesson.author_id) == User.id)
-        .where(Lesson.school_id == actor.school_id, Lesson.status == LessonStatus.published)
-        .distinct()
-    )
-    return [PersonBrief.model_validate(user) for user in sorted(rows.all(), key=lambda u: u.name)]
 
 
 # --- versions -------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from eschool.web import (
     read_query,
     render,
 )
-from lessons import queries, services
+from lessons import queries, search_queries, services
 from lessons.blocks import block_assets
 from lessons.markdown import render_markdown
 from lessons.models import (
@@ -101,10 +101,16 @@ async def api_lessons(request: Request) -> Response:
     """``GET /api/v1/lessons``: search the library."""
     filters = parse_model(LessonFilters, dict(request.query_params))
     page, per_page = pagination(request)
-    items, total = await queries.lessons_search(
-        db(request), actor=acting_user(request), filters=filters, page=page, per_page=per_page
+    answer = await search_queries.lessons_search_json(
+        db(request),
+        actor=acting_user(request),
+        filters=filters,
+        page=page,
+        per_page=per_page,
+        reads=getattr(request.app.state, "direct_reads", None),
     )
-    return json_list(items, total, page=page, per_page=per_page)
+    # ``json_list``'s answer, rendered once per kept answer (``lessons.search_cache``).
+    return Response(answer, media_type="application/json")
 
 
 @api_endpoint(*AUTHORS)
@@ -342,7 +348,7 @@ async def library_page(request: Request) -> Response:
     session = db(request)
     filters = parse_model(LessonFilters, dict(request.query_params))
     page, per_page = pagination(request, default_per_page=24)
-    items, total = await queries.lessons_search(
+    items, total = await search_queries.lessons_search(
         session, actor=user, filters=filters, page=page, per_page=per_page
     )
     return render(
@@ -351,8 +357,8 @@ async def library_page(request: Request) -> Response:
         items=[item.model_dump(mode="json") for item in items],
         total=total,
         filters=filters,
-        subjects=await queries.library_subjects(session, actor=user),
-        authors=[a.model_dump() for a in await queries.library_authors(session, actor=user)],
+        subjects=await search_queries.library_subjects(session, actor=user),
+        authors=[a.model_dump() for a in await search_queries.library_authors(session, actor=user)],
         grades=range(MIN_GRADE, MAX_GRADE + 1),
         sorts=SORTS,
         statuses=list(LessonStatus),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Integer, Row, Select, bindparam, func
+from sqlalchemy import Integer, Row, Select, bindparam, func, literal_column
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select as RowsSelect
@@ -37,8 +37,15 @@ _LESSON_LISTED = (
     "copied_from_author",
     "copies",
 )
-_FACE_LISTED: tuple[str, ...] = ("title", "summary", "subject", "grades", "tags", "language")
-_FACE_LISTED += ("licence", "credits", "blocks")
+_FACE_LISTED = ("title", "summary", "subject", "grades", "tags", "language", "licence", "credits")
+# The kinds of block a face has, one per line, read by the database from its ``blocks`` (only
+# for the page shown): decoding every block of the page in Python was most of a search's work.
+_BLOCK_KINDS = {
+    "sqlite": "(SELECT group_concat(kind, char(10)) FROM (SELECT DISTINCT "
+    "json_extract(value, '$.kind') AS kind FROM json_each({table}.blocks)))",
+    "postgresql": "(SELECT string_agg(DISTINCT block ->> 'kind', E'\\n') "
+    "FROM json_array_elements({table}.blocks) AS block)",
+}
 
 
 @dataclass(frozen=True)
@@ -49,7 +56,9 @@ class SearchStatements:
     count: SelectOfScalar[int]  # the matches counted alone (a page past the end)
 
 
-def page_statements(matches: Select, keys: SortKeys, *, working: bool) -> SearchStatements:
+def page_statements(
+    matches: Select, keys: SortKeys, *, working: bool, dialect: str
+) -> SearchStatements:
     """The statements of a page of ``matches`` (columns ``lesson_id``, ``face_id``) in the
     order of ``keys``, with the total; the page is chosen by the parameters ``page_offset``
     and ``page_limit``. The matches are collected once with their sort keys (narrow rows),
@@ -80,6 +89,9 @@ def page_statements(matches: Select, keys: SortKeys, *, working: bool) -> Search
             col(Lesson.id).label("lesson_id"),
             *(column.label(f"lesson_{column.key}") for column in lesson_columns),
             *(column.label(f"face_{column.key}") for column in face_columns),
+            literal_column(_BLOCK_KINDS[dialect].format(table=face.__tablename__)).label(
+                "face_block_kinds"
+            ),
             col(changed).label("changed"),
             col(User.id).label("author_id"),
             col(User.name).label("author_name"),
@@ -122,6 +134,8 @@ async def search_page(
         values = cast("Row[Any]", row)._mapping  # sqlmodel types rows as plain tuples
         lesson = {name: values[f"lesson_{name}"] for name in _LESSON_LISTED}
         face_values = {name: values[f"face_{name}"] for name in _FACE_LISTED}
+        kinds = values["face_block_kinds"]
+        face_values["block_kinds"] = sorted(kinds.split("\n")) if kinds else []
         listed.append(
             (
                 SimpleNamespace(id=values["lesson_id"], **lesson),

@@ -1,10 +1,12 @@
 """Notifications wait in the session until its transaction commits, then go to the delivery.
 
 :func:`remember` keeps the notifications :func:`eschool.notifications.notify` inserted in the
-session's ``info`` and listens to that session's ``after_commit`` (hand them to the delivery
-the app put in the session's ``info``, see :data:`DELIVERY_KEY`) and ``after_soft_rollback``
-(forget them — those of a rolled back savepoint only, when it is one): a caller cannot forget
-to deliver, and a rolled back write delivers nothing. A session made without a delivery (the
+session's ``info``; every session's ``after_commit`` hands them to the delivery the app put in
+the session's ``info`` (see :data:`DELIVERY_KEY`) and its ``after_soft_rollback`` forgets them
+(those of a rolled back savepoint only, when it is one): a caller cannot forget to deliver,
+and a rolled back write delivers nothing. The two listeners are the ``Session`` class's, put
+there by the first :func:`remember` of the process: listening on each session cost more than
+the rest of storing a notification. A session made without a delivery (the
 CLI, a seed, a test's own session) stores the rows only; their e-mail is sent by the outbox
 of a running server.
 """
@@ -19,7 +21,6 @@ from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 PENDING_KEY = "eschool.notifications.pending"
-WATCHED_KEY = "eschool.notifications.watched"
 # Put by the notifications lifespan into the app's sessionmaker ``info``: every request's
 # session (and every session made by that sessionmaker) carries it.
 DELIVERY_KEY = "eschool.notifications.delivery"
@@ -52,13 +53,14 @@ def remember(session: AsyncSession, items: list[Committed]) -> None:
     transaction = sync.get_nested_transaction() or sync.get_transaction()
     waiting: list[_Waiting] = sync.info.setdefault(PENDING_KEY, [])
     waiting.extend(_Waiting(item, transaction) for item in items)
-    if not sync.info.get(WATCHED_KEY):
-        sync.info[WATCHED_KEY] = True
-        event.listen(sync, "after_commit", _after_commit)
-        event.listen(sync, "after_soft_rollback", _after_soft_rollback)
+    if not event.contains(Session, "after_commit", _after_commit):
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_soft_rollback", _after_soft_rollback)
 
 
 def _after_commit(sync: Session) -> None:
+    if PENDING_KEY not in sync.info:
+        return
     waiting: list[_Waiting] = sync.info.pop(PENDING_KEY, [])
     committed = [entry.item for entry in waiting]
     receiver: Any = sync.info.get(DELIVERY_KEY)
@@ -75,6 +77,8 @@ def _inside(transaction: SessionTransaction | None, outer: SessionTransaction) -
 
 
 def _after_soft_rollback(sync: Session, previous: SessionTransaction) -> None:
+    if PENDING_KEY not in sync.info:
+        return
     if not previous.nested:
         sync.info.pop(PENDING_KEY, None)
         return

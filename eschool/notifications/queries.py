@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, bindparam, func
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from eschool.db import flushed_connection
 from eschool.models import Guardianship, Role, User
 from eschool.notifications.models import (
     CHANNELS,
@@ -31,23 +33,57 @@ async def family_of(session: AsyncSession, *, pupil_id: int) -> list[int]:
     return [pupil_id, *parents.all()]
 
 
-async def family_named(session: AsyncSession, *, pupil_id: int) -> tuple[str, list[int]]:
-    """The pupil's name and :func:`family_of`, in one query (``("", [])``: no such person;
-    a name and ``[]``: not a pupil)."""
-    rows = (
-        await session.exec(
-            select(User.name, User.role, Guardianship.parent_id)
-            .outerjoin(Guardianship, col(Guardianship.child_id) == User.id)
-            .where(User.id == pupil_id)
-            .order_by(col(Guardianship.parent_id))
-        )
-    ).all()
+# The pupil's name and role, and each of their family (the pupil and their linked parents)
+# who is an active person of the school, with their address and channel for the kind. Built
+# once with parameters (building a statement costs more than running it).
+_PUPIL = aliased(User)
+_FAMILY_RECIPIENTS = (
+    select(  # type: ignore[call-overload]  # sqlmodel types select() up to four columns
+        _PUPIL.name, _PUPIL.role, User.id, User.email, NotificationSetting.channel
+    )
+    .select_from(_PUPIL)
+    .outerjoin(
+        User,
+        (col(User.school_id) == bindparam("school_id"))
+        & col(User.active).is_(True)
+        & (
+            (col(User.id) == _PUPIL.id)
+            | col(User.id).in_(
+                select(Guardianship.parent_id).where(col(Guardianship.child_id) == _PUPIL.id)
+            )
+        ),
+    )
+    .outerjoin(
+        NotificationSetting,
+        (col(NotificationSetting.user_id) == User.id)
+        & (col(NotificationSetting.kind) == bindparam("kind")),
+    )
+    .where(col(_PUPIL.id) == bindparam("pupil_id"))
+)
+
+
+async def family_recipients(
+    session: AsyncSession, *, pupil_id: int, school_id: int, kind: str
+) -> tuple[str, dict[int, str | None], dict[int, str]]:
+    """The pupil's name and, of :func:`family_of`, what :func:`recipients_of` tells — in one
+    query (``""`` and nobody: no such person; a name and nobody: not a pupil)."""
+    params = {"pupil_id": pupil_id, "school_id": school_id, "kind": kind}
+    connection = await flushed_connection(session)
+    rows = (await connection.execute(_FAMILY_RECIPIENTS, params)).all()
     if not rows:
-        return "", []
-    name, role, _parent = rows[0]
+        return "", {}, {}
+    name, role = rows[0][0], rows[0][1]
+    addresses: dict[int, str | None] = {}
+    channels: dict[int, str] = {}
     if role != Role.pupil:
-        return name, []
-    return name, [pupil_id, *(parent for _n, _r, parent in rows if parent is not None)]
+        return name, addresses, channels
+    for _name, _role, user_id, email, channel in rows:
+        if user_id is None:
+            continue
+        addresses[user_id] = email
+        if channel in CHANNELS:
+            channels[user_id] = channel
+    return name, addresses, channels
 
 
 async def families_of(session: AsyncSession, *, pupil_ids: Iterable[int]) -> dict[int, list[int]]:

@@ -24,7 +24,7 @@ from eschool.notifications.models import (
     NotificationSetting,
 )
 from eschool.notifications.pending import DELIVERY_KEY, Committed, remember
-from eschool.notifications.queries import recipients_of, settings_of
+from eschool.notifications.queries import family_recipients, recipients_of, settings_of
 from eschool.timeutil import utcnow
 
 MAX_PARAM_TEXT = 200
@@ -77,13 +77,59 @@ async def notify_many(
     addresses, channels = await recipients_of(
         session, user_ids=wanted, school_id=school_id, kind=kind
     )
+    await _store(session, school_id=school_id, kind=kind, notices=chosen, to=(addresses, channels))
+
+
+async def notify_family(
+    session: AsyncSession,
+    *,
+    school_id: int,
+    kind: str,
+    pupil_id: int,
+    title: str,
+    params: Mapping[str, str | int],
+    url: str,
+) -> None:
+    """:func:`notify` to the pupil and their linked parents (:func:`family_of`), the pupil's
+    name given to the title as ``{pupil}``; in two statements (who, and the rows)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    name, addresses, channels = await family_recipients(
+        session, pupil_id=pupil_id, school_id=school_id, kind=kind
+    )
+    if not addresses:
+        return
+    notice = Notice(list(addresses), title, url, {"pupil": name, **params}, pupil_id)
+    await _store(
+        session, school_id=school_id, kind=kind, notices=[notice], to=(addresses, channels)
+    )
+
+
+_INSERT = insert(Notification.__table__).returning(  # type: ignore[attr-defined]
+    Notification.__table__.c.id,  # type: ignore[attr-defined]
+    Notification.__table__.c.user_id,  # type: ignore[attr-defined]
+    Notification.__table__.c.email_state,  # type: ignore[attr-defined]
+)
+
+
+async def _store(
+    session: AsyncSession,
+    *,
+    school_id: int,
+    kind: str,
+    notices: Iterable[Notice],
+    to: tuple[Mapping[int, str | None], Mapping[int, str]],
+) -> None:
+    """The rows of ``notices`` for those of their recipients in ``to`` (addresses, channels:
+    see :func:`recipients_of`), inserted; delivered after the commit (see ``pending``)."""
+    addresses, channels = to
     # A server without SMTP sends no e-mail: its rows wait in no outbox (a session made
     # outside the app — CLI, seed — cannot tell, and leaves the e-mail to the outbox).
     receiver = session.sync_session.info.get(DELIVERY_KEY)
     mail_on = receiver is None or getattr(receiver, "outbox", None) is not None
     now = utcnow()
     rows: list[dict[str, object]] = []
-    for notice in chosen:
+    for notice in notices:
         values = {
             str(name): value if isinstance(value, int) else str(value)[:MAX_PARAM_TEXT]
             for name, value in (notice.params or {}).items()
@@ -114,11 +160,8 @@ async def notify_many(
     if not rows:
         return
     # One INSERT … RETURNING for all of them (batched by the driver), not one per row.
-    table = Notification.__table__  # type: ignore[attr-defined]
     connection = await session.connection()
-    inserted = await connection.execute(
-        insert(table).returning(table.c.id, table.c.user_id, table.c.email_state), rows
-    )
+    inserted = await connection.execute(_INSERT, rows)
     remember(session, [Committed(int(i), int(u), e) for i, u, e in inserted.all()])
 
 

@@ -7,12 +7,13 @@ from datetime import timedelta
 
 import httpx
 import icalendar
+import pytest
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 from starlette.applications import Starlette
 
 from eschool.models import Role, Term
-from gradebook import diary
+from gradebook import diary, diary_cache
 from tests.gradebook.conftest import Gradebook
 
 
@@ -145,10 +146,24 @@ async def test_feed_window_starts_with_the_term_whatever_the_day(
             assert start == term.starts and end >= term.ends
 
 
-async def test_week_query_uses_indexes(app: Starlette, gradebook: Gradebook, settings) -> None:
-    """The diary week reads every table through an index, on both databases."""
+_PLANNED = {
+    "week": (diary.WEEK_BY_ROLE, ("slots", "marks", "attendance", "enrolments", "guardianships")),
+    "version": (
+        diary_cache.VERSION_BY_ROLE,
+        ("enrolments", "courses", "journal_revisions", "guardianships"),
+    ),
+}
+
+
+@pytest.mark.parametrize("query", sorted(_PLANNED))
+async def test_week_query_uses_indexes(
+    app: Starlette, gradebook: Gradebook, settings, query: str
+) -> None:
+    """The diary week, and the version read before it, read every table through an index,
+    on both databases."""
+    by_role, tables = _PLANNED[query]
     pupil = gradebook.pupil("pupil")
-    statement = diary.WEEK_BY_ROLE[Role.parent].params(
+    statement = by_role[Role.parent].params(
         pupil_id=pupil.id,
         actor_id=pupil.id,
         school_id=pupil.school_id,
@@ -169,7 +184,7 @@ async def test_week_query_uses_indexes(app: Starlette, gradebook: Gradebook, set
             explain = "EXPLAIN QUERY PLAN "
         rows = (await connection.exec_driver_sql(explain + sql)).all()
     plan = "\n".join(str(row[-1]) for row in rows)
-    for table in ("slots", "marks", "attendance", "enrolments", "guardianships"):
+    for table in tables:
         if on_postgres:
             assert f"Seq Scan on {table}" not in plan, plan
         else:  # SQLite says SCAN for a full read, SEARCH … USING INDEX for an index

@@ -1,0 +1,177 @@
+"""The hottest small reads run straight on the database driver, never cached.
+
+Every signed-in request finds who is signed in before its own work: one primary-key read.
+Through a session it cost more than the rest of a small request (a pool checkout, SQLAlchemy's
+execution machinery, on SQLite a trip to the connection's thread and back). Here the same
+Core statement is compiled once per database and run on the driver:
+
+- **SQLite:** on a connection of the process's own, in the event loop's thread. A read of a
+  few rows takes microseconds; the connection never waits for a lock (``timeout=0``, reads
+  only), so it cannot hold up the loop: a read SQLite refuses as busy goes the usual way.
+  It is in autocommit mode and every read is fetched to the end, so no snapshot is held
+  between reads: each sees every commit made before it, by any process.
+- **PostgreSQL:** on the request session's own connection (which the request goes on to
+  use), as one prepared ``fetchrow``: no ``BEGIN`` and ``ROLLBACK`` around a read alone.
+
+Values go in and rows come out through the statement's own types, as SQLAlchemy's execution
+would convert them. A read the driver fails is run again through the session, so errors,
+disconnects and the pool's handling of them stay SQLAlchemy's. The engine's
+``before_cursor_execute`` listeners hear of each direct read (with no connection or cursor),
+so statement counts stay whole.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql import Select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+log = logging.getLogger(__name__)
+
+
+class CompiledRead:
+    """A SELECT compiled for one dialect: its SQL, its values in the order the SQL takes
+    them, and its rows with the statement's result types applied."""
+
+    def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        self._names = tuple(compiled.positiontup or ())
+        bind = [
+            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+            for name in self._names
+        ]
+        result = [
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in statement.selected_columns
+        ]
+        # Only the places whose type converts anything (most values pass as they are).
+        self._bind = [(place, process) for place, process in enumerate(bind) if process]
+        self._result = [(place, process) for place, process in enumerate(result) if process]
+        self._width = len(result)
+
+    def parameters(self, values: Mapping[str, Any]) -> list[Any]:
+        """The bound values, in order, as the driver takes them."""
+        parameters = [values[name] for name in self._names]
+        for place, process in self._bind:
+            parameters[place] = process(parameters[place])
+        return parameters
+
+    def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
+        """A row the driver returned, in the statement's Python types."""
+        if len(raw) != self._width:
+            raise ValueError(f"a row of {len(raw)} values for {self._width} columns")
+        row = list(raw)
+        for place, process in self._result:
+            row[place] = process(row[place])
+        return tuple(row)
+
+
+def _sqlite_file(engine: AsyncEngine) -> str | None:
+    """The database file of a SQLite engine; None for an in-memory one or other options."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or url.query:
+        return None
+    database = url.database or ""
+    return None if database in ("", ":memory:") or database.startswith("file:") else database
+
+
+class DirectReads:
+    """Reads straight on the driver for one engine (see the module docstring); made and
+    closed with the engine, in the application's lifespan."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._compiled: dict[int, tuple[Select[Any], CompiledRead]] = {}
+        self._sqlite_file = _sqlite_file(engine)
+        self._postgres = engine.dialect.driver == "asyncpg"
+        self._connection: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    def _compile(self, statement: Select[Any]) -> CompiledRead:
+        found = self._compiled.get(id(statement))
+        if found is None or found[0] is not statement:
+            found = (statement, CompiledRead(statement, self.engine.dialect))
+            self._compiled[id(statement)] = found
+        return found[1]
+
+    async def first(
+        self, session: AsyncSession, statement: Select[Any], values: Mapping[str, Any]
+    ) -> tuple[Any, ...] | None:
+        """The first row of ``statement`` with ``values`` bound, or None."""
+        compiled = self._compile(statement)
+        parameters = compiled.parameters(values)
+        if self._sqlite_file is not None:
+            try:
+                raw = self._sqlite_first(compiled.sql, parameters)
+            except sqlite3.Error:  # busy, locked: the session waits (or raises it as its own)
+                log.debug("direct read refused: read through the session", exc_info=True)
+            else:
+                return compiled.row(raw) if raw is not None else None
+        elif self._postgres:
+            connection = await session.connection()
+            driver = (await connection.get_raw_connection()).driver_connection
+            try:
+                record = await driver.fetchrow(compiled.sql, *parameters)  # type: ignore[union-attr]
+            except Exception:  # the session's run below raises it as SQLAlchemy's error
+                log.debug("direct read failed: read through the session", exc_info=True)
+            else:
+                self._announce(compiled.sql, parameters)
+                return compiled.row(record) if record is not None else None
+        return await _session_first(session, statement, values)
+
+    def _sqlite_first(self, sql: str, parameters: list[Any]) -> Any:
+        with self._lock:
+            connection = self._connection
+            if connection is None:
+                connection = sqlite3.connect(
+                    self._sqlite_file or "",
+                    timeout=0,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+                connection.execute("PRAGMA query_only=ON")
+                self._connection = connection
+            rows = connection.execute(sql, parameters).fetchall()
+        self._announce(sql, parameters)
+        return rows[0] if rows else None
+
+    def _announce(self, sql: str, parameters: list[Any]) -> None:
+        listeners = self.engine.sync_engine.dispatch.before_cursor_execute
+        if listeners:
+            listeners(None, None, sql, parameters, None, False)
+
+    def close(self) -> None:
+        """Close the SQLite connection, if one was opened (the engine closes the rest)."""
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+
+async def _session_first(
+    session: AsyncSession, statement: Select[Any], values: Mapping[str, Any]
+) -> tuple[Any, ...] | None:
+    result = await (await session.connection()).execute(statement, dict(values))
+    row = result.first()
+    return tuple(row) if row is not None else None
+
+
+async def first(
+    session: AsyncSession,
+    statement: Select[Any],
+    values: Mapping[str, Any],
+    reads: DirectReads | None = None,
+) -> tuple[Any, ...] | None:
+    """The first row of a Core ``statement``: straight on the driver with ``reads``, else
+    through ``session``; the same values either way."""
+    if reads is not None:
+        return await reads.first(session, statement, values)
+    return await _session_first(session, statement, values)
