@@ -4,7 +4,8 @@ The app gets ``participants`` generated pupils spread over rooms of ``room_size`
 live lesson of the demo teacher); the baseline, the bare ``websockets`` server of
 :mod:`bench.baseline_ws`, gets the same number of connections over as many room paths.
 Figures, for each: the server's resident memory per connection (RSS after all have connected,
-minus RSS before, over C), the wall time to connect them all and connections per second.
+minus RSS before, over C), the wall time to connect them all, connections per second and the
+server's CPU time per connection (less noisy than the wall time on a shared machine).
 Each round starts both servers afresh (memory once grown is not given back), app first.
 
 10,000 sockets (``--participants 10000``, the full size) need more open files than many
@@ -59,6 +60,7 @@ async def _connect_all(
 ) -> dict[str, Any]:
     processes = ReceiverPool.processes_for(len(targets), per_process=2_500, most=8)
     rss_before = server.child.rss_bytes()
+    cpu_before = server.cpu_seconds()
     async with ReceiverPool(processes, log_dir=tmp) as pool:
         connected = await pool.connect(
             HOST,
@@ -68,6 +70,7 @@ async def _connect_all(
             timeout=options.timeout,
             keepalive=APP_KEEPALIVE if app else None,
         )
+        cpu_used = server.cpu_seconds() - cpu_before
         await asyncio.sleep(options.settle)
         rss_after = server.child.rss_bytes()
         stats = await pool.stats()
@@ -79,6 +82,7 @@ async def _connect_all(
         "still_open": stats["open"],
         "connect_seconds": round(connected["seconds"], 3),
         "connections_per_s": round(ok / connected["seconds"], 1) if connected["seconds"] else None,
+        "server_cpu_ms_per_connection": round(cpu_used * 1e3 / ok, 3) if ok else None,
         "rss_before_mib": round(rss_before / 2**20, 1),
         "rss_after_mib": round(rss_after / 2**20, 1),
         "rss_per_connection_kib": round((rss_after - rss_before) / 1024 / ok, 2) if ok else None,
@@ -114,6 +118,10 @@ async def run(options: SocketsOptions) -> dict[str, Any]:
         ),
         "connect_rate_ratio": ratio(
             app_median["connections_per_s"], baseline_median["connections_per_s"]
+        ),
+        "connect_cpu_ratio": ratio(
+            app_median["server_cpu_ms_per_connection"],
+            baseline_median["server_cpu_ms_per_connection"],
         ),
         "app": app_median,
         "baseline": baseline_median,

@@ -5,12 +5,16 @@ The broker (in-process or Redis) gives a room's events their seqs and fans them 
 database holds the durable copy:
 
 - Each process stores the events *it* appended. The hub hands each one to
-  :meth:`EventLog.record`; one writer task per room stores whatever has been recorded so far in
-  one transaction (a group commit of at most ``max_batch`` events), and :meth:`EventLog.sync`
-  returns once a commit holds everything the process recorded before the call: the WebSocket
-  session waits for it before it acknowledges a command. So the row of seq N is written by the
-  process that got N, in the same batches whether the broker is in-process or Redis, and nothing
-  is read back from the broker for it.
+  :meth:`EventLog.record`; one writer task per process stores whatever has been recorded so far,
+  in every room, in one transaction (a group commit of at most ``max_batch`` events: twenty
+  rooms are one commit, not twenty, on SQLite's single writer), and :meth:`EventLog.sync`
+  returns once a commit holds everything the process recorded in the room before the call: the
+  WebSocket session waits for it before it acknowledges a command. When that shared transaction
+  fails, each room's part is tried alone, so one room's trouble is not another's. On a SQLite
+  file the commit is made in one step in the loop's thread when the database is free
+  (:mod:`live.log_writer`), else through a session as described here. So the row of
+  seq N is written by the process that got N, in the same batches whether the broker is
+  in-process or Redis, and nothing is read back from the broker for it.
 - When the broker has lost a room's log (Redis restarted without persistence or was flushed, the
   process of the in-process broker restarted), :meth:`EventLog.restore` puts the stored log back
   before anything new is appended (the hub appends with ``existing_only``), so seqs go on from
@@ -37,13 +41,14 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.broker.base import Broker, BrokerError, Event, LogClosed
 from eschool.db import SessionMaker
+from live.log_writer import DirectLogWriter
 from live.models import LiveEvent, LiveSession, SessionStatus
 from live.queries import events_after, last_stored_seq
 from live.room import RoomState, replay
@@ -54,6 +59,8 @@ COPY_BATCH = 500
 GAP_EVENT = "log.gap"
 # How long a shutdown waits for what is recorded to be stored.
 _CLOSE_SECONDS = 5.0
+# Rows go in through Core, not the ORM's bulk insert: nothing is read back, and it is lighter.
+_INSERT = insert(LiveEvent.__table__)  # type: ignore[attr-defined]
 # How often a transaction is tried again after another writer stored some of its seqs.
 _INSERT_ATTEMPTS = 4
 
@@ -89,8 +96,27 @@ class _Room:
     recorded: int = 0
     stored: int = 0
     waiters: list[_Waiter] = field(default_factory=list)
-    writer: asyncio.Task[None] | None = None
     restoring: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def release(self, count: int, lost: list[int]) -> None:
+        """The first ``count`` pending events are stored: release whoever waited for them
+        (with an error when some seqs hold other events, see the module)."""
+        for _stored in range(count):
+            self.pending.popleft()
+        self.stored += count
+        released = [w for w in self.waiters if w.upto <= self.stored]
+        self.waiters = [w for w in self.waiters if w.upto > self.stored]
+        if lost:
+            _fail(released, BrokerError(f"seqs {lost} hold other events"))
+        for waiter in released:
+            if not waiter.done.done():
+                waiter.done.set_result(None)
+
+    def fail(self, cause: BaseException) -> None:
+        """Storing failed: nobody waiting now can be released (events are stored in recording
+        order, so what a waiter needs lies at or after the batch that failed)."""
+        _fail(self.waiters, cause)
+        self.waiters = []
 
 
 class EventLog:
@@ -105,13 +131,18 @@ class EventLog:
         *,
         drop_ended: bool = True,
         max_batch: int = COPY_BATCH,
+        direct: DirectLogWriter | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.broker = broker
         self.drop_ended = drop_ended
         self.max_batch = max_batch
+        self.direct = direct
         self._rooms: dict[str, _Room] = {}
         self._sessions: dict[str, int] = {}
+        # The rooms with events to store, in the order they recorded them; the writer's task.
+        self._due: dict[str, _Room] = {}
+        self._writer: asyncio.Task[None] | None = None
 
     def _room(self, room_id: str) -> _Room:
         return self._rooms.setdefault(room_id, _Room())
@@ -141,39 +172,96 @@ class EventLog:
         await waiter.done
 
     def _start_writer(self, room_id: str, room: _Room) -> None:
-        if room.writer is None:
-            writing = self._write(room_id, room)
-            room.writer = asyncio.create_task(writing, name=f"live-log-{room_id}")
+        self._due.setdefault(room_id, room)
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write(), name="live-log-writer")
 
-    async def _write(self, room_id: str, room: _Room) -> None:
-        """The room's writer: one transaction after another while events are recorded."""
+    async def _write(self) -> None:
+        """The process's writer: one transaction after another while events are recorded,
+        each holding what every room recorded so far (up to ``max_batch`` events)."""
         try:
-            while room.pending:
-                batch = list(itertools.islice(room.pending, self.max_batch))
-                try:
-                    lost = await self._store(room_id, batch)
-                except Exception as exc:
-                    # Events are stored in recording order: whatever a waiter needs lies at or
-                    # after the batch that failed, so nobody waiting now can be released. The
-                    # batch stays pending for the next writer.
-                    logger.warning("live room %s: log not stored", room_id, exc_info=True)
-                    _fail(room.waiters, exc)
-                    room.waiters = []
-                    return
-                for _stored in batch:
-                    room.pending.popleft()
-                room.stored += len(batch)
-                released = [w for w in room.waiters if w.upto <= room.stored]
-                room.waiters = [w for w in room.waiters if w.upto > room.stored]
-                if lost:
-                    _fail(released, BrokerError(f"seqs {lost} hold other events"))
-                for waiter in released:
-                    if not waiter.done.done():
-                        waiter.done.set_result(None)
+            while self._due:
+                batch: dict[str, list[tuple[int, str]]] = {}
+                room_count = 0
+                for room_id, room in list(self._due.items()):
+                    if not room.pending:
+                        del self._due[room_id]
+                        continue
+                    batch[room_id] = list(itertools.islice(room.pending, self.max_batch))
+                    room_count += len(batch[room_id])
+                    if room_count >= self.max_batch:
+                        break
+                if batch:
+                    await self._store_batch(batch)
+                if self.direct is not None and self.direct.checkpoint_due():
+                    await self._checkpoint()
         finally:
-            room.writer = None
-            _fail(room.waiters, BrokerError(f"the log writer of room {room_id!r} stopped"))
-            room.waiters = []
+            self._writer = None
+            for room in self._due.values():
+                room.fail(BrokerError("the live log's writer stopped"))
+            self._due.clear()
+
+    async def _store_batch(self, batch: dict[str, list[tuple[int, str]]]) -> None:
+        """Store each room's part of ``batch`` and release its waiters: in one transaction,
+        or, when that fails (or for a single room), each room in its own."""
+        outcomes: dict[str, list[int] | Exception] = {}
+        if self._stored_directly(batch):
+            outcomes = {room_id: [] for room_id in batch}
+        elif len(batch) > 1:
+            try:
+                await self._store_rooms(batch)
+                outcomes = {room_id: [] for room_id in batch}
+            except Exception:  # tried again room by room, so the cause shows there
+                logger.info("live log: a shared transaction failed", exc_info=True)
+        for room_id, rows in batch.items():
+            if room_id not in outcomes:
+                try:
+                    outcomes[room_id] = await self._store(room_id, rows)
+                except Exception as exc:
+                    logger.warning("live room %s: log not stored", room_id, exc_info=True)
+                    outcomes[room_id] = exc
+        for room_id, outcome in outcomes.items():
+            room = self._rooms[room_id]
+            if isinstance(outcome, Exception):
+                # The batch stays pending for the next writer (a record or a sync starts it).
+                room.fail(outcome)
+                self._due.pop(room_id, None)
+            else:
+                room.release(len(batch[room_id]), outcome)
+
+    def _stored_directly(self, batch: dict[str, list[tuple[int, str]]]) -> bool:
+        """Whether the batch went in on the direct writer (SQLite, rooms whose session is
+        known: see live.log_writer); False when it must take the usual way."""
+        if self.direct is None or not all(room_id in self._sessions for room_id in batch):
+            return False
+        rows = [
+            (self._sessions[room_id], seq, body)
+            for room_id, room_rows in batch.items()
+            for seq, body in dict(sorted(room_rows)).items()
+        ]
+        return self.direct.store(rows)
+
+    async def _checkpoint(self) -> None:
+        """A passive WAL checkpoint off the loop, after the direct writer's commits."""
+        try:
+            async with self.sessionmaker() as session:
+                await session.exec(text("PRAGMA wal_checkpoint(PASSIVE)"))  # type: ignore[call-overload]
+        except Exception:
+            logger.warning("live log: checkpoint failed", exc_info=True)
+
+    async def _store_rooms(self, batch: dict[str, list[tuple[int, str]]]) -> None:
+        """Insert several rooms' ``(seq, body)`` rows in one transaction (any failure rolls
+        it all back: see :meth:`_store_batch`)."""
+        async with self.sessionmaker() as session:
+            params = []
+            for room_id, rows in batch.items():
+                session_id = await self._session_id(session, room_id)
+                params += [
+                    {"session_id": session_id, "seq": seq, "body": body}
+                    for seq, body in dict(sorted(rows)).items()
+                ]
+            await session.exec(_INSERT, params=params)
+            await session.commit()
 
     async def _store(self, room_id: str, batch: list[tuple[int, str]]) -> list[int]:
         """Insert ``(seq, body)`` rows in one transaction. Seqs already stored with the same
@@ -193,7 +281,7 @@ class EventLog:
                     for seq, body in rows.items()
                 ]
                 try:
-                    await session.exec(insert(LiveEvent), params=params)
+                    await session.exec(_INSERT, params=params)
                     await session.commit()
                     break
                 except IntegrityError:
@@ -277,7 +365,7 @@ class EventLog:
                 gap = event_body({"type": GAP_EVENT, "data": {}, "actor": None, "at": time.time()})
                 params = [{"session_id": session_id, "seq": seq, "body": gap} for seq in gaps]
                 try:
-                    await session.exec(insert(LiveEvent), params=params)
+                    await session.exec(_INSERT, params=params)
                     await session.commit()
                 except IntegrityError:
                     await session.rollback()  # one of them was stored meanwhile: read again
@@ -344,12 +432,14 @@ class EventLog:
                 async with asyncio.timeout(_CLOSE_SECONDS):
                     syncing = (self.sync(room_id=room_id) for room_id in rooms)
                     await asyncio.gather(*syncing, return_exceptions=True)
+        if self.direct is not None:
+            self.direct.close()
 
     async def release(self, room_id: str) -> None:
         """After the lesson is stored: forget the room here (and the broker's copy of its log
         with ``drop_ended``)."""
         room = self._rooms.get(room_id)
-        if room is not None and not room.pending and room.writer is None:
+        if room is not None and not room.pending and room_id not in self._due:
             del self._rooms[room_id]
         if self.drop_ended:
             await self.broker.drop(room_id)

@@ -34,7 +34,7 @@ from live.outbox import DEFAULT_OUTBOX_SIZE, Connection
 from live.presence import PresenceBatch, counted_change, counted_frames
 from live.projections import ProjectionKeys
 from live.protocol import ClientMessage, server_frame
-from live.room import Actor, RoomState, check_join, decide, step
+from live.room import Actor, RoomError, RoomState, check_join, decide, step
 from live.views import event_for, view_for
 
 logger = logging.getLogger(__name__)
@@ -196,12 +196,13 @@ class Hub:
 
     async def _submit(self, room_id: str, actor: Actor, message: ClientMessage) -> int:
         async with self._using(room_id) as room:
+            payloads = await self._decide(room, actor, message)
             seen = room.state.applied_seq(actor.id, message.id)
             if seen is not None:
                 self._record_applied(room, seen)
                 return seen
             seq = room.state.seq
-            for index, payload in enumerate(decide(room.state, actor, message)):
+            for index, payload in enumerate(payloads):
                 dedupe_key = f"{actor.id}:{message.id}" + (f":{index}" if index else "")
                 stored = await self._append(
                     room_id, {**payload, "at": self._clock()}, dedupe_key=dedupe_key
@@ -209,6 +210,28 @@ class Hub:
                 seq = stored["seq"]
                 await self._absorb(room, stored)
             return seq
+
+    async def _decide(
+        self, room: _LocalRoom, actor: Actor, message: ClientMessage
+    ) -> list[dict[str, Any]]:
+        """:func:`~live.room.decide`; a refusal, or a command that changes nothing, is decided
+        again once the replica has what the broker holds beyond it (a quiz opened and acked by
+        another process, answered here before this replica has the opening)."""
+        try:
+            payloads = decide(room.state, actor, message)
+        except RoomError:
+            if not await self._caught_up(room):
+                raise
+            return decide(room.state, actor, message)
+        if payloads or not await self._caught_up(room):
+            return payloads
+        return decide(room.state, actor, message)
+
+    async def _caught_up(self, room: _LocalRoom) -> bool:
+        """Apply what the broker holds beyond the replica; whether there was anything."""
+        before = room.state.seq
+        await self._catch_up(room)
+        return room.state.seq > before
 
     async def emit(
         self,

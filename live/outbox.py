@@ -4,7 +4,9 @@ Kept lean, since an open lesson holds a thousand of them: a list of frames (ofte
 same ``str`` for every viewer of one kind: the hub encodes each projection once; a bounded
 outbox is short, and an idle one is an empty list) and a future only while someone waits.
 While the socket keeps up, frames skip the outbox: :attr:`Connection.writer` writes them at
-once (see live.ws_server), so a fan-out wakes no task per recipient.
+once (see live.ws_server), so a fan-out wakes no task per recipient; a frame that goes into the
+outbox is announced through :attr:`Connection.on_queued`, so a socket needs no task waiting
+on its outbox while it keeps up.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class Connection:
         "after",
         "close_reason",
         "max_pending",
+        "on_queued",
         "overflowed",
         "room_id",
         "writer",
@@ -58,6 +61,9 @@ class Connection:
         # Set by the web layer: writes a frame to the socket at once and returns ``True``,
         # or returns ``False`` when the socket cannot take it now (see :meth:`deliver`).
         self.writer: Callable[[str], bool] | None = None
+        # Set by the web layer: called (without waiting) when a frame goes into the outbox,
+        # so that something sends it (a socket starts a sender only while it has frames).
+        self.on_queued: Callable[[], None] | None = None
 
     @property
     def closed(self) -> bool:
@@ -85,6 +91,8 @@ class Connection:
             return False
         self._outbox.append(frame)
         self._wake()
+        if self.on_queued is not None:
+            self.on_queued()
         return True
 
     def close(self, reason: str = "closed") -> None:

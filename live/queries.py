@@ -18,7 +18,7 @@ from eschool.models import Enrolment, Role, SchoolClass, User
 from eschool.timeutil import iso
 from gradebook.queries import teacher_slots_on
 from lessons.models import LessonFilters
-from lessons.queries import lessons_search
+from lessons.search_queries import lessons_search
 from live.models import CODE_LENGTH, LiveEvent, LiveSession, SessionStatus
 from live.public_models import LiveSessionPublic
 from live.room import Actor

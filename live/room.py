@@ -171,18 +171,17 @@ def _parse(event: Mapping[str, Any], seq: int) -> Event | None:
 
 
 def _remember(state: RoomState, actor: Actor | None, message_id: object, seq: int) -> RoomState:
-    if actor is None:
-        return state
-    people = state.people
-    if people.get(actor.id) != actor:
-        people = with_(people, actor.id, actor)
-    applied = state.applied
-    if isinstance(message_id, str) and message_id:
-        seen = list(applied.get(actor.id, {}).items())[-(MAX_APPLIED_IDS_PER_ACTOR - 1) :]
-        applied = with_(applied, actor.id, {**dict(seen), message_id: seq})
+    """``state`` at ``seq``, knowing ``actor`` and their ``message_id`` (one copy of it)."""
+    people, applied = state.people, state.applied
+    if actor is not None:
+        if people.get(actor.id) != actor:
+            people = with_(people, actor.id, actor)
+        if isinstance(message_id, str) and message_id:
+            seen = list(applied.get(actor.id, {}).items())[-(MAX_APPLIED_IDS_PER_ACTOR - 1) :]
+            applied = with_(applied, actor.id, {**dict(seen), message_id: seq})
     if people is state.people and applied is state.applied:
-        return state
-    return replace(state, people=people, applied=applied)
+        return replace(state, seq=seq)
+    return replace(state, seq=seq, people=people, applied=applied)
 
 
 def step(state: RoomState, event: Mapping[str, Any]) -> tuple[RoomState, bool]:
@@ -212,7 +211,7 @@ def step(state: RoomState, event: Mapping[str, Any]) -> tuple[RoomState, bool]:
     except Reject:
         changed = None
     after = changed if changed is not None else state
-    return _remember(replace(after, seq=seq), parsed.actor, message_id, seq), changed is not None
+    return _remember(after, parsed.actor, message_id, seq), changed is not None
 
 
 def apply(state: RoomState, event: Mapping[str, Any]) -> RoomState:

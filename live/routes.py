@@ -30,6 +30,7 @@ from live.api_routes import (
 )
 from live.board_routes import routes as board_routes
 from live.hub import Hub
+from live.log_writer import DirectLogWriter
 from live.media import MediaSignalling
 from live.page_routes import (
     asset_file,
@@ -60,6 +61,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.sessionmaker,
         app.state.broker,
         drop_ended=settings.broker_url.startswith("memory"),
+        direct=DirectLogWriter.for_url(settings.database_url),
     )
     hub = Hub(
         app.state.broker,

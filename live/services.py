@@ -49,6 +49,7 @@ from live.hub import Hub
 from live.models import JournalConfirm, LiveSession, LiveStart, SessionStatus
 from live.queries import (
     CODE_ALPHABET,
+    code_normalize,
     events_after,
     may_pupil_join,
     roster_of,
@@ -242,6 +243,35 @@ async def observer_join(
     return live, token, observer
 
 
+# What a socket's admission reads of a running lesson, per code: none of it changes while the
+# lesson runs but its status, and a lesson that has ended is refused by its room (its log is
+# closed, in every process), so a copy read once serves every join in this process. The
+# lesson's content (``blocks``) is not kept: the room holds it.
+_ADMISSION: dict[str, LiveSession] = {}
+_ADMISSION_MOST = 4_096
+
+
+async def session_for_socket(
+    session: AsyncSession, *, code: str, school_id: int | None = None
+) -> LiveSession:
+    """The running-or-ended session a socket asks for, as :func:`session_by_code` finds it;
+    a running one from this process's copy when it has one (see ``_ADMISSION``). Read only:
+    the object is shared by every join."""
+    canonical = code_normalize(code)
+    kept = _ADMISSION.get(canonical) if canonical else None
+    if kept is None:
+        live = await session_by_code(session, code=code, school_id=school_id)
+        if live.status != SessionStatus.active:
+            return live
+        if len(_ADMISSION) >= _ADMISSION_MOST:
+            _ADMISSION.clear()
+        fields = live.model_dump(exclude={"blocks", "report"})
+        kept = _ADMISSION[live.code] = LiveSession(**fields)
+    if school_id is not None and kept.school_id != school_id:
+        raise NotFound("No live lesson has this code.", code="unknown_code")
+    return kept
+
+
 def require_runner(actor: User, live: LiveSession) -> None:
     """Refuse anyone but the session's teacher or an admin of its school (404 for another
     school, so codes are not confirmed across schools)."""
@@ -307,6 +337,7 @@ async def session_end(
     same report."""
     require_runner(actor, live)
     room_id, session_id = live.code, live.id or 0
+    _ADMISSION.pop(room_id, None)
     if live.status == SessionStatus.active:
         live.status = SessionStatus.ended
         live.ended_at = utcnow()

@@ -4,10 +4,14 @@ This is the only module that touches a live room's socket. :func:`live_socket` c
 handshake's Origin, finds who connects (a signed-in user, or the holder of an observer's or a
 board's pass), joins them to the hub and then pumps frames both ways until one side stops:
 the hub's frames to the socket (written by the hub's fan-out itself while the socket keeps up,
-see :mod:`live.ws_server`, else from the connection's outbox by one task), the client's
-commands from the socket to the hub (the socket's own task), each answered with ``ack`` or
-``error``.
-A session keeps little: the channel, the hub's :class:`~live.outbox.Connection`, one extra task.
+see :mod:`live.ws_server`, else from the connection's outbox by a sender task that runs only
+while frames wait), the client's commands from the socket to the hub (in the socket's own
+task), each answered with ``ack`` or ``error``.
+
+An open lesson holds a thousand mostly idle sockets, so an idle one keeps little: the channel,
+the hub's :class:`~live.outbox.Connection` and its own task, with no timer: silent sockets are
+found by one sweep per application (:class:`live.socket_channel.IdleSweep`), a few times per
+idle limit.
 """
 
 from __future__ import annotations
@@ -15,20 +19,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 import time
-from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
+from starlette.types import Message
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from eschool.broker.base import BrokerError
+from eschool.broker.base import BrokerError, LogClosed
 from eschool.errors import DomainError
 from eschool.i18n import gettext as _
 from eschool.models import User
-from live import board_pass, queries
+from live import board_pass, services
 from live.close_codes import CloseCode
 from live.event_log import EventLog
 from live.handlers.notes import note_add, notes_welcome
@@ -43,8 +45,14 @@ from live.protocol import (
     error_frame,
     parse_client_message,
 )
-from live.room import Actor, RoomError
-from live.ws_server import SendNow, send_now_of
+from live.room import RoomError
+from live.socket_channel import (
+    GONE,
+    LiveChannel,
+    TokenBucket,
+    idle_sweep,
+)
+from live.ws_server import detach_of, send_now_of
 
 logger = logging.getLogger(__name__)
 
@@ -54,16 +62,9 @@ MAX_REFUSALS = 200
 
 # WebSocket close codes (live.close_codes): the client reconnects after 1012 and 4001, and
 # stops after the others.
+# (How the hub's reasons to close a connection become codes: live.socket_channel.)
 CLOSE_RESYNC = CloseCode.RESYNC
 CLOSE_SHUTDOWN = CloseCode.SHUTDOWN
-CLOSE_BY_REASON = {
-    "overflow": CloseCode.RESYNC,
-    "resync": CloseCode.RESYNC,
-    "kicked": CloseCode.FORBIDDEN,
-    "ended": CloseCode.ENDED,
-    "shutdown": CloseCode.SHUTDOWN,
-    "closed": CloseCode.NORMAL,
-}
 CLOSE_BY_STATUS = {
     401: CloseCode.UNAUTHORIZED,
     403: CloseCode.FORBIDDEN,
@@ -75,12 +76,8 @@ CLOSE_BY_ROOM_ERROR = {
     "locked": CloseCode.LOCKED,
     "ended": CloseCode.ENDED,
 }
-CLOSE_IDLE = CloseCode.IDLE
-# How long a closed connection may take to deliver its last frames (``lesson.end``).
-CLOSE_GRACE_SECONDS = 5.0
 CLOSE_FLOOD = CloseCode.FLOOD
-# What a socket raises when the other side has gone; not worth a traceback.
-_GONE = (WebSocketDisconnect, RuntimeError, OSError)
+_GONE = GONE
 
 
 def _hub(app: Starlette) -> Hub:
@@ -97,80 +94,6 @@ def _media(app: Starlette) -> MediaSignalling:
 
 def _secret(app: Starlette) -> str:
     return app.state.settings.secret_key
-
-
-class TokenBucket:
-    """``rate`` messages a second on average, ``burst`` at once."""
-
-    def __init__(self, rate: float, burst: float, clock: Any = time.monotonic) -> None:
-        self.rate = rate
-        self.burst = burst
-        self.tokens = burst
-        self._clock = clock
-        self._at = clock()
-
-    def take(self) -> bool:
-        """Spend one token if there is one."""
-        now = self._clock()
-        self.tokens = min(self.burst, self.tokens + (now - self._at) * self.rate)
-        self._at = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return True
-        return False
-
-
-@dataclass(slots=True)
-class LiveChannel:
-    """One participant's open socket in a room: what a message handler needs to answer."""
-
-    websocket: WebSocket
-    live_id: int
-    room_id: str
-    actor: Actor
-    connection: Connection | None = None
-    send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    # Names this socket's peer connections in the media engine (one user may have two tabs).
-    media_id: str = field(default_factory=lambda: secrets.token_hex(8))
-    # The server's write that does not wait (live.ws_server), once the first frames are sent;
-    # ``sending`` counts the sends under way the ordinary way (it may write only when none is).
-    direct: SendNow | None = None
-    sending: int = 0
-
-    @property
-    def app(self) -> Starlette:
-        """The application (its ``state`` holds the hub, the broker and the settings)."""
-        return self.websocket.app
-
-    async def send(self, frame: str) -> None:
-        """Send one text frame (frames from several tasks never interleave)."""
-        await self.send_each([frame])
-
-    async def send_each(self, frames: list[str]) -> None:
-        """Send text frames in order, after any send under way."""
-        self.sending += 1
-        try:
-            async with self.send_lock:
-                for frame in frames:
-                    await self.websocket.send_text(frame)
-        finally:
-            self.sending -= 1
-
-    def send_now(self, frame: str) -> bool:
-        """Write one text frame at once, when the server can and no send is under way (one
-        would go after this frame); ``False``, with nothing written, when not."""
-        direct = self.direct
-        return direct is not None and not self.sending and direct(frame)
-
-    async def close(self, code: int, reason: str = "") -> None:
-        """Close the socket (once)."""
-        self.sending += 1
-        try:
-            async with self.send_lock:
-                with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-                    await self.websocket.close(code, reason)
-        finally:
-            self.sending -= 1
 
 
 async def rtc_signal(channel: LiveChannel, message: ClientMessage) -> None:
@@ -255,6 +178,9 @@ async def live_socket(websocket: WebSocket) -> None:
         code = CLOSE_BY_ROOM_ERROR.get(exc.code, CloseCode.BAD_REQUEST)
         await _refuse(websocket, code, exc.code, _room_message(exc))
         return
+    except LogClosed:  # the lesson has ended since this process read it (see _admit)
+        await _refuse(websocket, CloseCode.ENDED, "ended", _("This live lesson has ended."))
+        return
     except BrokerError:
         logger.exception("live room %s: cannot join", channel.room_id)
         await _refuse(
@@ -264,10 +190,26 @@ async def live_socket(websocket: WebSocket) -> None:
     channel.connection = connection
     try:
         await websocket.accept()
+        channel.direct = send_now_of(websocket.scope)
         await _log(websocket.app).sync(session_id=channel.live_id, room_id=channel.room_id)
         await _send_all(channel, first)
         del first  # a welcome may be large: the socket does not keep it
         await notes_welcome(channel)
+    except BaseException as exc:
+        await _leave(channel, connection)
+        if isinstance(exc, _GONE):
+            return
+        raise
+    # The rest, hours maybe, in a task of the socket's own when the server offers one (the
+    # app's call chain is let go of: live.ws_server), else here.
+    detach = detach_of(websocket.scope)
+    if detach is None or not detach(_served(channel, connection)):
+        await _served(channel, connection)
+
+
+async def _served(channel: LiveChannel, connection: Connection) -> None:
+    """Serve an admitted, welcomed socket until one side stops; then leave the room."""
+    try:
         await _serve(channel, connection)
     except _GONE:
         pass
@@ -300,7 +242,7 @@ async def _admit(websocket: WebSocket) -> LiveChannel | None:
     school_id = user.school_id if user is not None and token is None else None
     try:
         async with app.state.sessionmaker() as session:
-            live = await queries.session_by_code(
+            live = await services.session_for_socket(
                 session, code=str(websocket.path_params["code"]), school_id=school_id
             )
             actor = await board_pass.participant(
@@ -318,6 +260,8 @@ async def _admit(websocket: WebSocket) -> LiveChannel | None:
     if live.status != SessionStatus.active:
         await _refuse(websocket, CloseCode.ENDED, "ended", _("This live lesson has ended."))
         return None
+    # Admitted: the handshake's headers are not read again (a socket may stay open for hours).
+    websocket.scope["headers"].clear()
     return LiveChannel(websocket, live.id or 0, live.code, actor)
 
 
@@ -336,84 +280,53 @@ async def _leave(channel: LiveChannel, connection: Connection) -> None:
 
 
 async def _serve(channel: LiveChannel, connection: Connection) -> None:
-    """Pump frames both ways until one side stops: two tasks, and a third only when the hub
-    closes the connection while the pump is still sending (:func:`_end_pumping`). The hub's
-    frames go straight to the socket while it keeps up (:meth:`LiveChannel.send_now`); the
-    pump sends the ones queued while it did not."""
-    channel.direct = send_now_of(channel.websocket.scope)
+    """Pump frames both ways until one side stops, in the socket's own task: it listens to the
+    client; the hub's frames go straight to the socket while it keeps up
+    (:meth:`LiveChannel.send_now`), and a sender task sends the ones queued while it did not,
+    only while there are some. When the hub closes the connection, a closer task ends the
+    socket (:func:`~live.socket_channel.end_socket`)."""
     connection.writer = channel.send_now
-    pump = asyncio.create_task(_pump(channel, connection))
-    listen = asyncio.create_task(_listen(channel))
-    ending: list[asyncio.Task[None]] = []
-
-    def closed_by_the_hub() -> None:
-        if not pump.done():
-            ending.append(asyncio.ensure_future(_end_pumping(channel, connection, pump)))
-
-    connection.on_close(closed_by_the_hub)
-    tasks = (pump, listen)
+    connection.on_queued = channel.frames_queued
+    if connection.pending:  # queued since the join, behind the first frames
+        channel.frames_queued()
+    sweep = idle_sweep(channel.app)
+    channel.listener = asyncio.current_task()
+    connection.on_close(channel.hub_closed)
+    sweep.add(channel)
     try:
-        done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        if ending:
-            await ending[0]  # bounded: the grace, then a second to write the close
+        await _listen(channel)
+    except asyncio.CancelledError:
+        if not channel.dropped:
+            raise
+        current = asyncio.current_task()
+        if current is not None:
+            current.uncancel()  # dropped (LiveChannel.drop): the socket is let go of below
     finally:
-        for task in (*tasks, *ending):
+        sweep.discard(channel)
+        channel.listener = None  # no closer starts any more
+        connection.on_queued = None
+        connection.writer = None
+        tasks = [task for task in (channel.sender, channel.closer) if task is not None]
+        for task in tasks:
             task.cancel()
-        for task in (*tasks, *ending):
-            with contextlib.suppress(asyncio.CancelledError, *_GONE):
+        for task in tasks:
+            try:
                 await task
-    for task in done:
-        error = None if task.cancelled() else task.exception()
-        if error is not None and not isinstance(error, _GONE):
-            logger.error("live room %s: socket task failed", channel.room_id, exc_info=error)
-
-
-async def _end_pumping(channel: LiveChannel, connection: Connection, pump: asyncio.Task) -> None:
-    """The hub closed the connection: let the pump deliver what is queued and close the
-    socket, unless the client is what holds it up (it fell behind). Then close it here, or,
-    when even the close cannot be written, give up: the server drops the socket and the
-    client reconnects with ``since``."""
-    reason = connection.close_reason or "closed"
-    grace = 0.0 if reason == "overflow" else CLOSE_GRACE_SECONDS
-    await asyncio.wait({pump}, timeout=grace)
-    if pump.done():
-        return
-    pump.cancel()
-    with contextlib.suppress(asyncio.CancelledError, *_GONE):
-        await pump
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(
-            channel.close(CLOSE_BY_REASON.get(reason, CloseCode.NORMAL), reason), 1.0
-        )
-
-
-async def _pump(channel: LiveChannel, connection: Connection) -> None:
-    """Hub → socket: the connection's outbox, in order, until the hub closes it."""
-    while (frame := await connection.receive()) is not None:
-        await _send_all(channel, [frame, *connection.take_queued()])
-    reason = connection.close_reason or "closed"
-    await channel.close(CLOSE_BY_REASON.get(reason, CloseCode.NORMAL), reason)
+            except (asyncio.CancelledError, *_GONE):
+                pass
+            except Exception:
+                logger.exception("live room %s: a socket task failed", channel.room_id)
+        channel.sender = channel.closer = None
 
 
 async def _listen(channel: LiveChannel) -> None:
     """Socket → hub: each frame parsed, limited, applied and answered, until the client goes
-    or falls silent."""
+    (or the socket is closed: its closing is the last message)."""
     settings = channel.app.state.settings
-    idle = settings.live_idle_seconds
     bucket = TokenBucket(settings.live_rate_per_second, settings.live_rate_burst)
     refusals = 0
-    while True:
-        try:
-            async with asyncio.timeout(idle):  # no task of its own, unlike wait_for
-                message = await channel.websocket.receive()
-        except TimeoutError:
-            await channel.close(CLOSE_IDLE, "idle")
-            return
-        if message["type"] == "websocket.disconnect":
-            return
-        raw = message.get("text")
-        if raw is None:
-            raw = message.get("bytes") or b""
+    while (raw := _content(await channel.websocket.receive())) is not None:
+        channel.heard_at = time.monotonic()
         if not bucket.take():
             refusals += 1
             if refusals >= MAX_REFUSALS:
@@ -427,6 +340,15 @@ async def _listen(channel: LiveChannel) -> None:
             continue
         refusals = 0
         await _handle(channel, raw)
+
+
+def _content(message: Message) -> str | bytes | None:
+    """A received message's text or bytes; ``None`` when the client has gone (the message
+    itself is not kept while the socket waits for the next one)."""
+    if message["type"] == "websocket.disconnect":
+        return None
+    text: str | None = message.get("text")
+    return text if text is not None else message.get("bytes") or b""
 
 
 def _message_id(raw: str | bytes) -> str | None:

@@ -30,6 +30,7 @@ from live.pace_views import pace_view
 from live.projections import event_for, projection_key
 from live.room import (
     Actor,
+    ActorId,
     ChatMessage,
     PollRun,
     QuizRun,
@@ -139,12 +140,26 @@ def _chat_view(state: RoomState, message: ChatMessage, viewer: Actor) -> dict[st
     }
 
 
+def _named(state: RoomState, actor_id: ActorId, viewer: Actor) -> bool:
+    """Whether ``viewer`` may see who this present participant is: not another observer
+    unless the viewer is the teacher (an open lesson has a thousand, counted instead)."""
+    person = state.people.get(actor_id)
+    return (
+        person is None
+        or person.role != "observer"
+        or viewer.role == "teacher"
+        or actor_id == viewer.id
+    )
+
+
 def _people_view(state: RoomState, viewer: Actor) -> dict[str, Any]:
     view: dict[str, Any] = {
         "present": [
             person
             for actor_id in state.present
-            if (person := person_for(state, actor_id, viewer)) is not None and "id" in person
+            if _named(state, actor_id, viewer)
+            and (person := person_for(state, actor_id, viewer)) is not None
+            and "id" in person
         ],
         "teacher": state.present_count("teacher") > 0,
         "pupils": state.present_count("pupil"),

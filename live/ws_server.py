@@ -4,12 +4,13 @@ that does not wait.
 An open lesson fans one event out to a thousand sockets. Through ASGI each frame is an
 ``await send(...)`` per recipient, in a task per recipient, through every middleware's wrapper:
 most of the fan-out's time. This protocol adds an ASGI extension to each socket's scope,
-``scope["extensions"][SEND_NOW]``: a plain function that writes one text frame to the socket
-at once, as ``websockets.broadcast`` does, and returns ``True``, or returns ``False`` without
-writing when it cannot (the handshake is not done, the socket is closing, or its transport
-is paused because the client reads too slowly). The caller then sends that frame the ordinary
-way (``await websocket.send_text``), which waits for the client, and sends nothing directly
-until that is done, so frames stay in order (see :mod:`live.socket_session`).
+``scope["extensions"][SEND_NOW]``: a plain function that writes text frames to the socket at
+once, in one write, as ``websockets.broadcast`` does, and returns ``True``, or returns
+``False`` without writing when it cannot (the handshake is not done, the socket is closing, or
+its transport is paused because the client reads too slowly). The caller then sends those
+frames the ordinary way (``await websocket.send_text``), which waits for the client, and
+sends nothing directly until that is done, so frames stay in order (see
+:mod:`live.socket_channel`).
 
 A frame is encoded once for every socket it goes to (server frames are not masked; a text
 frame is the same bytes for everyone), unless the socket negotiated an extension
@@ -18,22 +19,40 @@ compression off: live frames are small, and a compressor per socket costs tens o
 
 A server without this extension (another ASGI server, the test client) works the same, only
 slower: every frame then takes the ordinary way.
+
+A second extension, ``scope["extensions"][DETACH]``, lets the app serve an accepted socket
+from a task of its own (``detach(coroutine)``) and return: the socket then no longer holds the
+app's call chain (every middleware's frame, about 5 KiB) for its whole life, only that task;
+the socket is closed when the task ends, as when an app returns. Errors in the task are
+logged.
+
+An open lesson holds a thousand idle sockets, so a socket keeps little: its incoming messages
+wait in a plain list (:class:`_Inbox`) and its flow control is a flag (:class:`_Flag`), each
+making a future only while someone waits, where uvicorn's ``asyncio.Queue`` and
+``asyncio.Event`` hold four deques (about 4 KiB) for the socket's whole life; and the
+handshake's headers are let go of once it is done. Nor does it keep uvicorn's ping timer:
+the live socket closes silent clients itself (``live_idle_seconds``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import logging
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import State
 
-# The scope extension's name; its value is ``send_now(text: str) -> bool``.
+# The scope extensions' names; their values are ``send_now(*texts: str) -> bool`` and
+# ``detach(work: Coroutine) -> bool``.
 SEND_NOW = "eschool.websocket.send_now"
+DETACH = "eschool.websocket.detach"
 
-SendNow = Callable[[str], bool]
+SendNow = Callable[..., bool]  # (*texts: str) -> bool
+Detach = Callable[[Coroutine[Any, Any, None]], bool]
 
 _FIN_TEXT = 0x81  # FIN, opcode 1 (text)
 
@@ -54,6 +73,9 @@ def text_frame(text: str) -> bytes:
     return header + payload
 
 
+logger = logging.getLogger(__name__)
+
+
 def send_now_of(scope: Any) -> SendNow | None:
     """The socket's ``send_now`` when the server offers it (see the module), else ``None``."""
     extensions = scope.get("extensions") or {}
@@ -61,26 +83,140 @@ def send_now_of(scope: Any) -> SendNow | None:
     return send_now if callable(send_now) else None
 
 
+def detach_of(scope: Any) -> Detach | None:
+    """The socket's ``detach`` when the server offers it (see the module), else ``None``."""
+    extensions = scope.get("extensions") or {}
+    detach = extensions.get(DETACH)
+    return detach if callable(detach) else None
+
+
+class _Detached:
+    """Stands for uvicorn's ``close_timer`` while a detached task serves the socket: the app's
+    return closes the transport only when no close timer runs."""
+
+    __slots__ = ()
+
+    def cancel(self) -> None:
+        """Nothing runs: nothing to cancel."""
+
+
+_DETACHED = _Detached()
+
+
+class _Flag:
+    """What uvicorn's protocol uses of an ``asyncio.Event`` (its ``writable``), with a future
+    only while a sender waits."""
+
+    __slots__ = ("_set", "_waiter")
+
+    def __init__(self) -> None:
+        self._set = True
+        self._waiter: asyncio.Future[None] | None = None
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        self._set = True
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def clear(self) -> None:
+        self._set = False
+
+    async def wait(self) -> None:
+        while not self._set:
+            if self._waiter is None or self._waiter.done():  # done: a waiter was cancelled
+                self._waiter = asyncio.get_running_loop().create_future()
+            # Shielded: one sender given up on must not cancel the wait of another.
+            await asyncio.shield(self._waiter)
+
+
+class _Inbox:
+    """What uvicorn's protocol uses of an ``asyncio.Queue`` (its incoming messages), as a
+    list, with a future only while the app waits."""
+
+    __slots__ = ("_items", "_waiter")
+
+    def __init__(self) -> None:
+        self._items: list[Any] = []
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put_nowait(self, item: Any) -> None:
+        self._items.append(item)
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def empty(self) -> bool:
+        return not self._items
+
+    async def get(self) -> Any:
+        while not self._items:
+            if self._waiter is None or self._waiter.done():  # done: a reader was cancelled
+                self._waiter = asyncio.get_running_loop().create_future()
+            await self._waiter  # one reader: the socket's app
+        return self._items.pop(0)
+
+
 class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
     """uvicorn's ``websockets-sansio`` protocol with the :data:`SEND_NOW` extension, keeping
     less once the handshake is done."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue = _Inbox()  # type: ignore[assignment]
+        self.writable = _Flag()  # type: ignore[assignment]
 
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)
         scope = getattr(self, "scope", None)  # set only when the handshake is to go on
         if scope is not None:
             scope["extensions"][SEND_NOW] = self.send_now
+            scope["extensions"][DETACH] = self.detach
 
     async def send(self, message: Any) -> None:
         await super().send(message)
         if message["type"] == "websocket.accept":
             # The handshake is done: its request and response (their headers) are not read
-            # again, and a socket may stay open for hours.
+            # again, and a socket may stay open for hours. (The connection's parser still
+            # holds the request: its headers are emptied.)
+            if self.request is not None:
+                self.request.headers.clear()
             self.request = self.response = None  # type: ignore[assignment]
 
-    def send_now(self, text: str) -> bool:
-        """Write one text frame now, or return ``False`` (nothing written) when the socket
-        is not open or not writable; never waits."""
+    def start_keepalive(self) -> None:
+        """No ping timer per socket: a live socket whose client falls silent (its pings stop,
+        or its peer is gone) is closed by the application's idle sweep
+        (:class:`live.socket_channel.IdleSweep`)."""
+
+    def detach(self, work: Coroutine[Any, Any, None]) -> bool:
+        """Serve the accepted socket with ``work`` in a task of its own (the app returns at
+        once); ``False``, with ``work`` closed unstarted, when the socket is not open."""
+        if not self.handshake_complete or self.close_sent or self.disconnected:
+            work.close()
+            return False
+        if self.close_timer is None:
+            self.close_timer = _DETACHED  # type: ignore[assignment]
+        task = self.loop.create_task(self._serve_detached(work))
+        self.tasks.add(task)  # the server waits for it on shutdown, as for the app's
+        task.add_done_callback(self.tasks.discard)
+        return True
+
+    async def _serve_detached(self, work: Coroutine[Any, Any, None]) -> None:
+        try:
+            await work
+        except Exception:
+            logger.exception("a detached WebSocket task failed")
+        finally:
+            if self.close_timer is None or self.close_timer is _DETACHED:
+                self.close_timer = None
+                self.transport.close()
+
+    def send_now(self, *texts: str) -> bool:
+        """Write text frames now, in one write, or return ``False`` (nothing written) when the
+        socket is not open or not writable; never waits."""
         if (
             not self.handshake_complete
             or self.close_sent
@@ -92,8 +228,11 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
         ):
             return False
         if self.conn.extensions:
-            self.conn.send_text(text.encode())
+            for text in texts:
+                self.conn.send_text(text.encode())
             self.transport.write(b"".join(self.conn.data_to_send()))
+        elif len(texts) == 1:
+            self.transport.write(text_frame(texts[0]))
         else:
-            self.transport.write(text_frame(text))
+            self.transport.write(b"".join([text_frame(text) for text in texts]))
         return True

@@ -11,6 +11,11 @@ log while its counter exists (and, once it counted events, its stream); ``existi
 appends check that in the same script, so a lost room is never silently restarted at seq 1.
 Channels are Redis pub/sub; values are plain keys with a TTL.
 
+Appends are batched per room: the appends of a room made while its previous script is on its way
+(or in the same tick) go together in one script call, each event still getting its own seq,
+dedupe check and answer, in the order they were made. A burst of commands is then one round
+trip a tick instead of one each, and their seqs come back together and in order.
+
 Connections come from two pools. Commands share a bounded blocking pool: when every connection is
 busy (a thousand pupils joining at once) a command waits its turn instead of failing. What
 listens for a long time (each subscription's blocking ``XREAD``, each channel's pub/sub) holds a
@@ -20,6 +25,7 @@ never starve commands of connections and commands never hold up listeners.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -39,85 +45,13 @@ from eschool.broker.base import (
     LogBounds,
     LogMissing,
 )
-
-# KEYS: log stream, seq counter, dedupe hash, generation.
-# ARGV: event JSON (without seq), dedupe key or "", max entries kept (0: all), dedupe TTL,
-#       room TTL (0: none), "1" to refuse a room without a log.
-# Returns {seq, event JSON}; the JSON is "" when a deduplicated original is no longer retained;
-# {-1, ""} when the room has no log and ARGV[6] is "1".
-_APPEND_SCRIPT = """
-local log, counter, dedupe, generation = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local event, key = ARGV[1], ARGV[2]
-local max_entries, dedupe_ttl, room_ttl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-if ARGV[6] == "1" then
-  local last = redis.call("GET", counter)
-  if not last or (last ~= "0" and redis.call("EXISTS", log) == 0) then
-    return {-1, ""}
-  end
-end
-if key ~= "" then
-  local seen = redis.call("HGET", dedupe, key)
-  if seen then
-    local found = redis.call("XRANGE", log, seen, seen)
-    if found[1] then
-      return {tonumber(seen), found[1][2][2]}
-    end
-    return {tonumber(seen), ""}
-  end
-end
-local seq = redis.call("INCR", counter)
-local id = seq .. "-" .. (redis.call("GET", generation) or "0")
-if max_entries > 0 then
-  redis.call("XADD", log, "MAXLEN", max_entries, id, "e", event)
-else
-  redis.call("XADD", log, id, "e", event)
-end
-if key ~= "" then
-  redis.call("HSET", dedupe, key, seq)
-  redis.call("EXPIRE", dedupe, dedupe_ttl)
-end
-if room_ttl > 0 then
-  redis.call("EXPIRE", log, room_ttl)
-  redis.call("EXPIRE", counter, room_ttl)
-  redis.call("EXPIRE", generation, room_ttl)
-end
-return {seq, event}
-"""
-
-# KEYS: log stream, seq counter, dedupe hash, generation.
-# ARGV: max entries kept (0: all), room TTL (0: none), then seq and event JSON of each event.
-# Returns 1 when it restored the log, 0 when the room has one.
-_RESTORE_SCRIPT = """
-local log, counter, dedupe, generation = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local max_entries, room_ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
-local last = redis.call("GET", counter)
-if last and (last == "0" or redis.call("EXISTS", log) == 1) then
-  return 0
-end
-redis.call("DEL", log, dedupe)
-local now = redis.call("TIME")
-local gen = now[1] .. string.format("%06d", tonumber(now[2]))
-last = "0"
-for i = 3, #ARGV, 2 do
-  redis.call("XADD", log, ARGV[i] .. "-" .. gen, "e", ARGV[i + 1])
-  last = ARGV[i]
-end
-if max_entries > 0 and last ~= "0" then
-  redis.call("XTRIM", log, "MAXLEN", max_entries)
-end
-redis.call("SET", counter, last)
-redis.call("SET", generation, gen)
-if room_ttl > 0 then
-  redis.call("EXPIRE", log, room_ttl)
-  redis.call("EXPIRE", counter, room_ttl)
-  redis.call("EXPIRE", generation, room_ttl)
-end
-return 1
-"""
+from eschool.broker.redis_scripts import APPEND_SCRIPT, RESTORE_SCRIPT
 
 # The socket timeout (unless the URL sets one): a blocking read must return before it.
 _SOCKET_TIMEOUT_SECONDS = 5.0
 _BLOCK_MS = 2_000
+# The most events of one room one append script takes (what waits beyond goes in the next).
+_APPEND_BATCH = 256
 _ROOM_TTL_SECONDS = 2 * 24 * 3600
 # Commands of one process share this many connections (the URL's ?max_connections= wins)...
 DEFAULT_MAX_CONNECTIONS = 64
@@ -153,6 +87,30 @@ def _decode(entry_id: str, fields: dict[str, str]) -> Event:
     return {**json.loads(fields["e"]), "seq": _entry_seq(entry_id)}
 
 
+def _text(event: Event) -> str:
+    """An event as the log holds it: its JSON without the seq."""
+    return json.dumps(
+        {key: value for key, value in event.items() if key != "seq"},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+class _Appending:
+    """One append waiting for its room's next script: the answer is ``(kind, seq, JSON)`` as
+    the script gives it."""
+
+    __slots__ = ("answer", "dedupe_key", "existing_only", "text")
+
+    def __init__(self, text: str, dedupe_key: str | None, existing_only: bool) -> None:
+        self.text = text
+        self.dedupe_key = dedupe_key or ""
+        self.existing_only = "1" if existing_only else "0"
+        self.answer: asyncio.Future[tuple[int, int, str]] = (
+            asyncio.get_running_loop().create_future()
+        )
+
+
 class RedisBroker(Broker):
     """A :class:`~eschool.broker.base.Broker` on Redis (``redis://`` or ``rediss://``)."""
 
@@ -176,6 +134,9 @@ class RedisBroker(Broker):
         self._listener: aioredis.Redis | None = None
         self._append: Any = None
         self._restore: Any = None
+        # Per room: the appends waiting for its next script, and the task that sends them.
+        self._appending: dict[str, list[_Appending]] = {}
+        self._appenders: dict[str, asyncio.Task[None]] = {}
 
     @property
     def client(self) -> aioredis.Redis:
@@ -216,8 +177,8 @@ class RedisBroker(Broker):
         listening = aioredis.ConnectionPool(max_connections=_MAX_LISTENING_CONNECTIONS, **options)
         self._client = aioredis.Redis(connection_pool=commands)
         self._listener = aioredis.Redis(connection_pool=listening)
-        self._append = self._client.register_script(_APPEND_SCRIPT)
-        self._restore = self._client.register_script(_RESTORE_SCRIPT)
+        self._append = self._client.register_script(APPEND_SCRIPT)
+        self._restore = self._client.register_script(RESTORE_SCRIPT)
 
     async def disconnect(self) -> None:
         """Close every connection of both pools (open subscriptions end with an error)."""
@@ -243,29 +204,55 @@ class RedisBroker(Broker):
         dedupe_key: str | None = None,
         existing_only: bool = False,
     ) -> Event:
-        """Append atomically with the next seq (see :meth:`Broker.append`)."""
-        text = json.dumps(
-            {key: value for key, value in event.items() if key != "seq"},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
-        with _as_broker_error():
-            seq, stored = await self._append(
-                keys=list(self._keys(room)),
-                args=[
-                    text,
-                    dedupe_key or "",
-                    self.max_events or 0,
-                    DEDUPE_TTL_SECONDS,
-                    self.room_ttl,
-                    "1" if existing_only else "0",
-                ],
+        """Append atomically with the next seq (see :meth:`Broker.append`), in one script with
+        the room's other appends of the moment (see the module)."""
+        text = _text(event)
+        appending = _Appending(text, dedupe_key, existing_only)
+        self._appending.setdefault(room, []).append(appending)
+        if room not in self._appenders:
+            self._appenders[room] = asyncio.create_task(
+                self._send_appends(room), name=f"redis-append-{room}"
             )
-        if int(seq) < 0:
+        kind, seq, stored = await appending.answer
+        if kind < 0:
             raise LogMissing(f"Redis holds no log of room {room!r}")
+        if kind == 0:
+            stored = text  # appended: Redis holds what was sent
         if not stored:
-            return {"seq": int(seq)}
-        return {**json.loads(stored), "seq": int(seq)}
+            return {"seq": seq}
+        return {**json.loads(stored), "seq": seq}
+
+    async def _send_appends(self, room: str) -> None:
+        """The room's appender: one script for whatever appends wait, until none do."""
+        waiting: list[_Appending] = []
+        try:
+            while queued := self._appending.pop(room, None):
+                waiting, rest = queued[:_APPEND_BATCH], queued[_APPEND_BATCH:]
+                if rest:
+                    self._appending[room] = rest + self._appending.get(room, [])
+                args: list[Any] = [self.max_events or 0, DEDUPE_TTL_SECONDS, self.room_ttl]
+                for each in waiting:
+                    args += [each.text, each.dedupe_key, each.existing_only]
+                try:
+                    with _as_broker_error():
+                        reply = await self._append(keys=list(self._keys(room)), args=args)
+                except Exception as exc:  # each caller gets it (BrokerError for Redis failures)
+                    for each in waiting:
+                        if not each.answer.done():
+                            each.answer.set_exception(exc)
+                    waiting = []
+                    continue
+                for index, each in enumerate(waiting):
+                    kind, seq, stored = reply[3 * index : 3 * index + 3]
+                    if not each.answer.done():
+                        each.answer.set_result((int(kind), int(seq), stored))
+                waiting = []
+        finally:
+            # Stopped (disconnect, shutdown): nobody waits for an answer that will not come.
+            del self._appenders[room]
+            for each in [*waiting, *self._appending.pop(room, [])]:
+                if not each.answer.done():
+                    each.answer.set_exception(BrokerError("Redis: the append was not sent"))
 
     async def has_log(self, room: str) -> bool:
         """Whether Redis holds ``room``'s log (see :meth:`Broker.has_log`)."""
@@ -282,12 +269,7 @@ class RedisBroker(Broker):
         :meth:`Broker.restore`)."""
         args: list[Any] = [self.max_events or 0, self.room_ttl]
         for event in events:
-            text = json.dumps(
-                {key: value for key, value in event.items() if key != "seq"},
-                ensure_ascii=False,
-                separators=(",", ":"),
-            )
-            args += [int(event["seq"]), text]
+            args += [int(event["seq"]), _text(event)]
         with _as_broker_error():
             return bool(await self._restore(keys=list(self._keys(room)), args=args))
 

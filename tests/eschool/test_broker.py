@@ -129,6 +129,27 @@ async def test_a_dedupe_key_appends_once(broker: Broker) -> None:
     assert elsewhere["data"] == {"n": 4}
 
 
+async def test_appends_made_at_once_are_each_answered_in_order(broker: Broker) -> None:
+    # On Redis they go in one script: each still gets its own seq, dedupe and refusal.
+    stored = await asyncio.gather(
+        broker.append("room", event(1), dedupe_key="7:m1"),
+        broker.append("room", event(2)),
+        broker.append("room", event(3), dedupe_key="7:m1"),
+        broker.append("lost", event(4), existing_only=True),
+        broker.append("room", event(5), existing_only=True),
+        return_exceptions=True,
+    )
+    assert stored[:3] == [
+        {"type": "test", "data": {"n": 1}, "seq": 1},
+        {"type": "test", "data": {"n": 2}, "seq": 2},
+        {"type": "test", "data": {"n": 1}, "seq": 1},
+    ]
+    assert isinstance(stored[3], LogMissing)
+    assert stored[4] == {"type": "test", "data": {"n": 5}, "seq": 3}
+    assert [e["data"]["n"] for e in await broker.read("room")] == [1, 2, 5]
+    assert not await broker.has_log("lost")
+
+
 async def test_concurrent_appends_from_two_processes_get_one_gap_free_order(
     make_broker: MakeBroker,
 ) -> None:

@@ -9,6 +9,7 @@ seqs go on from it.
 
 import asyncio
 import json
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -24,6 +25,7 @@ from eschool.db import SessionMaker
 from eschool.seed import DemoPeople
 from live.event_log import GAP_EVENT, EventLog, LogNotStored, event_body
 from live.hub import Hub
+from live.log_writer import DirectLogWriter
 from live.models import LiveEvent, LiveSession, SessionStatus
 from live.protocol import parse_client_message
 from live.queries import events_after
@@ -195,6 +197,99 @@ async def test_a_failed_commit_fails_every_waiter(
     sessions.failure = None
     await log.close()
     assert await stored_seqs(app, session_id) == list(range(1, 9))
+
+
+async def test_rooms_recording_at_once_share_one_transaction(
+    app: Starlette,
+    session_id: int,
+    people: DemoPeople,
+    sessions: GatedSessions,
+    broker: MemoryBroker,
+) -> None:
+    other = "QX4P7M"
+    async with app.state.sessionmaker() as session:
+        session.add(
+            LiveSession(
+                school_id=people.school.id or 0,
+                code=other,
+                teacher_id=people.staff["teacher"].id or 0,
+                lesson_id=1,
+                lesson_version=1,
+                title="Decimals",
+                blocks=[{"id": "a", "kind": "text", "text": "A"}],
+            )
+        )
+        await session.commit()
+    log = make_log(sessions, broker)
+    await append(log, 3)
+    for number in range(4):
+        log.record(other, await broker.append(other, {"type": "test", "data": {"n": number}}))
+    await asyncio.gather(log.sync(room_id=ROOM), log.sync(room_id=other))
+    assert sessions.commits == 1
+    assert await stored_seqs(app, session_id) == [1, 2, 3]
+
+
+async def test_a_room_that_cannot_be_stored_does_not_hold_up_the_others(
+    app: Starlette, session_id: int, sessions: GatedSessions, broker: MemoryBroker
+) -> None:
+    log = make_log(sessions, broker)
+    await append(log, 3)
+    log.record("NOSUCH", await broker.append("NOSUCH", {"type": "test", "data": {}}))
+    stored, refused = await asyncio.gather(
+        log.sync(room_id=ROOM), log.sync(room_id="NOSUCH"), return_exceptions=True
+    )
+    assert stored is None
+    assert isinstance(refused, LogNotStored)
+    assert await stored_seqs(app, session_id) == [1, 2, 3]
+
+
+def direct_writer(app: Starlette) -> DirectLogWriter:
+    writer = DirectLogWriter.for_url(app.state.settings.database_url)
+    if writer is None:
+        pytest.skip("the direct writer is for SQLite files")
+    return writer
+
+
+async def test_on_sqlite_a_commit_is_made_directly_when_the_database_is_free(
+    app: Starlette, session_id: int, sessions: GatedSessions, broker: MemoryBroker
+) -> None:
+    log = make_log(sessions, broker, direct=direct_writer(app))
+    await log.sync(room_id=ROOM, session_id=session_id)  # as a socket does when it joins
+    await append(log, 3)
+    await asyncio.gather(*syncing(log, 3))
+    await append(log, 2)
+    await asyncio.gather(*syncing(log, 2))
+    assert await stored_seqs(app, session_id) == [1, 2, 3, 4, 5]
+    assert sessions.commits == 0
+    await log.close()
+
+
+async def test_a_busy_database_takes_the_usual_way(
+    app: Starlette, session_id: int, sessions: GatedSessions, broker: MemoryBroker
+) -> None:
+    writer = direct_writer(app)
+    log = make_log(sessions, broker, direct=writer)
+    await log.sync(room_id=ROOM, session_id=session_id)
+    blocker = sqlite3.connect(writer.path, isolation_level=None)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")
+        assert not writer.store([(session_id, 99, "{}")])  # refused at once, nothing stored
+        await append(log, 3)
+        waiting = syncing(log, 3)
+        for _turn in range(20):  # the writer is refused, then waits for the lock
+            await asyncio.sleep(0)
+        assert not any(task.done() for task in waiting)
+        blocker.execute("COMMIT")
+        await asyncio.wait_for(asyncio.gather(*waiting), ARRIVAL)
+    finally:
+        blocker.close()
+    assert sessions.commits == 1
+    assert await stored_seqs(app, session_id) == [1, 2, 3]
+    # A seq stored already: the usual way finds it stored with the same event.
+    log.record(ROOM, (await broker.read(ROOM, 0))[0])
+    await log.sync(room_id=ROOM)
+    assert await stored_seqs(app, session_id) == [1, 2, 3]
+    await log.close()
 
 
 async def test_a_caller_that_gives_up_does_not_stop_the_others(

@@ -449,6 +449,23 @@ async def test_two_processes_converge_on_one_room(
     assert here.replica(ROOM) == there.replica(ROOM)
 
 
+async def test_a_command_acked_elsewhere_counts_before_this_replica_has_it(
+    make_hub: Callable[..., Hub], shared_brokers: tuple[Broker, Broker]
+) -> None:
+    here, there = make_hub(shared_brokers[0]), make_hub(shared_brokers[1])
+    await here.join(ROOM, TEACHER)
+    await there.join(ROOM, ANNA)
+    opened = await here.submit(ROOM, TEACHER, command("quiz.open", {"block_id": "q1"}))
+    # Answered at once through the other process, before its replica follows the log there.
+    answered = await there.submit(
+        ROOM, ANNA, command("quiz.answer", {"block_id": "q1", "answers": [1]})
+    )
+    assert answered > opened
+    # A refusal that stands after catching up is still a refusal.
+    with pytest.raises(RoomError):
+        await there.submit(ROOM, ANNA, command("quiz.open", {"block_id": "q1"}))
+
+
 async def test_a_retry_through_another_process_is_applied_once(
     make_hub: Callable[..., Hub], shared_brokers: tuple[Broker, Broker]
 ) -> None:

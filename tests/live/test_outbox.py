@@ -88,3 +88,17 @@ def test_a_text_frame_is_encoded_as_the_websockets_library_does() -> None:
         text = "é" * (size // 2) + "x" * (size % 2)
         frame = Frame(Opcode.TEXT, text.encode())
         assert text_frame(text) == frame.serialize(mask=False, extensions=[])
+
+
+async def test_only_a_frame_that_waits_in_the_outbox_is_announced() -> None:
+    connection = Connection("room", ANNA, max_pending=4)
+    writable = True
+    announced: list[int] = []
+    connection.writer = lambda frame: writable
+    connection.on_queued = lambda: announced.append(connection.pending)
+    assert connection.deliver("straight") and announced == []  # written: nothing to send
+    writable = False
+    assert connection.deliver("one") and connection.deliver("two")
+    assert announced == [1, 2] and connection.take_queued() == ["one", "two"]
+    connection.close("kicked")
+    assert not connection.deliver("late") and announced == [1, 2]
