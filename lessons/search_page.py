@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Integer, Row, Select, bindparam, func, literal_column
+from sqlalchemy import BigInteger, Integer, Row, Select, bindparam, func, literal_column
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select as RowsSelect
@@ -74,7 +74,7 @@ def page_statements(
     shown = (
         RowsSelect(candidates, counted.label("total"))
         .order_by(*order)
-        .offset(bindparam("page_offset", type_=Integer))
+        .offset(bindparam("page_offset", type_=BigInteger))  # up to MAX_ID × 200
         .limit(bindparam("page_limit", type_=Integer))
         .cte("shown")
     )

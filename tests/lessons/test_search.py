@@ -253,3 +253,14 @@ async def test_a_page_past_the_end_still_counts(client, as_user, library):
     assert found.json()["items"] == [] and found.json()["total"] == 2
     nothing = await client.get("/api/v1/lessons?q=zzzz", headers=teacher)
     assert nothing.json()["items"] == [] and nothing.json()["total"] == 0
+
+
+async def test_the_last_page_there_can_be_is_empty_not_an_error(client, as_user, library):
+    """An offset of page × per_page past 2**31 (PostgreSQL's integer) is still a page."""
+    teacher = await as_user("teacher")
+    for query in ("q=уравн", "subject=Mathematics", "author=me&status=draft&q=уравн"):
+        found = await client.get(
+            f"/api/v1/lessons?{query}&page={2**31 - 1}&per_page=200", headers=teacher
+        )
+        assert found.status_code == 200, found.text
+        assert found.json()["items"] == [] and found.json()["total"] >= 1
