@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from eschool import services
 from eschool.db import SessionMaker
+from eschool.direct_read import DirectReads
 from eschool.i18n import negotiate, set_language
 from eschool.models import AuthSession, User
 from eschool.security import same
@@ -221,11 +222,12 @@ async def _send_error(send: Send, status: int, code: str, message: str) -> None:
 
 
 async def _resolve_alone(
-    sessionmaker: SessionMaker, secret: str
+    sessionmaker: SessionMaker, secret: str, reads: DirectReads | None
 ) -> tuple[User, AuthSession] | None:
-    """Who is signed in, looked up in a session of its own that is closed on return."""
+    """Who is signed in, looked up (straight on the driver with ``reads``) in a session of its
+    own that is closed on return."""
     async with sessionmaker() as session:
-        return await services.auth_resolve(session, secret=secret)
+        return await services.auth_resolve(session, secret=secret, reads=reads)
 
 
 class AuthMiddleware:
@@ -250,7 +252,8 @@ class AuthMiddleware:
             # secret with a dot is a live lesson's pass (a sign-in secret never has one): not
             # looked up, so an open lesson's thousand observers cost no query each.
             lookup = secret if secret and "." not in secret else None
-            found = await _resolve_alone(sessionmaker, lookup) if lookup else None
+            reads = getattr(scope["app"].state, "direct_reads", None)
+            found = await _resolve_alone(sessionmaker, lookup, reads) if lookup else None
             self._sign_in(state, headers, found, bearer=bearer is not None)
             # Not held by this frame for the socket's life (the app takes the user; the
             # handshake's headers are let go of once it is admitted).

@@ -27,15 +27,25 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from eschool.broker.base import Broker, BrokerError, Event, LogClosed, LogMissing
+from live.hub_support import RoomLog, applied_already, command_key, welcome_frame
 from live.outbox import DEFAULT_OUTBOX_SIZE, Connection
 from live.presence import PresenceBatch, counted_change, counted_frames
 from live.projections import ProjectionKeys
 from live.protocol import ClientMessage, server_frame
-from live.room import Actor, RoomError, RoomState, check_join, decide, step
-from live.views import event_for, view_for
+from live.room import (
+    Actor,
+    ActorId,
+    Decision,
+    RoomError,
+    RoomState,
+    check_join,
+    decide_at,
+    step_decided,
+)
+from live.views import event_for
 
 logger = logging.getLogger(__name__)
 
@@ -48,20 +58,6 @@ DEFAULT_PRESENCE_TICK = 0.15
 _PRESENCE_ROOM = 100
 _PRESENCE_MAX_TICK = 1.5
 _READ_BATCH = 500
-
-
-class RoomLog(Protocol):
-    """The durable copy of the rooms' logs, as the hub uses it (``live.event_log.EventLog``)."""
-
-    def record(self, room_id: str, event: Event) -> None:
-        """Take an event this process appended (or found applied, for a retried command) to
-        store it; never waits."""
-
-    async def restore(
-        self, *, room_id: str, session_id: int | None = None, allow_ended: bool = False
-    ) -> None:
-        """Put the stored log back into the broker when the broker has lost it (raises
-        :class:`~eschool.broker.base.LogClosed` for a lesson that has ended)."""
 
 
 class _LogReplaced(BrokerError):
@@ -81,6 +77,9 @@ class _LocalRoom:
     presence: PresenceBatch = field(default_factory=PresenceBatch)
     presence_sent_at: float = float("-inf")
     presence_timer: asyncio.TimerHandle | None = None
+    # Commands decided on and being appended: applying their events takes the state worked
+    # out (live.room.step_decided).
+    decided: dict[tuple[ActorId, str], Decision] = field(default_factory=dict)
 
     def stop_presence(self) -> None:
         """Send no more counted presence (the replica is let go or closed)."""
@@ -89,31 +88,8 @@ class _LocalRoom:
             self.presence_timer = None
 
 
-def _applied(room: _LocalRoom, event: Event) -> bool:
-    """Whether the replica has applied this very event: the follower was quicker than the
-    append's answer, or the broker deduplicated a retry."""
-    for seen, _changed in reversed(room.recent):
-        if seen["seq"] <= event["seq"]:
-            if seen["seq"] == event["seq"]:
-                return seen == event
-            break
-    actor, message_id = event.get("actor"), event.get("mid")
-    if not isinstance(actor, Mapping) or not isinstance(message_id, str):
-        return False
-    actor_id = actor.get("id")
-    if not isinstance(actor_id, int | str):
-        return False  # names no participant: nothing of theirs was applied
-    return room.state.applied_seq(actor_id, message_id) == event["seq"]
-
-
-def _welcome(state: RoomState, actor: Actor, now: float) -> str:
-    # ``now``: the server's clock, so a client can run a quiz's countdown in step with it.
-    data = {"you": actor.as_dict(), "state": view_for(state, actor), "seq": state.seq, "now": now}
-    return server_frame("welcome", state.seq, data)
-
-
 def _frame(event: Mapping[str, Any], viewer: Actor, state: RoomState) -> str | None:
-    projected = event_for(event, viewer, state=state)
+    projected = event_for(event, viewer, state=state, shared=True)  # encoded at once
     if projected is None:
         return None
     return server_frame(projected["type"], projected["seq"], projected["data"])
@@ -163,7 +139,7 @@ class Hub:
                 connection = Connection(room_id, actor, max_pending=self._outbox_size)
                 frames = self._missed(room, actor, since)
                 if frames is None:
-                    frames = [_welcome(room.state, actor, self._clock())]
+                    frames = [welcome_frame(room.state, actor, self._clock())]
                 connection.after = room.state.seq
                 room.connections.add(connection)
         try:
@@ -196,36 +172,41 @@ class Hub:
 
     async def _submit(self, room_id: str, actor: Actor, message: ClientMessage) -> int:
         async with self._using(room_id) as room:
-            payloads = await self._decide(room, actor, message)
+            decision = await self._decide(room, actor, message)
             seen = room.state.applied_seq(actor.id, message.id)
             if seen is not None:
                 self._record_applied(room, seen)
                 return seen
-            seq = room.state.seq
-            for index, payload in enumerate(payloads):
-                dedupe_key = f"{actor.id}:{message.id}" + (f":{index}" if index else "")
+            if decision is None:
+                return room.state.seq
+            key = (actor.id, message.id)
+            room.decided[key] = decision
+            try:
                 stored = await self._append(
-                    room_id, {**payload, "at": self._clock()}, dedupe_key=dedupe_key
+                    room_id, decision.event, dedupe_key=f"{actor.id}:{message.id}"
                 )
-                seq = stored["seq"]
                 await self._absorb(room, stored)
-            return seq
+            finally:
+                if room.decided.get(key) is decision:
+                    del room.decided[key]
+            return stored["seq"]
 
     async def _decide(
         self, room: _LocalRoom, actor: Actor, message: ClientMessage
-    ) -> list[dict[str, Any]]:
-        """:func:`~live.room.decide`; a refusal, or a command that changes nothing, is decided
-        again once the replica has what the broker holds beyond it (a quiz opened and acked by
-        another process, answered here before this replica has the opening)."""
+    ) -> Decision | None:
+        """:func:`~live.room.decide_at`; a refusal, or a command that changes nothing, is
+        decided again once the replica has what the broker holds beyond it (a quiz opened and
+        acked by another process, answered here before this replica has the opening)."""
+        at = self._clock()
         try:
-            payloads = decide(room.state, actor, message)
+            decision = decide_at(room.state, actor, message, at)
         except RoomError:
             if not await self._caught_up(room):
                 raise
-            return decide(room.state, actor, message)
-        if payloads or not await self._caught_up(room):
-            return payloads
-        return decide(room.state, actor, message)
+            return decide_at(room.state, actor, message, at)
+        if decision is not None or not await self._caught_up(room):
+            return decision
+        return decide_at(room.state, actor, message, at)
 
     async def _caught_up(self, room: _LocalRoom) -> bool:
         """Apply what the broker holds beyond the replica; whether there was anything."""
@@ -303,7 +284,11 @@ class Hub:
         if "type" in stored:  # not a retry whose original the broker no longer holds
             self._log.record(room_id, stored)
         room = self._rooms.get(room_id)
-        if room is not None and stored["seq"] <= room.state.seq and not _applied(room, stored):
+        if (
+            room is not None
+            and stored["seq"] <= room.state.seq
+            and not applied_already(room.recent, room.state, stored)
+        ):
             # A new event with a seq the replica has seen: the log was restored under it.
             self._let_go(room, "its log was restored by another process")
         return stored
@@ -417,7 +402,9 @@ class Hub:
                 self._apply(room, event)
 
     def _apply(self, room: _LocalRoom, event: Event) -> None:
-        room.state, changed = step(room.state, event)
+        key = command_key(event) if room.decided else None
+        decision = room.decided.get(key) if key is not None else None
+        room.state, changed = step_decided(room.state, event, decision)
         room.recent.append((event, changed))
         if not changed:
             return

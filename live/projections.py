@@ -75,6 +75,13 @@ class _Projection:
     at: object
     viewer: Actor
     state: RoomState
+    # Whether the projection may share the event's data (its caller encodes it at once and
+    # changes nothing: the hub's fan-out) instead of holding a copy of its own.
+    shared: bool = False
+
+    def copy(self, value: Any) -> Any:
+        """``value`` from the event's data, as the projection may hold it."""
+        return value if self.shared else copy.deepcopy(value)
 
     @property
     def is_own(self) -> bool:
@@ -103,14 +110,14 @@ Projected = tuple[str, dict[str, Any]] | None
 
 
 def _as_is(p: _Projection) -> Projected:
-    return p.type, copy.deepcopy(dict(p.data))
+    return p.type, p.copy(dict(p.data))
 
 
 def _known(*keys: str) -> Callable[[_Projection], Projected]:
     """Pass the event on as it is, with only the fields its command has."""
 
     def project(p: _Projection) -> Projected:
-        return p.type, {key: copy.deepcopy(p.data.get(key)) for key in keys}
+        return p.type, {key: p.copy(p.data.get(key)) for key in keys}
 
     return project
 
@@ -192,7 +199,7 @@ def _project_quiz_result(p: _Projection) -> Projected:
     payload = {**progress, "histogram": bars if shows_results(p.state, p.viewer) else None}
     if p.type == "quiz.reveal" and run.revealed:
         questions = questions_of(p.state.block(run.block_id))
-        payload["keys"] = [copy.deepcopy(question.get("answer")) for question in questions]
+        payload["keys"] = [p.copy(question.get("answer")) for question in questions]
         if p.viewer.role == "pupil" and p.viewer.id in run.answers:
             payload["mine"] = score_entry(p.state, run, p.viewer.id)
     return p.type, payload
@@ -216,7 +223,7 @@ def _project_poll(p: _Projection) -> Projected:
 def _project_stroke(p: _Projection) -> Projected:
     if p.actor is None or not shows_stroke(p.state, p.actor.id, p.viewer):
         return None
-    payload = {key: copy.deepcopy(p.data.get(key)) for key in ("slide", "points", "color", "width")}
+    payload = {key: p.copy(p.data.get(key)) for key in ("slide", "points", "color", "width")}
     return p.type, {**payload, "by": p.person(p.actor.id)}
 
 
@@ -247,7 +254,7 @@ def _project_presence(p: _Projection) -> Projected:
 
 
 def _project_quiz_timer(p: _Projection) -> Projected:
-    return p.type, {**copy.deepcopy(dict(p.data)), "started_at": p.at}
+    return p.type, {**p.copy(dict(p.data)), "started_at": p.at}
 
 
 def _project_media(p: _Projection) -> Projected:
@@ -324,7 +331,7 @@ _PROJECTIONS: dict[str, Callable[[_Projection], Projected]] = {
 
 
 def event_for(
-    event: Mapping[str, Any], viewer: Actor, *, state: RoomState
+    event: Mapping[str, Any], viewer: Actor, *, state: RoomState, shared: bool = False
 ) -> dict[str, Any] | None:
     """How one logged event reaches ``viewer``: ``{"type", "seq", "data"}``, or ``None`` when
     the viewer must not see it.
@@ -336,6 +343,9 @@ def event_for(
     ``quiz.answer`` reach only the teacher (with the pupil's line of the table) and that pupil;
     observers get a ``pupil.goto`` as ``pace.counts`` (pupils per slide) and no answer; see
     docs/live-protocol.md. The board sees less than observers (:mod:`live.board_views`).
+
+    The projection holds copies of what it takes from the event, unless ``shared``: then it
+    may share the event's data, for a caller that encodes it at once and changes nothing.
     """
     event_type, data = event.get("type"), event.get("data")
     project = _PROJECTIONS.get(event_type) if isinstance(event_type, str) else None
@@ -349,6 +359,7 @@ def event_for(
             at=event.get("at"),
             viewer=viewer,
             state=state,
+            shared=shared,
         )
     )
     if projected is None:

@@ -9,10 +9,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from eschool.access import classes_taught
+from eschool import direct_read
+from eschool.access import taught_class_ids
+from eschool.direct_read import DirectReads
 from eschool.errors import NotFound
 from eschool.models import Enrolment, Role, SchoolClass, User
 from eschool.timeutil import iso
@@ -131,18 +134,36 @@ async def sessions_recent(
 # --- who may join ----------------------------------------------------------------------
 
 
-async def may_pupil_join(session: AsyncSession, *, live: LiveSession, pupil: User) -> bool:
+# One statement each, compiled once (straight on the driver when the caller has direct reads):
+# the pupil's enrolment in the lesson's class, or in any class the teacher teaches.
+_ENROLLED_IN = (
+    select(Enrolment.class_id)
+    .where(Enrolment.pupil_id == bindparam("pupil"), Enrolment.class_id == bindparam("class_id"))
+    .limit(1)
+)
+_ENROLLED_WITH = (
+    select(Enrolment.class_id)
+    .where(
+        Enrolment.pupil_id == bindparam("pupil"),
+        col(Enrolment.class_id).in_(taught_class_ids(bindparam("school"), bindparam("teacher"))),
+    )
+    .limit(1)
+)
+
+
+async def may_pupil_join(
+    session: AsyncSession, *, live: LiveSession, pupil: User, reads: DirectReads | None = None
+) -> bool:
     """Whether a pupil belongs to the class of the lesson (any class the teacher teaches
-    when the session names none)."""
+    when the session names none): one read, never kept (an enrolment changed a moment ago
+    counts), straight on the driver with ``reads``."""
     if pupil.school_id != live.school_id:
         return False
-    enrolled = set(
-        (await session.exec(select(Enrolment.class_id).where(Enrolment.pupil_id == pupil.id))).all()
-    )
     if live.class_id is not None:
-        return live.class_id in enrolled
-    teacher = await session.get(User, live.teacher_id)
-    return teacher is not None and bool(enrolled & await classes_taught(session, teacher))
+        values: dict[str, Any] = {"pupil": pupil.id, "class_id": live.class_id}
+        return await direct_read.first(session, _ENROLLED_IN, values, reads) is not None
+    values = {"pupil": pupil.id, "school": live.school_id, "teacher": live.teacher_id}
+    return await direct_read.first(session, _ENROLLED_WITH, values, reads) is not None
 
 
 async def roster_of(session: AsyncSession, *, live: LiveSession) -> list[Actor]:

@@ -17,7 +17,8 @@ from __future__ import annotations
 import math
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from itertools import islice
 from typing import Any
 
 from live.handlers import HANDLERS, Event, Reject
@@ -72,6 +73,7 @@ __all__ = [
     "BoardShow",
     "ChatMessage",
     "Countdown",
+    "Decision",
     "MediaInfo",
     "Pace",
     "Picker",
@@ -84,11 +86,13 @@ __all__ = [
     "apply",
     "check_join",
     "decide",
+    "decide_at",
     "new_room",
     "questions_of",
     "replay",
     "score_answers",
     "step",
+    "step_decided",
 ]
 
 # --- the reducer ----------------------------------------------------------------------------
@@ -160,14 +164,18 @@ def _parse(event: Mapping[str, Any], seq: int) -> Event | None:
     event_type, data = event.get("type"), event.get("data")
     if not isinstance(event_type, str):
         return None
-    at = event.get("at")
     return Event(
         type=event_type,
         data=data if isinstance(data, Mapping) else {},
         actor=Actor.from_dict(event.get("actor")),
         seq=seq,
-        at=float(at) if is_number(at) and math.isfinite(at) else None,
+        at=_time(event.get("at")),
     )
+
+
+def _time(at: object) -> float | None:
+    """An event's ``at`` as the handlers see it."""
+    return float(at) if is_number(at) and math.isfinite(at) else None
 
 
 def _remember(state: RoomState, actor: Actor | None, message_id: object, seq: int) -> RoomState:
@@ -177,8 +185,12 @@ def _remember(state: RoomState, actor: Actor | None, message_id: object, seq: in
         if people.get(actor.id) != actor:
             people = with_(people, actor.id, actor)
         if isinstance(message_id, str) and message_id:
-            seen = list(applied.get(actor.id, {}).items())[-(MAX_APPLIED_IDS_PER_ACTOR - 1) :]
-            applied = with_(applied, actor.id, {**dict(seen), message_id: seq})
+            # The newest ``MAX_APPLIED_IDS_PER_ACTOR - 1`` ids, then this one.
+            seen = dict(applied.get(actor.id) or {})
+            for stale in list(islice(seen, max(0, len(seen) - MAX_APPLIED_IDS_PER_ACTOR + 1))):
+                del seen[stale]
+            seen[message_id] = seq
+            applied = with_(applied, actor.id, seen)
     if people is state.people and applied is state.applied:
         return replace(state, seq=seq)
     return replace(state, seq=seq, people=people, applied=applied)
@@ -274,14 +286,67 @@ def decide(state: RoomState, actor: Actor, message: ClientMessage) -> list[dict[
     elsewhere, allowed to everyone), a message id already applied, or a command that would not
     change the room (raising a hand already raised).
     """
+    decision = decide_at(state, actor, message, None)
+    if decision is None:
+        return []
+    return [{key: value for key, value in decision.event.items() if key != "at"}]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A command's event decided on against ``base``, with the state it leads to, so that
+    applying that very event to that very state (:func:`step_decided`) need not run its
+    handler again."""
+
+    base: RoomState
+    event: dict[str, Any]  # {"type", "data", "actor", "mid", "at"}: what to append
+    actor: Actor
+    after: RoomState
+
+
+def decide_at(
+    state: RoomState, actor: Actor, message: ClientMessage, at: float | None
+) -> Decision | None:
+    """:func:`decide`, with the event's time ``at`` (kept in the event): its decision, or
+    ``None`` when there is nothing to record; raises :class:`RoomError`."""
     if message.type == "ping" or message.type in SIGNALLING_TYPES:
-        return []
+        return None
     if state.applied_seq(actor.id, message.id) is not None:
-        return []
+        return None
     data = _event_data(state, actor, message)
-    event = {"type": message.type, "data": data, "actor": actor.as_dict(), "mid": message.id}
+    event: dict[str, Any] = {
+        "type": message.type,
+        "data": data,
+        "actor": actor.as_dict(),
+        "mid": message.id,
+        "at": at,
+    }
     try:
-        changed = _evaluate(state, Event(message.type, data, actor, state.seq + 1, None))
+        changed = _evaluate(state, Event(message.type, data, actor, state.seq + 1, _time(at)))
     except Reject as refusal:
         raise RoomError(refusal.code, refusal.message) from None
-    return [] if changed is None else [event]
+    return None if changed is None else Decision(state, event, actor, changed)
+
+
+_DECIDED_KEYS = ("type", "data", "actor", "mid", "at")
+
+
+def step_decided(
+    state: RoomState, event: Mapping[str, Any], decision: Decision | None
+) -> tuple[RoomState, bool]:
+    """:func:`step`; when ``event`` is the very event ``decision`` was made on, next after the
+    very state it was made against, the state it worked out is taken as it is (the reducer
+    is pure: running the handler again would give the same)."""
+    seq = event.get("seq")
+    if (
+        decision is None
+        or decision.base is not state
+        or type(seq) is not int
+        or seq != state.seq + 1
+        or any(event.get(key) != decision.event[key] for key in _DECIDED_KEYS)
+    ):
+        return step(state, event)
+    actor = Actor.from_dict(event.get("actor"))
+    if actor != decision.actor:  # (an actor the log does not keep as it is)
+        return step(state, event)
+    return _remember(decision.after, actor, event.get("mid"), seq), True

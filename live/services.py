@@ -28,6 +28,7 @@ from classwork.marking import journal_marks_write, marker_for
 from eschool.access import classes_taught
 from eschool.broker.base import Broker, BrokerError
 from eschool.db import SessionMaker
+from eschool.direct_read import DirectReads
 from eschool.errors import (
     Conflict,
     DomainError,
@@ -42,6 +43,8 @@ from eschool.timeutil import utcnow
 from gradebook.queries import course_of_slot, slot_get
 from gradebook.scales import DEFAULT_SCALE, get_scale
 from lessons.queries import lesson_version_get
+from live.admission import admission_forget
+from live.admission import session_for_socket as session_for_socket  # where callers find it
 from live.event_log import COPY_BATCH, EventLog
 from live.event_log import LogNotStored as LogNotStored  # where callers have found it
 from live.guesses import CodeGuesses as CodeGuesses  # where callers have found it
@@ -49,7 +52,6 @@ from live.hub import Hub
 from live.models import JournalConfirm, LiveSession, LiveStart, SessionStatus
 from live.queries import (
     CODE_ALPHABET,
-    code_normalize,
     events_after,
     may_pupil_join,
     roster_of,
@@ -199,14 +201,21 @@ def _require_active(live: LiveSession) -> None:
 
 
 async def participant_for(
-    session: AsyncSession, *, live: LiveSession, user: User | None, token: str | None, secret: str
+    session: AsyncSession,
+    *,
+    live: LiveSession,
+    user: User | None,
+    token: str | None,
+    secret: str,
+    reads: DirectReads | None = None,
 ) -> Actor:
     """Who someone is in a session's room.
 
     An observer token, when given, names a visiting observer. Otherwise the signed-in user:
     the session's teacher is the ``teacher``; a pupil of the lesson's class a ``pupil`` (a
     pupil of another class: 403); another teacher or an admin of the school an ``observer``
-    (teachers only when observers are allowed). Nobody at all: 401.
+    (teachers only when observers are allowed). Nobody at all: 401. The pupil's class is
+    read straight on the driver with ``reads``.
     """
     if token:
         observer = observer_token_read(secret=secret, token=token, session_id=live.id or 0)
@@ -222,7 +231,7 @@ async def participant_for(
     if user.id == live.teacher_id:
         return Actor(id=user.id, role="teacher", name=user.name)
     if user.role == Role.pupil:
-        if await may_pupil_join(session, live=live, pupil=user):
+        if await may_pupil_join(session, live=live, pupil=user, reads=reads):
             return Actor(id=user.id or 0, role="pupil", name=user.name)
         raise Forbidden(_("This live lesson is for another class."), code="other_class")
     if user.role == Role.admin or (user.role == Role.teacher and live.allow_observers):
@@ -241,35 +250,6 @@ async def observer_join(
         raise Forbidden(_("The teacher does not allow observers."), code="no_observers")
     token, observer = observer_token_issue(secret=secret, session_id=live.id or 0, name=name)
     return live, token, observer
-
-
-# What a socket's admission reads of a running lesson, per code: none of it changes while the
-# lesson runs but its status, and a lesson that has ended is refused by its room (its log is
-# closed, in every process), so a copy read once serves every join in this process. The
-# lesson's content (``blocks``) is not kept: the room holds it.
-_ADMISSION: dict[str, LiveSession] = {}
-_ADMISSION_MOST = 4_096
-
-
-async def session_for_socket(
-    session: AsyncSession, *, code: str, school_id: int | None = None
-) -> LiveSession:
-    """The running-or-ended session a socket asks for, as :func:`session_by_code` finds it;
-    a running one from this process's copy when it has one (see ``_ADMISSION``). Read only:
-    the object is shared by every join."""
-    canonical = code_normalize(code)
-    kept = _ADMISSION.get(canonical) if canonical else None
-    if kept is None:
-        live = await session_by_code(session, code=code, school_id=school_id)
-        if live.status != SessionStatus.active:
-            return live
-        if len(_ADMISSION) >= _ADMISSION_MOST:
-            _ADMISSION.clear()
-        fields = live.model_dump(exclude={"blocks", "report"})
-        kept = _ADMISSION[live.code] = LiveSession(**fields)
-    if school_id is not None and kept.school_id != school_id:
-        raise NotFound("No live lesson has this code.", code="unknown_code")
-    return kept
 
 
 def require_runner(actor: User, live: LiveSession) -> None:
@@ -337,7 +317,7 @@ async def session_end(
     same report."""
     require_runner(actor, live)
     room_id, session_id = live.code, live.id or 0
-    _ADMISSION.pop(room_id, None)
+    admission_forget(room_id)
     if live.status == SessionStatus.active:
         live.status = SessionStatus.ended
         live.ended_at = utcnow()

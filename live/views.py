@@ -140,26 +140,47 @@ def _chat_view(state: RoomState, message: ChatMessage, viewer: Actor) -> dict[st
     }
 
 
-def _named(state: RoomState, actor_id: ActorId, viewer: Actor) -> bool:
-    """Whether ``viewer`` may see who this present participant is: not another observer
-    unless the viewer is the teacher (an open lesson has a thousand, counted instead)."""
-    person = state.people.get(actor_id)
-    return (
-        person is None
-        or person.role != "observer"
-        or viewer.role == "teacher"
-        or actor_id == viewer.id
-    )
+# The newest state's present participants whom every viewer may see named (all but the
+# observers: an open lesson has a thousand, counted instead), with their places in
+# ``present``: ``[present, people, ((place, id), ...)]``. ``present`` and ``people`` are
+# replaced, never changed, whenever someone comes or goes, so one pass serves every welcome
+# of a state, and a pass is a tight loop rather than a call per participant.
+_NAMED_PRESENT: list[Any] = [None, None, ()]
+
+
+def _named_present(state: RoomState) -> tuple[tuple[int, ActorId], ...]:
+    cached = _NAMED_PRESENT
+    if cached[0] is not state.present or cached[1] is not state.people:
+        people = state.people
+        named = tuple(
+            (place, actor_id)
+            for place, actor_id in enumerate(state.present)
+            if (person := people.get(actor_id)) is None or person.role != "observer"
+        )
+        cached[:] = [state.present, state.people, named]
+    named_now: tuple[tuple[int, ActorId], ...] = cached[2]
+    return named_now
+
+
+def _present_for(state: RoomState, viewer: Actor) -> list[ActorId]:
+    """Who of those present ``viewer`` may see as a person, in the order they came: everyone
+    for the teacher; for anyone else all but the observers, and themselves."""
+    if viewer.role == "teacher":
+        return list(state.present)
+    named = _named_present(state)
+    me = state.people.get(viewer.id)
+    if viewer.id in state.present and me is not None and me.role == "observer":
+        place = list(state.present).index(viewer.id)
+        named = tuple(sorted((*named, (place, viewer.id))))
+    return [actor_id for _place, actor_id in named]
 
 
 def _people_view(state: RoomState, viewer: Actor) -> dict[str, Any]:
     view: dict[str, Any] = {
         "present": [
             person
-            for actor_id in state.present
-            if _named(state, actor_id, viewer)
-            and (person := person_for(state, actor_id, viewer)) is not None
-            and "id" in person
+            for actor_id in _present_for(state, viewer)
+            if (person := person_for(state, actor_id, viewer)) is not None and "id" in person
         ],
         "teacher": state.present_count("teacher") > 0,
         "pupils": state.present_count("pupil"),

@@ -17,6 +17,14 @@ frame is the same bytes for everyone), unless the socket negotiated an extension
 (compression), when it goes through the socket's own encoder. ``eschool serve`` turns
 compression off: live frames are small, and a compressor per socket costs tens of KiB.
 
+A socket's frames of one loop tick go out in one write: ``send_now`` adds the encoded frames
+to the socket's pending bytes, and one callback per tick (:class:`_Flusher`, one per event
+loop, for every socket) writes each socket's bytes with one ``transport.write``, so a burst of
+events costs one system call per socket and tick, not one per frame. Whatever else the socket
+writes (an ordinary send, a close) writes the pending bytes first, so frames stay in order;
+pending bytes past :data:`FLUSH_AT` are written at once, so the transport's flow control (its
+pause, which makes ``send_now`` refuse) still sees them.
+
 A server without this extension (another ASGI server, the test client) works the same, only
 slower: every frame then takes the ordinary way.
 
@@ -40,6 +48,7 @@ import asyncio
 import functools
 import logging
 import struct
+import weakref
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -55,6 +64,9 @@ SendNow = Callable[..., bool]  # (*texts: str) -> bool
 Detach = Callable[[Coroutine[Any, Any, None]], bool]
 
 _FIN_TEXT = 0x81  # FIN, opcode 1 (text)
+# Pending bytes of one socket past which ``send_now`` writes at once (asyncio's default high
+# water mark for a transport's buffer).
+FLUSH_AT = 64 * 1024
 
 
 @functools.lru_cache(maxsize=32)
@@ -160,6 +172,45 @@ class _Inbox:
         return self._items.pop(0)
 
 
+class _Flusher:
+    """The sockets of one event loop with frames pending, and one callback per tick that
+    writes each one's frames (see the module)."""
+
+    __slots__ = ("dirty", "scheduled")
+
+    def __init__(self) -> None:
+        self.dirty: list[LiveWebSocketProtocol] = []
+        self.scheduled = False
+
+    def add(self, protocol: LiveWebSocketProtocol) -> None:
+        self.dirty.append(protocol)
+        if not self.scheduled:
+            self.scheduled = True
+            protocol.loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        self.scheduled = False
+        dirty, self.dirty = self.dirty, []
+        for protocol in dirty:
+            try:
+                protocol.flush_pending()
+            except Exception:  # one socket's failure must not hold up the others' frames
+                logger.exception("a WebSocket's frames could not be written")
+
+
+# (A flusher holds no reference to its loop: the loop's entry goes with the loop.)
+_FLUSHERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Flusher] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _flusher(loop: asyncio.AbstractEventLoop) -> _Flusher:
+    flusher = _FLUSHERS.get(loop)
+    if flusher is None:
+        flusher = _FLUSHERS[loop] = _Flusher()
+    return flusher
+
+
 class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
     """uvicorn's ``websockets-sansio`` protocol with the :data:`SEND_NOW` extension, keeping
     less once the handshake is done."""
@@ -168,6 +219,21 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
         super().__init__(*args, **kwargs)
         self.queue = _Inbox()  # type: ignore[assignment]
         self.writable = _Flag()  # type: ignore[assignment]
+        # Frames written by ``send_now`` this tick, not yet handed to the transport.
+        self._pending: list[bytes] | None = None
+        self._pending_size = 0
+        self._flusher = _flusher(self.loop)
+
+    def flush_pending(self) -> None:
+        """Hand the frames pending since this tick began to the transport, in one write."""
+        pending, self._pending = self._pending, None
+        self._pending_size = 0
+        if pending and not self.transport.is_closing():
+            self.transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._pending = None
+        super().connection_lost(exc)
 
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)
@@ -177,6 +243,8 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
             scope["extensions"][DETACH] = self.detach
 
     async def send(self, message: Any) -> None:
+        if self._pending is not None:
+            self.flush_pending()  # frames sent without waiting go first
         await super().send(message)
         if message["type"] == "websocket.accept":
             # The handshake is done: its request and response (their headers) are not read
@@ -212,11 +280,13 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
         finally:
             if self.close_timer is None or self.close_timer is _DETACHED:
                 self.close_timer = None
+                self.flush_pending()
                 self.transport.close()
 
     def send_now(self, *texts: str) -> bool:
-        """Write text frames now, in one write, or return ``False`` (nothing written) when the
-        socket is not open or not writable; never waits."""
+        """Write text frames (by the end of this tick, with the socket's other frames of the
+        tick: see the module), or return ``False`` (nothing written) when the socket is not
+        open or not writable; never waits."""
         if (
             not self.handshake_complete
             or self.close_sent
@@ -230,9 +300,15 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
         if self.conn.extensions:
             for text in texts:
                 self.conn.send_text(text.encode())
-            self.transport.write(b"".join(self.conn.data_to_send()))
-        elif len(texts) == 1:
-            self.transport.write(text_frame(texts[0]))
+            frames = self.conn.data_to_send()
         else:
-            self.transport.write(b"".join([text_frame(text) for text in texts]))
+            frames = [text_frame(text) for text in texts]
+        pending = self._pending
+        if pending is None:
+            self._pending = pending = []
+            self._flusher.add(self)
+        pending.extend(frames)
+        self._pending_size += sum(len(frame) for frame in frames)
+        if self._pending_size >= FLUSH_AT:
+            self.flush_pending()  # (the flusher then finds nothing to write)
         return True

@@ -12,11 +12,14 @@ note was stamped with) or an ``error`` (``forbidden``, ``invalid``, ``rate_limit
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any, Protocol
 
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.applications import Starlette
 
 from eschool.i18n import gettext as _
+from live.admission import session_for_socket
 from live.feedback import NoteInput, NoteRefused, author_key, note_public, note_store, notes_of
 from live.models import LiveSession
 from live.protocol import ack_frame, direct_frame, error_frame
@@ -40,18 +43,40 @@ class Channel(Protocol):
     async def send(self, frame: str) -> None: ...
 
 
+# Per lesson, what an observer's panel needs besides their notes: when the lesson started and
+# the rubric snapshot it was started with. Both are written once, with the lesson, and never
+# change, so a copy read once per app (one database) serves every observer's (re)connect;
+# nothing to invalidate. Bounded: cleared when full (a later join reads it again).
+_PANEL_FACTS = "live_panel_facts"  # the app.state attribute
+_PANEL_FACTS_MOST = 4_096
+PanelFacts = tuple[datetime, dict[str, Any] | None]
+
+
+async def _panel_facts(session: AsyncSession, channel: Channel) -> PanelFacts:
+    """``(started_at, rubric)`` of the channel's lesson (see ``_PANEL_FACTS``); the lesson
+    as the socket's admission found it (its content is not read again)."""
+    state = channel.app.state
+    kept: dict[int, PanelFacts] | None = getattr(state, _PANEL_FACTS, None)
+    if kept is None:
+        kept = {}
+        setattr(state, _PANEL_FACTS, kept)
+    found = kept.get(channel.live_id)
+    if found is None:
+        live = await session_for_socket(session, code=channel.room_id)
+        if len(kept) >= _PANEL_FACTS_MOST:
+            kept.clear()
+        found = kept[channel.live_id] = (live.started_at, await session_rubric(session, live=live))
+    return found
+
+
 async def notes_welcome(channel: Channel) -> None:
     """After the welcome: an observer gets ``note.list`` (the lesson's rubric and their own
-    notes so far); nobody else gets anything."""
+    notes so far); nobody else gets anything. One read per join: the notes."""
     if channel.actor.role != "observer":
         return
     async with channel.app.state.sessionmaker() as session:
-        live = await session.get(LiveSession, channel.live_id)
-        if live is None:
-            return
-        rubric = await session_rubric(session, live=live)
+        started, rubric = await _panel_facts(session, channel)
         notes = await notes_of(session, live_id=channel.live_id, author=author_key(channel.actor))
-        started = live.started_at
         items = [note_public(note, started=started).model_dump(mode="json") for note in notes]
         body: dict[str, Any] = {"rubric": rubric, "notes": items}
     await channel.send(direct_frame("note.list", body))

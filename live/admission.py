@@ -1,0 +1,44 @@
+"""What a socket's admission reads of a running lesson, kept per process.
+
+None of a lesson's row changes while it runs but its status, and a lesson that has ended is
+refused by its room (its log is closed, in every process), so a copy read once serves every
+join in this process; :func:`admission_forget` drops it when this process ends the lesson.
+The lesson's content (``blocks``) and report are not kept: the room holds the content.
+"""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from eschool.errors import NotFound
+from live.models import LiveSession, SessionStatus
+from live.queries import code_normalize, session_by_code
+
+_ADMISSION: dict[str, LiveSession] = {}
+_ADMISSION_MOST = 4_096
+
+
+async def session_for_socket(
+    session: AsyncSession, *, code: str, school_id: int | None = None
+) -> LiveSession:
+    """The running-or-ended session a socket asks for, as :func:`session_by_code` finds it;
+    a running one from this process's copy when it has one (see ``_ADMISSION``). Read only:
+    the object is shared by every join."""
+    canonical = code_normalize(code)
+    kept = _ADMISSION.get(canonical) if canonical else None
+    if kept is None:
+        live = await session_by_code(session, code=code, school_id=school_id)
+        if live.status != SessionStatus.active:
+            return live
+        if len(_ADMISSION) >= _ADMISSION_MOST:
+            _ADMISSION.clear()
+        fields = live.model_dump(exclude={"blocks", "report"})
+        kept = _ADMISSION[live.code] = LiveSession(**fields)
+    if school_id is not None and kept.school_id != school_id:
+        raise NotFound("No live lesson has this code.", code="unknown_code")
+    return kept
+
+
+def admission_forget(code: str) -> None:
+    """Drop this process's copy of a lesson (it has ended)."""
+    _ADMISSION.pop(code, None)

@@ -1,0 +1,93 @@
+"""The protocol ``eschool serve`` runs (live.ws_server), served by uvicorn: frames written
+without waiting go out once per tick, in one write per socket, in order with the ordinary
+sends and the close."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any, cast
+
+import uvicorn
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosedOK
+
+from live.ws_server import send_now_of, text_frame
+
+
+class _App:
+    """A socket app that mixes writes without waiting and ordinary sends, and records what
+    reaches the transport."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        assert scope["type"] == "websocket"
+        await receive()  # the connect
+        await send({"type": "websocket.accept"})
+        send_now = send_now_of(scope)
+        assert send_now is not None
+        transport = cast(Any, send_now).__self__.transport  # the protocol's
+        write = transport.write
+
+        def recorded(data: bytes) -> None:
+            self.writes.append(bytes(data))
+            write(data)
+
+        transport.write = recorded
+        assert send_now("one")
+        assert send_now("two", "three")
+        assert self.writes == []  # not yet: at the end of the tick, all at once
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert send_now("four")
+        # An ordinary send writes what is pending first.
+        await send({"type": "websocket.send", "text": "five"})
+        assert send_now("six")
+        await send({"type": "websocket.close", "code": 1000})
+        transport.write = write
+
+
+@contextlib.asynccontextmanager
+async def _served(app: _App) -> AsyncIterator[int]:
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        ws="live.ws_server:LiveWebSocketProtocol",
+        lifespan="off",
+        log_level="warning",
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(10):
+            while not server.started:
+                await asyncio.sleep(0.01)
+        yield server.servers[0].sockets[0].getsockname()[1]
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+async def test_frames_of_one_tick_go_out_in_one_write_and_in_order() -> None:
+    app = _App()
+    received = []
+    async with _served(app) as port:
+        client = await connect(f"ws://127.0.0.1:{port}/", compression=None)
+        async with client:
+            with contextlib.suppress(ConnectionClosedOK):
+                async with asyncio.timeout(10):
+                    async for message in client:
+                        received.append(message)
+        assert client.close_code == 1000
+    assert received == ["one", "two", "three", "four", "five", "six"]
+    frame = {text: text_frame(text) for text in received}
+    assert app.writes[:3] == [
+        frame["one"] + frame["two"] + frame["three"],
+        frame["four"],
+        frame["five"],
+    ]
+    assert app.writes[3] == frame["six"]  # before the close frame
