@@ -1,9 +1,11 @@
 """The database engine: a pooled PostgreSQL connection that died while idle is replaced
-before a request gets it; SQLite's one-trip statements keep transactions whole."""
+before a request gets it; PostgreSQL reads before a request's first write begin no
+transaction; SQLite's one-trip statements keep transactions whole."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -29,6 +31,35 @@ async def test_a_connection_killed_while_idle_is_replaced(
     finally:
         await engine.dispose()
         await killer.dispose()
+
+
+@pytest.mark.postgres
+async def test_postgres_reads_begin_no_transaction_until_a_write(postgres_database: str) -> None:
+    engine = db.create_engine(postgres_database, pool_size=1, max_overflow=0)
+    other = db.create_engine(postgres_database)
+    count = text("SELECT count(*) FROM read_first")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE read_first (n INT)"))
+        async with engine.connect() as conn:
+            raw: Any = (await conn.get_raw_connection()).dbapi_connection
+            assert (await conn.execute(count)).scalar() == 0
+            assert raw._transaction is None
+            await conn.execute(text("INSERT INTO read_first VALUES (1)"))
+            assert raw._transaction is not None
+            assert (await conn.execute(count)).scalar() == 1  # the transaction's own row
+            async with other.connect() as seen_elsewhere:
+                assert (await seen_elsewhere.execute(count)).scalar() == 0
+            await conn.rollback()
+            await conn.execute(text("SELECT n FROM read_first FOR UPDATE"))
+            assert raw._transaction is not None
+            await conn.rollback()
+            assert (await conn.execute(count)).scalar() == 0
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP TABLE read_first"))
+    finally:
+        await engine.dispose()
+        await other.dispose()
 
 
 async def test_sqlite_statements_keep_transactions_whole(tmp_path: Path) -> None:
