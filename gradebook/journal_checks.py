@@ -14,7 +14,6 @@ from eschool.errors import Forbidden, Invalid
 from eschool.i18n import gettext as _
 from eschool.models import Enrolment, Role, User
 from eschool.timeutil import utcnow
-from gradebook.models import HistoryEntry
 from gradebook.pupil_slot import PupilSlot, slot_for_pupil
 from gradebook.queries import WRITE, CourseView
 from gradebook.scales import Scale, ScaleError
@@ -68,34 +67,6 @@ def known_work_type(found: tuple[str, float] | None, code: str) -> tuple[str, fl
     if found is None:
         raise Invalid(_("Unknown work type {code}.", code=code), code="unknown_work_type")
     return found
-
-
-def history(
-    *,
-    actor: User,
-    entity: str,
-    entity_id: int,
-    pupil_id: int,
-    action: str,
-    old: str | None,
-    new: str | None,
-    reason: str | None,
-    field: str = "value",
-) -> HistoryEntry:
-    """A history entry to add to the session (see :func:`history_row`)."""
-    return HistoryEntry(
-        **history_row(
-            actor=actor,
-            entity=entity,
-            entity_id=entity_id,
-            pupil_id=pupil_id,
-            action=action,
-            old=old,
-            new=new,
-            reason=reason,
-            field=field,
-        )
-    )
 
 
 def history_row(

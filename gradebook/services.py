@@ -25,7 +25,6 @@ from eschool.timeutil import utcnow
 from gradebook import notices, queries
 from gradebook.averages import ATTENDANCE_STATUSES
 from gradebook.journal_checks import (
-    history,
     history_row,
     known_work_type,
     normalize,
@@ -256,16 +255,18 @@ async def mark_change(
     session.add(mark)
     session.add_all(
         [
-            history(
-                actor=actor,
-                entity="mark",
-                entity_id=mark_id,
-                pupil_id=mark.pupil_id,
-                action="change",
-                field=field,
-                old=old,
-                new=new,
-                reason=reason,
+            HistoryEntry(
+                **history_row(
+                    actor=actor,
+                    entity="mark",
+                    entity_id=mark_id,
+                    pupil_id=mark.pupil_id,
+                    action="change",
+                    field=field,
+                    old=old,
+                    new=new,
+                    reason=reason,
+                )
             )
             for field, old, new in changes
         ]
@@ -290,15 +291,17 @@ async def mark_delete(
     mark.deleted_at, mark.deleted_by, mark.updated_at = now, actor.id, now
     session.add(mark)
     session.add(
-        history(
-            actor=actor,
-            entity="mark",
-            entity_id=mark_id,
-            pupil_id=mark.pupil_id,
-            action="delete",
-            old=mark.value,
-            new=None,
-            reason=reason,
+        HistoryEntry(
+            **history_row(
+                actor=actor,
+                entity="mark",
+                entity_id=mark_id,
+                pupil_id=mark.pupil_id,
+                action="delete",
+                old=mark.value,
+                new=None,
+                reason=reason,
+            )
         )
     )
     await session.commit()
@@ -357,15 +360,17 @@ async def attendance_take(
     session.add(record)
     await session.flush()
     session.add(
-        history(
-            actor=actor,
-            entity="attendance",
-            entity_id=record.id or 0,
-            pupil_id=pupil_id,
-            action="create" if old is None else "change",
-            old=old,
-            new=status,
-            reason=reason,
+        HistoryEntry(
+            **history_row(
+                actor=actor,
+                entity="attendance",
+                entity_id=record.id or 0,
+                pupil_id=pupil_id,
+                action="create" if old is None else "change",
+                old=old,
+                new=status,
+                reason=reason,
+            )
         )
     )
     await notices.attendance_noticed(session, slot=found, pupil_id=pupil_id, status=status)
@@ -431,15 +436,17 @@ async def term_mark_set(
     else:
         action = "change"
     session.add(
-        history(
-            actor=actor,
-            entity="term_mark",
-            entity_id=record.id or 0,
-            pupil_id=pupil_id,
-            action=action,
-            old=old,
-            new=stored,
-            reason=reason,
+        HistoryEntry(
+            **history_row(
+                actor=actor,
+                entity="term_mark",
+                entity_id=record.id or 0,
+                pupil_id=pupil_id,
+                action=action,
+                old=old,
+                new=stored,
+                reason=reason,
+            )
         )
     )
     await notices.term_mark_noticed(session, view=view, term=term, pupil_id=pupil_id, value=stored)
