@@ -23,7 +23,9 @@ from eschool.errors import DomainError
 from eschool.middleware import AccessLogMiddleware, AuthMiddleware, ProxyHeadersMiddleware
 from eschool.notifications import routes as notification_routes
 from eschool.packages import DOMAIN_PACKAGES
+from eschool.privacy import access_log as access_log_module
 from eschool.privacy import routes as privacy_routes
+from eschool.privacy.access_log import AccessLog
 from eschool.route_index import IndexedRouter
 from eschool.routes import routes as eschool_routes
 from eschool.settings import Settings
@@ -51,7 +53,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         settings.uploads_dir.mkdir(parents=True, exist_ok=True)
         engine = create_engine(settings.database_url)
         app.state.engine = engine
-        app.state.sessionmaker = create_sessionmaker(engine)
+        # Reads of pupils' data are recorded by group commit (eschool.privacy.access_log).
+        access_log = AccessLog(engine)
+        app.state.sessionmaker = create_sessionmaker(
+            engine, info={access_log_module.SESSION_INFO_KEY: access_log}
+        )
         # The sign-in lookup of every request, straight on the driver (eschool.direct_read).
         app.state.direct_reads = direct_reads = DirectReads(engine)
         app.state.broker = create_broker(settings.broker_url)
@@ -71,6 +77,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 yield
         finally:
             await app.state.broker.disconnect()
+            await access_log.close()
             direct_reads.close()
             await engine.dispose()
 

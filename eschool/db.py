@@ -176,9 +176,10 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
             raise
 
 
-def create_sessionmaker(engine: AsyncEngine) -> SessionMaker:
-    """Sessions that keep loaded objects usable after commit."""
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+def create_sessionmaker(engine: AsyncEngine, info: dict[str, Any] | None = None) -> SessionMaker:
+    """Sessions that keep loaded objects usable after commit (each with its own copy of
+    ``info`` as ``Session.info``)."""
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False, info=info)
 
 
 async def flushed_connection(session: AsyncSession) -> AsyncConnection:

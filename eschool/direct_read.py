@@ -26,22 +26,29 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import TextualSelect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ClauseElement, Select
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from eschool.sqlite_direct import sqlite_file
 
 log = logging.getLogger(__name__)
 
+# What runs here: a Core SELECT, or SQL text with its columns typed (``text(...).columns(...)``).
+Readable = Select[Any] | TextualSelect
 
-class CompiledRead:
-    """A SELECT compiled for one dialect: its SQL, its values in the order the SQL takes
-    them, and its rows with the statement's result types applied."""
 
-    def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
-        compiled = statement.compile(dialect=dialect)
+class CompiledStatement:
+    """A statement compiled for one dialect: its SQL, its values in the order the SQL takes
+    them, and (for a SELECT) its rows with the statement's result types applied."""
+
+    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
+        compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
         self.sql = compiled.string
         self._names = tuple(compiled.positiontup or ())
         bind = [
@@ -50,7 +57,7 @@ class CompiledRead:
         ]
         result = [
             column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in statement.selected_columns
+            for column in getattr(statement, "selected_columns", ())
         ]
         # Only the places whose type converts anything (most values pass as they are).
         self._bind = [(place, process) for place, process in enumerate(bind) if process]
@@ -74,36 +81,30 @@ class CompiledRead:
         return tuple(row)
 
 
-def _sqlite_file(engine: AsyncEngine) -> str | None:
-    """The database file of a SQLite engine; None for an in-memory one or other options."""
-    url = engine.url
-    if url.get_backend_name() != "sqlite" or url.query:
-        return None
-    database = url.database or ""
-    return None if database in ("", ":memory:") or database.startswith("file:") else database
-
-
 class DirectReads:
     """Reads straight on the driver for one engine (see the module docstring); made and
     closed with the engine, in the application's lifespan."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._compiled: dict[int, tuple[Select[Any], CompiledRead]] = {}
-        self._sqlite_file = _sqlite_file(engine)
+        self._compiled: dict[int, tuple[Readable, CompiledStatement]] = {}
+        self._sqlite_file = sqlite_file(engine.url.render_as_string(hide_password=False))
         self._postgres = engine.dialect.driver == "asyncpg"
         self._connection: sqlite3.Connection | None = None
         self._lock = threading.Lock()
 
-    def _compile(self, statement: Select[Any]) -> CompiledRead:
+    def _compile(self, statement: Readable) -> CompiledStatement:
         found = self._compiled.get(id(statement))
         if found is None or found[0] is not statement:
-            found = (statement, CompiledRead(statement, self.engine.dialect))
+            found = (statement, CompiledStatement(statement, self.engine.dialect))
             self._compiled[id(statement)] = found
         return found[1]
 
     async def first(
-        self, session: AsyncSession, statement: Select[Any], values: Mapping[str, Any]
+        self,
+        session: AsyncSession,
+        statement: Readable,
+        values: Mapping[str, Any],
     ) -> tuple[Any, ...] | None:
         """The first row of ``statement`` with ``values`` bound, or None."""
         compiled = self._compile(statement)
@@ -157,7 +158,7 @@ class DirectReads:
 
 
 async def _session_first(
-    session: AsyncSession, statement: Select[Any], values: Mapping[str, Any]
+    session: AsyncSession, statement: Readable, values: Mapping[str, Any]
 ) -> tuple[Any, ...] | None:
     result = await (await session.connection()).execute(statement, dict(values))
     row = result.first()
@@ -166,7 +167,7 @@ async def _session_first(
 
 async def first(
     session: AsyncSession,
-    statement: Select[Any],
+    statement: Readable,
     values: Mapping[str, Any],
     reads: DirectReads | None = None,
 ) -> tuple[Any, ...] | None:

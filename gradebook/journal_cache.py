@@ -19,6 +19,7 @@ from typing import Any
 from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from eschool.direct_read import DirectReads
 from eschool.errors import NotFound
 from eschool.i18n import current_language
 from eschool.i18n import gettext as _
@@ -28,6 +29,7 @@ from gradebook import journal_grid, queries
 from gradebook.journal_revision import journal_key
 
 CACHE_ENTRIES = 256  # rendered journals kept per process (a large one is ~150 KB)
+PAGE_ENTRIES = 64  # whole pages (the rendered journal and ~20 KB of page around it)
 
 # What the page's shell (title, toolbar, pickers) reads of the journal; the grid itself is
 # drawn from the JSON embedded in the page.
@@ -97,21 +99,72 @@ class JournalVersion:
         return (*self.parts, actor.id, actor.role, *extra)
 
 
+class TermCache:
+    """The terms journals were asked for, as read at a revision of the school (which every
+    change of its terms bumps): ``(school, revision, term asked, today) → term``, bounded."""
+
+    def __init__(self, entries: int = CACHE_ENTRIES) -> None:
+        self.entries = entries
+        self._items: OrderedDict[tuple[Any, ...], Term] = OrderedDict()
+
+    async def term_for(
+        self,
+        session: AsyncSession,
+        *,
+        school_id: int,
+        revision: int,
+        term_id: int | None,
+        today: date,
+    ) -> Term:
+        """:func:`gradebook.queries.term_for` at the school's ``revision``: a detached copy
+        read once per revision (its errors are never kept)."""
+        key = (school_id, revision, term_id, today)
+        found = self._items.get(key)
+        if found is None:
+            term = await queries.term_for(
+                session, school_id=school_id, term_id=term_id, today=today
+            )
+            found = self._items[key] = Term.model_validate(term.model_dump())
+            while len(self._items) > self.entries:
+                self._items.popitem(last=False)
+        return found
+
+
 async def journal_version(
-    session: AsyncSession, *, actor: User, course_id: int, term_id: int | None, today: date
+    session: AsyncSession,
+    *,
+    actor: User,
+    course_id: int,
+    term_id: int | None,
+    today: date,
+    caches: JournalCaches | None = None,
+    reads: DirectReads | None = None,
 ) -> JournalVersion:
     """The course's journal version for the actor: 404 as :func:`queries.course_get` for a
-    course they may not open, as :func:`queries.term_for` for a term not of their school."""
+    course they may not open, as :func:`queries.term_for` for a term not of their school
+    (with the process's ``caches`` and ``reads``, one statement read on the driver)."""
     key = await journal_key(
         session,
         actor_id=actor.id or 0,
         role=str(actor.role),
         school_id=actor.school_id,
         course_id=course_id,
+        reads=reads,
     )
     if key is None or key.access is None:
         raise NotFound(_("No such course."))
-    term = await queries.term_for(session, school_id=actor.school_id, term_id=term_id, today=today)
+    if caches is None:
+        term = await queries.term_for(
+            session, school_id=actor.school_id, term_id=term_id, today=today
+        )
+    else:
+        term = await caches.terms.term_for(
+            session,
+            school_id=actor.school_id,
+            revision=key.school_revision,
+            term_id=term_id,
+            today=today,
+        )
     parts = (
         "journal",
         course_id,
@@ -159,9 +212,21 @@ async def journal_rendered(
     return rendered
 
 
-def cache_of(state: Any) -> JournalCache:
-    """The process's journal cache, kept on the app's ``state`` (made on first use)."""
-    cache = getattr(state, "journal_cache", None)
-    if cache is None:
-        cache = state.journal_cache = JournalCache()
-    return cache
+@dataclass(frozen=True)
+class JournalCaches:
+    """What a process keeps of journals: rendered JSON by version, whole pages by their tag's
+    parts (a page shows its version and who reads it, nothing else), terms by revision."""
+
+    rendered: JournalCache
+    pages: JournalCache
+    terms: TermCache
+
+
+def cache_of(state: Any) -> JournalCaches:
+    """The process's journal caches, kept on the app's ``state`` (made on first use)."""
+    caches = getattr(state, "journal_caches", None)
+    if caches is None:
+        caches = state.journal_caches = JournalCaches(
+            JournalCache(), JournalCache(PAGE_ENTRIES), TermCache()
+        )
+    return caches

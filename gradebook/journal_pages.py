@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from eschool.conditional import make_etag, not_modified, with_etag
@@ -40,6 +40,8 @@ async def journal_version_of(request: Request, term_id: int | None) -> journal_c
         course_id=path_int(request, "id"),
         term_id=term_id,
         today=today_of(request),
+        caches=journal_cache.cache_of(request.app.state),
+        reads=getattr(request.app.state, "direct_reads", None),
     )
     await journal_cache.journal_record_read(
         db(request), actor=acting_user(request), version=version
@@ -53,7 +55,7 @@ async def journal_rendered_of(
     """The journal at ``version``, rendered (from the process's cache when it has it)."""
     return await journal_cache.journal_rendered(
         db(request),
-        journal_cache.cache_of(request.app.state),
+        journal_cache.cache_of(request.app.state).rendered,
         actor=acting_user(request),
         version=version,
         today=today_of(request),
@@ -77,25 +79,33 @@ async def journal_page(request: Request) -> Response:
     """The journal grid of a course (data inline, editing through the API)."""
     actor = acting_user(request)
     version = await journal_version_of(request, term_param(request))
-    # The page also shows who is signed in and carries their session's CSRF token.
+    # The page also shows who is signed in and carries their session's CSRF token: with the
+    # version, that is all it depends on (its terms are the school's, in the version), so the
+    # page is kept by these parts as a whole.
     auth = getattr(request.state, "auth", None)
-    etag = make_etag(*version.tag_parts(actor, "html", actor.name, auth.csrf_token if auth else ""))
+    parts = version.tag_parts(actor, "html", actor.name, auth.csrf_token if auth else "")
+    etag = make_etag(*parts)
     unchanged = not_modified(request, etag)
     if unchanged is not None:
         return unchanged
-    rendered = await journal_rendered_of(request, version)
-    terms = await terms_of_year(
-        db(request), school_id=actor.school_id, term_id=version.term.id or 0
-    )
-    page = render(
-        request,
-        "gradebook/journal.html",
-        journal=rendered.head,
-        journal_json=rendered.script_json(),
-        terms=terms,
-        codes=attendance_codes(),
-    )
-    return with_etag(page, etag)
+    pages = journal_cache.cache_of(request.app.state).pages
+    kept = pages.get(parts)
+    if kept is None:
+        rendered = await journal_rendered_of(request, version)
+        terms = await terms_of_year(
+            db(request), school_id=actor.school_id, term_id=version.term.id or 0
+        )
+        page = render(
+            request,
+            "gradebook/journal.html",
+            journal=rendered.head,
+            journal_json=rendered.script_json(),
+            terms=terms,
+            codes=attendance_codes(),
+        )
+        kept = journal_cache.RenderedJournal(body=bytes(page.body), head={})
+        pages.put(parts, kept)
+    return with_etag(HTMLResponse(kept.body), etag)
 
 
 async def _setup_context(request: Request) -> dict[str, Any]:

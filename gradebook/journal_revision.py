@@ -17,9 +17,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import Integer, column, text
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from eschool import direct_read
+from eschool.direct_read import DirectReads
 
 SCHOOL_WIDE = 0  # the course_id of a school's own counter
 
@@ -52,31 +55,46 @@ _KEY_SQL = text(
     """
     SELECT c.class_id,
            cl.form_tutor_id,
-           EXISTS (SELECT 1 FROM course_teachers ct
-                   WHERE ct.course_id = c.id AND ct.teacher_id = :actor_id) AS teaches,
+           CASE WHEN EXISTS (SELECT 1 FROM course_teachers ct
+                             WHERE ct.course_id = c.id AND ct.teacher_id = :actor_id)
+                THEN 1 ELSE 0 END AS teaches,
            COALESCE((SELECT r.revision FROM journal_revisions r
-                     WHERE r.school_id = c.school_id AND r.course_id = c.id), 0),
+                     WHERE r.school_id = c.school_id AND r.course_id = c.id), 0)
+               AS course_revision,
            COALESCE((SELECT r.revision FROM journal_revisions r
                      WHERE r.school_id = c.school_id AND r.course_id = 0), 0)
+               AS school_revision
     FROM courses c JOIN classes cl ON cl.id = c.class_id
     WHERE c.id = :course_id AND c.school_id = :school_id
     """
+).columns(
+    column("class_id", Integer),
+    column("form_tutor_id", Integer),
+    column("teaches", Integer),
+    column("course_revision", Integer),
+    column("school_revision", Integer),
 )
 
 
 async def journal_key(
-    session: AsyncSession, *, actor_id: int, role: str, school_id: int, course_id: int
+    session: AsyncSession,
+    *,
+    actor_id: int,
+    role: str,
+    school_id: int,
+    course_id: int,
+    reads: DirectReads | None = None,
 ) -> JournalKey | None:
     """The course's access and revisions for the actor, or None when no such course exists
-    in the actor's school. Access follows :func:`gradebook.queries.access_of`: the admin and
-    the course's teachers write, the class's form tutor reads, nobody else."""
-    # sqlmodel types exec() for select and DML statements only; a text() statement runs alike.
-    row = (
-        await session.exec(  # type: ignore[call-overload]
-            _KEY_SQL,
-            params={"actor_id": actor_id, "course_id": course_id, "school_id": school_id},
-        )
-    ).first()
+    in the actor's school (read straight on the driver with ``reads``: it is read on every
+    journal request). Access follows :func:`gradebook.queries.access_of`: the admin and the
+    course's teachers write, the class's form tutor reads, nobody else."""
+    row = await direct_read.first(
+        session,
+        _KEY_SQL,
+        {"actor_id": actor_id, "course_id": course_id, "school_id": school_id},
+        reads,
+    )
     if row is None:
         return None
     class_id, form_tutor_id, teaches, course_revision, school_revision = row

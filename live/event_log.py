@@ -41,13 +41,14 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.broker.base import Broker, BrokerError, Event, LogClosed
 from eschool.db import SessionMaker
+from eschool.sqlite_direct import passive_checkpoint
 from live.log_writer import DirectLogWriter
 from live.models import LiveEvent, LiveSession, SessionStatus
 from live.queries import events_after, last_stored_seq
@@ -243,11 +244,7 @@ class EventLog:
 
     async def _checkpoint(self) -> None:
         """A passive WAL checkpoint off the loop, after the direct writer's commits."""
-        try:
-            async with self.sessionmaker() as session:
-                await session.exec(text("PRAGMA wal_checkpoint(PASSIVE)"))  # type: ignore[call-overload]
-        except Exception:
-            logger.warning("live log: checkpoint failed", exc_info=True)
+        await passive_checkpoint(self.sessionmaker)
 
     async def _store_rooms(self, batch: dict[str, list[tuple[int, str]]]) -> None:
         """Insert several rooms' ``(seq, body)`` rows in one transaction (any failure rolls

@@ -18,7 +18,7 @@ from eschool.access import require_role
 from eschool.errors import Conflict, Invalid
 from eschool.i18n import gettext as _
 from eschool.models import Role, School, User
-from eschool.privacy import queries
+from eschool.privacy import access_log, queries
 from eschool.privacy.models import (
     DEFAULT_RETENTION_DAYS,
     RETENTION_KEYS,
@@ -51,10 +51,11 @@ async def access_record(
     target_id: int | None = None,
     detail: str = "",
 ) -> None:
-    """Append one line to the access record after a read, in the read's own session: one
-    plain insert (no ORM unit of work) and the commit, before the response is sent — so a
-    line is as durable as any other write once the reader has the data. A pupil reading
-    their own diary is not recorded."""
+    """Append one line to the access record after a read and return once it is committed,
+    before the response is sent — so a line is as durable as any other write once the reader
+    has the data. In the app, the process's writer commits the lines of concurrent reads
+    together (:mod:`eschool.privacy.access_log`); elsewhere the read's own session inserts
+    and commits it. A pupil reading their own diary is not recorded."""
     if actor.role == Role.pupil and pupil_id is not None and pupil_id == actor.id:
         return
     row = {
@@ -67,6 +68,10 @@ async def access_record(
         "target_id": target_id,
         "detail": detail[:100],
     }
+    writer = access_log.of_session(session)
+    if writer is not None:
+        await writer.append(row)
+        return
     await (await session.connection()).execute(_INSERT_ACCESS_RECORD, row)
     await session.commit()
 
