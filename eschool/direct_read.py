@@ -51,6 +51,12 @@ class CompiledStatement:
         compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
         self.sql = compiled.string
         self._names = tuple(compiled.positiontup or ())
+        # The values the statement carries itself (a literal compared with, ``== 0``).
+        self._own = {
+            name: compiled.binds[name].effective_value
+            for name in self._names
+            if not compiled.binds[name].required
+        }
         bind = [
             compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
             for name in self._names
@@ -66,7 +72,10 @@ class CompiledStatement:
 
     def parameters(self, values: Mapping[str, Any]) -> list[Any]:
         """The bound values, in order, as the driver takes them."""
-        parameters = [values[name] for name in self._names]
+        own = self._own
+        parameters = [
+            values[name] if name in values or name not in own else own[name] for name in self._names
+        ]
         for place, process in self._bind:
             parameters[place] = process(parameters[place])
         return parameters
@@ -107,28 +116,52 @@ class DirectReads:
         values: Mapping[str, Any],
     ) -> tuple[Any, ...] | None:
         """The first row of ``statement`` with ``values`` bound, or None."""
+        rows = await self._rows(session, statement, values, only_first=True)
+        return rows[0] if rows else None
+
+    async def all(
+        self,
+        session: AsyncSession,
+        statement: Readable,
+        values: Mapping[str, Any],
+    ) -> list[tuple[Any, ...]]:
+        """Every row of ``statement`` with ``values`` bound."""
+        return await self._rows(session, statement, values, only_first=False)
+
+    async def _rows(
+        self,
+        session: AsyncSession,
+        statement: Readable,
+        values: Mapping[str, Any],
+        *,
+        only_first: bool,
+    ) -> list[tuple[Any, ...]]:
         compiled = self._compile(statement)
         parameters = compiled.parameters(values)
         if self._sqlite_file is not None:
             try:
-                raw = self._sqlite_first(compiled.sql, parameters)
+                raw = self._sqlite_rows(compiled.sql, parameters)
             except sqlite3.Error:  # busy, locked: the session waits (or raises it as its own)
                 log.debug("direct read refused: read through the session", exc_info=True)
             else:
-                return compiled.row(raw) if raw is not None else None
+                return [compiled.row(row) for row in raw[: 1 if only_first else None]]
         elif self._postgres:
             connection = await session.connection()
-            driver = (await connection.get_raw_connection()).driver_connection
+            driver: Any = (await connection.get_raw_connection()).driver_connection
             try:
-                record = await driver.fetchrow(compiled.sql, *parameters)  # type: ignore[union-attr]
+                if only_first:
+                    record = await driver.fetchrow(compiled.sql, *parameters)
+                    records = [] if record is None else [record]
+                else:
+                    records = await driver.fetch(compiled.sql, *parameters)
             except Exception:  # the session's run below raises it as SQLAlchemy's error
                 log.debug("direct read failed: read through the session", exc_info=True)
             else:
                 self._announce(compiled.sql, parameters)
-                return compiled.row(record) if record is not None else None
-        return await _session_first(session, statement, values)
+                return [compiled.row(record) for record in records]
+        return await _session_rows(session, statement, values, only_first=only_first)
 
-    def _sqlite_first(self, sql: str, parameters: list[Any]) -> Any:
+    def _sqlite_rows(self, sql: str, parameters: list[Any]) -> list[Any]:
         with self._lock:
             connection = self._connection
             if connection is None:
@@ -142,7 +175,7 @@ class DirectReads:
                 self._connection = connection
             rows = connection.execute(sql, parameters).fetchall()
         self._announce(sql, parameters)
-        return rows[0] if rows else None
+        return rows
 
     def _announce(self, sql: str, parameters: list[Any]) -> None:
         listeners = self.engine.sync_engine.dispatch.before_cursor_execute
@@ -157,12 +190,14 @@ class DirectReads:
                 self._connection = None
 
 
-async def _session_first(
-    session: AsyncSession, statement: Readable, values: Mapping[str, Any]
-) -> tuple[Any, ...] | None:
+async def _session_rows(
+    session: AsyncSession, statement: Readable, values: Mapping[str, Any], *, only_first: bool
+) -> list[tuple[Any, ...]]:
     result = await (await session.connection()).execute(statement, dict(values))
-    row = result.first()
-    return tuple(row) if row is not None else None
+    if only_first:
+        row = result.first()
+        return [] if row is None else [tuple(row)]
+    return [tuple(row) for row in result.all()]
 
 
 async def first(
@@ -175,4 +210,18 @@ async def first(
     through ``session``; the same values either way."""
     if reads is not None:
         return await reads.first(session, statement, values)
-    return await _session_first(session, statement, values)
+    rows = await _session_rows(session, statement, values, only_first=True)
+    return rows[0] if rows else None
+
+
+async def all_rows(
+    session: AsyncSession,
+    statement: Readable,
+    values: Mapping[str, Any],
+    reads: DirectReads | None = None,
+) -> list[tuple[Any, ...]]:
+    """Every row of a Core ``statement``: straight on the driver with ``reads``, else through
+    ``session``; the same values either way."""
+    if reads is not None:
+        return await reads.all(session, statement, values)
+    return await _session_rows(session, statement, values, only_first=False)

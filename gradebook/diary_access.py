@@ -10,7 +10,9 @@ from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from eschool import direct_read
 from eschool.access import children_ids
+from eschool.direct_read import DirectReads
 from eschool.errors import NotFound
 from eschool.i18n import gettext as _
 from eschool.models import Enrolment, Role, SchoolClass, User
@@ -83,10 +85,12 @@ _FEED_OWNER = (
 )
 
 
-async def feed_owner(session: AsyncSession, *, secret: str) -> FeedOwner | None:
+async def feed_owner(
+    session: AsyncSession, *, secret: str, reads: DirectReads | None = None
+) -> FeedOwner | None:
     """The owner and pupil of a live calendar link whose owner is still active (one
-    statement); else None."""
-    row = (await session.exec(_FEED_OWNER, params={"digest": digest(secret)})).first()
+    statement, straight on the driver with ``reads``); else None."""
+    row = await direct_read.first(session, _FEED_OWNER, {"digest": digest(secret)}, reads)
     if row is None:
         return None
     owner_id, role, school_id, pupil_id = row

@@ -29,7 +29,9 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from eschool import direct_read
 from eschool.conditional import body_etag
+from eschool.direct_read import DirectReads
 from eschool.errors import NotFound
 from eschool.i18n import current_language
 from eschool.i18n import gettext as _
@@ -103,18 +105,22 @@ class DiaryVersion:
 
 
 async def diary_version(
-    session: AsyncSession, *, actor_id: int, role: str, school_id: int, pupil_id: int
+    session: AsyncSession,
+    *,
+    actor_id: int,
+    role: str,
+    school_id: int,
+    pupil_id: int,
+    reads: DirectReads | None = None,
 ) -> DiaryVersion:
-    """The version of the pupil's diary for a reader who may read it (one statement); 404 as
-    :func:`gradebook.diary.diary_pupil` for anyone else."""
+    """The version of the pupil's diary for a reader who may read it (one statement, straight
+    on the driver with ``reads``); 404 as :func:`gradebook.diary.diary_pupil` for anyone
+    else."""
     if role == Role.pupil and actor_id != pupil_id:
         raise NotFound(_("No such pupil."))
     query = VERSION_BY_ROLE.get(role)
     params = {"pupil_id": pupil_id, "actor_id": actor_id, "school_id": school_id}
-    # A Core execution: plain rows without the ORM's per-statement setup.
-    rows = (
-        [] if query is None else (await (await session.connection()).execute(query, params)).all()
-    )
+    rows = [] if query is None else await direct_read.all_rows(session, query, params, reads)
     if not rows:
         raise NotFound(_("No such pupil."))
     name, school_revision = rows[0][0], rows[0][1] or 0
@@ -123,7 +129,9 @@ async def diary_version(
     return DiaryVersion(pupil, ("diary", pupil_id, school_id, school_revision, courses))
 
 
-async def version_for(session: AsyncSession, *, actor: User, pupil_id: int) -> DiaryVersion:
+async def version_for(
+    session: AsyncSession, *, actor: User, pupil_id: int, reads: DirectReads | None = None
+) -> DiaryVersion:
     """:func:`diary_version` for a signed-in reader."""
     return await diary_version(
         session,
@@ -131,6 +139,7 @@ async def version_for(session: AsyncSession, *, actor: User, pupil_id: int) -> D
         role=str(actor.role),
         school_id=actor.school_id,
         pupil_id=pupil_id,
+        reads=reads,
     )
 
 
@@ -153,17 +162,23 @@ async def cached(
 
 @dataclass(frozen=True)
 class DiaryCaches:
-    """The process's kept diary answers: the JSON ones, and the calendar feeds."""
+    """The process's kept diary answers: the JSON ones, and the calendar feeds; and its reads
+    straight on the driver, for the version read on every request."""
 
     answers: JournalCache
     feeds: JournalCache
+    reads: DirectReads | None = None
 
 
 def cache_of(state: Any) -> DiaryCaches:
     """The process's diary caches, kept on the app's ``state`` (made on first use)."""
     caches = getattr(state, "diary_caches", None)
     if caches is None:
-        caches = DiaryCaches(JournalCache(CACHE_ENTRIES), JournalCache(FEED_CACHE_ENTRIES))
+        caches = DiaryCaches(
+            JournalCache(CACHE_ENTRIES),
+            JournalCache(FEED_CACHE_ENTRIES),
+            getattr(state, "direct_reads", None),
+        )
         state.diary_caches = caches
     return caches
 
@@ -199,7 +214,9 @@ async def week_answer(
     """The diary between two dates (:func:`gradebook.diary.diary_week`); ``version`` when the
     caller has read it already."""
     diary.check_range(start, end)
-    version = version or await version_for(session, actor=actor, pupil_id=pupil_id)
+    version = version or await version_for(
+        session, actor=actor, pupil_id=pupil_id, reads=caches.reads
+    )
 
     async def build() -> bytes:
         return json_bytes(
@@ -221,7 +238,9 @@ async def summary_answer(
 ) -> DiaryAnswer:
     """The pupil's term per subject (:func:`gradebook.diary_summary.diary_summary`); the
     current term and the attendance counted up to today depend on today."""
-    version = version or await version_for(session, actor=actor, pupil_id=pupil_id)
+    version = version or await version_for(
+        session, actor=actor, pupil_id=pupil_id, reads=caches.reads
+    )
 
     async def build() -> bytes:
         return json_bytes(
@@ -243,8 +262,12 @@ async def news_answer(
 ) -> DiaryAnswer:
     """What is new since the reader's last visit (:func:`gradebook.diary_news.diary_news`),
     kept per last visit (without one, per minute: the news of the last 7 days)."""
-    version = version or await version_for(session, actor=actor, pupil_id=pupil_id)
-    visit = await diary_news.last_visit(session, viewer_id=actor.id or 0, pupil_id=pupil_id)
+    version = version or await version_for(
+        session, actor=actor, pupil_id=pupil_id, reads=caches.reads
+    )
+    visit = await diary_news.last_visit(
+        session, viewer_id=actor.id or 0, pupil_id=pupil_id, reads=caches.reads
+    )
     since = diary_news.default_since() if visit is None else visit
 
     async def build() -> bytes:

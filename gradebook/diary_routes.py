@@ -184,7 +184,10 @@ async def _ics_response(request: Request, version: diary_cache.DiaryVersion) -> 
 async def api_diary_ics(request: Request) -> Response:
     """The pupil's timetable with homework as iCalendar, for a caller who may see the diary."""
     version = await diary_cache.version_for(
-        db(request), actor=acting_user(request), pupil_id=path_int(request, "pupil_id")
+        db(request),
+        actor=acting_user(request),
+        pupil_id=path_int(request, "pupil_id"),
+        reads=_cache(request).reads,
     )
     response = await _ics_response(request, version)
     await _diary_read(request, version.pupil.id, "diary.ics")
@@ -229,7 +232,9 @@ async def feed_ics(request: Request) -> Response:
     """`/feeds/{secret}.ics`: the calendar behind a secret link; no sign-in needed."""
     session = db(request)
     gone = NotFound(_("This calendar link does not exist or was revoked."))
-    owner = await diary_access.feed_owner(session, secret=request.path_params["secret"])
+    owner = await diary_access.feed_owner(
+        session, secret=request.path_params["secret"], reads=_cache(request).reads
+    )
     if owner is None:
         raise gone
     try:
@@ -239,6 +244,7 @@ async def feed_ics(request: Request) -> Response:
             role=owner.role,
             school_id=owner.school_id,
             pupil_id=owner.pupil_id,
+            reads=_cache(request).reads,
         )
     except NotFound:
         raise gone from None
@@ -262,7 +268,9 @@ async def diary_page(request: Request) -> Response:
     anchor = parse_date(request.query_params.get("week"), name="week") or today
     monday, sunday = week_bounds(anchor)
     cache = _cache(request)
-    version = await diary_cache.version_for(session, actor=actor, pupil_id=pupil_id)
+    version = await diary_cache.version_for(
+        session, actor=actor, pupil_id=pupil_id, reads=cache.reads
+    )
     week_answer = await diary_cache.week_answer(
         session, cache, actor=actor, pupil_id=pupil_id, start=monday, end=sunday, version=version
     )

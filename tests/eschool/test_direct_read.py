@@ -65,7 +65,7 @@ async def test_a_busy_database_is_read_through_the_session(
     async def failing_fetch(*_args: Any) -> Any:
         raise OSError("connection lost")
 
-    monkeypatch.setattr(reads, "_sqlite_first", busy)
+    monkeypatch.setattr(reads, "_sqlite_rows", busy)
     if reads._postgres:  # the driver's read fails: the session reads instead
         from asyncpg import Connection
 
@@ -73,3 +73,22 @@ async def test_a_busy_database_is_read_through_the_session(
     response = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
     assert response.json()["login"] == "pupil"
+
+
+async def test_many_rows_and_the_statements_own_values_as_through_the_session(
+    app, sessionmaker, people
+) -> None:
+    # The diary's version: a row per course, literals in the statement (``course_id == 0``).
+    from gradebook.diary_cache import VERSION_BY_ROLE
+
+    pupil = people.pupils["7A"][0]
+    statement = VERSION_BY_ROLE["admin"]
+    admin = people.staff["admin"]
+    values = {"pupil_id": pupil.id, "actor_id": admin.id, "school_id": admin.school_id}
+    reads = app.state.direct_reads
+    async with sessionmaker() as session:
+        direct = await reads.all(session, statement, values)
+        through_session = await direct_read.all_rows(session, statement, values)
+        nobody = await reads.all(session, statement, {**values, "pupil_id": 10**9})
+    assert direct == through_session and len(direct) >= 1
+    assert nobody == []
