@@ -28,11 +28,11 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import TextualSelect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.sql import ClauseElement, Select
+from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.selectable import SelectBase
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.sqlite_direct import sqlite_file
@@ -40,7 +40,7 @@ from eschool.sqlite_direct import sqlite_file
 log = logging.getLogger(__name__)
 
 # What runs here: a Core SELECT, or SQL text with its columns typed (``text(...).columns(...)``).
-Readable = Select[Any] | TextualSelect
+Readable = SelectBase
 
 
 class CompiledStatement:
@@ -193,7 +193,8 @@ class DirectReads:
 async def _session_rows(
     session: AsyncSession, statement: Readable, values: Mapping[str, Any], *, only_first: bool
 ) -> list[tuple[Any, ...]]:
-    result = await (await session.connection()).execute(statement, dict(values))
+    connection = await session.connection()
+    result = await connection.execute(cast(Executable, statement), dict(values))
     if only_first:
         row = result.first()
         return [] if row is None else [tuple(row)]
