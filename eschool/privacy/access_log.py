@@ -10,7 +10,8 @@ read waiting in the same tick are inserted together:
 - on a SQLite file, in one step on the process's own connection in the loop's thread
   (:mod:`eschool.sqlite_direct`) when the database is free, else through a session (which
   waits its turn);
-- on PostgreSQL, one ``INSERT`` of all the lines through a session of its own.
+- on PostgreSQL, one ``executemany`` of all the lines in a transaction on a pooled
+  connection's driver (through a session of its own when that fails).
 
 When a shared transaction fails, each line is tried alone, so one reader's trouble (say, a
 user deleted meanwhile) is not another's: its reader gets the error, as before. A reader
@@ -55,11 +56,11 @@ class AccessLog:
     and reached from its sessions (:func:`of_session`)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
         self.sessionmaker = create_sessionmaker(engine)
         self.direct = DirectWriter.for_url(engine.url.render_as_string(hide_password=False))
-        self._compiled = (
-            CompiledStatement(_INSERT_ROW, engine.dialect) if self.direct is not None else None
-        )
+        self._postgres = engine.dialect.driver == "asyncpg"
+        self._compiled = CompiledStatement(_INSERT_ROW, engine.dialect)
         self._pending: list[_Waiting] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -109,13 +110,32 @@ class AccessLog:
             _settle(done, None)
 
     async def _store(self, lines: list[Mapping[str, Any]]) -> None:
-        if self.direct is not None and self._compiled is not None:
-            compiled = self._compiled
+        compiled = self._compiled
+        if self.direct is not None:
             if self.direct.insert(compiled.sql, [compiled.parameters(line) for line in lines]):
                 return
+        elif self._postgres and await self._store_on_driver(lines):
+            return
         async with self.sessionmaker() as session:
             await (await session.connection()).execute(_INSERT, [dict(line) for line in lines])
             await session.commit()
+
+    async def _store_on_driver(self, lines: list[Mapping[str, Any]]) -> bool:
+        """PostgreSQL: the lines in one transaction on a pooled connection's driver (no
+        session, no ORM); False when that failed (nothing is stored: the session's way runs
+        it again and raises its error as SQLAlchemy's, the pool handling a lost connection)."""
+        compiled = self._compiled
+        try:
+            async with self.engine.connect() as connection:
+                driver: Any = (await connection.get_raw_connection()).driver_connection
+                async with driver.transaction():
+                    await driver.executemany(
+                        compiled.sql, [compiled.parameters(line) for line in lines]
+                    )
+        except Exception:
+            logger.debug("access log: the driver's insert failed", exc_info=True)
+            return False
+        return True
 
     async def close(self) -> None:
         """Store what is waiting, then close the direct connection."""
