@@ -178,9 +178,7 @@ class DirectReads:
         return rows
 
     def _announce(self, sql: str, parameters: list[Any]) -> None:
-        listeners = self.engine.sync_engine.dispatch.before_cursor_execute
-        if listeners:
-            listeners(None, None, sql, parameters, None, False)
+        announce(self.engine, sql, parameters)
 
     def close(self) -> None:
         """Close the SQLite connection, if one was opened (the engine closes the rest)."""
@@ -188,6 +186,14 @@ class DirectReads:
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
+
+
+def announce(engine: AsyncEngine, sql: str, parameters: Any) -> None:
+    """Tell the engine's ``before_cursor_execute`` listeners of a statement run straight on
+    the driver (with no connection or cursor), so statement counts stay whole."""
+    listeners = engine.sync_engine.dispatch.before_cursor_execute
+    if listeners:
+        listeners(None, None, sql, parameters, None, False)
 
 
 async def _session_rows(

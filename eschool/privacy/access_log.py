@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.db import create_sessionmaker
-from eschool.direct_read import CompiledStatement
+from eschool.direct_read import CompiledStatement, announce
 from eschool.privacy.models import AccessRecord
 from eschool.sqlite_direct import DirectWriter, passive_checkpoint
 
@@ -112,7 +112,9 @@ class AccessLog:
     async def _store(self, lines: list[Mapping[str, Any]]) -> None:
         compiled = self._compiled
         if self.direct is not None:
-            if self.direct.insert(compiled.sql, [compiled.parameters(line) for line in lines]):
+            rows = [compiled.parameters(line) for line in lines]
+            if self.direct.insert(compiled.sql, rows):
+                announce(self.engine, compiled.sql, rows)
                 return
         elif self._postgres and await self._store_on_driver(lines):
             return
@@ -125,16 +127,16 @@ class AccessLog:
         session, no ORM); False when that failed (nothing is stored: the session's way runs
         it again and raises its error as SQLAlchemy's, the pool handling a lost connection)."""
         compiled = self._compiled
+        rows = [compiled.parameters(line) for line in lines]
         try:
             async with self.engine.connect() as connection:
                 driver: Any = (await connection.get_raw_connection()).driver_connection
                 async with driver.transaction():
-                    await driver.executemany(
-                        compiled.sql, [compiled.parameters(line) for line in lines]
-                    )
+                    await driver.executemany(compiled.sql, rows)
         except Exception:
             logger.debug("access log: the driver's insert failed", exc_info=True)
             return False
+        announce(self.engine, compiled.sql, rows)
         return True
 
     async def close(self) -> None:
