@@ -19,6 +19,7 @@ from eschool import errorpages
 from eschool.broker import create_broker
 from eschool.db import create_engine, create_sessionmaker
 from eschool.direct_read import DirectReads
+from eschool.driver_tx import DriverWrites
 from eschool.errors import DomainError
 from eschool.middleware import AccessLogMiddleware, AuthMiddleware, ProxyHeadersMiddleware
 from eschool.notifications import routes as notification_routes
@@ -60,6 +61,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
         # The sign-in lookup of every request, straight on the driver (eschool.direct_read).
         app.state.direct_reads = direct_reads = DirectReads(engine)
+        # The hottest writes (a new mark), straight on the driver (eschool.driver_tx).
+        app.state.driver_writes = driver_writes = DriverWrites(engine)
         app.state.broker = create_broker(settings.broker_url)
         # Who may fetch a stored file besides its uploader: each package appends its own in
         # its lifespan below (eschool.uploads.queries.FileAudience), per app, never globally.
@@ -78,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             await app.state.broker.disconnect()
             await access_log.close()
+            driver_writes.close()
             direct_reads.close()
             await engine.dispose()
 

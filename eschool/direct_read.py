@@ -43,12 +43,33 @@ log = logging.getLogger(__name__)
 Readable = SelectBase
 
 
+def _result_processor(type_: Any, dialect: Dialect) -> Any:
+    """The type's conversion of a value the driver returns; None when it needs the driver's
+    column type to choose (asyncpg's numbers: the driver's own float or Decimal is kept)."""
+    try:
+        return type_.dialect_impl(dialect).result_processor(dialect, None)
+    except (TypeError, KeyError, ValueError):
+        return None
+
+
 class CompiledStatement:
     """A statement compiled for one dialect: its SQL, its values in the order the SQL takes
-    them, and (for a SELECT) its rows with the statement's result types applied."""
+    them, and its rows (a SELECT's, a write's RETURNING ones) with the statement's result types
+    applied."""
 
-    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
-        compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+    def __init__(
+        self,
+        statement: ClauseElement,
+        dialect: Dialect,
+        column_keys: Sequence[str] | None = None,
+    ) -> None:
+        # An INSERT without values of its own takes the ``column_keys`` given.
+        compiled = cast(
+            SQLCompiler,
+            statement.compile(
+                dialect=dialect, column_keys=list(column_keys) if column_keys else None
+            ),
+        )
         self.sql = compiled.string
         self._names = tuple(compiled.positiontup or ())
         # The values the statement carries itself (a literal compared with, ``== 0``).
@@ -62,8 +83,9 @@ class CompiledStatement:
             for name in self._names
         ]
         result = [
-            column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in getattr(statement, "selected_columns", ())
+            _result_processor(column.type, dialect)
+            # A SELECT's columns, or a write's RETURNING ones (an INSERT's implicit one too).
+            for column in (compiled.returning or getattr(statement, "exported_columns", ()))
         ]
         # Only the places whose type converts anything (most values pass as they are).
         self._bind = [(place, process) for place, process in enumerate(bind) if process]

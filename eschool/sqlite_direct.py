@@ -61,7 +61,8 @@ class DirectWriter:
         path = sqlite_file(database_url)
         return cls(path) if path is not None else None
 
-    def _connect(self) -> sqlite3.Connection:
+    def connect(self) -> sqlite3.Connection:
+        """The writer's connection (opened at the first need)."""
         if self._connection is None:
             connection = sqlite3.connect(self.path, timeout=0, isolation_level=None)
             connection.execute("PRAGMA foreign_keys=ON")
@@ -74,7 +75,7 @@ class DirectWriter:
         """Run ``sql`` for each of ``rows`` and commit, all or nothing, without waiting;
         whether they are stored (False: nothing is, take the usual way)."""
         try:
-            connection = self._connect()
+            connection = self.connect()
         except sqlite3.Error:
             logger.warning("no direct SQLite connection to %s", self.path, exc_info=True)
             return False
@@ -90,8 +91,12 @@ class DirectWriter:
             with contextlib.suppress(sqlite3.Error):
                 connection.execute("ROLLBACK")
             return False
-        self._commits += 1
+        self.committed()
         return True
+
+    def committed(self) -> None:
+        """Count a commit made on :meth:`connect`'s connection (for :meth:`checkpoint_due`)."""
+        self._commits += 1
 
     def checkpoint_due(self) -> bool:
         """Whether a checkpoint is due (once every :data:`CHECKPOINT_EVERY` commits)."""

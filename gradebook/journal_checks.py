@@ -119,9 +119,16 @@ async def writable_slot(
         work_type=work_type,
         with_marks=with_marks,
     )
+    require_writable(found, actor=actor, reason=reason, as_tutor=as_tutor)
+    return found
+
+
+def require_writable(
+    found: PupilSlot, *, actor: User, reason: str | None, as_tutor: bool = False
+) -> None:
+    """The checks of :func:`writable_slot` on a slot read already."""
     if not (as_tutor and found.form_tutor_id == actor.id):
         require_write(found)
     require_open_term(actor, found.term_closed, reason)
     if not found.enrolled:
         raise not_in_class()
-    return found

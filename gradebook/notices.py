@@ -36,20 +36,33 @@ async def mark_noticed(
     session: AsyncSession, *, slot: PupilSlot, pupil_id: int, value: str, changed: bool
 ) -> None:
     """A mark was given (or its value changed): tell the pupil and their parents."""
-    title = (
-        N_("{pupil}: mark in {subject} on {date} changed to {value}")
-        if changed
-        else N_("{pupil}: mark {value} in {subject} on {date}")
-    )
+    title, params, url = mark_notice(slot=slot, pupil_id=pupil_id, value=value, changed=changed)
     await notify_family(
         session,
         school_id=slot.school_id,
         kind="mark",
         pupil_id=pupil_id,
         title=title,
-        params={"subject": slot.subject, "date": _day(slot.date), "value": value},
-        url=_diary(pupil_id, slot.date),
+        params=params,
+        url=url,
     )
+
+
+def mark_notice(
+    *, slot: PupilSlot, pupil_id: int, value: str, changed: bool
+) -> tuple[str, dict[str, str | int], str]:
+    """The title, its values and the link of a mark's notification (kind ``mark``)."""
+    title = (
+        N_("{pupil}: mark in {subject} on {date} changed to {value}")
+        if changed
+        else N_("{pupil}: mark {value} in {subject} on {date}")
+    )
+    params: dict[str, str | int] = {
+        "subject": slot.subject,
+        "date": _day(slot.date),
+        "value": value,
+    }
+    return title, params, _diary(pupil_id, slot.date)
 
 
 async def attendance_noticed(

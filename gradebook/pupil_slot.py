@@ -1,14 +1,17 @@
 """The read a journal write about one pupil starts with: the slot, its course and term, what
 the actor may do, whether the pupil is in the class, the work type asked for, the school's
-rounding threshold and, for a new mark's answer, the pupil's marks in the term — in one
-statement, as plain values (a write needs none of the ORM's objects)."""
+rounding threshold and, for a new mark's answer, the pupil's term mark — in one statement,
+as plain values (a write needs none of the ORM's objects); the pupil's marks in the term in
+a second."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
-from sqlalchemy import BindParameter, String, bindparam, func, join
+from sqlalchemy import BindParameter, String, bindparam, func
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -99,25 +102,28 @@ _PUPIL_SLOT = slot_joins(
         .scalar_subquery(),
     )
 )
-# The same, with the pupil's term mark in the course and their marks in its term (a row per
-# mark, one with NULLs without any): what the term result after a new mark is made of.
-_MARK_SLOT = aliased(Slot)
-_PUPIL_SLOT_MARKS = _PUPIL_SLOT.add_columns(
+# The same with the pupil's term mark in the course (one row), and the pupil's marks in the
+# course's term, read after it (a statement of their own: joined to the slot's row, SQLite
+# ran the slot's subqueries again for each mark).
+_PUPIL_SLOT_TERM_MARK = _PUPIL_SLOT.add_columns(
     select(TermMark.value)
     .where(
         col(TermMark.course_id) == Course.id,
         col(TermMark.term_id) == Slot.term_id,
         col(TermMark.pupil_id) == bindparam("pupil_id"),
     )
-    .scalar_subquery(),
-    Mark.value,
-    Mark.weight,
-).outerjoin(
-    join(Mark, _MARK_SLOT, col(_MARK_SLOT.id) == Mark.slot_id),
-    (col(_MARK_SLOT.course_id) == Course.id)
-    & (col(_MARK_SLOT.term_id) == Slot.term_id)
-    & (col(Mark.pupil_id) == bindparam("pupil_id"))
-    & col(Mark.deleted_at).is_(None),
+    .scalar_subquery()
+)
+_MARK_SLOT = aliased(Slot)
+_PUPIL_MARKS = (
+    select(Mark.value, Mark.weight)
+    .join(_MARK_SLOT, col(_MARK_SLOT.id) == Mark.slot_id)
+    .where(
+        col(Mark.pupil_id) == bindparam("pupil_id"),
+        col(Mark.deleted_at).is_(None),
+        col(_MARK_SLOT.course_id) == bindparam("course_id"),
+        col(_MARK_SLOT.term_id) == bindparam("term_id"),
+    )
 )
 
 
@@ -143,18 +149,61 @@ async def slot_for_pupil(
 ) -> PupilSlot:
     """The slot as a journal write about ``pupil_id`` needs it (:class:`PupilSlot`; with the
     work type of code ``work_type`` when given, and ``with_marks`` the pupil's term mark and
-    marks in the course's term), in one statement; 404 for a slot the actor may not see."""
-    params = {
+    marks in the course's term), in one statement (two with the marks); 404 for a slot the
+    actor may not see."""
+    params = pupil_slot_params(actor=actor, slot_id=slot_id, pupil_id=pupil_id, work_type=work_type)
+    connection = await flushed_connection(session)
+    rows = (
+        await connection.execute(_PUPIL_SLOT_TERM_MARK if with_marks else _PUPIL_SLOT, params)
+    ).all()
+    found = pupil_slot_from_rows(
+        rows, actor=actor, slot_id=slot_id, work_type=work_type, with_marks=with_marks
+    )
+    if not with_marks:
+        return found
+    marks = (await connection.execute(_PUPIL_MARKS, marks_params(found, pupil_id))).all()
+    return with_marks_read(found, marks)
+
+
+# Public for writes made straight on the driver (gradebook.mark_direct), which run them
+# themselves: the statements of :func:`slot_for_pupil` with the marks, their values, their
+# rows read.
+PUPIL_SLOT_TERM_MARK = _PUPIL_SLOT_TERM_MARK
+PUPIL_MARKS = _PUPIL_MARKS
+
+
+def marks_params(found: PupilSlot, pupil_id: int) -> dict[str, Any]:
+    """The values of the statement of the pupil's marks in the slot's course and term."""
+    return {"pupil_id": pupil_id, "course_id": found.course_id, "term_id": found.term_id}
+
+
+def with_marks_read(found: PupilSlot, marks: Sequence[Sequence[Any]]) -> PupilSlot:
+    """``found`` with the pupil's marks (the rows of :data:`PUPIL_MARKS`)."""
+    return replace(found, marks=tuple((value, weight) for value, weight in marks))
+
+
+def pupil_slot_params(
+    *, actor: User, slot_id: int, pupil_id: int, work_type: str | None
+) -> dict[str, Any]:
+    """The values of :func:`slot_for_pupil`'s statement."""
+    return {
         "slot_id": slot_id,
         "school_id": actor.school_id,
         "actor_id": actor.id,
         "pupil_id": pupil_id,
         "work_type": work_type,
     }
-    connection = await flushed_connection(session)
-    rows = (
-        await connection.execute(_PUPIL_SLOT_MARKS if with_marks else _PUPIL_SLOT, params)
-    ).all()
+
+
+def pupil_slot_from_rows(
+    rows: Sequence[Sequence[Any]],
+    *,
+    actor: User,
+    slot_id: int,
+    work_type: str | None,
+    with_marks: bool,
+) -> PupilSlot:
+    """What :func:`slot_for_pupil` answers, from the rows of its statement."""
     if not rows:
         raise NotFound(_("No such lesson slot."))
     row = rows[0]
@@ -179,5 +228,4 @@ async def slot_for_pupil(
         work_type=None if work_type is None else _chosen_work_type(work_type, weight, saved),
         threshold=DEFAULT_ROUNDING_THRESHOLD if threshold is None else threshold,
         term_mark=row[13] if with_marks else None,
-        marks=tuple((r[14], r[15]) for r in rows if r[14] is not None) if with_marks else (),
     )

@@ -221,6 +221,8 @@ async def api_marks(request: Request) -> Response:
         work_type=data.work_type,
         comment=data.comment,
         reason=data.reason,
+        # The request's session wrote nothing yet: the mark may go straight on the driver.
+        writes=getattr(request.app.state, "driver_writes", None),
     )
     return json_ok(_mark_body(given.mark, given.result), status=201)
 

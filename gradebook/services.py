@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from eschool.driver_tx import DriverWrites
 from eschool.errors import Invalid, NotFound
 from eschool.i18n import gettext as _
 from eschool.models import Term, User
+from eschool.notifications.pending import DELIVERY_KEY
 from eschool.timeutil import utcnow
 from gradebook import notices, queries
 from gradebook.averages import ATTENDANCE_STATUSES
@@ -34,6 +35,7 @@ from gradebook.journal_checks import (
     writable_slot,
 )
 from gradebook.journal_grid import term_result
+from gradebook.mark_direct import INSERT_HISTORY, INSERT_MARK, MarkAsked, mark_on_driver, mark_row
 from gradebook.models import (
     Attendance,
     HistoryEntry,
@@ -43,9 +45,6 @@ from gradebook.models import (
 from gradebook.pupil_slot import PupilSlot
 
 # --- the journal: marks, attendance, term marks -------------------------------------------------
-
-_INSERT_MARK = insert(Mark).returning(Mark.__table__.c.id)  # type: ignore[attr-defined]
-_INSERT_HISTORY = insert(HistoryEntry)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +66,55 @@ async def mark_give(
     work_type: str = "classwork",
     comment: str | None = None,
     reason: str | None = None,
+    writes: DriverWrites | None = None,
 ) -> MarkGiven:
     """:func:`mark_record`, and the pupil's term result with it (the API's answer): their
-    marks in the term read with the slot, before this one is written, and this one."""
+    marks in the term read with the slot, before this one is written, and this one. With
+    ``writes`` (the API's: a session that wrote nothing yet), written straight on the driver
+    when it can be (:mod:`gradebook.mark_direct`)."""
+    written = None
+    if writes is not None:
+        asked = MarkAsked(actor, pupil_id, slot_id, value, work_type, comment, reason)
+        receiver = session.sync_session.info.get(DELIVERY_KEY)
+        written = await mark_on_driver(writes, asked, receiver=receiver)
+        if written is not None and written.notifications and receiver is not None:
+            receiver.committed(written.notifications)
+    if written is not None:
+        mark, found = written.mark, written.slot
+    else:
+        mark, found = await _session_mark(
+            session,
+            actor=actor,
+            pupil_id=pupil_id,
+            slot_id=slot_id,
+            value=value,
+            work_type=work_type,
+            comment=comment,
+            reason=reason,
+        )
+    result = term_result(
+        [*found.marks, (mark.value, mark.weight)],
+        scale=found.scale_code,
+        threshold=found.threshold,
+        term_mark=found.term_mark,
+        course_id=found.course_id,
+        term_id=found.term_id,
+        pupil_id=pupil_id,
+    )
+    return MarkGiven(mark, result)
+
+
+async def _session_mark(
+    session: AsyncSession,
+    *,
+    actor: User,
+    pupil_id: int,
+    slot_id: int,
+    value: str | int | float,
+    work_type: str,
+    comment: str | None,
+    reason: str | None,
+) -> tuple[Mark, PupilSlot]:
     mark, found = await _mark_insert(
         session,
         actor=actor,
@@ -82,16 +127,7 @@ async def mark_give(
         with_marks=True,
     )
     await session.commit()
-    result = term_result(
-        [*found.marks, (mark.value, mark.weight)],
-        scale=found.scale_code,
-        threshold=found.threshold,
-        term_mark=found.term_mark,
-        course_id=found.course_id,
-        term_id=found.term_id,
-        pupil_id=pupil_id,
-    )
-    return MarkGiven(mark, result)
+    return mark, found
 
 
 async def mark_record(
@@ -158,23 +194,11 @@ async def _mark_insert(
     # write lock (taken by the first INSERT, held to the commit) is held one trip less.
     await notices.mark_noticed(session, slot=found, pupil_id=pupil_id, value=stored, changed=False)
     now = utcnow()
-    row: dict[str, Any] = {
-        "school_id": actor.school_id,
-        "slot_id": slot_id,
-        "pupil_id": pupil_id,
-        "value": stored,
-        "work_type": code,
-        "weight": weight,
-        "comment": (comment or "").strip() or None,
-        "created_by": actor.id or 0,
-        "created_at": now,
-        "updated_at": now,
-        "deleted_at": None,
-        "deleted_by": None,
-    }
+    asked = MarkAsked(actor, pupil_id, slot_id, value, work_type, comment, reason)
+    row = mark_row(actor, asked, stored=stored, code=code, weight=weight, now=now)
     # Plain INSERTs (not the ORM's unit of work): a quarter of the cost, the same rows.
     connection = await session.connection()
-    mark_id: int = (await connection.execute(_INSERT_MARK, row)).scalar_one()
+    mark_id: int = (await connection.execute(INSERT_MARK, row)).scalar_one()
     entry = history_row(
         actor=actor,
         entity="mark",
@@ -185,7 +209,7 @@ async def _mark_insert(
         new=stored,
         reason=reason,
     )
-    await connection.execute(_INSERT_HISTORY, entry)
+    await connection.execute(INSERT_HISTORY, entry)
     # As a mark loaded and left its session: changed and added later, it is updated.
     mark = Mark(id=mark_id, **row)
     make_transient_to_detached(mark)

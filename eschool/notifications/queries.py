@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, func
 from sqlalchemy.orm import aliased
@@ -69,7 +70,18 @@ async def family_recipients(
     query (``""`` and nobody: no such person; a name and nobody: not a pupil)."""
     params = {"pupil_id": pupil_id, "school_id": school_id, "kind": kind}
     connection = await flushed_connection(session)
-    rows = (await connection.execute(_FAMILY_RECIPIENTS, params)).all()
+    return family_from_rows((await connection.execute(_FAMILY_RECIPIENTS, params)).all())
+
+
+# Public for writes made straight on the driver (gradebook.mark_direct), which run it
+# themselves and read its rows with :func:`family_from_rows`.
+FAMILY_RECIPIENTS = _FAMILY_RECIPIENTS
+
+
+def family_from_rows(
+    rows: Sequence[Sequence[Any]],
+) -> tuple[str, dict[int, str | None], dict[int, str]]:
+    """What :func:`family_recipients` answers, from the rows of its statement."""
     if not rows:
         return "", {}, {}
     name, role = rows[0][0], rows[0][1]

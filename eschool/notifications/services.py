@@ -94,18 +94,29 @@ async def notify_family(
     name given to the title as ``{pupil}``; in two statements (who, and the rows)."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
-    name, addresses, channels = await family_recipients(
-        session, pupil_id=pupil_id, school_id=school_id, kind=kind
-    )
+    family = await family_recipients(session, pupil_id=pupil_id, school_id=school_id, kind=kind)
+    notice = family_notice(family, pupil_id=pupil_id, title=title, params=params, url=url)
+    if notice is not None:
+        await _store(session, school_id=school_id, kind=kind, notices=[notice], to=family[1:])
+
+
+def family_notice(
+    family: tuple[str, Mapping[int, str | None], Mapping[int, str]],
+    *,
+    pupil_id: int,
+    title: str,
+    params: Mapping[str, str | int],
+    url: str,
+) -> Notice | None:
+    """The notice :func:`notify_family` stores for ``family`` (what
+    :func:`eschool.notifications.queries.family_recipients` answers); None: nobody to tell."""
+    name, addresses, _channels = family
     if not addresses:
-        return
-    notice = Notice(list(addresses), title, url, {"pupil": name, **params}, pupil_id)
-    await _store(
-        session, school_id=school_id, kind=kind, notices=[notice], to=(addresses, channels)
-    )
+        return None
+    return Notice(list(addresses), title, url, {"pupil": name, **params}, pupil_id)
 
 
-_INSERT = insert(Notification.__table__).returning(  # type: ignore[attr-defined]
+INSERT_NOTIFICATION = insert(Notification.__table__).returning(  # type: ignore[attr-defined]
     Notification.__table__.c.id,  # type: ignore[attr-defined]
     Notification.__table__.c.user_id,  # type: ignore[attr-defined]
     Notification.__table__.c.email_state,  # type: ignore[attr-defined]
@@ -122,10 +133,34 @@ async def _store(
 ) -> None:
     """The rows of ``notices`` for those of their recipients in ``to`` (addresses, channels:
     see :func:`recipients_of`), inserted; delivered after the commit (see ``pending``)."""
+    rows = notice_rows(
+        school_id=school_id,
+        kind=kind,
+        notices=notices,
+        to=to,
+        receiver=session.sync_session.info.get(DELIVERY_KEY),
+    )
+    if not rows:
+        return
+    # One INSERT … RETURNING for all of them (batched by the driver), not one per row.
+    connection = await session.connection()
+    inserted = await connection.execute(INSERT_NOTIFICATION, rows)
+    remember(session, [Committed(int(i), int(u), e) for i, u, e in inserted.all()])
+
+
+def notice_rows(
+    *,
+    school_id: int,
+    kind: str,
+    notices: Iterable[Notice],
+    to: tuple[Mapping[int, str | None], Mapping[int, str]],
+    receiver: object,
+) -> list[dict[str, object]]:
+    """The ``notifications`` rows of ``notices`` for those of their recipients in ``to``
+    (addresses, channels); ``receiver`` is the app's delivery (None outside the app)."""
     addresses, channels = to
     # A server without SMTP sends no e-mail: its rows wait in no outbox (a session made
     # outside the app — CLI, seed — cannot tell, and leaves the e-mail to the outbox).
-    receiver = session.sync_session.info.get(DELIVERY_KEY)
     mail_on = receiver is None or getattr(receiver, "outbox", None) is not None
     now = utcnow()
     rows: list[dict[str, object]] = []
@@ -157,12 +192,7 @@ async def _store(
                     "email_next_at": now if email_state == EMAIL_PENDING else None,
                 }
             )
-    if not rows:
-        return
-    # One INSERT … RETURNING for all of them (batched by the driver), not one per row.
-    connection = await session.connection()
-    inserted = await connection.execute(_INSERT, rows)
-    remember(session, [Committed(int(i), int(u), e) for i, u, e in inserted.all()])
+    return rows
 
 
 async def notifications_mark_read(
