@@ -31,6 +31,7 @@ from typing import Any, Protocol
 from sqlalchemy import Insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import ClauseElement
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.db import create_sessionmaker
 from eschool.direct_read import CompiledStatement, announce
@@ -101,11 +102,16 @@ class DriverWrites:
         return found[1]
 
     @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[DriverTransaction | None]:
+    async def transaction(
+        self, session: AsyncSession | None = None
+    ) -> AsyncIterator[DriverTransaction | None]:
         """A transaction committed when the block ends, rolled back when it raises; None when
-        there is none to have (SQLite busy, another database): take the session's way."""
+        there is none to have (SQLite busy, another database, ``session``'s connection in a
+        transaction of its own): take the session's way. On PostgreSQL it runs on the
+        connection ``session`` holds already (a request's, which read only), else on one of
+        the pool's."""
         if self.postgres:
-            async with self._postgres_transaction() as transaction:
+            async with self._postgres_transaction(session) as transaction:
                 yield transaction
         elif self.direct is not None:
             async with self._sqlite_transaction() as transaction:
@@ -116,9 +122,18 @@ class DriverWrites:
             yield None
 
     @contextlib.asynccontextmanager
-    async def _postgres_transaction(self) -> AsyncIterator[DriverTransaction]:
-        async with self.engine.connect() as connection:
+    async def _postgres_transaction(
+        self, session: AsyncSession | None
+    ) -> AsyncIterator[DriverTransaction | None]:
+        async with contextlib.AsyncExitStack() as stack:
+            if session is not None:
+                connection = await session.connection()
+            else:
+                connection = await stack.enter_async_context(self.engine.connect())
             driver: Any = (await connection.get_raw_connection()).driver_connection
+            if driver.is_in_transaction():  # the session wrote already: not on its side
+                yield None
+                return
             transaction = driver.transaction()
             try:
                 await transaction.start()

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Insert, bindparam, insert
 from sqlalchemy.orm import make_transient_to_detached
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.driver_tx import DriverFailed, DriverWrites
 from eschool.models import User
@@ -65,11 +66,12 @@ _COLUMNS = tuple(column.key for column in INSERT_NOTIFICATION.table.c if column.
 
 
 async def mark_on_driver(
-    writes: DriverWrites, asked: MarkAsked, *, receiver: object
+    writes: DriverWrites, asked: MarkAsked, *, session: AsyncSession, receiver: object
 ) -> MarkWritten | None:
-    """Write the mark on the driver (see the module); None: take the session's way."""
+    """Write the mark on the driver (see the module; on PostgreSQL on ``session``'s
+    connection); None: take the session's way."""
     try:
-        async with writes.transaction() as transaction:
+        async with writes.transaction(session) as transaction:
             if transaction is None:
                 return None
             actor = asked.actor

@@ -76,7 +76,7 @@ async def mark_give(
     if writes is not None:
         asked = MarkAsked(actor, pupil_id, slot_id, value, work_type, comment, reason)
         receiver = session.sync_session.info.get(DELIVERY_KEY)
-        written = await mark_on_driver(writes, asked, receiver=receiver)
+        written = await mark_on_driver(writes, asked, session=session, receiver=receiver)
         if written is not None and written.notifications and receiver is not None:
             receiver.committed(written.notifications)
     if written is not None:

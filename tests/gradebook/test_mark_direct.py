@@ -54,9 +54,9 @@ async def test_a_mark_on_the_driver_is_whole_and_told_to_the_family(
     used: list[bool] = []
     real = driver_tx.DriverWrites.transaction
 
-    def spied(self: driver_tx.DriverWrites) -> Any:
+    def spied(self: driver_tx.DriverWrites, session: Any = None) -> Any:
         used.append(True)
-        return real(self)
+        return real(self, session)
 
     monkeypatch.setattr(driver_tx.DriverWrites, "transaction", spied)
     pupil = gradebook.pupil("pupil")
