@@ -18,6 +18,7 @@ from eschool.direct_read import DirectReads
 from eschool.i18n import negotiate, set_language
 from eschool.models import AuthSession, User
 from eschool.security import same
+from eschool.session_on_demand import session_on_demand
 
 log = logging.getLogger("eschool.access")
 
@@ -225,8 +226,8 @@ async def _resolve_alone(
     sessionmaker: SessionMaker, secret: str, reads: DirectReads | None
 ) -> tuple[User, AuthSession] | None:
     """Who is signed in, looked up (straight on the driver with ``reads``) in a session of its
-    own that is closed on return."""
-    async with sessionmaker() as session:
+    own, opened only if the read needs one and closed on return."""
+    async with session_on_demand(sessionmaker) as session:
         return await services.auth_resolve(session, secret=secret, reads=reads)
 
 

@@ -12,6 +12,10 @@ know) are the only ones tried, in their order, by Starlette's own router. So the
 to match, the 405 of a route that matches by path alone, a ``Mount``, the trailing-slash
 redirect (a path and its twin with or without the slash walk the same way) and the 404 are
 exactly what they were. The tree is made again whenever the list of routes changes.
+
+A plain ``Route`` matches HTTP requests only and a ``WebSocketRoute`` sockets only (each
+Starlette ``matches`` says no to the other kind first thing), so each kind of request is tried
+only against the routes that may match it.
 """
 
 from __future__ import annotations
@@ -50,16 +54,27 @@ def path_segments(path: str) -> list[str]:
     return path[1:].rstrip("/").split("/") if path.startswith("/") else []
 
 
+# The one kind of request a route class's own ``matches`` may say yes to.
+_ONLY_FOR = {Route.matches: "http", WebSocketRoute.matches: "websocket"}
+
+
+def may_match(route: BaseRoute, kind: str | None) -> bool:
+    """Whether ``route`` may match a request of ``kind`` (``"http"``, ``"websocket"``; any
+    request for ``None``)."""
+    only = _ONLY_FOR.get(type(route).matches)
+    return kind is None or only is None or only == kind
+
+
 class _Node:
     """The routes whose fixed segments end here, and the segments that go further."""
 
-    __slots__ = ("children", "parent", "router", "routes")
+    __slots__ = ("children", "parent", "routers", "routes")
 
     def __init__(self, parent: _Node | None) -> None:
         self.parent = parent
         self.children: dict[str, _Node] = {}
         self.routes: list[tuple[int, BaseRoute]] = []
-        self.router: Router | None = None
+        self.routers: dict[str | None, Router] = {}  # by the kind of request
 
 
 class _Routes(list[BaseRoute]):
@@ -151,24 +166,27 @@ class IndexedRouter(Router):
             node.routes.append((position, route))
         return root
 
-    def _router_of(self, node: _Node) -> Router:
-        """Starlette's router over the routes of ``node`` and of the nodes above it."""
-        if node.router is None:
+    def _router_of(self, node: _Node, kind: str | None) -> Router:
+        """Starlette's router over the routes of ``node`` and of the nodes above it that may
+        match a request of ``kind``."""
+        router = node.routers.get(kind)
+        if router is None:
             found: list[tuple[int, BaseRoute]] = []
             place: _Node | None = node
             while place is not None:
                 found.extend(place.routes)
                 place = place.parent
             found.sort(key=lambda item: item[0])
-            node.router = Router(
-                [route for _position, route in found],
+            router = node.routers[kind] = Router(
+                [route for _position, route in found if may_match(route, kind)],
                 redirect_slashes=self.redirect_slashes,
                 default=self.default,
             )
-        return node.router
+        return router
 
-    def router_for(self, path: str) -> Router:
-        """The router over the routes that can match ``path`` (a route path)."""
+    def router_for(self, path: str, kind: str | None = None) -> Router:
+        """The router over the routes that can match ``path`` (a route path) in a request of
+        ``kind`` (``scope["type"]``; any kind for ``None``)."""
         node = self._index
         if node is None:
             node = self._index = self._build_index()
@@ -177,7 +195,7 @@ class IndexedRouter(Router):
             if child is None:
                 break
             node = child
-        return self._router_of(node)
+        return self._router_of(node, kind)
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -185,4 +203,4 @@ class IndexedRouter(Router):
             return
         if "router" not in scope:
             scope["router"] = self  # url_for looks up every route, not the subset
-        await self.router_for(get_route_path(scope)).app(scope, receive, send)
+        await self.router_for(get_route_path(scope), scope["type"]).app(scope, receive, send)

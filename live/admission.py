@@ -8,6 +8,8 @@ The lesson's content (``blocks``) and report are not kept: the room holds the co
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.errors import NotFound
@@ -16,27 +18,48 @@ from live.queries import code_normalize, session_by_code
 
 _ADMISSION: dict[str, LiveSession] = {}
 _ADMISSION_MOST = 4_096
+# A lesson being read for the joins that found no copy: the first reads it, those arriving
+# meanwhile wait for its copy (a storm of joins to a new room reads the lesson once).
+_READING: dict[str, asyncio.Lock] = {}
 
 
 async def session_for_socket(
     session: AsyncSession, *, code: str, school_id: int | None = None
 ) -> LiveSession:
-    """The running-or-ended session a socket asks for, as :func:`session_by_code` finds it;
-    a running one from this process's copy when it has one (see ``_ADMISSION``). Read only:
-    the object is shared by every join."""
+    """The running-or-ended session a socket asks for, as :func:`session_by_code` finds it
+    (only ``school_id``'s with one); a running one from this process's copy when it has one
+    (see ``_ADMISSION``). Read only: the object is shared by every join."""
     canonical = code_normalize(code)
-    kept = _ADMISSION.get(canonical) if canonical else None
+    if canonical is None:
+        raise NotFound("No live lesson has this code.", code="unknown_code")
+    kept = _ADMISSION.get(canonical)
     if kept is None:
-        live = await session_by_code(session, code=code, school_id=school_id)
-        if live.status != SessionStatus.active:
-            return live
-        if len(_ADMISSION) >= _ADMISSION_MOST:
-            _ADMISSION.clear()
-        fields = live.model_dump(exclude={"blocks", "report"})
-        kept = _ADMISSION[live.code] = LiveSession(**fields)
+        kept = await _read_once(session, canonical)
     if school_id is not None and kept.school_id != school_id:
         raise NotFound("No live lesson has this code.", code="unknown_code")
     return kept
+
+
+async def _read_once(session: AsyncSession, canonical: str) -> LiveSession:
+    """The lesson of a code, read by one join at a time; a running one is kept (a copy)."""
+    lock = _READING.setdefault(canonical, asyncio.Lock())
+    try:
+        async with lock:
+            kept = _ADMISSION.get(canonical)
+            if kept is not None:  # read by the join before this one
+                return kept
+            live = await session_by_code(session, code=canonical)
+            if live.status != SessionStatus.active:
+                return live
+            if len(_ADMISSION) >= _ADMISSION_MOST:
+                _ADMISSION.clear()
+            fields = live.model_dump(exclude={"blocks", "report"})
+            # (``blocks`` given: half the cost of making the copy with its default factory.)
+            kept = _ADMISSION[live.code] = LiveSession(**fields, blocks=[])
+            return kept
+    finally:
+        if _READING.get(canonical) is lock and not lock.locked():
+            del _READING[canonical]
 
 
 def admission_forget(code: str) -> None:

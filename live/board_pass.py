@@ -24,6 +24,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.broker.base import Broker
+from eschool.direct_read import DirectReads
 from eschool.errors import Conflict, Forbidden, NotFound, Unauthorized
 from eschool.i18n import gettext as _
 from eschool.models import User
@@ -205,12 +206,14 @@ async def participant(
     token: str | None,
     secret: str,
     view: str | None = None,
+    reads: DirectReads | None = None,
 ) -> Actor:
     """Who someone is in a session's room, the board included.
 
-    A board pass names a board; otherwise :func:`live.services.participant_for` decides. With
-    ``view="board"`` the session's teacher gets the board of their second window; anyone else
-    asking for the board view is refused (403).
+    A board pass names a board; otherwise :func:`live.services.participant_for` decides
+    (its reads straight on the driver with ``reads``). With ``view="board"`` the session's
+    teacher gets the board of their second window; anyone else asking for the board view is
+    refused (403).
     """
     if is_board_pass(token):
         board = board_pass_read(secret=secret, token=str(token), session_id=live.id or 0)
@@ -218,7 +221,7 @@ async def participant(
             raise Unauthorized(_("This board pass is not valid any more. Pair the board again."))
         return board
     actor = await services.participant_for(
-        session, live=live, user=user, token=token, secret=secret
+        session, live=live, user=user, token=token, secret=secret, reads=reads
     )
     if view != "board":
         return actor

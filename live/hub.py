@@ -3,7 +3,8 @@
 For every room with connections in this process the hub keeps a replica of the room state, fed
 by one task that follows the room's log in the broker, so every process converges on the same
 state. Each event is projected for each viewer (``event_for``), encoded once per kind of viewer
-and handed to each connection without waiting (written straight to its socket while it keeps
+(once for all the kinds that see it alike: :class:`~live.hub_support.EventFrames`) and handed to
+each connection without waiting (written straight to its socket while it keeps
 up, else put in its bounded outbox): a connection whose outbox is full is cut off
 (``overflowed``) and resyncs by reconnecting with ``since``. Observers' comings and
 goings are not fanned out one by one: they are counted, one ``presence.counts`` frame per kind
@@ -25,16 +26,22 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from eschool.broker.base import Broker, BrokerError, Event, LogClosed, LogMissing
-from live.hub_support import RoomLog, applied_already, command_key, welcome_frame
+from live.hub_support import (
+    EventFrames,
+    RoomLog,
+    applied_already,
+    command_key,
+    event_frame,
+    welcome_frame,
+)
 from live.outbox import DEFAULT_OUTBOX_SIZE, Connection
 from live.presence import PresenceBatch, counted_change, counted_frames
-from live.projections import ProjectionKeys
-from live.protocol import ClientMessage, server_frame
+from live.protocol import ClientMessage
 from live.room import (
     Actor,
     ActorId,
@@ -45,7 +52,6 @@ from live.room import (
     decide_at,
     step_decided,
 )
-from live.views import event_for
 
 logger = logging.getLogger(__name__)
 
@@ -86,13 +92,6 @@ class _LocalRoom:
         if self.presence_timer is not None:
             self.presence_timer.cancel()
             self.presence_timer = None
-
-
-def _frame(event: Mapping[str, Any], viewer: Actor, state: RoomState) -> str | None:
-    projected = event_for(event, viewer, state=state, shared=True)  # encoded at once
-    if projected is None:
-        return None
-    return server_frame(projected["type"], projected["seq"], projected["data"])
 
 
 class Hub:
@@ -171,8 +170,23 @@ class Hub:
             return await self._submit(room_id, actor, message)
 
     async def _submit(self, room_id: str, actor: Actor, message: ClientMessage) -> int:
-        async with self._using(room_id) as room:
-            decision = await self._decide(room, actor, message)
+        # (What ``_using`` does, without a context manager's coroutines: every command.)
+        room = self._rooms.get(room_id) or await self._open(room_id)
+        room.users += 1
+        try:
+            # A refusal, or a command that changes nothing, is decided again once the replica
+            # has what the broker holds beyond it (a quiz opened and acked by another process,
+            # answered here before this replica has the opening).
+            at = self._clock()
+            try:
+                decision = decide_at(room.state, actor, message, at)
+            except RoomError:
+                if not await self._caught_up(room):
+                    raise
+                decision = decide_at(room.state, actor, message, at)
+            else:
+                if decision is None and await self._caught_up(room):
+                    decision = decide_at(room.state, actor, message, at)
             seen = room.state.applied_seq(actor.id, message.id)
             if seen is not None:
                 self._record_applied(room, seen)
@@ -190,23 +204,9 @@ class Hub:
                 if room.decided.get(key) is decision:
                     del room.decided[key]
             return stored["seq"]
-
-    async def _decide(
-        self, room: _LocalRoom, actor: Actor, message: ClientMessage
-    ) -> Decision | None:
-        """:func:`~live.room.decide_at`; a refusal, or a command that changes nothing, is
-        decided again once the replica has what the broker holds beyond it (a quiz opened and
-        acked by another process, answered here before this replica has the opening)."""
-        at = self._clock()
-        try:
-            decision = decide_at(room.state, actor, message, at)
-        except RoomError:
-            if not await self._caught_up(room):
-                raise
-            return decide_at(room.state, actor, message, at)
-        if decision is not None or not await self._caught_up(room):
-            return decision
-        return decide_at(room.state, actor, message, at)
+        finally:
+            room.users -= 1
+            self._close_if_idle(room)
 
     async def _caught_up(self, room: _LocalRoom) -> bool:
         """Apply what the broker holds beyond the replica; whether there was anything."""
@@ -393,11 +393,12 @@ class Hub:
 
     async def _absorb(self, room: _LocalRoom, event: Event) -> None:
         """Apply one event from the broker, first filling any gap before it."""
+        seq = event["seq"]
+        if seq <= room.state.seq:  # (the seq only grows: the follower's copy of an append)
+            return
         async with room.lock:
-            seq = event["seq"]
-            if seq <= room.state.seq:
-                return
-            await self._read_up_to(room, seq - 1)
+            if seq > room.state.seq + 1:
+                await self._read_up_to(room, seq - 1)
             if seq == room.state.seq + 1:
                 self._apply(room, event)
 
@@ -427,15 +428,15 @@ class Hub:
                 connection.close("ended")
 
     def _fan_out(self, room: _LocalRoom, event: Event) -> None:
-        frames: dict[str, str | None] = {}
-        key_of = ProjectionKeys(event)
+        frames = EventFrames(event, room.state)
+        by_key, key_of, plain, own = frames.by_key, frames.key_of, frames.plain, frames.own
         for connection in room.connections:
-            if connection.closed:
+            if connection.close_reason is not None:
                 continue
-            key = key_of(connection.actor)
-            if key not in frames:
-                frames[key] = _frame(event, connection.actor, room.state)
-            if (frame := frames[key]) is not None:
+            viewer = connection.actor
+            key = viewer.role if plain and viewer.id not in own else key_of(viewer)
+            frame = by_key[key] if key in by_key else frames.frame_for(key, viewer)
+            if frame is not None:
                 connection.deliver(frame)
 
     def _schedule_presence(self, room: _LocalRoom) -> None:
@@ -481,6 +482,8 @@ class Hub:
         for event in missed:
             if counted is not None and event["seq"] == counted[0]:
                 frames.append(counted[1])
-            elif counted_change(event) is None and (frame := _frame(event, viewer, room.state)):
+            elif counted_change(event) is None and (
+                frame := event_frame(event, viewer, room.state)
+            ):
                 frames.append(frame)
         return frames

@@ -1,7 +1,8 @@
 """What the hub (:mod:`live.hub`) makes of a room's state and events, kept apart from its
-bookkeeping: the durable log it is given (:class:`RoomLog`), the welcome, whose command
-an event is (the key under which it keeps a command's :class:`~live.room.Decision` until the
-event is applied) and whether a replica has applied an event already.
+bookkeeping: the durable log it is given (:class:`RoomLog`), the welcome, an event's frames
+for a fan-out (:class:`EventFrames`), whose command an event is (the key under which it keeps
+a command's :class:`~live.room.Decision` until the event is applied) and whether a replica has
+applied an event already.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from collections.abc import Mapping, Reversible
 from typing import Any, Protocol
 
 from eschool.broker.base import Event
+from live.projections import ProjectionKeys
 from live.protocol import server_frame
 from live.room import Actor, ActorId, RoomState
-from live.views import view_for
+from live.views import event_for, view_for
 
 
 def welcome_frame(state: RoomState, actor: Actor, now: float) -> str:
@@ -20,6 +22,53 @@ def welcome_frame(state: RoomState, actor: Actor, now: float) -> str:
     the server's clock (``now``: a client runs a quiz's countdown in step with it)."""
     data = {"you": actor.as_dict(), "state": view_for(state, actor), "seq": state.seq, "now": now}
     return server_frame("welcome", state.seq, data)
+
+
+def event_frame(event: Mapping[str, Any], viewer: Actor, state: RoomState) -> str | None:
+    """``event`` as ``viewer`` sees it (:func:`~live.views.event_for`), encoded; ``None`` when
+    they must not see it."""
+    projected = event_for(event, viewer, state=state, shared=True)  # encoded at once
+    if projected is None:
+        return None
+    return server_frame(projected["type"], projected["seq"], projected["data"])
+
+
+class EventFrames:
+    """One event's frames for a fan-out: ``by_key[projection key]``, filled in by
+    :meth:`frame_for` the first time a key is met. A projection equal to one already encoded
+    (a slide change, or the teacher's stroke, looks the same to the teacher and the pupils)
+    shares its frame: a frame is encoded once per event and what it says. (Not so for an
+    event every pupil sees in their own way: its thousand projections are not compared.)
+
+    ``plain``: when true, a viewer whose id is not in ``own`` has their role as the key, with
+    no need to ask (the fan-out's loop over a thousand connections does that itself)."""
+
+    __slots__ = ("_encoded", "_event", "_state", "by_key", "key_of", "own", "plain")
+
+    def __init__(self, event: Mapping[str, Any], state: RoomState) -> None:
+        self._event = event
+        self._state = state
+        self.key_of = ProjectionKeys(event)
+        self.plain = not self.key_of.per_pupil
+        self.own = self.key_of.own
+        self.by_key: dict[str, str | None] = {}
+        self._encoded: list[tuple[dict[str, Any], str]] = []
+
+    def frame_for(self, key: str, viewer: Actor) -> str | None:
+        """The frame for the viewers with projection key ``key``, of whom ``viewer`` is one."""
+        projected = event_for(self._event, viewer, state=self._state, shared=True)
+        frame = None
+        if projected is not None:
+            for other, encoded in self._encoded:
+                if other == projected:
+                    frame = encoded
+                    break
+            else:
+                frame = server_frame(projected["type"], projected["seq"], projected["data"])
+                if self.plain:  # (a handful of keys; a pupil's own is compared with none)
+                    self._encoded.append((projected, frame))
+        self.by_key[key] = frame
+        return frame
 
 
 def command_key(event: Mapping[str, Any]) -> tuple[ActorId, str] | None:

@@ -42,14 +42,16 @@ class ProjectionKeys:
     """:func:`projection_key` of one event for any viewer, with what it takes from the event
     worked out once (a fan-out asks for it for a thousand viewers)."""
 
-    __slots__ = ("_own", "_per_pupil")
+    __slots__ = ("own", "per_pupil")
 
     def __init__(self, event: Mapping[str, Any]) -> None:
         event_type = event.get("type")
-        self._per_pupil = isinstance(event_type, str) and event_type in _PER_PUPIL_EVENTS
-        # Pupils and observers see their own name where the others see a role.
+        # Whether every pupil sees the event in a way of their own.
+        self.per_pupil = isinstance(event_type, str) and event_type in _PER_PUPIL_EVENTS
+        # Pupils and observers see their own name where the others see a role: the ids the
+        # event names. (Unless ``per_pupil``, anyone else's key is their role.)
         actor, data = event.get("actor"), event.get("data")
-        self._own = (
+        self.own = (
             actor.get("id") if isinstance(actor, Mapping) else None,
             data.get("user_id") if isinstance(data, Mapping) else None,
         )
@@ -58,9 +60,9 @@ class ProjectionKeys:
         role = viewer.role
         if role != "pupil" and role != "observer":
             return role
-        if self._per_pupil and role == "pupil":
+        if self.per_pupil and role == "pupil":
             return f"pupil:{viewer.id}"
-        if viewer.id in self._own:
+        if viewer.id in self.own:
             return f"{role}:self"
         return role
 

@@ -448,8 +448,12 @@ def parse_client_message(raw: str | bytes) -> ClientMessage:
         ) from None
 
 
+# One encoder for every frame (``json.dumps`` with options makes a new one each call).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _dumps(payload: dict[str, Any]) -> str:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(payload)
 
 
 def server_frame(type: str, seq: int, data: dict[str, Any]) -> str:

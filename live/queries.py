@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, exists
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -135,19 +135,19 @@ async def sessions_recent(
 
 
 # One statement each, compiled once (straight on the driver when the caller has direct reads):
-# the pupil's enrolment in the lesson's class, or in any class the teacher teaches.
-_ENROLLED_IN = (
-    select(Enrolment.class_id)
-    .where(Enrolment.pupil_id == bindparam("pupil"), Enrolment.class_id == bindparam("class_id"))
-    .limit(1)
+# whether the pupil is enrolled in the lesson's class, or in any class the teacher teaches.
+# (One row, true or false: the database stops at the first enrolment it finds.)
+_ENROLLED_IN = select(
+    exists().where(
+        col(Enrolment.pupil_id) == bindparam("pupil"),
+        col(Enrolment.class_id) == bindparam("class_id"),
+    )
 )
-_ENROLLED_WITH = (
-    select(Enrolment.class_id)
-    .where(
-        Enrolment.pupil_id == bindparam("pupil"),
+_ENROLLED_WITH = select(
+    exists().where(
+        col(Enrolment.pupil_id) == bindparam("pupil"),
         col(Enrolment.class_id).in_(taught_class_ids(bindparam("school"), bindparam("teacher"))),
     )
-    .limit(1)
 )
 
 
@@ -160,10 +160,12 @@ async def may_pupil_join(
     if pupil.school_id != live.school_id:
         return False
     if live.class_id is not None:
-        values: dict[str, Any] = {"pupil": pupil.id, "class_id": live.class_id}
-        return await direct_read.first(session, _ENROLLED_IN, values, reads) is not None
-    values = {"pupil": pupil.id, "school": live.school_id, "teacher": live.teacher_id}
-    return await direct_read.first(session, _ENROLLED_WITH, values, reads) is not None
+        statement, values = _ENROLLED_IN, {"pupil": pupil.id, "class_id": live.class_id}
+    else:
+        statement = _ENROLLED_WITH
+        values = {"pupil": pupil.id, "school": live.school_id, "teacher": live.teacher_id}
+    row = await direct_read.first(session, statement, values, reads)
+    return row is not None and bool(row[0])
 
 
 async def roster_of(session: AsyncSession, *, live: LiveSession) -> list[Actor]:

@@ -10,19 +10,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from eschool.broker.base import BrokerError
 from live.close_codes import CloseCode
 from live.outbox import Connection
+from live.protocol import ack_frame
 from live.room import Actor
 from live.ws_server import SendNow
+
+logger = logging.getLogger(__name__)
 
 CLOSE_IDLE = CloseCode.IDLE
 # The hub's reasons to close a connection (live.outbox), as close codes (live.close_codes):
@@ -64,6 +69,12 @@ class TokenBucket:
         return False
 
 
+# An answer waiting to be sent: ``(frame, "", 0)`` as it is, or ``(None, message id, seq)``:
+# an ack once the durable log holds the command's event.
+_Answer = tuple[str | None, str, int]
+Stored = Callable[[], Awaitable[None]]
+
+
 @dataclass(slots=True, eq=False)
 class LiveChannel:
     """One participant's open socket in a room: what a message handler needs to answer."""
@@ -88,6 +99,10 @@ class LiveChannel:
     sender: asyncio.Task[None] | None = None
     closer: asyncio.Task[None] | None = None
     dropped: bool = False
+    # Answers to the client's commands waiting behind an ack that waits for the durable log
+    # (see :meth:`acknowledge`), and the task that sends them, only while there are some.
+    answers: list[_Answer] | None = None
+    answerer: asyncio.Task[None] | None = None
 
     @property
     def app(self) -> Starlette:
@@ -116,6 +131,26 @@ class LiveChannel:
         go after these frames); ``False``, with nothing written, when not."""
         direct = self.direct
         return direct is not None and not self.sending and direct(*frames)
+
+    async def answer(self, frame: str) -> None:
+        """Send an answer to a command (an ``error``, a ``ping``'s ``ack``): at once, or
+        behind the answers waiting (see :meth:`acknowledge`), so answers keep their order."""
+        if self.answers is None:
+            await self.send(frame)
+        else:
+            self.answers.append((frame, "", 0))
+
+    def acknowledge(
+        self, message_id: str, seq: int, stored: Stored, unsaved: Callable[[str], str]
+    ) -> None:
+        """Acknowledge command ``message_id`` (applied at ``seq``) once ``stored()`` returns
+        (the durable log holds its event), without waiting here: the client's next commands
+        are applied meanwhile, and every ack waiting for the log is sent after one wait for
+        it. When ``stored()`` fails the command is answered ``unsaved(message_id)`` instead."""
+        if self.answers is None:
+            self.answers = []
+            self.answerer = asyncio.ensure_future(_send_answers(self, stored, unsaved))
+        self.answers.append((None, message_id, seq))
 
     async def close(self, code: int, reason: str = "") -> None:
         """Close the socket (once)."""
@@ -242,17 +277,45 @@ async def _send_queued(channel: LiveChannel, connection: Connection) -> None:
             channel.sender = None
 
 
+async def _send_answers(
+    channel: LiveChannel, stored: Stored, unsaved: Callable[[str], str]
+) -> None:
+    """The answers of :meth:`LiveChannel.acknowledge`, in order, until none is left."""
+    try:
+        while answers := channel.answers:
+            channel.answers = []
+            saved = True
+            if any(frame is None for frame, _id, _seq in answers):
+                try:
+                    await stored()
+                except BrokerError:
+                    logger.exception("live room %s: a command was not stored", channel.room_id)
+                    saved = False
+            frames = []
+            for frame, message_id, seq in answers:
+                if frame is None:
+                    frame = ack_frame(message_id, seq) if saved else unsaved(message_id)
+                frames.append(frame)
+            await channel.send_each(frames)
+    except GONE:
+        pass  # the client has gone: the socket's own task ends the session
+    finally:
+        if channel.answerer is asyncio.current_task():
+            channel.answerer = None
+            channel.answers = None
+
+
 async def end_socket(channel: LiveChannel, code: int, reason: str, grace: float) -> None:
     """Close the socket: after the queued frames (``grace`` seconds at most: not when the client
     is what holds them up), with ``code``. When even the close cannot be written, drop it
     (:meth:`LiveChannel.drop`)."""
-    sender = channel.sender
-    if sender is not None and not sender.done():
-        await asyncio.wait({sender}, timeout=grace)
-        if not sender.done():
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError, *GONE):
-                await sender
+    for sender in (channel.answerer, channel.sender):
+        if sender is not None and not sender.done():
+            await asyncio.wait({sender}, timeout=grace)
+            if not sender.done():
+                sender.cancel()
+                with contextlib.suppress(asyncio.CancelledError, *GONE):
+                    await sender
     try:
         await asyncio.wait_for(channel.close(code, reason), 1.0)
     except TimeoutError:

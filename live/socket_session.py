@@ -6,7 +6,9 @@ board's pass), joins them to the hub and then pumps frames both ways until one s
 the hub's frames to the socket (written by the hub's fan-out itself while the socket keeps up,
 see :mod:`live.ws_server`, else from the connection's outbox by a sender task that runs only
 while frames wait), the client's commands from the socket to the hub (in the socket's own
-task), each answered with ``ack`` or ``error``.
+task), each answered with ``ack`` or ``error``, in order (an ack once the durable log holds the
+event, without holding up the commands after it: see
+:meth:`~live.socket_channel.LiveChannel.acknowledge`).
 
 An open lesson holds a thousand mostly idle sockets, so an idle one keeps little: the channel,
 the hub's :class:`~live.outbox.Connection` and its own task, with no timer: silent sockets are
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from urllib.parse import urlsplit
@@ -30,6 +33,7 @@ from eschool.broker.base import BrokerError, LogClosed
 from eschool.errors import DomainError
 from eschool.i18n import gettext as _
 from eschool.models import User
+from eschool.session_on_demand import session_on_demand
 from live import board_pass, services
 from live.close_codes import CloseCode
 from live.event_log import EventLog
@@ -77,6 +81,8 @@ CLOSE_BY_ROOM_ERROR = {
     "ended": CloseCode.ENDED,
 }
 CLOSE_FLOOD = CloseCode.FLOOD
+# Commands the media engine hears of once they are acknowledged.
+_MEDIA_COMMANDS = frozenset({"rtc.grant", "rtc.record"})
 _GONE = GONE
 
 
@@ -189,9 +195,11 @@ async def live_socket(websocket: WebSocket) -> None:
         return
     channel.connection = connection
     try:
+        # What the welcome shows is stored before the client sees it; then the handshake's
+        # answer and the welcome go out together (in one write, see live.ws_server).
+        await _log(websocket.app).sync(session_id=channel.live_id, room_id=channel.room_id)
         await websocket.accept()
         channel.direct = send_now_of(websocket.scope)
-        await _log(websocket.app).sync(session_id=channel.live_id, room_id=channel.room_id)
         await _send_all(channel, first)
         del first  # a welcome may be large: the socket does not keep it
         await notes_welcome(channel)
@@ -241,7 +249,9 @@ async def _admit(websocket: WebSocket) -> LiveChannel | None:
     # A visitor's pass names its session; a signed-in person reaches only their school's.
     school_id = user.school_id if user is not None and token is None else None
     try:
-        async with app.state.sessionmaker() as session:
+        # Opened only if a read needs it: a pupil's join to a lesson this process knows reads
+        # the class straight on the driver (SQLite), with no session.
+        async with session_on_demand(app.state.sessionmaker) as session:
             live = await services.session_for_socket(
                 session, code=str(websocket.path_params["code"]), school_id=school_id
             )
@@ -252,6 +262,7 @@ async def _admit(websocket: WebSocket) -> LiveChannel | None:
                 token=token,
                 secret=_secret(app),
                 view=websocket.query_params.get("view"),
+                reads=getattr(app.state, "direct_reads", None),
             )
     except DomainError as exc:
         code = CLOSE_BY_STATUS.get(exc.status, CloseCode.BAD_REQUEST)
@@ -306,7 +317,9 @@ async def _serve(channel: LiveChannel, connection: Connection) -> None:
         channel.listener = None  # no closer starts any more
         connection.on_queued = None
         connection.writer = None
-        tasks = [task for task in (channel.sender, channel.closer) if task is not None]
+        tasks = [
+            task for task in (channel.sender, channel.closer, channel.answerer) if task is not None
+        ]
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -316,7 +329,7 @@ async def _serve(channel: LiveChannel, connection: Connection) -> None:
                 pass
             except Exception:
                 logger.exception("live room %s: a socket task failed", channel.room_id)
-        channel.sender = channel.closer = None
+        channel.sender = channel.closer = channel.answerer = None
 
 
 async def _listen(channel: LiveChannel) -> None:
@@ -332,7 +345,7 @@ async def _listen(channel: LiveChannel) -> None:
             if refusals >= MAX_REFUSALS:
                 await channel.close(CLOSE_FLOOD, "flood")
                 return
-            await channel.send(
+            await channel.answer(
                 error_frame(
                     _message_id(raw), "rate_limited", _("Too many messages: slow down a little.")
                 )
@@ -358,36 +371,44 @@ def _message_id(raw: str | bytes) -> str | None:
         return exc.message_id
 
 
+def _unsaved(message_id: str | None) -> str:
+    return error_frame(message_id, "unavailable", _("Not saved: try again in a moment."))
+
+
 async def _handle(channel: LiveChannel, raw: str | bytes) -> None:
-    """Apply one client frame and answer it with ``ack`` or ``error``."""
+    """Apply one client frame and answer it with ``ack`` or ``error`` (answers keep the
+    commands' order; an ack goes once the durable log holds the event, and the next commands
+    need not wait for that: see :meth:`~live.socket_channel.LiveChannel.acknowledge`)."""
     try:
         message = parse_client_message(raw)
     except ProtocolError as exc:
-        await channel.send(error_frame(exc.message_id, exc.code, exc.message))
+        await channel.answer(error_frame(exc.message_id, exc.code, exc.message))
         return
     app = channel.app
     if message.type == "ping":
         replica = _hub(app).replica(channel.room_id)
-        await channel.send(ack_frame(message.id, replica.seq if replica else 0))
+        await channel.answer(ack_frame(message.id, replica.seq if replica else 0))
         return
     if message.type in SIGNALLING_TYPES:
         await rtc_signal(channel, message)
         return
     if message.type == "note.add":  # an observer's private note: never an event of the room
         return await note_add(channel, message)
+    stored = functools.partial(_log(app).sync, session_id=channel.live_id, room_id=channel.room_id)
     try:
         seq = await _hub(app).submit(channel.room_id, channel.actor, message)
-        await _log(app).sync(session_id=channel.live_id, room_id=channel.room_id)
+        if message.type not in _MEDIA_COMMANDS:
+            channel.acknowledge(message.id, seq, stored, _unsaved)
+            return
+        await stored()
     except RoomError as exc:
-        await channel.send(error_frame(message.id, exc.code, _room_message(exc)))
+        await channel.answer(error_frame(message.id, exc.code, _room_message(exc)))
         return
     except BrokerError:
         logger.exception("live room %s: a command was not stored", channel.room_id)
-        await channel.send(
-            error_frame(message.id, "unavailable", _("Not saved: try again in a moment."))
-        )
+        await channel.answer(_unsaved(message.id))
         return
-    await channel.send(ack_frame(message.id, seq))
+    await channel.answer(ack_frame(message.id, seq))
     try:
         if message.type == "rtc.grant":
             await _media(app).grant_changed(channel.room_id)

@@ -25,6 +25,10 @@ writes (an ordinary send, a close) writes the pending bytes first, so frames sta
 pending bytes past :data:`FLUSH_AT` are written at once, so the transport's flow control (its
 pause, which makes ``send_now`` refuse) still sees them.
 
+The handshake's answer (``websocket.accept``) waits with them: a socket's ``101`` and its
+first frames (the welcome) go out in one write. Whatever the app left pending when it returns
+is written before uvicorn closes the socket.
+
 A server without this extension (another ASGI server, the test client) works the same, only
 slower: every frame then takes the ordinary way.
 
@@ -40,6 +44,11 @@ making a future only while someone waits, where uvicorn's ``asyncio.Queue`` and
 ``asyncio.Event`` hold four deques (about 4 KiB) for the socket's whole life; and the
 handshake's headers are let go of once it is done. Nor does it keep uvicorn's ping timer:
 the live socket closes silent clients itself (``live_idle_seconds``).
+
+Nor does a socket write log lines of its own: uvicorn's line for an accepted handshake (which
+:func:`eschool.middleware.hide_server_paths` would drop: it names the lesson's code) is not
+made, and websockets' "connection open" and "connection closed" are not written (the access
+log has a line per socket); warnings and errors are.
 """
 
 from __future__ import annotations
@@ -52,6 +61,7 @@ import weakref
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import State
 
@@ -86,6 +96,18 @@ def text_frame(text: str) -> bytes:
 
 
 logger = logging.getLogger(__name__)
+
+
+class _WithoutChatter(logging.LoggerAdapter[logging.Logger]):
+    """uvicorn's error logger as a socket's protocol (websockets) uses it, without its line
+    per socket ("connection open", "connection closed"): the access log has one already
+    (:class:`eschool.middleware.AccessLogMiddleware`). Warnings and errors pass."""
+
+    def info(self, msg: object, *args: object, **kwargs: Any) -> None:
+        """Dropped (see the class)."""
+
+
+_PROTOCOL_LOG = _WithoutChatter(logging.getLogger("uvicorn.error"), {})
 
 
 def send_now_of(scope: Any) -> SendNow | None:
@@ -219,6 +241,7 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
         super().__init__(*args, **kwargs)
         self.queue = _Inbox()  # type: ignore[assignment]
         self.writable = _Flag()  # type: ignore[assignment]
+        self.conn.logger = _PROTOCOL_LOG
         # Frames written by ``send_now`` this tick, not yet handed to the transport.
         self._pending: list[bytes] | None = None
         self._pending_size = 0
@@ -245,7 +268,10 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
     async def send(self, message: Any) -> None:
         if self._pending is not None:
             self.flush_pending()  # frames sent without waiting go first
-        await super().send(message)
+        if message["type"] == "websocket.accept" and not self.handshake_complete:
+            await self._accept(message)
+        else:
+            await super().send(message)
         if message["type"] == "websocket.accept":
             # The handshake is done: its request and response (their headers) are not read
             # again, and a socket may stay open for hours. (The connection's parser still
@@ -253,6 +279,49 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
             if self.request is not None:
                 self.request.headers.clear()
             self.request = self.response = None  # type: ignore[assignment]
+
+    async def _accept(self, message: Any) -> None:
+        """uvicorn's ``websocket.accept``, without its log line (which
+        :func:`eschool.middleware.hide_server_paths` drops: it names the path, a lesson's
+        code, and the query string, where a pass may be)."""
+        await self.writable.wait()
+        if self.disconnected:
+            raise ClientDisconnected()
+        if self.handshake_complete or self.initial_response is not None:
+            await super().send(message)  # uvicorn says what is wrong
+            return
+        headers = [
+            (name.decode("latin-1").lower(), value.decode("latin-1"))
+            for name, value in (*self.default_headers, *message.get("headers", ()))
+        ]
+        subprotocol = message.get("subprotocol")
+        if subprotocol:
+            headers.append(("Sec-WebSocket-Protocol", subprotocol))
+        del self.response.headers["Date"]
+        self.response.headers.update(headers)
+        if not self.transport.is_closing():
+            self.handshake_complete = True
+            self.conn.send_response(self.response)
+            # Written with the socket's first frames of this tick (the welcome), in one write.
+            self._hold(self.conn.data_to_send())
+            self.start_keepalive()
+
+    @property
+    def app(self) -> Any:
+        """The application as uvicorn runs it: the app, then whatever it left pending written
+        (uvicorn closes the transport as soon as the app returns)."""
+        return self._run_app
+
+    @app.setter
+    def app(self, app: Any) -> None:
+        self._app = app  # (uvicorn sets it)
+
+    async def _run_app(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await self._app(scope, receive, send)
+        finally:
+            if self._pending is not None:
+                self.flush_pending()
 
     def start_keepalive(self) -> None:
         """No ping timer per socket: a live socket whose client falls silent (its pings stop,
@@ -303,6 +372,11 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
             frames = self.conn.data_to_send()
         else:
             frames = [text_frame(text) for text in texts]
+        self._hold(frames)
+        return True
+
+    def _hold(self, frames: list[bytes]) -> None:
+        """Add encoded bytes to the socket's pending ones (written by the end of the tick)."""
         pending = self._pending
         if pending is None:
             self._pending = pending = []
@@ -311,4 +385,3 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
         self._pending_size += sum(len(frame) for frame in frames)
         if self._pending_size >= FLUSH_AT:
             self.flush_pending()  # (the flusher then finds nothing to write)
-        return True

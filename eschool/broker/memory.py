@@ -34,14 +34,40 @@ def _encode(value: dict[str, Any]) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+class _Signal:
+    """Fired once, by the next append: wakes the followers waiting on it (each waits on one
+    future of its own, which the broker's disconnect also wakes: a follower takes no task, as
+    ``asyncio.wait`` on two events would, for each event of a busy room)."""
+
+    __slots__ = ("fired", "waiters")
+
+    def __init__(self) -> None:
+        self.fired = False
+        self.waiters: list[asyncio.Future[None]] = []
+
+    def fire(self) -> None:
+        self.fired = True
+        waiters, self.waiters = self.waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def add(self, waiter: asyncio.Future[None]) -> None:
+        """Wake ``waiter`` when fired (at once if it has been)."""
+        if self.fired:
+            waiter.set_result(None)
+        else:
+            self.waiters.append(waiter)
+
+
 @dataclass
 class _RoomLog:
     # Retained events as (seq, JSON text without seq), oldest first.
     entries: list[tuple[int, str]] = field(default_factory=list)
     last_seq: int = 0
     dedupe: dict[str, tuple[int, str]] = field(default_factory=dict)
-    # Replaced by a fresh Event on every append: waiting on the current one wakes on the next.
-    appended: asyncio.Event = field(default_factory=asyncio.Event)
+    # Replaced by a fresh signal on every append: waiting on the current one wakes on the next.
+    appended: _Signal = field(default_factory=_Signal)
     # Whether an append or a restore started it (a reader alone only looks at an empty log).
     started: bool = False
     generation: int = 0
@@ -58,8 +84,8 @@ class _RoomLog:
         ]
 
     def announce(self) -> None:
-        appended, self.appended = self.appended, asyncio.Event()
-        appended.set()
+        appended, self.appended = self.appended, _Signal()
+        appended.fire()
 
 
 class MemoryStore:
@@ -86,6 +112,8 @@ class MemoryBroker(Broker):
         self.max_events = max_events
         self._closed = asyncio.Event()
         self._channel_queues: set[asyncio.Queue[str | None]] = set()
+        # The followers' waits for an append, woken by :meth:`disconnect` too.
+        self._waiting: set[asyncio.Future[None]] = set()
 
     def _log(self, room: str) -> _RoomLog:
         return self.store.rooms.setdefault(f"{self.namespace}:{room}", _RoomLog())
@@ -97,6 +125,9 @@ class MemoryBroker(Broker):
     async def disconnect(self) -> None:
         """End this broker's subscriptions."""
         self._closed.set()
+        for waiter in self._waiting:
+            if not waiter.done():
+                waiter.set_result(None)
         for queue in self._channel_queues:
             queue.put_nowait(None)
 
@@ -177,13 +208,13 @@ class MemoryBroker(Broker):
                 raise BrokerError(f"events after {position} of {room!r} are no longer retained")
             events = log.after(position, DEFAULT_READ_LIMIT)
             if not events:
-                closed = asyncio.ensure_future(self._closed.wait())
-                woken = asyncio.ensure_future(appended.wait())
+                waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+                appended.add(waiter)
+                self._waiting.add(waiter)
                 try:
-                    await asyncio.wait({closed, woken}, return_when=asyncio.FIRST_COMPLETED)
+                    await waiter
                 finally:
-                    closed.cancel()
-                    woken.cancel()
+                    self._waiting.discard(waiter)
                 continue
             for event in events:
                 position = event["seq"]

@@ -8,10 +8,10 @@ command; ``apply`` ignores the event). Handlers never change ``state`` in place.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, TypeGuard
 
-from live.room_state import Actor, ActorId, RoomState
+from live.room_state import Actor, ActorId, RoomState, replace
 
 
 def is_number(value: object) -> TypeGuard[int | float]:

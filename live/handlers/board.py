@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from live.handlers.base import Event, Reject, is_number
 from live.protocol import MAX_STROKE_POINTS, MAX_STROKE_WIDTH
-from live.room_state import MAX_BOARD_POINTS, MAX_STROKES, RoomState, Stroke
+from live.room_state import MAX_BOARD_POINTS, MAX_STROKES, RoomState, Stroke, replace
 
 
 def _stroke_points(value: object) -> tuple[tuple[float, float], ...]:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from live.handlers.base import Event, with_
 from live.handlers.polls import open_poll
 from live.handlers.quiz import open_quiz
-from live.room_state import NOT_LIVE, RoomState
+from live.room_state import NOT_LIVE, RoomState, replace
 
 
 def lesson_end(state: RoomState, event: Event) -> RoomState | None:

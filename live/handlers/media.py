@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from live.handlers.base import Event, Reject
-from live.room_state import MEDIA_KINDS, NOT_LIVE, MediaInfo, RoomState
+from live.room_state import MEDIA_KINDS, NOT_LIVE, MediaInfo, RoomState, replace
 
 
 def rtc_grant(state: RoomState, event: Event) -> RoomState | None:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from live.handlers.base import Event, Reject, with_, without
 from live.protocol import MAX_CHAT_TEXT
-from live.room_state import MAX_CHAT_MESSAGES, ChatMessage, RoomState
+from live.room_state import MAX_CHAT_MESSAGES, ChatMessage, RoomState, replace
 
 
 def hand_raise(state: RoomState, event: Event) -> RoomState | None:

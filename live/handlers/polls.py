@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from live.handlers.base import Event, Reject, with_
-from live.room_state import PollRun, RoomState
+from live.room_state import PollRun, RoomState, replace
 
 
 def open_poll(state: RoomState) -> PollRun | None:

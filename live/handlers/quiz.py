@@ -9,11 +9,10 @@ own (``paced``) on the first answer. Either way answers are scored by
 from __future__ import annotations
 
 import copy
-from dataclasses import replace
 
 from lessons.answers import answer_problem
 from live.handlers.base import Event, Reject, with_
-from live.room_state import QuizRun, RoomState, questions_of, score_answers
+from live.room_state import QuizRun, RoomState, questions_of, replace, score_answers
 
 
 def open_quiz(state: RoomState) -> QuizRun | None:

@@ -8,11 +8,9 @@ to teacher-paced forgets every pupil's position, so everyone is on the teacher's
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from live.handlers.base import Event, Reject, with_
 from live.handlers.quiz import open_quiz
-from live.room_state import PACES, RoomState
+from live.room_state import PACES, RoomState, replace
 
 
 def _slide_index(state: RoomState, index: int) -> int:

@@ -9,11 +9,9 @@ picks the same pupils again.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from live.handlers.base import Event, Reject
 from live.protocol_widgets import MAX_COUNTDOWN_SECONDS
-from live.room_state import NO_PICK, ActorId, Countdown, Picker, RoomState
+from live.room_state import NO_PICK, ActorId, Countdown, Picker, RoomState, replace
 
 SHOW_FIELDS = ("histogram", "chat", "work")
 

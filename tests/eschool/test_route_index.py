@@ -69,6 +69,9 @@ def _assert_same(router: IndexedRouter, paths: list[str]) -> None:
         subset = list(router.router_for(path).routes)
         for scope in _scopes(path):
             assert _choice(subset, scope) == _choice(everything, scope), (path, scope["type"])
+            # Each kind of request is tried against the routes that may match its kind.
+            kind = list(router.router_for(path, scope["type"]).routes)
+            assert _choice(kind, scope) == _choice(everything, scope), (path, scope["type"])
 
 
 def test_every_registered_path_routes_as_starlette_does(tmp_path) -> None:

@@ -1,4 +1,5 @@
 import copy
+import dataclasses
 import itertools
 import json
 from collections.abc import Callable
@@ -10,6 +11,7 @@ import pytest
 from live.protocol import parse_client_message
 from live.report import report
 from live.room import (
+    MAX_APPLIED_IDS_PER_ACTOR,
     MAX_CHAT_MESSAGES,
     Actor,
     RoomError,
@@ -21,6 +23,7 @@ from live.room import (
     replay,
     step,
 )
+from live.room_state import replace
 from live.views import (
     event_for,
     view_for,
@@ -506,6 +509,29 @@ def test_a_repeated_message_id_is_applied_once(room: Room) -> None:
     assert room.send(ANNA, "hand.raise", id_="same") == []
     assert room.state.hands == ()
     assert room.state.applied_seq(ANNA.id, "same") == room.log[-2]["seq"]
+
+
+def test_the_newest_message_ids_of_each_actor_are_remembered() -> None:
+    state = new_room(BLOCKS)
+    for index in range(3 * MAX_APPLIED_IDS_PER_ACTOR):
+        event = {"type": "chat.post", "data": {"text": "x"}, "actor": ANNA.as_dict()}
+        state = apply(state, {**event, "mid": f"m{index}"})
+        newest = range(max(0, index + 1 - MAX_APPLIED_IDS_PER_ACTOR), index + 1)
+        assert all(state.applied_seq(ANNA.id, f"m{i}") == i + 1 for i in newest)
+    # A retry of an id long forgotten would be applied again: only so many are kept.
+    assert state.applied_seq(ANNA.id, "m0") is None
+
+
+def test_a_copy_of_the_state_changes_only_what_it_names() -> None:
+    state = new_room(BLOCKS, title="Fractions")
+    changed = replace(state, slide=2, hands=(ANNA.id,))
+    assert (changed.slide, changed.hands, changed.title) == (2, (ANNA.id,), "Fractions")
+    assert (state.slide, state.hands) == (0, ())
+    assert changed == dataclasses.replace(state, slide=2, hands=(ANNA.id,))
+    with pytest.raises(TypeError):
+        replace(state, no_such_field=1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        changed.slide = 3  # type: ignore[misc]
 
 
 def test_a_command_that_changes_nothing_produces_no_event(room: Room) -> None:

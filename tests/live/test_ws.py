@@ -372,6 +372,30 @@ async def test_a_repeated_message_id_is_applied_once(room: Room) -> None:
     assert len(posts) == 1
 
 
+async def test_commands_sent_at_once_are_answered_in_their_order(room: Room) -> None:
+    teacher = await room.join("teacher")
+    # The next commands do not wait for an ack (which waits for the database): the answers,
+    # a refusal among them, still come in the order of the commands.
+    ids = [
+        await teacher.send("chat.post", {"text": "One"}),
+        await teacher.send("chat.post", {"text": "Two"}),
+        await teacher.send("quiz.close"),  # no quiz is open
+        await teacher.send("ping"),
+        await teacher.send("chat.post", {"text": "Three"}),
+    ]
+    await teacher.wait_for(lambda f: f.get("id") == ids[-1], anywhere=True)
+    answers = [f for f in teacher.frames if f.get("type") in ("ack", "error")]
+    assert [a["id"] for a in answers] == ids
+    assert [a["type"] for a in answers] == ["ack", "ack", "error", "ack", "ack"]
+    posted = {f["data"]["text"]: f["seq"] for f in teacher.frames if f["type"] == "chat.post"}
+    assert [answers[0]["seq"], answers[1]["seq"], answers[4]["seq"]] == [
+        posted["One"],
+        posted["Two"],
+        posted["Three"],
+    ]
+    assert answers[3]["seq"] >= posted["Two"]
+
+
 async def test_reconnecting_with_since_gets_exactly_the_missed_events(room: Room) -> None:
     teacher = await room.join("teacher")
     pupil = await room.join("pupil")

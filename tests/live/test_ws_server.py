@@ -1,6 +1,7 @@
 """The protocol ``eschool serve`` runs (live.ws_server), served by uvicorn: frames written
-without waiting go out once per tick, in one write per socket, in order with the ordinary
-sends and the close."""
+without waiting go out once per tick, in one write per socket (the first with the handshake's
+answer), in order with the ordinary sends and the close, and before the socket is closed when
+the app returns."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any, cast
 
 import uvicorn
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosedOK
+from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
 
 from live.ws_server import send_now_of, text_frame
 
@@ -26,17 +27,18 @@ class _App:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         assert scope["type"] == "websocket"
         await receive()  # the connect
-        await send({"type": "websocket.accept"})
         send_now = send_now_of(scope)
         assert send_now is not None
         transport = cast(Any, send_now).__self__.transport  # the protocol's
         write = transport.write
+        await send({"type": "websocket.accept"})
 
         def recorded(data: bytes) -> None:
             self.writes.append(bytes(data))
             write(data)
 
         transport.write = recorded
+        assert self.writes == []  # the handshake's answer waits for the first frames
         assert send_now("one")
         assert send_now("two", "three")
         assert self.writes == []  # not yet: at the end of the tick, all at once
@@ -51,7 +53,7 @@ class _App:
 
 
 @contextlib.asynccontextmanager
-async def _served(app: _App) -> AsyncIterator[int]:
+async def _served(app: Any) -> AsyncIterator[int]:
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
@@ -85,9 +87,27 @@ async def test_frames_of_one_tick_go_out_in_one_write_and_in_order() -> None:
         assert client.close_code == 1000
     assert received == ["one", "two", "three", "four", "five", "six"]
     frame = {text: text_frame(text) for text in received}
-    assert app.writes[:3] == [
-        frame["one"] + frame["two"] + frame["three"],
-        frame["four"],
-        frame["five"],
-    ]
+    first, *rest = app.writes[:3]
+    # The handshake's answer waited for the first frames of its tick.
+    assert first.startswith(b"HTTP/1.1 101 ")
+    assert first.endswith(b"\r\n\r\n" + frame["one"] + frame["two"] + frame["three"])
+    assert rest == [frame["four"], frame["five"]]
     assert app.writes[3] == frame["six"]  # before the close frame
+
+
+async def test_what_an_app_left_pending_goes_out_before_the_socket_closes() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await receive()  # the connect
+        await send({"type": "websocket.accept"})
+        send_now = send_now_of(scope)
+        assert send_now is not None and send_now("bye")  # and returns at once
+
+    received = []
+    async with _served(app) as port:
+        client = await connect(f"ws://127.0.0.1:{port}/", compression=None)
+        async with client:
+            with contextlib.suppress(ConnectionClosed):
+                async with asyncio.timeout(10):
+                    async for message in client:
+                        received.append(message)
+    assert received == ["bye"]

@@ -1,0 +1,46 @@
+"""A database session opened only if a read needs one.
+
+A WebSocket's handshake reads a little (who signs in, whether a pupil is of the lesson's
+class) and on SQLite each of those reads runs straight on the driver
+(:mod:`eschool.direct_read`), with no session at all; yet opening and closing a session that
+is never used costs more than such a read (SQLAlchemy's session set-up, its registry, the
+close through a greenlet). :func:`session_on_demand` hands out a stand-in that opens the
+real session at its first use and closes it at the end of the block, if it was opened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Any, cast
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+
+class _OnDemand:
+    """Stands for an :class:`AsyncSession`: the first attribute asked for opens it."""
+
+    __slots__ = ("_maker", "session")
+
+    def __init__(self, maker: Callable[[], AsyncSession]) -> None:
+        self._maker = maker
+        self.session: AsyncSession | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        session = self.session
+        if session is None:
+            session = self.session = self._maker()
+        return getattr(session, name)
+
+
+@contextlib.asynccontextmanager
+async def session_on_demand(maker: Callable[[], AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session of ``maker`` for the block, opened at its first use (if any) and closed on
+    leaving the block, as ``async with maker() as session`` would."""
+    stand_in = _OnDemand(maker)
+    try:
+        yield cast(AsyncSession, stand_in)
+    finally:
+        if stand_in.session is not None:
+            # As ``async with`` closes it: in a task of its own, shielded from cancellation.
+            await stand_in.session.__aexit__(None, None, None)
