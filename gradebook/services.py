@@ -72,9 +72,9 @@ async def mark_give(
     marks in the term read with the slot, before this one is written, and this one. With
     ``writes`` (the API's: a session that wrote nothing yet), written straight on the driver
     when it can be (:mod:`gradebook.mark_direct`)."""
+    asked = MarkAsked(actor, pupil_id, slot_id, value, work_type, comment, reason)
     written = None
     if writes is not None:
-        asked = MarkAsked(actor, pupil_id, slot_id, value, work_type, comment, reason)
         receiver = session.sync_session.info.get(DELIVERY_KEY)
         written = await mark_on_driver(writes, asked, session=session, receiver=receiver)
         if written is not None and written.notifications and receiver is not None:
@@ -82,16 +82,8 @@ async def mark_give(
     if written is not None:
         mark, found = written.mark, written.slot
     else:
-        mark, found = await _session_mark(
-            session,
-            actor=actor,
-            pupil_id=pupil_id,
-            slot_id=slot_id,
-            value=value,
-            work_type=work_type,
-            comment=comment,
-            reason=reason,
-        )
+        mark, found = await _mark_insert(session, asked, with_marks=True)
+        await session.commit()
     result = term_result(
         [*found.marks, (mark.value, mark.weight)],
         scale=found.scale_code,
@@ -102,32 +94,6 @@ async def mark_give(
         pupil_id=pupil_id,
     )
     return MarkGiven(mark, result)
-
-
-async def _session_mark(
-    session: AsyncSession,
-    *,
-    actor: User,
-    pupil_id: int,
-    slot_id: int,
-    value: str | int | float,
-    work_type: str,
-    comment: str | None,
-    reason: str | None,
-) -> tuple[Mark, PupilSlot]:
-    mark, found = await _mark_insert(
-        session,
-        actor=actor,
-        pupil_id=pupil_id,
-        slot_id=slot_id,
-        value=value,
-        work_type=work_type,
-        comment=comment,
-        reason=reason,
-        with_marks=True,
-    )
-    await session.commit()
-    return mark, found
 
 
 async def mark_record(
@@ -150,52 +116,34 @@ async def mark_record(
     with a `reason`. `commit=False` only writes, for callers that write several
     records in one transaction (e.g. a live lesson's "write to journal").
     """
-    mark, _found = await _mark_insert(
-        session,
-        actor=actor,
-        pupil_id=pupil_id,
-        slot_id=slot_id,
-        value=value,
-        work_type=work_type,
-        comment=comment,
-        reason=reason,
-    )
+    asked = MarkAsked(actor, pupil_id, slot_id, value, work_type, comment, reason)
+    mark, _found = await _mark_insert(session, asked)
     if commit:
         await session.commit()
     return mark
 
 
 async def _mark_insert(
-    session: AsyncSession,
-    *,
-    actor: User,
-    pupil_id: int,
-    slot_id: int,
-    value: str | int | float,
-    work_type: str,
-    comment: str | None,
-    reason: str | None,
-    with_marks: bool = False,
+    session: AsyncSession, asked: MarkAsked, *, with_marks: bool = False
 ) -> tuple[Mark, PupilSlot]:
     """The mark and its history written (not committed), the family notified; the slot as
     read (``with_marks``: see :func:`queries.slot_for_pupil`)."""
+    actor, pupil_id = asked.actor, asked.pupil_id
     found = await writable_slot(
         session,
         actor=actor,
-        slot_id=slot_id,
+        slot_id=asked.slot_id,
         pupil_id=pupil_id,
-        reason=reason,
-        work_type=work_type,
+        reason=asked.reason,
+        work_type=asked.work_type,
         with_marks=with_marks,
     )
-    stored = normalize(found.scale, value)
-    code, weight = known_work_type(found.work_type, work_type)
+    stored = normalize(found.scale, asked.value)
+    code, weight = known_work_type(found.work_type, asked.work_type)
     # The family is told first: its read comes before the first write, so on SQLite the
     # write lock (taken by the first INSERT, held to the commit) is held one trip less.
     await notices.mark_noticed(session, slot=found, pupil_id=pupil_id, value=stored, changed=False)
-    now = utcnow()
-    asked = MarkAsked(actor, pupil_id, slot_id, value, work_type, comment, reason)
-    row = mark_row(actor, asked, stored=stored, code=code, weight=weight, now=now)
+    row = mark_row(actor, asked, stored=stored, code=code, weight=weight, now=utcnow())
     # Plain INSERTs (not the ORM's unit of work): a quarter of the cost, the same rows.
     connection = await session.connection()
     mark_id: int = (await connection.execute(INSERT_MARK, row)).scalar_one()
@@ -207,7 +155,7 @@ async def _mark_insert(
         action="create",
         old=None,
         new=stored,
-        reason=reason,
+        reason=asked.reason,
     )
     await connection.execute(INSERT_HISTORY, entry)
     # As a mark loaded and left its session: changed and added later, it is updated.
