@@ -61,6 +61,8 @@ DEFAULT_REPLAY_LIMIT = 1_000
 # of more than ``_PRESENCE_ROOM`` connections has longer ticks, up to ``_PRESENCE_MAX_TICK``
 # (a storm is then O(n) frames a tick to everyone, and counts need not move faster).
 DEFAULT_PRESENCE_TICK = 0.15
+# Events whose frames may wait a little for others on their way to a socket (live.ws_server).
+_UNHURRIED_TYPES = frozenset({"presence.join", "presence.leave"})
 _PRESENCE_ROOM = 100
 _PRESENCE_MAX_TICK = 1.5
 _READ_BATCH = 500
@@ -430,6 +432,8 @@ class Hub:
     def _fan_out(self, room: _LocalRoom, event: Event) -> None:
         frames = EventFrames(event, room.state)
         by_key, key_of, plain, own = frames.by_key, frames.key_of, frames.plain, frames.own
+        # Nobody waits for a classmate's arrival: those frames may wait a little for others.
+        later = event.get("type") in _UNHURRIED_TYPES
         for connection in room.connections:
             if connection.close_reason is not None:
                 continue
@@ -437,7 +441,7 @@ class Hub:
             key = viewer.role if plain and viewer.id not in own else key_of(viewer)
             frame = by_key[key] if key in by_key else frames.frame_for(key, viewer)
             if frame is not None:
-                connection.deliver(frame)
+                connection.deliver(frame, later=later)
 
     def _schedule_presence(self, room: _LocalRoom) -> None:
         """Send the counted presence now if none was sent within a tick, else at the tick's

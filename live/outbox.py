@@ -42,6 +42,7 @@ class Connection:
         "overflowed",
         "room_id",
         "writer",
+        "writer_later",
     )
 
     def __init__(self, room_id: str, actor: Actor, *, max_pending: int = DEFAULT_OUTBOX_SIZE):
@@ -61,6 +62,8 @@ class Connection:
         # Set by the web layer: writes a frame to the socket at once and returns ``True``,
         # or returns ``False`` when the socket cannot take it now (see :meth:`deliver`).
         self.writer: Callable[[str], bool] | None = None
+        # The same, for frames that may wait a little for others (see live.ws_server).
+        self.writer_later: Callable[[str], bool] | None = None
         # Set by the web layer: called (without waiting) when a frame goes into the outbox,
         # so that something sends it (a socket starts a sender only while it has frames).
         self.on_queued: Callable[[], None] | None = None
@@ -75,13 +78,15 @@ class Connection:
         """How many frames wait in the outbox."""
         return len(self._outbox)
 
-    def deliver(self, frame: str) -> bool:
+    def deliver(self, frame: str, *, later: bool = False) -> bool:
         """Hand ``frame`` on without waiting: straight to the socket through :attr:`writer`
-        when nothing is queued before it and the socket takes it now, else into the outbox
-        (read with :meth:`receive`); a full outbox closes the connection instead."""
+        (:attr:`writer_later` when the frame may wait: ``later``) when nothing is queued
+        before it and the socket takes it now, else into the outbox (read with
+        :meth:`receive`); a full outbox closes the connection instead."""
         if self.close_reason is not None:
             return False
-        if not self._outbox and self.writer is not None and self.writer(frame):
+        writer = self.writer_later if later else self.writer
+        if not self._outbox and writer is not None and writer(frame):
             return True
         if len(self._outbox) >= self.max_pending:
             self.overflowed = True

@@ -90,6 +90,8 @@ class LiveChannel:
     # The server's write that does not wait (live.ws_server), once the socket is accepted;
     # ``sending`` counts the sends under way the ordinary way (it may write only when none is).
     direct: SendNow | None = None
+    # The same for frames that may wait a little for others (live.ws_server's send_later).
+    direct_later: SendNow | None = None
     sending: int = 0
     # When the client last sent anything (time.monotonic), for the idle sweep.
     heard_at: float = field(default_factory=time.monotonic)
@@ -116,7 +118,7 @@ class LiveChannel:
     async def send_each(self, frames: list[str]) -> None:
         """Send text frames in order, after any send under way: at once, in one write, when
         none is and the server can (:meth:`send_now`)."""
-        if frames and self.send_now(*frames):
+        if not frames or self.send_now(*frames):
             return
         self.sending += 1
         try:
@@ -130,6 +132,12 @@ class LiveChannel:
         """Write text frames at once, when the server can and no send is under way (one would
         go after these frames); ``False``, with nothing written, when not."""
         direct = self.direct
+        return direct is not None and not self.sending and direct(*frames)
+
+    def send_later(self, *frames: str) -> bool:
+        """As :meth:`send_now`, for frames that may wait a little for others (see
+        :mod:`live.ws_server`)."""
+        direct = self.direct_later or self.direct
         return direct is not None and not self.sending and direct(*frames)
 
     async def answer(self, frame: str) -> None:

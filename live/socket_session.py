@@ -56,7 +56,7 @@ from live.socket_channel import (
     TokenBucket,
     idle_sweep,
 )
-from live.ws_server import detach_of, send_now_of
+from live.ws_server import detach_of, send_later_of, send_now_of
 
 logger = logging.getLogger(__name__)
 
@@ -200,9 +200,14 @@ async def live_socket(websocket: WebSocket) -> None:
         await _log(websocket.app).sync(session_id=channel.live_id, room_id=channel.room_id)
         await websocket.accept()
         channel.direct = send_now_of(websocket.scope)
+        channel.direct_later = send_later_of(websocket.scope)
         await _send_all(channel, first)
         del first  # a welcome may be large: the socket does not keep it
         await notes_welcome(channel)
+        # What the hub queued since the join (classmates arriving meanwhile) goes with the
+        # welcome, in the same write; from here the hub's frames go straight to the socket.
+        await _send_all(channel, connection.take_queued())
+        connection.writer, connection.writer_later = channel.send_now, channel.send_later
     except BaseException as exc:
         await _leave(channel, connection)
         if isinstance(exc, _GONE):
@@ -297,6 +302,7 @@ async def _serve(channel: LiveChannel, connection: Connection) -> None:
     only while there are some. When the hub closes the connection, a closer task ends the
     socket (:func:`~live.socket_channel.end_socket`)."""
     connection.writer = channel.send_now
+    connection.writer_later = channel.send_later
     connection.on_queued = channel.frames_queued
     if connection.pending:  # queued since the join, behind the first frames
         channel.frames_queued()
@@ -316,7 +322,7 @@ async def _serve(channel: LiveChannel, connection: Connection) -> None:
         sweep.discard(channel)
         channel.listener = None  # no closer starts any more
         connection.on_queued = None
-        connection.writer = None
+        connection.writer = connection.writer_later = None
         tasks = [
             task for task in (channel.sender, channel.closer, channel.answerer) if task is not None
         ]

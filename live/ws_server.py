@@ -25,6 +25,13 @@ writes (an ordinary send, a close) writes the pending bytes first, so frames sta
 pending bytes past :data:`FLUSH_AT` are written at once, so the transport's flow control (its
 pause, which makes ``send_now`` refuse) still sees them.
 
+Frames that nobody waits for (a classmate's arrival: ``presence.join`` in a class filling up)
+may wait a little longer for company: ``scope["extensions"][SEND_LATER]`` holds them up to
+:data:`UNHURRIED_SECONDS` (a second flusher), unless a frame sent with ``send_now`` comes
+meanwhile, which takes them along at the tick's end, in order. Thirty pupils joining at once
+then cost each socket a write or two, not thirty: on a loopback or a busy host, a write is a
+system call that also does the receiving side's work.
+
 The handshake's answer (``websocket.accept``) waits with them: a socket's ``101`` and its
 first frames (the welcome) go out in one write. Whatever the app left pending when it returns
 is written before uvicorn closes the socket.
@@ -54,6 +61,7 @@ log has a line per socket); warnings and errors are.
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import logging
 import struct
@@ -65,9 +73,11 @@ from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import State
 
-# The scope extensions' names; their values are ``send_now(*texts: str) -> bool`` and
+# The scope extensions' names; their values are ``send_now(*texts: str) -> bool`` (and
+# ``send_later``, the same for frames that may wait: see the module) and
 # ``detach(work: Coroutine) -> bool``.
 SEND_NOW = "eschool.websocket.send_now"
+SEND_LATER = "eschool.websocket.send_later"
 DETACH = "eschool.websocket.detach"
 
 SendNow = Callable[..., bool]  # (*texts: str) -> bool
@@ -77,6 +87,10 @@ _FIN_TEXT = 0x81  # FIN, opcode 1 (text)
 # Pending bytes of one socket past which ``send_now`` writes at once (asyncio's default high
 # water mark for a transport's buffer).
 FLUSH_AT = 64 * 1024
+# How long frames sent with ``send_later`` may wait for others (see the module).
+UNHURRIED_SECONDS = 0.15
+# Frames due this close to a flush of those that may wait go with it.
+_UNHURRIED_SLACK = 0.01
 
 
 @functools.lru_cache(maxsize=32)
@@ -115,6 +129,13 @@ def send_now_of(scope: Any) -> SendNow | None:
     extensions = scope.get("extensions") or {}
     send_now = extensions.get(SEND_NOW)
     return send_now if callable(send_now) else None
+
+
+def send_later_of(scope: Any) -> SendNow | None:
+    """The socket's ``send_later`` when the server offers it (see the module), else ``None``."""
+    extensions = scope.get("extensions") or {}
+    send_later = extensions.get(SEND_LATER)
+    return send_later if callable(send_later) else None
 
 
 def detach_of(scope: Any) -> Detach | None:
@@ -214,23 +235,59 @@ class _Flusher:
         self.scheduled = False
         dirty, self.dirty = self.dirty, []
         for protocol in dirty:
-            try:
-                protocol.flush_pending()
-            except Exception:  # one socket's failure must not hold up the others' frames
-                logger.exception("a WebSocket's frames could not be written")
+            _flush(protocol)
 
 
-# (A flusher holds no reference to its loop: the loop's entry goes with the loop.)
-_FLUSHERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Flusher] = (
+class _UnhurriedFlusher:
+    """The sockets of one event loop whose pending frames may wait: each is written
+    :data:`UNHURRIED_SECONDS` after its first such frame (sooner when a frame that may not
+    wait comes), by one timer for all of them, set for the one that waited longest."""
+
+    __slots__ = ("scheduled", "waiting")
+
+    def __init__(self) -> None:
+        self.waiting: collections.deque[tuple[float, LiveWebSocketProtocol]] = collections.deque()
+        self.scheduled = False
+
+    def add(self, protocol: LiveWebSocketProtocol) -> None:
+        loop = protocol.loop
+        self.waiting.append((loop.time() + UNHURRIED_SECONDS, protocol))
+        if not self.scheduled:
+            self.scheduled = True
+            loop.call_at(self.waiting[0][0], self.flush)
+
+    def flush(self) -> None:
+        loop = asyncio.get_running_loop()
+        due = loop.time() + _UNHURRIED_SLACK
+        waiting = self.waiting
+        while waiting and waiting[0][0] <= due:
+            _flush(waiting.popleft()[1])  # (nothing to write: written already)
+        self.scheduled = bool(waiting)
+        if waiting:
+            loop.call_at(waiting[0][0], self.flush)
+
+
+def _flush(protocol: LiveWebSocketProtocol) -> None:
+    try:
+        protocol.flush_pending()
+    except Exception:  # one socket's failure must not hold up the others' frames
+        logger.exception("a WebSocket's frames could not be written")
+
+
+# (A flusher holds its loop only through the sockets waiting in it: the loop's entry goes
+# with the loop.)
+_Flushers = tuple[_Flusher, _UnhurriedFlusher]
+_FLUSHERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Flushers] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def _flusher(loop: asyncio.AbstractEventLoop) -> _Flusher:
-    flusher = _FLUSHERS.get(loop)
-    if flusher is None:
-        flusher = _FLUSHERS[loop] = _Flusher()
-    return flusher
+def _flushers(loop: asyncio.AbstractEventLoop) -> _Flushers:
+    """The loop's flusher per tick and its flusher of frames that may wait."""
+    flushers = _FLUSHERS.get(loop)
+    if flushers is None:
+        flushers = _FLUSHERS[loop] = (_Flusher(), _UnhurriedFlusher())
+    return flushers
 
 
 class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
@@ -245,7 +302,9 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
         # Frames written by ``send_now`` this tick, not yet handed to the transport.
         self._pending: list[bytes] | None = None
         self._pending_size = 0
-        self._flusher = _flusher(self.loop)
+        # Whether the pending frames go out at the tick's end (else they may wait).
+        self._urgent = False
+        self._flusher, self._unhurried = _flushers(self.loop)
 
     def flush_pending(self) -> None:
         """Hand the frames pending since this tick began to the transport, in one write."""
@@ -263,6 +322,7 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
         scope = getattr(self, "scope", None)  # set only when the handshake is to go on
         if scope is not None:
             scope["extensions"][SEND_NOW] = self.send_now
+            scope["extensions"][SEND_LATER] = self.send_later
             scope["extensions"][DETACH] = self.detach
 
     async def send(self, message: Any) -> None:
@@ -356,6 +416,23 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
         """Write text frames (by the end of this tick, with the socket's other frames of the
         tick: see the module), or return ``False`` (nothing written) when the socket is not
         open or not writable; never waits."""
+        frames = self._encoded(texts)
+        if frames is None:
+            return False
+        self._hold(frames, urgent=True)
+        return True
+
+    def send_later(self, *texts: str) -> bool:
+        """As :meth:`send_now`, for frames that may wait up to :data:`UNHURRIED_SECONDS` for
+        others (see the module)."""
+        frames = self._encoded(texts)
+        if frames is None:
+            return False
+        self._hold(frames, urgent=False)
+        return True
+
+    def _encoded(self, texts: tuple[str, ...]) -> list[bytes] | None:
+        """``texts`` as frames for this socket; None when it cannot take them now."""
         if (
             not self.handshake_complete
             or self.close_sent
@@ -365,21 +442,23 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
             or self.conn.state is not State.OPEN
             or self.transport.is_closing()
         ):
-            return False
+            return None
         if self.conn.extensions:
             for text in texts:
                 self.conn.send_text(text.encode())
-            frames = self.conn.data_to_send()
-        else:
-            frames = [text_frame(text) for text in texts]
-        self._hold(frames)
-        return True
+            return self.conn.data_to_send()
+        return [text_frame(text) for text in texts]
 
-    def _hold(self, frames: list[bytes]) -> None:
-        """Add encoded bytes to the socket's pending ones (written by the end of the tick)."""
+    def _hold(self, frames: list[bytes], *, urgent: bool = True) -> None:
+        """Add encoded bytes to the socket's pending ones, written by the end of the tick
+        (``urgent``) or within :data:`UNHURRIED_SECONDS`, with the pending ones."""
         pending = self._pending
         if pending is None:
             self._pending = pending = []
+            self._urgent = urgent
+            (self._flusher if urgent else self._unhurried).add(self)
+        elif urgent and not self._urgent:
+            self._urgent = True
             self._flusher.add(self)
         pending.extend(frames)
         self._pending_size += sum(len(frame) for frame in frames)

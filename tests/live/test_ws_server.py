@@ -1,7 +1,8 @@
 """The protocol ``eschool serve`` runs (live.ws_server), served by uvicorn: frames written
 without waiting go out once per tick, in one write per socket (the first with the handshake's
 answer), in order with the ordinary sends and the close, and before the socket is closed when
-the app returns."""
+the app returns; frames that may wait go out together a little later, or with the next frame
+that may not."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any, cast
 
+import pytest
 import uvicorn
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
 
-from live.ws_server import send_now_of, text_frame
+from live import ws_server
+from live.ws_server import send_later_of, send_now_of, text_frame
 
 
 class _App:
@@ -111,3 +114,71 @@ async def test_what_an_app_left_pending_goes_out_before_the_socket_closes() -> N
                     async for message in client:
                         received.append(message)
     assert received == ["bye"]
+
+
+async def test_frames_that_may_wait_go_out_together_or_with_one_that_may_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Long enough that only a frame that may not wait writes them here.
+    monkeypatch.setattr(ws_server, "UNHURRIED_SECONDS", 60.0)
+    writes: list[bytes] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await receive()  # the connect
+        send_now, send_later = send_now_of(scope), send_later_of(scope)
+        assert send_now is not None and send_later is not None
+        await send({"type": "websocket.accept"})
+        assert send_now("welcome")
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        transport = cast(Any, send_now).__self__.transport
+        write = transport.write
+
+        def recorded(data: bytes) -> None:
+            writes.append(bytes(data))
+            write(data)
+
+        transport.write = recorded
+        for tick in range(3):  # a class arriving over several ticks
+            assert send_later(f"joined {tick}")
+            await asyncio.sleep(0)
+        assert writes == []  # waiting for company
+        assert send_now("slide")  # takes the waiting frames along, at the tick's end
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        await send({"type": "websocket.close", "code": 1000})
+        transport.write = write
+
+    received = await _received_from(app)
+    assert received == ["welcome", "joined 0", "joined 1", "joined 2", "slide"]
+    frame = {text: text_frame(text) for text in received}
+    assert writes[0] == frame["joined 0"] + frame["joined 1"] + frame["joined 2"] + frame["slide"]
+
+
+async def test_frames_that_may_wait_go_out_on_their_own() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await receive()  # the connect
+        send_later = send_later_of(scope)
+        assert send_later is not None
+        await send({"type": "websocket.accept"})
+        assert send_later("joined")
+        await receive()  # until the client has it and leaves
+
+    received = []
+    async with _served(app) as port:
+        client = await connect(f"ws://127.0.0.1:{port}/", compression=None)
+        async with client, asyncio.timeout(10):
+            received.append(await client.recv())
+    assert received == ["joined"]
+
+
+async def _received_from(app: Any) -> list[str]:
+    received = []
+    async with _served(app) as port:
+        client = await connect(f"ws://127.0.0.1:{port}/", compression=None)
+        async with client:
+            with contextlib.suppress(ConnectionClosedOK):
+                async with asyncio.timeout(10):
+                    async for message in client:
+                        received.append(message)
+    return received
