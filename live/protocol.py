@@ -461,6 +461,16 @@ def server_frame(type: str, seq: int, data: dict[str, Any]) -> str:
     return _dumps({"v": PROTOCOL_VERSION, "type": type, "seq": seq, "data": data})
 
 
+def encode(value: Any) -> str:
+    """``value`` as the frames encode it (compact JSON, UTF-8 text as is)."""
+    return _ENCODER.encode(value)
+
+
+def encoded_server_frame(type: str, seq: int, data: str) -> str:
+    """:func:`server_frame` of ``data`` encoded already (with :func:`encode`)."""
+    return f'{{"v":{PROTOCOL_VERSION},"type":{_ENCODER.encode(type)},"seq":{seq},"data":{data}}}'
+
+
 def direct_frame(type: str, data: dict[str, Any]) -> str:
     """Encode a frame for one client that is not an event of the log (no seq), such as the
     ``rtc.answer`` to its offer: ``{"v":1,"type":..,"data":{..}}``."""

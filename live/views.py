@@ -16,6 +16,7 @@ classroom widgets.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from live.board_views import (
@@ -66,6 +67,28 @@ def _slides_for(state: RoomState, viewer: Actor) -> list[dict[str, Any]]:
         shows_keys = viewer.role == "teacher" or (run is not None and run.revealed)
         slides.append(copy.deepcopy(block) if shows_keys else strip_answer_keys(block))
     return slides
+
+
+# The slides as each kind of viewer sees them, encoded: every welcome of a room sends them,
+# and they change only with the lesson's blocks or a quiz revealed. Keyed by the blocks'
+# identity (kept in the entry, so an id is never mistaken for another's), whether answer keys
+# are shown and which quizzes are revealed; a few rooms' worth at most.
+_SLIDES_KEPT = 256
+_slides_encoded: dict[tuple[int, bool, tuple[str, ...]], tuple[object, str]] = {}
+
+
+def slides_json(state: RoomState, viewer: Actor, encode: Callable[[Any], str]) -> str:
+    """``view_for(state, viewer)["slides"]`` encoded with ``encode`` (kept: see above)."""
+    revealed = tuple(sorted(key for key, run in state.quizzes.items() if run.revealed))
+    key = (id(state.blocks), viewer.role == "teacher", revealed)
+    found = _slides_encoded.get(key)
+    if found is not None and found[0] is state.blocks:
+        return found[1]
+    encoded = encode(_slides_for(state, viewer))
+    if len(_slides_encoded) >= _SLIDES_KEPT:
+        _slides_encoded.clear()
+    _slides_encoded[key] = (state.blocks, encoded)
+    return encoded
 
 
 def _quiz_view(state: RoomState, run: QuizRun, viewer: Actor) -> dict[str, Any]:
@@ -223,7 +246,7 @@ def _quizzes_view(state: RoomState, viewer: Actor) -> list[dict[str, Any]]:
     ]
 
 
-def view_for(state: RoomState, viewer: Actor) -> dict[str, Any]:
+def view_for(state: RoomState, viewer: Actor, *, slides: bool = True) -> dict[str, Any]:
     """The JSON snapshot of the room that ``viewer`` may see (the ``state`` of ``welcome``).
 
     The teacher sees everything; a pupil sees the slides without answer keys (until a quiz is
@@ -231,42 +254,46 @@ def view_for(state: RoomState, viewer: Actor) -> dict[str, Any]:
     an observer sees counts of pupils but no pupil's name, id or answer; the board sees what
     :mod:`live.board_views` allows. ``pace`` tells who sets the pace and, for a pupil, their own
     slide (:func:`live.pace_views.pace_view`); ``show`` what the board shows, ``timer`` the
-    countdown and ``picker`` the random pupil picker.
+    countdown and ``picker`` the random pupil picker. Without ``slides`` there is no
+    ``"slides"`` (the welcome adds them encoded: :func:`slides_json`).
     """
     quiz = state.quizzes.get(state.active_quiz) if state.active_quiz else None
     poll = state.polls.get(state.active_poll) if state.active_poll else None
-    return {
-        "title": state.title,
-        "seq": state.seq,
-        "slides": _slides_for(state, viewer),
-        "slide": state.slide,
-        "nav_free": state.nav_free,
-        "locked": state.locked,
-        "ended": state.ended,
-        "quiz": _quiz_view(state, quiz, viewer) if quiz else None,
-        "quizzes": _quizzes_view(state, viewer),
-        "poll": _poll_view(state, poll, viewer) if poll else None,
-        "board": {
-            "pen": person_for(state, state.pen, viewer),
-            "strokes": [
-                _stroke_view(state, stroke, viewer)
-                for stroke in state.strokes
-                if shows_stroke(state, stroke.by, viewer)
-            ],
-        },
-        "hands": hands_view(state, viewer),
-        "chat": {
-            "on": state.chat_on,
-            "messages": (
-                [_chat_view(state, message, viewer) for message in state.chat]
-                if shows_chat(state, viewer)
-                else []
-            ),
-        },
-        "people": _people_view(state, viewer),
-        "media": _media_view(state, viewer),
-        "pace": pace_view(state, viewer),
-        "show": show_view(state),
-        "timer": timer_view(state),
-        "picker": picker_view(state, viewer),
-    }
+    view: dict[str, Any] = {"slides": _slides_for(state, viewer)} if slides else {}
+    view.update(
+        {
+            "title": state.title,
+            "seq": state.seq,
+            "slide": state.slide,
+            "nav_free": state.nav_free,
+            "locked": state.locked,
+            "ended": state.ended,
+            "quiz": _quiz_view(state, quiz, viewer) if quiz else None,
+            "quizzes": _quizzes_view(state, viewer),
+            "poll": _poll_view(state, poll, viewer) if poll else None,
+            "board": {
+                "pen": person_for(state, state.pen, viewer),
+                "strokes": [
+                    _stroke_view(state, stroke, viewer)
+                    for stroke in state.strokes
+                    if shows_stroke(state, stroke.by, viewer)
+                ],
+            },
+            "hands": hands_view(state, viewer),
+            "chat": {
+                "on": state.chat_on,
+                "messages": (
+                    [_chat_view(state, message, viewer) for message in state.chat]
+                    if shows_chat(state, viewer)
+                    else []
+                ),
+            },
+            "people": _people_view(state, viewer),
+            "media": _media_view(state, viewer),
+            "pace": pace_view(state, viewer),
+            "show": show_view(state),
+            "timer": timer_view(state),
+            "picker": picker_view(state, viewer),
+        }
+    )
+    return view
