@@ -17,10 +17,12 @@ frame is the same bytes for everyone), unless the socket negotiated an extension
 (compression), when it goes through the socket's own encoder. ``eschool serve`` turns
 compression off: live frames are small, and a compressor per socket costs tens of KiB.
 
-A socket's frames of one loop tick go out in one write: ``send_now`` adds the encoded frames
-to the socket's pending bytes, and one callback per tick (:class:`_Flusher`, one per event
-loop, for every socket) writes each socket's bytes with one ``transport.write``, so a burst of
-events costs one system call per socket and tick, not one per frame. Whatever else the socket
+A socket's first frames of a loop tick are written at once (a fan-out's first socket does not
+wait for its thousandth to be handed its frame); the rest of the tick's go out in one write:
+``send_now`` adds the encoded frames to the socket's pending bytes, and one callback per tick
+(:class:`_Flusher`, one per event loop, for every socket) writes each socket's bytes with one
+``transport.write``, so a burst of events costs two system calls per socket and tick at most,
+not one per frame. Whatever else the socket
 writes (an ordinary send, a close) writes the pending bytes first, so frames stay in order;
 pending bytes past :data:`FLUSH_AT` are written at once, so the transport's flow control (its
 pause, which makes ``send_now`` refuse) still sees them.
@@ -217,22 +219,34 @@ class _Inbox:
 
 class _Flusher:
     """The sockets of one event loop with frames pending, and one callback per tick that
-    writes each one's frames (see the module)."""
+    writes each one's frames (see the module); it also ends the tick of the sockets that
+    wrote their first frames of the tick at once."""
 
-    __slots__ = ("dirty", "scheduled")
+    __slots__ = ("dirty", "scheduled", "written")
 
     def __init__(self) -> None:
         self.dirty: list[LiveWebSocketProtocol] = []
+        self.written: list[LiveWebSocketProtocol] = []
         self.scheduled = False
 
     def add(self, protocol: LiveWebSocketProtocol) -> None:
         self.dirty.append(protocol)
+        self._schedule(protocol.loop)
+
+    def wrote(self, protocol: LiveWebSocketProtocol) -> None:
+        self.written.append(protocol)
+        self._schedule(protocol.loop)
+
+    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
         if not self.scheduled:
             self.scheduled = True
-            protocol.loop.call_soon(self.flush)
+            loop.call_soon(self.flush)
 
     def flush(self) -> None:
         self.scheduled = False
+        written, self.written = self.written, []
+        for protocol in written:
+            protocol.written_now = False
         dirty, self.dirty = self.dirty, []
         for protocol in dirty:
             _flush(protocol)
@@ -304,6 +318,8 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
         self._pending_size = 0
         # Whether the pending frames go out at the tick's end (else they may wait).
         self._urgent = False
+        # Whether the socket wrote frames at once this tick (its next ones wait for the end).
+        self.written_now = False
         self._flusher, self._unhurried = _flushers(self.loop)
 
     def flush_pending(self) -> None:
@@ -419,7 +435,7 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
         frames = self._encoded(texts)
         if frames is None:
             return False
-        self._hold(frames, urgent=True)
+        self._hold(frames, urgent=True, at_once=True)
         return True
 
     def send_later(self, *texts: str) -> bool:
@@ -449,11 +465,17 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
             return self.conn.data_to_send()
         return [text_frame(text) for text in texts]
 
-    def _hold(self, frames: list[bytes], *, urgent: bool = True) -> None:
+    def _hold(self, frames: list[bytes], *, urgent: bool = True, at_once: bool = False) -> None:
         """Add encoded bytes to the socket's pending ones, written by the end of the tick
-        (``urgent``) or within :data:`UNHURRIED_SECONDS`, with the pending ones."""
+        (``urgent``) or within :data:`UNHURRIED_SECONDS`, with the pending ones; ``at_once``:
+        written now when they are the socket's first of the tick."""
         pending = self._pending
         if pending is None:
+            if at_once and not self.written_now:
+                self.written_now = True
+                self._flusher.wrote(self)
+                self.transport.write(frames[0] if len(frames) == 1 else b"".join(frames))
+                return
             self._pending = pending = []
             self._urgent = urgent
             (self._flusher if urgent else self._unhurried).add(self)
