@@ -81,16 +81,16 @@ def benchmarks() -> list[Benchmark]:
         "small_pupils": 3,
         "small_slots": 5,
         "connections": 2,
-        "seconds": 0.3,
-        "warmup": 0.1,
+        "seconds": 0.1,
+        "warmup": 0.05,
         "rounds": 1,
         "min_requests": 1,
         "probe_requests": 2,
     }
     tiny_diary = {
         "connections": 2,
-        "seconds": 0.3,
-        "warmup": 0.1,
+        "seconds": 0.1,
+        "warmup": 0.05,
         "rounds": 1,
         "min_requests": 1,
         "probe_requests": 2,
@@ -218,8 +218,8 @@ def benchmarks() -> list[Benchmark]:
                 "tiny": searches(
                     lessons=50,
                     connections=2,
-                    seconds=0.3,
-                    warmup=0.1,
+                    seconds=0.1,
+                    warmup=0.05,
                     rounds=1,
                     min_requests=1,
                     probe_requests=2,
@@ -242,8 +242,8 @@ def benchmarks() -> list[Benchmark]:
                 "tiny": searches(
                     lessons=50,
                     connections=2,
-                    seconds=0.3,
-                    warmup=0.1,
+                    seconds=0.1,
+                    warmup=0.05,
                     rounds=1,
                     min_requests=1,
                     probe_requests=2,
@@ -344,6 +344,28 @@ async def run(*, size: str, only: set[str] | None, log: Callable[[str], None]) -
     }
 
 
+def merged(earlier: dict[str, Any] | None, document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` (a run of some benchmarks, ``--only``) over the ``earlier`` run of the same
+    size in the same file: the benchmarks not run again keep their figures (and their own
+    ``generated_at``), so a partial run does not drop the others (nor the city model's
+    inputs)."""
+    if not earlier or earlier.get("size") != document["size"]:
+        return document
+    results = {**earlier.get("benchmarks", {}), **document["benchmarks"]}
+    for name, result in results.items():
+        if name not in document["benchmarks"] and "generated_at" in earlier:
+            result.setdefault("generated_at", earlier["generated_at"])
+    return {**document, "ratios": ratio_keys(results), "benchmarks": results}
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    try:
+        found = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
 def table(document: dict[str, Any]) -> str:
     """The ratios, one per line, and what was skipped or failed."""
     lines = [f"{key:<55} {value}" for key, value in document["ratios"].items()]
@@ -365,7 +387,9 @@ def main(argv: list[str] | None = None) -> int:
         help="tiny (the smoke test), quick (make bench, the default) or full (much longer)",
     )
     parser.add_argument(
-        "--only", help="comma-separated benchmark names: " + ", ".join(b.name for b in benchmarks())
+        "--only",
+        help="comma-separated benchmark names, merged into --output's earlier run of the same "
+        "size: " + ", ".join(b.name for b in benchmarks()),
     )
     parser.add_argument("--output", type=Path, default=RESULTS_DIR / "latest.json")
     args = parser.parse_args(argv)
@@ -375,6 +399,8 @@ def main(argv: list[str] | None = None) -> int:
         print(message, file=sys.stderr, flush=True)
 
     document = run_async(run(size=args.size, only=only, log=log))
+    if only:
+        document = merged(_read(args.output), document)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     print(table(document))
