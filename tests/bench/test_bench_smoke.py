@@ -1,13 +1,19 @@
-"""Smoke test of ``bench/``: every benchmark runs at a tiny size (``python -m bench.run_all
---size tiny``), prints well-formed figures with its baseline and ratios, and leaves no process
-behind. Not its speed: speed is what the benchmarks themselves are for.
+"""Smoke test of ``bench/``: every benchmark (the PostgreSQL variants aside, see below) runs at a
+tiny size (``python -m bench.run_all --size tiny --only …``), prints well-formed figures with its
+baseline and ratios, and leaves no process behind. Not its speed: speed is what the benchmarks
+themselves are for.
 
-The Redis variants (fan-out on Redis, scale-out) run only when ``ESCHOOL_TEST_REDIS_URL`` is set,
-the PostgreSQL journal only when ``ESCHOOL_TEST_POSTGRES_URL`` is.
+The Redis variants (fan-out on Redis, scale-out) run only when ``ESCHOOL_TEST_REDIS_URL`` is set.
+The PostgreSQL variants are left out of the run (seeding the demo on PostgreSQL takes some ten
+seconds each): each is its SQLite sibling's code on a scratch PostgreSQL database, which
+``test_the_variants_left_out_run_code_the_smoke_runs`` holds them to;
+``test_the_variants_left_out_get_a_scratch_postgres_database`` checks the making of that database
+and tests/lessons/test_search_plans.py the search's steps taken on PostgreSQL only.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -20,8 +26,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
-from bench import journal, live_fanout, live_joins, live_sockets
+from bench import journal, live_fanout, live_joins, live_sockets, run_all, search
+from bench.common import postgres_base_url
+from eschool.db import create_engine
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MARK = "ESCHOOL_BENCH_SMOKE_RUN"
@@ -61,6 +71,15 @@ EXPECTED_RATIOS = {
     "media": ["cpu_per_viewer_second_ratio", "cpu_per_frame_ratio"],
 }
 WITH_REDIS = ["fanout_redis", "scale_out"]
+# The benchmarks the tiny run leaves out: each with the one whose code it runs on PostgreSQL and
+# the function that makes its scratch database.
+LEFT_OUT = {
+    "journal_postgres": ("journal", journal._database_url),
+    "diary_postgres": ("diary", journal._database_url),
+    "auth_overhead_postgres": ("auth_overhead", journal._database_url),
+    "search_postgres": ("search", search.database_url),
+}
+SMOKED = [bench.name for bench in run_all.benchmarks() if bench.name not in LEFT_OUT]
 
 
 def _marked_processes(token: str) -> list[int]:
@@ -80,11 +99,13 @@ def _marked_processes(token: str) -> list[int]:
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Run every benchmark at its tiny size once, in a process of its own."""
+    """Run every benchmark but those ``LEFT_OUT`` at its tiny size once, in a process of its
+    own."""
     output = tmp_path_factory.mktemp("bench") / "latest.json"
     token = uuid.uuid4().hex
+    command = [sys.executable, "-m", "bench.run_all", "--size", "tiny", "--output", str(output)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "bench.run_all", "--size", "tiny", "--output", str(output)],
+        [*command, "--only", ",".join(SMOKED)],
         cwd=PROJECT_ROOT,
         env={**os.environ, MARK: token},
         stdout=subprocess.PIPE,
@@ -117,7 +138,56 @@ def test_every_benchmark_runs_without_error(tiny_run: dict[str, Any]) -> None:
     benchmarks = tiny_run["document"]["benchmarks"]
     failed = {name: r["error"] for name, r in benchmarks.items() if "error" in r}
     assert not failed
-    assert set(EXPECTED_RATIOS) <= set(benchmarks)
+    assert set(EXPECTED_RATIOS) <= set(benchmarks) == set(SMOKED)
+
+
+def test_the_variants_left_out_run_code_the_smoke_runs() -> None:
+    """Each benchmark left out of the run is its sibling's ``run`` (in the run) with the
+    sibling's tiny options on PostgreSQL, whose database that ``run``'s module makes with the
+    function named in ``LEFT_OUT``; every PostgreSQL benchmark is either run or left out so."""
+    registered = {bench.name: bench for bench in run_all.benchmarks()}
+    assert {name for name, bench in registered.items() if bench.needs == "postgres"} == set(
+        LEFT_OUT
+    )
+    for name, (sibling, scratch) in LEFT_OUT.items():
+        variant, plain = registered[name], registered[sibling]
+        assert sibling in SMOKED and variant.run is plain.run and variant.needs == "postgres"
+        assert variant.sizes["tiny"] == dataclasses.replace(
+            plain.sizes["tiny"], database="postgres"
+        )
+        assert {options.database for options in variant.sizes.values()} == {"postgres"}
+        assert scratch in vars(sys.modules[plain.run.__module__]).values()
+
+
+@pytest.mark.parametrize(
+    "scratch",
+    sorted({made for _, made in LEFT_OUT.values()}, key=lambda made: made.__module__),
+    ids=lambda made: made.__module__,
+)
+async def test_the_variants_left_out_get_a_scratch_postgres_database(scratch: Any) -> None:
+    """The URL a benchmark's ``database`` option gives: none for SQLite (the school's own
+    file); for PostgreSQL a database of its own on the configured server, gone afterwards."""
+    base = postgres_base_url()
+    if not base:
+        pytest.skip("ESCHOOL_TEST_POSTGRES_URL not set: the PostgreSQL variants are skipped too")
+    async with scratch("sqlite") as none:
+        assert none is None
+    async with scratch("postgres") as url:
+        assert url is not None
+        name = await _scalar(url, "SELECT current_database()")
+        assert name != make_url(base).database
+    left = await _scalar(base, "SELECT count(*) FROM pg_database WHERE datname = :name", name=name)
+    assert left == 0
+
+
+async def _scalar(url: str, statement: str, **params: Any) -> Any:
+    """The one value ``statement`` selects on the database of ``url``."""
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return (await connection.execute(text(statement), params)).scalar()
+    finally:
+        await engine.dispose()
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_RATIOS))

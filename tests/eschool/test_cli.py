@@ -1,4 +1,7 @@
-"""The ``eschool`` command line, run as a newcomer would run it."""
+"""The ``eschool`` command line, run as a newcomer would run it: as ``python -m eschool.cli``
+where the process matters (its exit status, what reaches its error output), else in this
+process through the command's ``main`` (the same code, without a second and a half of start-up
+for each command)."""
 
 from __future__ import annotations
 
@@ -10,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.eschool.cli_support import eschool_cli
 
-def _eschool(data_dir: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+
+def _process(data_dir: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "ESCHOOL_DATA_DIR": str(data_dir)}
     env.pop("ESCHOOL_DATABASE_URL", None)
     return subprocess.run(
@@ -28,7 +33,7 @@ def _eschool(data_dir: Path, *args: str, stdin: str | None = None) -> subprocess
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data_dir = tmp_path_factory.mktemp("cli")
-    first = _eschool(data_dir, "demo", "--seed-only")
+    first = eschool_cli(data_dir, "demo", "--seed-only")
     assert first.returncode == 0, first.stderr
     assert "teacher" in first.stdout
     assert "password: demo" in first.stdout
@@ -42,7 +47,7 @@ def test_demo_seed_is_idempotent(seeded: Path) -> None:
             t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608
             for t in ("schools", "users", "classes", "enrolments", "terms")
         }
-    second = _eschool(seeded, "demo", "--seed-only")
+    second = eschool_cli(seeded, "demo", "--seed-only")
     assert second.returncode == 0, second.stderr
     with sqlite3.connect(db) as conn:
         after = {
@@ -62,7 +67,7 @@ def test_demo_seed_is_idempotent(seeded: Path) -> None:
 
 
 def test_user_add_prints_a_generated_password(seeded: Path) -> None:
-    result = _eschool(
+    result = eschool_cli(
         seeded,
         "user",
         "add",
@@ -77,13 +82,15 @@ def test_user_add_prints_a_generated_password(seeded: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "Password: " in result.stdout
-    again = _eschool(seeded, "user", "add", "--login", "m.orlova", "--name", "X", "--role", "pupil")
+    again = eschool_cli(
+        seeded, "user", "add", "--login", "m.orlova", "--name", "X", "--role", "pupil"
+    )
     assert again.returncode == 2
     assert "taken" in again.stderr
 
 
 def test_user_add_refuses_bad_input_clearly(seeded: Path) -> None:
-    result = _eschool(
+    result = _process(
         seeded, "user", "add", "--login", "BAD LOGIN", "--name", "X", "--role", "teacher"
     )
     assert result.returncode == 2
@@ -92,23 +99,25 @@ def test_user_add_refuses_bad_input_clearly(seeded: Path) -> None:
 
 
 def test_user_passwd_sets_a_password(seeded: Path) -> None:
-    result = _eschool(seeded, "user", "passwd", "--login", "teacher2", "--password", "new-secret-1")
+    result = eschool_cli(
+        seeded, "user", "passwd", "--login", "teacher2", "--password", "new-secret-1"
+    )
     assert result.returncode == 0, result.stderr
-    generated = _eschool(seeded, "user", "passwd", "--login", "teacher2")
+    generated = eschool_cli(seeded, "user", "passwd", "--login", "teacher2")
     assert "Password: " in generated.stdout
-    missing = _eschool(seeded, "user", "passwd", "--login", "nobody")
+    missing = eschool_cli(seeded, "user", "passwd", "--login", "nobody")
     assert missing.returncode == 2
 
 
 def test_help_explains_the_commands(tmp_path: Path) -> None:
-    result = _eschool(tmp_path, "--help")
+    result = _process(tmp_path, "--help")
     assert result.returncode == 0
     for word in ("serve", "init", "demo", "user", "ESCHOOL_DATABASE_URL"):
         assert word in result.stdout
 
 
 def test_init_creates_the_database(tmp_path: Path) -> None:
-    result = _eschool(tmp_path, "init")
+    result = eschool_cli(tmp_path, "init")
     assert result.returncode == 0, result.stderr
     with sqlite3.connect(tmp_path / "eschool.db") as conn:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}

@@ -1,33 +1,20 @@
-"""`eschool school add` / `school list` and `user add --school`, run as an operator would."""
+"""`eschool school add` / `school list` and `user add --school`, run as an operator would (in
+this process, through the command's ``main``: that ``python -m eschool.cli`` starts it and
+passes its exit status on is checked in ``test_cli``)."""
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _eschool(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "ESCHOOL_DATA_DIR": str(data_dir)}
-    env.pop("ESCHOOL_DATABASE_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "eschool.cli", *args],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+from tests.eschool.cli_support import eschool_cli
 
 
 def test_school_add_then_people_in_the_chosen_school(tmp_path: Path) -> None:
-    first = _eschool(tmp_path, "school", "add", "--name", "Лицей № 2", "--admin-login", "l2.admin")
+    first = eschool_cli(
+        tmp_path, "school", "add", "--name", "Лицей № 2", "--admin-login", "l2.admin"
+    )
     assert first.returncode == 0, first.stderr
     assert "l2.admin" in first.stdout
     password = re.search(r"^Password: (\S+)$", first.stdout, re.M)
@@ -40,25 +27,25 @@ def test_school_add_then_people_in_the_chosen_school(tmp_path: Path) -> None:
         (("--name", "Лицей № 2", "--admin-login", "y.admin"), "exists already"),
         (("--name", "Гимназия", "--admin-login", "Not A Login"), "login"),
     ):
-        refused = _eschool(tmp_path, "school", "add", *args)
+        refused = eschool_cli(tmp_path, "school", "add", *args)
         assert refused.returncode == 2, (args, refused.stderr)
         assert message in refused.stderr and "Traceback" not in refused.stderr
 
     # With one school, `user add` needs no --school.
-    only = _eschool(
+    only = eschool_cli(
         tmp_path, "user", "add", "--login", "t.one", "--name", "T One", "--role", "teacher"
     )
     assert only.returncode == 0, only.stderr
 
-    second = _eschool(
+    second = eschool_cli(
         tmp_path, "school", "add", "--name", "Gymnasium 9", "--admin-login", "g9.admin"
     )
     assert second.returncode == 0, second.stderr
-    listed = _eschool(tmp_path, "school", "list").stdout.splitlines()
+    listed = eschool_cli(tmp_path, "school", "list").stdout.splitlines()
     assert [line.split("\t")[2] for line in listed] == ["Лицей № 2", "Gymnasium 9"]
     gymnasium_id = listed[1].split("\t")[0]
 
-    ambiguous = _eschool(
+    ambiguous = eschool_cli(
         tmp_path, "user", "add", "--login", "t.two", "--name", "T", "--role", "teacher"
     )
     assert ambiguous.returncode == 2 and "--school" in ambiguous.stderr
@@ -67,12 +54,12 @@ def test_school_add_then_people_in_the_chosen_school(tmp_path: Path) -> None:
         ("gymnasium 9", "t.three"),
         ("Лицей № 2", "t.four"),
     ):
-        added = _eschool(
+        added = eschool_cli(
             tmp_path, "user", "add", "--login", login, "--name", "T", "--role", "teacher",
             "--school", ref,
         )  # fmt: skip
         assert added.returncode == 0, (ref, added.stderr)
-    unknown = _eschool(
+    unknown = eschool_cli(
         tmp_path, "user", "add", "--login", "t.five", "--name", "T", "--role", "teacher",
         "--school", "Nowhere",
     )  # fmt: skip

@@ -8,10 +8,20 @@ come from FTS5 and never scan the wide tables.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import text
 
-from bench.search import explain_search
+from bench.common import School
+from bench.search import (
+    BASELINE,
+    add_lessons,
+    copy_lessons,
+    endpoints,
+    explain_search,
+    search_plans,
+)
 from eschool.queries import user_by_login
 from lessons.models import LessonFilters
 from tests.lessons.test_search import LESSONS, publish
@@ -89,3 +99,27 @@ async def test_search_statements_use_their_indexes(searched, query, postgres, sq
     for index in sqlite:
         assert f"USING COVERING INDEX {index} (id=?" in plan, plan
     assert f"SCAN {face}\n" not in plan + "\n" and f"SCAN {face} " not in plan, plan
+
+
+async def test_the_search_benchmark_steps_taken_on_postgresql_only(
+    as_user, sessionmaker, database_url: str, tmp_path: Path
+) -> None:
+    """``bench.search`` on PostgreSQL (left out of the benchmarks' tiny run in tests/bench):
+    generated lessons stored in bulk, copied inside the database (numbered titles, a version
+    each) up to the size asked for, and the indexes each measured search's statement reads."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: the SQLite search benchmark takes none of these steps")
+    await as_user("teacher")
+    school = School(data_dir=tmp_path, database_url=database_url, tokens={"teacher": "unused"})
+    assert await add_lessons(school, count=3) == 3
+    assert await copy_lessons(school, count=7) == 7
+    async with sessionmaker() as session:
+        connection = await session.connection()
+        titles = (await connection.execute(text("SELECT title FROM lessons"))).scalars().all()
+        versions = await connection.execute(text("SELECT count(*) FROM lesson_versions"))
+        assert versions.scalar() == len(titles) == 7
+    assert sum(" №" in title for title in titles) == 4
+    requests = endpoints(school)
+    plans = await search_plans(school, requests)
+    assert set(plans) == set(requests) - {BASELINE}
+    assert all(isinstance(indexes, list) for indexes in plans.values())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,8 @@ async def world(settings: Settings) -> World:
 def servers(
     settings: Settings, world: World, redis_url: str, tmp_path: Path
 ) -> Iterator[tuple[ProcessServer, ProcessServer]]:
-    """Two server processes sharing the database and Redis."""
+    """Two server processes sharing the database and Redis, started (and stopped) side by
+    side."""
     env = {
         "ESCHOOL_DATA_DIR": str(settings.data_dir),
         "ESCHOOL_DATABASE_URL": settings.database_url,
@@ -42,8 +44,9 @@ def servers(
     }
     first = ProcessServer(env, tmp_path / "a.log")
     second = ProcessServer(env, tmp_path / "b.log")
-    try:
-        yield first.start(), second.start()
-    finally:
-        first.stop()
-        second.stop()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        try:
+            a, b = pool.map(ProcessServer.start, (first, second))
+            yield a, b
+        finally:
+            list(pool.map(ProcessServer.stop, (first, second)))
