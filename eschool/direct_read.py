@@ -168,8 +168,7 @@ class DirectReads:
             else:
                 return [compiled.row(row) for row in raw[: 1 if only_first else None]]
         elif self._postgres:
-            connection = await session.connection()
-            driver: Any = (await connection.get_raw_connection()).driver_connection
+            driver = await session_driver(session)
             try:
                 if only_first:
                     record = await driver.fetchrow(compiled.sql, *parameters)
@@ -208,6 +207,25 @@ class DirectReads:
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
+
+
+_DRIVER_KEY = "eschool.direct_read.driver"
+
+
+async def session_driver(session: AsyncSession) -> Any:
+    """PostgreSQL: the asyncpg connection under the connection ``session`` holds (checked out
+    on first use). Kept in the session's ``info`` with the session's transaction: until that
+    ends (a commit, a rollback, the session closed), the connection is the same, and the
+    request's later reads skip SQLAlchemy's look-up of it (two trips through its greenlet)."""
+    sync = session.sync_session
+    kept = sync.info.get(_DRIVER_KEY)
+    current = sync.get_transaction()
+    if kept is not None and current is not None and current.is_active and kept[0] is current:
+        return kept[1]
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    sync.info[_DRIVER_KEY] = (sync.get_transaction(), driver)
+    return driver
 
 
 def announce(engine: AsyncEngine, sql: str, parameters: Any) -> None:

@@ -11,7 +11,11 @@ on the driver in one transaction:
   without yielding to the loop, so the transaction is whole before anything else runs. When
   another writer holds the database, :meth:`DriverWrites.transaction` gives None at once and
   the caller takes the session's way, which waits its turn.
-- **PostgreSQL:** on a pooled connection's asyncpg driver, in its transaction.
+- **PostgreSQL:** on a pooled connection's asyncpg driver, in its transaction; or
+  (:meth:`DriverWrites.statements`) outside one, each statement committed on its own: a
+  write made of one statement (a multi-row INSERT, or several INSERTs as the CTEs of one
+  statement) is atomic alone and saves the ``BEGIN`` and ``COMMIT`` round trips. At READ
+  COMMITTED the reads before it see what they would see inside a transaction.
 
 Anything the driver refuses inside (a constraint, a lost connection) rolls the transaction back
 and raises :class:`DriverFailed`: nothing is stored, and the caller runs the same write the
@@ -29,12 +33,12 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any, Protocol
 
 from sqlalchemy import Insert
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import ClauseElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.db import create_sessionmaker
-from eschool.direct_read import CompiledStatement, announce
+from eschool.direct_read import CompiledStatement, announce, session_driver
 from eschool.sqlite_direct import DirectWriter, passive_checkpoint
 
 logger = logging.getLogger(__name__)
@@ -48,7 +52,8 @@ class DriverFailed(Exception):
 
 
 class DriverTransaction(Protocol):
-    """One open transaction on the driver."""
+    """One open transaction on the driver (or statements each committed on their own: see
+    :meth:`DriverWrites.statements`)."""
 
     async def rows(
         self, statement: ClauseElement, values: Mapping[str, Any]
@@ -122,6 +127,18 @@ class DriverWrites:
             yield None
 
     @contextlib.asynccontextmanager
+    async def statements(self, session: AsyncSession) -> AsyncIterator[DriverTransaction | None]:
+        """PostgreSQL: statements on the connection ``session`` holds (a request's, which read
+        only), outside any transaction: each is committed on its own, all it writes or
+        nothing (see the module). None on other databases, or when ``session``'s connection
+        is in a transaction of its own: take the session's way."""
+        if not self.postgres:
+            yield None
+            return
+        driver = await session_driver(session)
+        yield None if driver.is_in_transaction() else _Transaction(self, driver)
+
+    @contextlib.asynccontextmanager
     async def _postgres_transaction(
         self, session: AsyncSession | None
     ) -> AsyncIterator[DriverTransaction | None]:
@@ -130,7 +147,7 @@ class DriverWrites:
                 connection = await session.connection()
             else:
                 connection = await stack.enter_async_context(self.engine.connect())
-            driver: Any = (await connection.get_raw_connection()).driver_connection
+            driver = await _driver_of(connection)
             if driver.is_in_transaction():  # the session wrote already: not on its side
                 yield None
                 return
@@ -177,3 +194,8 @@ class DriverWrites:
         """Close the SQLite connection, if one was opened."""
         if self.direct is not None:
             self.direct.close()
+
+
+async def _driver_of(connection: AsyncConnection) -> Any:
+    """The asyncpg connection under a pooled SQLAlchemy one."""
+    return (await connection.get_raw_connection()).driver_connection

@@ -1,10 +1,17 @@
 """A new mark written straight on the driver (:mod:`eschool.driver_tx`): the journal's most
-frequent write, ``POST /api/v1/marks``, in one transaction of the same statements as
+frequent write, ``POST /api/v1/marks``, with the same statements as
 :func:`gradebook.services.mark_give`'s way through the session — the slot with the pupil's
 marks, the family to tell, their notifications, the mark and its history — and the same
 checks, answer and delivery after the commit. Refused checks raise the same domain errors
 (nothing is stored); when the driver refuses (SQLite busy, a constraint, a lost connection)
 it answers None and the caller takes the session's way, which says why as it always did.
+
+On SQLite it runs in one transaction, statement by statement. On PostgreSQL, where each
+statement is a round trip, the three reads run on their own and the three inserts in one
+statement (:func:`mark_write`: the notifications and the mark as CTEs, the history entry
+taking the mark's new id), committed alone: all of it is stored or none, with no ``BEGIN``
+and ``COMMIT`` around it (at READ COMMITTED a read sees the same inside a transaction as
+outside one).
 """
 
 from __future__ import annotations
@@ -13,11 +20,12 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Insert, bindparam, insert
+from sqlalchemy import BindParameter, Insert, Select, bindparam, insert, select, true
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from eschool.driver_tx import DriverFailed, DriverWrites
+from eschool.driver_tx import DriverFailed, DriverTransaction, DriverWrites
 from eschool.models import User
 from eschool.notifications.models import Notification
 from eschool.notifications.pending import Committed
@@ -30,6 +38,7 @@ from gradebook.notices import mark_notice
 from gradebook.pupil_slot import (
     PUPIL_MARKS,
     PUPIL_SLOT_TERM_MARK,
+    PupilSlot,
     marks_params,
     pupil_slot_from_rows,
     pupil_slot_params,
@@ -56,13 +65,32 @@ class MarkWritten:
     before it) and the notifications to deliver."""
 
     mark: Mark
-    slot: Any  # gradebook.pupil_slot.PupilSlot
+    slot: PupilSlot
     notifications: list[Committed]
 
 
 INSERT_MARK = insert(Mark).returning(Mark.__table__.c.id)  # type: ignore[attr-defined]
 INSERT_HISTORY = insert(HistoryEntry)
+_NOTIFICATIONS = Notification.__table__  # type: ignore[attr-defined]
+_MARKS = Mark.__table__  # type: ignore[attr-defined]
+_HISTORY = HistoryEntry.__table__  # type: ignore[attr-defined]
 _COLUMNS = tuple(column.key for column in INSERT_NOTIFICATION.table.c if column.key != "id")
+_MARK_COLUMNS = tuple(column.key for column in _MARKS.c if column.key != "id")
+# A history entry's columns but its id and the mark's id (the statement's own).
+_HISTORY_COLUMNS = tuple(
+    column.key for column in _HISTORY.c if column.key not in ("id", "entity_id")
+)
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """What the reads and checks decided: the slot as read, the mark's columns, its history
+    entry's (but the mark's id) and the notifications' rows."""
+
+    slot: PupilSlot
+    mark: dict[str, Any]
+    entry: dict[str, Any]
+    notifications: list[dict[str, object]]
 
 
 async def mark_on_driver(
@@ -71,85 +99,161 @@ async def mark_on_driver(
     """Write the mark on the driver (see the module; on PostgreSQL on ``session``'s
     connection); None: take the session's way."""
     try:
-        async with writes.transaction(session) as transaction:
-            if transaction is None:
-                return None
-            actor = asked.actor
-            params = pupil_slot_params(
-                actor=actor,
-                slot_id=asked.slot_id,
-                pupil_id=asked.pupil_id,
-                work_type=asked.work_type,
-            )
-            found = pupil_slot_from_rows(
-                await transaction.rows(PUPIL_SLOT_TERM_MARK, params),
-                actor=actor,
-                slot_id=asked.slot_id,
-                work_type=asked.work_type,
-                with_marks=True,
-            )
-            require_writable(found, actor=actor, reason=asked.reason)
-            marks = await transaction.rows(PUPIL_MARKS, marks_params(found, asked.pupil_id))
-            found = with_marks_read(found, marks)
-            stored = normalize(found.scale, asked.value)
-            code, weight = known_work_type(found.work_type, asked.work_type)
-            family = family_from_rows(
-                await transaction.rows(
-                    FAMILY_RECIPIENTS,
-                    {"pupil_id": asked.pupil_id, "school_id": found.school_id, "kind": "mark"},
-                )
-            )
-            title, values, url = mark_notice(
-                slot=found, pupil_id=asked.pupil_id, value=stored, changed=False
-            )
-            notice = family_notice(
-                family, pupil_id=asked.pupil_id, title=title, params=values, url=url
-            )
-            rows: list[dict[str, object]] = []
-            if notice is not None:
-                rows = notice_rows(
-                    school_id=found.school_id,
-                    kind="mark",
-                    notices=[notice],
-                    to=family[1:],
-                    receiver=receiver,
-                )
-            notifications = [
-                Committed(int(id_), int(user_id), email_state)
-                for id_, user_id, email_state in (
-                    await transaction.rows(*_notifications_insert(rows)) if rows else []
-                )
-            ]
-            now = utcnow()
-            row = mark_row(actor, asked, stored=stored, code=code, weight=weight, now=now)
-            ((mark_id,),) = await transaction.rows(INSERT_MARK, row)
-            entry = history_row(
-                actor=actor,
-                entity="mark",
-                entity_id=mark_id,
-                pupil_id=asked.pupil_id,
-                action="create",
-                old=None,
-                new=stored,
-                reason=asked.reason,
-            )
-            await transaction.rows(INSERT_HISTORY, entry)
+        if writes.postgres:
+            async with writes.statements(session) as statements:
+                if statements is None:
+                    return None
+                planned = await _planned(statements, asked, receiver)
+                mark_id, notifications = await _written_at_once(statements, planned)
+        else:
+            async with writes.transaction(session) as transaction:
+                if transaction is None:
+                    return None
+                planned = await _planned(transaction, asked, receiver)
+                mark_id, notifications = await _written_in_turn(transaction, planned)
     except DriverFailed:
         return None
-    # As a mark loaded and left its session: changed and added later, it is updated.
-    mark = Mark(id=mark_id, **row)
-    make_transient_to_detached(mark)
-    return MarkWritten(mark, found, notifications)
+    return MarkWritten(
+        _as_loaded(Mark, {"id": mark_id, **planned.mark}), planned.slot, notifications
+    )
+
+
+def _as_loaded(model: type[Any], values: dict[str, Any]) -> Any:
+    """An instance of ``model`` as a session makes one from a row it read (its values set
+    straight, with none of the attribute events of ``model(**values)``) that then left the
+    session: detached with its identity, so changed and added later, it is updated."""
+    instance = manager_of_class(model).new_instance()
+    instance.__dict__.update(values)
+    make_transient_to_detached(instance)
+    return instance
+
+
+async def _planned(driver: DriverTransaction, asked: MarkAsked, receiver: object) -> _Planned:
+    """The reads and checks of a new mark (a refused check raises its domain error), and the
+    rows to write."""
+    actor = asked.actor
+    params = pupil_slot_params(
+        actor=actor, slot_id=asked.slot_id, pupil_id=asked.pupil_id, work_type=asked.work_type
+    )
+    found = pupil_slot_from_rows(
+        await driver.rows(PUPIL_SLOT_TERM_MARK, params),
+        actor=actor,
+        slot_id=asked.slot_id,
+        work_type=asked.work_type,
+        with_marks=True,
+    )
+    require_writable(found, actor=actor, reason=asked.reason)
+    found = with_marks_read(
+        found, await driver.rows(PUPIL_MARKS, marks_params(found, asked.pupil_id))
+    )
+    stored = normalize(found.scale, asked.value)
+    code, weight = known_work_type(found.work_type, asked.work_type)
+    family = family_from_rows(
+        await driver.rows(
+            FAMILY_RECIPIENTS,
+            {"pupil_id": asked.pupil_id, "school_id": found.school_id, "kind": "mark"},
+        )
+    )
+    title, values, url = mark_notice(
+        slot=found, pupil_id=asked.pupil_id, value=stored, changed=False
+    )
+    notice = family_notice(family, pupil_id=asked.pupil_id, title=title, params=values, url=url)
+    rows: list[dict[str, object]] = []
+    if notice is not None:
+        rows = notice_rows(
+            school_id=found.school_id,
+            kind="mark",
+            notices=[notice],
+            to=family[1:],
+            receiver=receiver,
+        )
+    entry = history_row(
+        actor=actor,
+        entity="mark",
+        entity_id=0,  # the mark's, once it has one
+        pupil_id=asked.pupil_id,
+        action="create",
+        old=None,
+        new=stored,
+        reason=asked.reason,
+    )
+    row = mark_row(actor, asked, stored=stored, code=code, weight=weight, now=utcnow())
+    return _Planned(found, row, entry, rows)
+
+
+async def _written_in_turn(
+    transaction: DriverTransaction, planned: _Planned
+) -> tuple[int, list[Committed]]:
+    """The notifications, the mark and its history, a statement each (in ``transaction``):
+    the mark's id and the notifications to deliver."""
+    notifications = [
+        Committed(int(id_), int(user_id), email_state)
+        for id_, user_id, email_state in (
+            await transaction.rows(*_notifications_insert(planned.notifications))
+            if planned.notifications
+            else []
+        )
+    ]
+    ((mark_id,),) = await transaction.rows(INSERT_MARK, planned.mark)
+    await transaction.rows(INSERT_HISTORY, {**planned.entry, "entity_id": mark_id})
+    return mark_id, notifications
+
+
+async def _written_at_once(
+    statements: DriverTransaction, planned: _Planned
+) -> tuple[int, list[Committed]]:
+    """The notifications, the mark and its history in one statement (:func:`mark_write`),
+    atomic on its own: the mark's id and the notifications to deliver."""
+    values: dict[str, object] = {f"mark_{name}": planned.mark[name] for name in _MARK_COLUMNS}
+    values.update((f"history_{name}", planned.entry[name]) for name in _HISTORY_COLUMNS)
+    for n, row in enumerate(planned.notifications):
+        values.update((f"{name}_{n}", row[name]) for name in _COLUMNS)
+    rows = await statements.rows(mark_write(len(planned.notifications)), values)
+    notifications = [
+        Committed(int(id_), int(user_id), email_state)
+        for _mark_id, id_, user_id, email_state in (rows if planned.notifications else [])
+    ]
+    return rows[0][0], notifications
+
+
+@functools.lru_cache(maxsize=16)
+def mark_write(count: int) -> Select[Any]:
+    """One statement writing a new mark, its history entry and ``count`` notifications
+    (PostgreSQL: INSERTs as CTEs): a row per notification, of the mark's id and the
+    notification's id, recipient and e-mail state (with no notification, one row of the
+    mark's id alone). Its values are named ``mark_<column>``, ``history_<column>`` and, as
+    :func:`_insert_of`'s, ``<column>_<n>``."""
+    mark = (
+        insert(_MARKS)
+        .values({name: _value(_MARKS, name, "mark_") for name in _MARK_COLUMNS})
+        .returning(_MARKS.c.id)
+        .cte("new_mark")
+    )
+    entry = insert(_HISTORY).from_select(
+        [*_HISTORY_COLUMNS, "entity_id"],
+        select(*(_value(_HISTORY, name, "history_") for name in _HISTORY_COLUMNS), mark.c.id),
+    )
+    if not count:
+        return select(mark.c.id).add_cte(entry.cte("new_entry"))
+    notified = _insert_of(count).cte("new_notifications")
+    return (
+        select(mark.c.id, notified.c.id, notified.c.user_id, notified.c.email_state)
+        .select_from(mark.join(notified, true()))
+        .add_cte(entry.cte("new_entry"))
+    )
+
+
+def _value(table: Any, name: str, prefix: str = "", suffix: str = "") -> BindParameter[Any]:
+    """The value of ``table``'s column ``name``, bound as ``<prefix><name><suffix>`` in the
+    column's type."""
+    return bindparam(prefix + name + suffix, type_=table.c[name].type)
 
 
 @functools.lru_cache(maxsize=16)
 def _insert_of(count: int) -> Insert:
     """One INSERT of ``count`` notification rows, their columns named ``<column>_<n>``."""
-    table = Notification.__table__  # type: ignore[attr-defined]
-    rows = [
-        {name: bindparam(f"{name}_{n}", type_=table.c[name].type) for name in _COLUMNS}
-        for n in range(count)
-    ]
+    table = _NOTIFICATIONS
+    rows = [{name: _value(table, name, suffix=f"_{n}") for name in _COLUMNS} for n in range(count)]
     return insert(table).values(rows).returning(table.c.id, table.c.user_id, table.c.email_state)
 
 

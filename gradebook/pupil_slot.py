@@ -6,9 +6,11 @@ a second."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import BindParameter, String, bindparam, func
@@ -61,7 +63,7 @@ class PupilSlot:
     work_type: tuple[str, float] | None
     threshold: float
     # Only with ``with_marks``: the pupil's term mark in the course and their marks (value,
-    # weight) in the slot's term.
+    # weight) in the slot's term (those of a value and weight as one: see with_marks_read).
     term_mark: str | None = None
     marks: tuple[tuple[str, float], ...] = ()
 
@@ -115,8 +117,10 @@ _PUPIL_SLOT_TERM_MARK = _PUPIL_SLOT.add_columns(
     .scalar_subquery()
 )
 _MARK_SLOT = aliased(Slot)
+# Counted per value and weight: a row per kind of mark, not per mark (a pupil has dozens in
+# a term, of a few kinds).
 _PUPIL_MARKS = (
-    select(Mark.value, Mark.weight)
+    select(Mark.value, Mark.weight, func.count())
     .join(_MARK_SLOT, col(_MARK_SLOT.id) == Mark.slot_id)
     .where(
         col(Mark.pupil_id) == bindparam("pupil_id"),
@@ -124,6 +128,7 @@ _PUPIL_MARKS = (
         col(_MARK_SLOT.course_id) == bindparam("course_id"),
         col(_MARK_SLOT.term_id) == bindparam("term_id"),
     )
+    .group_by(col(Mark.value), col(Mark.weight))
 )
 
 
@@ -178,8 +183,25 @@ def marks_params(found: PupilSlot, pupil_id: int) -> dict[str, Any]:
 
 
 def with_marks_read(found: PupilSlot, marks: Sequence[Sequence[Any]]) -> PupilSlot:
-    """``found`` with the pupil's marks (the rows of :data:`PUPIL_MARKS`)."""
-    return replace(found, marks=tuple((value, weight) for value, weight in marks))
+    """``found`` with the pupil's marks (the rows of :data:`PUPIL_MARKS`: a value, a weight
+    and how many of the pupil's marks have both), for their average: the marks of a value and
+    weight as one of the value weighing as much as they do together."""
+    pairs: list[tuple[str, float]] = []
+    for value, weight, count in marks:
+        pairs.extend(_weighing(value, weight, count))
+    return replace(found, marks=tuple(pairs))
+
+
+def _weighing(value: str, weight: float, count: int) -> list[tuple[str, float]]:
+    """``count`` marks of ``value`` and ``weight`` as one weighing their sum, when that sum
+    is a float whose shortest form is the exact sum of the decimals the weights are
+    written as (as :func:`gradebook.averages.weighted_average` reads weights: the average
+    is the same); else as they are."""
+    if count == 1 or not isinstance(weight, float) or not math.isfinite(weight):
+        return [(value, weight)] * count
+    exact = Decimal(repr(weight)) * count
+    total = float(exact)
+    return [(value, total)] if Decimal(repr(total)) == exact else [(value, weight)] * count
 
 
 def pupil_slot_params(

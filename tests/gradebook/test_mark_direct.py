@@ -1,7 +1,8 @@
 """A new mark written straight on the driver (:mod:`gradebook.mark_direct`): the same rows as
 the session's way (the mark, its history, the family's notifications, delivered after the
-commit), nothing stored when a check refuses, and exactly one mark when the driver is busy
-or fails half-way and the session's way takes over."""
+commit; on PostgreSQL written by one statement), nothing stored when a check refuses, and
+exactly one mark when the driver is busy or the database refuses the write half-way and the
+session's way takes over."""
 
 from __future__ import annotations
 
@@ -16,9 +17,13 @@ from starlette.applications import Starlette
 
 from eschool import driver_tx
 from eschool.notifications.models import Notification
+from eschool.notifications.queries import FAMILY_RECIPIENTS
 from eschool.sqlite_direct import sqlite_file
-from gradebook.mark_direct import INSERT_HISTORY
+from gradebook import mark_direct
+from gradebook.journal_checks import history_row
+from gradebook.mark_direct import INSERT_HISTORY, INSERT_MARK, mark_write
 from gradebook.models import HistoryEntry, Mark
+from gradebook.pupil_slot import PUPIL_MARKS, PUPIL_SLOT_TERM_MARK
 from tests.gradebook.conftest import Gradebook, close_term
 
 
@@ -51,21 +56,25 @@ def _mark(gradebook: Gradebook, pupil_id: int, value: str = "5") -> dict[str, An
 async def test_a_mark_on_the_driver_is_whole_and_told_to_the_family(
     app: Starlette, client: httpx.AsyncClient, as_user, gradebook: Gradebook, monkeypatch
 ) -> None:
-    used: list[bool] = []
-    real = driver_tx.DriverWrites.transaction
+    run: list[Any] = []
+    real_rows = driver_tx._Transaction.rows
 
-    def spied(self: driver_tx.DriverWrites, session: Any = None) -> Any:
-        used.append(True)
-        return real(self, session)
+    async def spied(self: Any, statement: Any, values: Any) -> Any:
+        run.append(statement)
+        return await real_rows(self, statement, values)
 
-    monkeypatch.setattr(driver_tx.DriverWrites, "transaction", spied)
+    monkeypatch.setattr(driver_tx._Transaction, "rows", spied)
     pupil = gradebook.pupil("pupil")
     before = await _counts(app, pupil.id)
     answer = await client.post(
         "/api/v1/marks", json=_mark(gradebook, pupil.id, "4"), headers=await as_user("teacher")
     )
     assert answer.status_code == 201, answer.text
-    assert used == [True]
+    reads = [PUPIL_SLOT_TERM_MARK, PUPIL_MARKS, FAMILY_RECIPIENTS]
+    if app.state.engine.dialect.name == "postgresql":  # the writes in one statement
+        assert run == [*reads, mark_write(2)]
+    else:
+        assert run[:3] == reads and run[-2:] == [INSERT_MARK, INSERT_HISTORY]
     assert await _counts(app, pupil.id) == (before[0] + 1, before[1] + 1, before[2] + 2)
     history = await client.get(
         f"/api/v1/marks/{answer.json()['id']}/history", headers=await as_user("teacher")
@@ -74,6 +83,33 @@ async def test_a_mark_on_the_driver_is_whole_and_told_to_the_family(
     parent_notes = await client.get("/api/v1/notifications", headers=await as_user("parent"))
     titles = [item["title"] for item in parent_notes.json()["items"]]
     assert any("4" in title and pupil.name in title for title in titles), titles
+
+
+async def test_a_mark_nobody_is_told_of_is_written_alone(
+    app: Starlette, client: httpx.AsyncClient, as_user, gradebook: Gradebook, monkeypatch
+) -> None:
+    for login in ("pupil", "parent"):
+        off = await client.put(
+            "/api/v1/notification-settings", json={"mark": "off"}, headers=await as_user(login)
+        )
+        assert off.status_code == 200, off.text
+    run: list[Any] = []
+    real_rows = driver_tx._Transaction.rows
+
+    async def spied(self: Any, statement: Any, values: Any) -> Any:
+        run.append(statement)
+        return await real_rows(self, statement, values)
+
+    monkeypatch.setattr(driver_tx._Transaction, "rows", spied)
+    pupil = gradebook.pupil("pupil")
+    before = await _counts(app, pupil.id)
+    answer = await client.post(
+        "/api/v1/marks", json=_mark(gradebook, pupil.id), headers=await as_user("teacher")
+    )
+    assert answer.status_code == 201, answer.text
+    last = mark_write(0) if app.state.engine.dialect.name == "postgresql" else INSERT_HISTORY
+    assert run[-1] is last
+    assert await _counts(app, pupil.id) == (before[0] + 1, before[1] + 1, before[2])
 
 
 async def test_a_refused_mark_stores_nothing(
@@ -92,25 +128,27 @@ async def test_a_refused_mark_stores_nothing(
     assert await _counts(app, pupil.id) == before
 
 
-async def test_a_driver_failing_half_way_leaves_one_mark(
+async def test_a_write_refused_half_way_leaves_one_mark(
     app: Starlette, client: httpx.AsyncClient, as_user, gradebook: Gradebook, monkeypatch
 ) -> None:
-    real_rows = driver_tx._Transaction.rows
+    def no_action(**columns: Any) -> dict[str, Any]:
+        return {**history_row(**columns), "action": None}  # NOT NULL: the database refuses
 
-    async def failing(self: Any, statement: Any, values: Any) -> Any:
-        if statement is INSERT_HISTORY:  # after the notifications and the mark went in
-            raise driver_tx.DriverFailed("the connection was lost")
-        return await real_rows(self, statement, values)
-
-    monkeypatch.setattr(driver_tx._Transaction, "rows", failing)
+    # The driver's history entry only: written after (SQLite) or with (PostgreSQL) the
+    # notifications and the mark, then refused.
+    monkeypatch.setattr(mark_direct, "history_row", no_action)
     pupil = gradebook.pupil("pupil")
     before = await _counts(app, pupil.id)
     answer = await client.post(
         "/api/v1/marks", json=_mark(gradebook, pupil.id), headers=await as_user("teacher")
     )
     assert answer.status_code == 201, answer.text
-    # Rolled back on the driver, written once the session's way.
+    # Nothing of the driver's write kept; written once the session's way.
     assert await _counts(app, pupil.id) == (before[0] + 1, before[1] + 1, before[2] + 2)
+    history = await client.get(
+        f"/api/v1/marks/{answer.json()['id']}/history", headers=await as_user("teacher")
+    )
+    assert [e["action"] for e in history.json()] == ["create"]
 
 
 async def test_a_busy_sqlite_database_is_waited_for(
