@@ -534,6 +534,25 @@ async def seed_school(
     return school
 
 
+async def analyze(school: School) -> None:
+    """PostgreSQL: ``ANALYZE`` the freshly seeded database, as its autovacuum would soon after
+    a bulk load, so that the planner has statistics (without them it takes, say, the school's
+    index over the primary key); nothing on SQLite, whose planner needs none."""
+    if not school.database_url.startswith("postgresql"):
+        return
+    from sqlalchemy import text
+
+    from eschool.db import create_engine
+
+    engine = create_engine(school.database_url)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("ANALYZE"))
+            await connection.commit()
+    finally:
+        await engine.dispose()
+
+
 async def add_people(
     session: Any, *, pupils: Sequence[str], teachers: Sequence[str], class_name: str
 ) -> None:

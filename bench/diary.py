@@ -27,6 +27,7 @@ import httpx
 from bench.common import (
     School,
     Server,
+    analyze,
     app_server,
     emit,
     medians,
@@ -146,6 +147,7 @@ async def run(options: DiaryOptions) -> dict[str, Any]:
             )
             pupil_id = school.user_ids[PUPIL]
             start = await find_week(school, pupil_id)
+            await analyze(school)
             with app_server(school, counting=True, log_dir=tmp) as server:
                 async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as client:
                     made = await client.post(

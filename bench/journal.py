@@ -31,6 +31,7 @@ import httpx
 from bench.common import (
     School,
     Server,
+    analyze,
     app_server,
     emit,
     medians,
@@ -308,6 +309,7 @@ async def run(options: JournalOptions) -> dict[str, Any]:
                 marks_per_week=options.marks_per_week,
                 seed=58,
             )
+            await analyze(school)
             with app_server(school, counting=True, log_dir=tmp) as server:
                 return await _measure(options, school, server, large, small)
 
