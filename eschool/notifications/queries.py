@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func
+from sqlalchemy import ColumnElement, Integer, bindparam, func, true
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -36,30 +36,36 @@ async def family_of(session: AsyncSession, *, pupil_id: int) -> list[int]:
 
 # The pupil's name and role, and each of their family (the pupil and their linked parents)
 # who is an active person of the school, with their address and channel for the kind. Built
-# once with parameters (building a statement costs more than running it).
+# once with parameters (building a statement costs more than running it). The family is a
+# table of its own, found by id (the pupil's and the parents'), so that the database looks the
+# few of them up by key rather than going through the school's people.
 _PUPIL = aliased(User)
-_FAMILY_RECIPIENTS = (
-    select(  # type: ignore[call-overload]  # sqlmodel types select() up to four columns
-        _PUPIL.name, _PUPIL.role, User.id, User.email, NotificationSetting.channel
-    )
-    .select_from(_PUPIL)
-    .outerjoin(
-        User,
-        (col(User.school_id) == bindparam("school_id"))
-        & col(User.active).is_(True)
-        & (
-            (col(User.id) == _PUPIL.id)
-            | col(User.id).in_(
-                select(Guardianship.parent_id).where(col(Guardianship.child_id) == _PUPIL.id)
+_PUPIL_ID = bindparam("pupil_id", type_=Integer)
+_FAMILY = (
+    select(User.id, User.email)
+    .where(
+        col(User.id).in_(
+            select(_PUPIL_ID).union_all(
+                select(Guardianship.parent_id).where(col(Guardianship.child_id) == _PUPIL_ID)
             )
         ),
+        col(User.school_id) == bindparam("school_id"),
+        col(User.active).is_(True),
     )
+    .subquery("family")
+)
+_FAMILY_RECIPIENTS = (
+    select(  # type: ignore[call-overload]  # sqlmodel types select() up to four columns
+        _PUPIL.name, _PUPIL.role, _FAMILY.c.id, _FAMILY.c.email, NotificationSetting.channel
+    )
+    .select_from(_PUPIL)
+    .outerjoin(_FAMILY, true())
     .outerjoin(
         NotificationSetting,
-        (col(NotificationSetting.user_id) == User.id)
+        (col(NotificationSetting.user_id) == _FAMILY.c.id)
         & (col(NotificationSetting.kind) == bindparam("kind")),
     )
-    .where(col(_PUPIL.id) == bindparam("pupil_id"))
+    .where(col(_PUPIL.id) == _PUPIL_ID)
 )
 
 
