@@ -53,9 +53,8 @@ def _mark(gradebook: Gradebook, pupil_id: int, value: str = "5") -> dict[str, An
     return {"pupil_id": pupil_id, "slot_id": slot.id, "value": value, "work_type": "classwork"}
 
 
-async def test_a_mark_on_the_driver_is_whole_and_told_to_the_family(
-    app: Starlette, client: httpx.AsyncClient, as_user, gradebook: Gradebook, monkeypatch
-) -> None:
+def _statements_run(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The statements the driver's way runs from here on, in order."""
     run: list[Any] = []
     real_rows = driver_tx._Transaction.rows
 
@@ -64,6 +63,13 @@ async def test_a_mark_on_the_driver_is_whole_and_told_to_the_family(
         return await real_rows(self, statement, values)
 
     monkeypatch.setattr(driver_tx._Transaction, "rows", spied)
+    return run
+
+
+async def test_a_mark_on_the_driver_is_whole_and_told_to_the_family(
+    app: Starlette, client: httpx.AsyncClient, as_user, gradebook: Gradebook, monkeypatch
+) -> None:
+    run = _statements_run(monkeypatch)
     pupil = gradebook.pupil("pupil")
     before = await _counts(app, pupil.id)
     answer = await client.post(
@@ -93,14 +99,7 @@ async def test_a_mark_nobody_is_told_of_is_written_alone(
             "/api/v1/notification-settings", json={"mark": "off"}, headers=await as_user(login)
         )
         assert off.status_code == 200, off.text
-    run: list[Any] = []
-    real_rows = driver_tx._Transaction.rows
-
-    async def spied(self: Any, statement: Any, values: Any) -> Any:
-        run.append(statement)
-        return await real_rows(self, statement, values)
-
-    monkeypatch.setattr(driver_tx._Transaction, "rows", spied)
+    run = _statements_run(monkeypatch)
     pupil = gradebook.pupil("pupil")
     before = await _counts(app, pupil.id)
     answer = await client.post(

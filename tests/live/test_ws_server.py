@@ -14,7 +14,7 @@ from typing import Any, cast
 import pytest
 import uvicorn
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
+from websockets.exceptions import ConnectionClosed
 
 from live import ws_server
 from live.ws_server import send_later_of, send_now_of, text_frame
@@ -79,15 +79,7 @@ async def _served(app: Any) -> AsyncIterator[int]:
 
 async def test_frames_of_one_tick_go_out_in_one_write_and_in_order() -> None:
     app = _App()
-    received = []
-    async with _served(app) as port:
-        client = await connect(f"ws://127.0.0.1:{port}/", compression=None)
-        async with client:
-            with contextlib.suppress(ConnectionClosedOK):
-                async with asyncio.timeout(10):
-                    async for message in client:
-                        received.append(message)
-        assert client.close_code == 1000
+    received = await _received_from(app)
     assert received == ["one", "two", "three", "four", "five", "six"]
     frame = {text: text_frame(text) for text in received}
     first, *rest = app.writes[:3]
@@ -105,15 +97,7 @@ async def test_what_an_app_left_pending_goes_out_before_the_socket_closes() -> N
         send_now = send_now_of(scope)
         assert send_now is not None and send_now("bye")  # and returns at once
 
-    received = []
-    async with _served(app) as port:
-        client = await connect(f"ws://127.0.0.1:{port}/", compression=None)
-        async with client:
-            with contextlib.suppress(ConnectionClosed):
-                async with asyncio.timeout(10):
-                    async for message in client:
-                        received.append(message)
-    assert received == ["bye"]
+    assert await _received_from(app, closed_with=None) == ["bye"]
 
 
 async def test_frames_that_may_wait_go_out_together_or_with_one_that_may_not(
@@ -172,13 +156,17 @@ async def test_frames_that_may_wait_go_out_on_their_own() -> None:
     assert received == ["joined"]
 
 
-async def _received_from(app: Any) -> list[str]:
+async def _received_from(app: Any, closed_with: int | None = 1000) -> list[str]:
+    """What a client of ``app`` receives until the socket closes (with ``closed_with``, when
+    one is given: else in any way)."""
     received = []
     async with _served(app) as port:
         client = await connect(f"ws://127.0.0.1:{port}/", compression=None)
         async with client:
-            with contextlib.suppress(ConnectionClosedOK):
+            with contextlib.suppress(ConnectionClosed):
                 async with asyncio.timeout(10):
                     async for message in client:
                         received.append(message)
+        if closed_with is not None:
+            assert client.close_code == closed_with
     return received
