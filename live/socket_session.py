@@ -301,10 +301,9 @@ async def _serve(channel: LiveChannel, connection: Connection) -> None:
     (:meth:`LiveChannel.send_now`), and a sender task sends the ones queued while it did not,
     only while there are some. When the hub closes the connection, a closer task ends the
     socket (:func:`~live.socket_channel.end_socket`)."""
-    connection.writer = channel.send_now
-    connection.writer_later = channel.send_later
+    # (The hub writes to the socket straight already: live_socket set its writers.)
     connection.on_queued = channel.frames_queued
-    if connection.pending:  # queued since the join, behind the first frames
+    if connection.pending:  # queued since the welcome, behind the first frames
         channel.frames_queued()
     sweep = idle_sweep(channel.app)
     channel.listener = asyncio.current_task()
