@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.selectable import SelectBase
@@ -222,10 +222,14 @@ async def session_driver(session: AsyncSession) -> Any:
     current = sync.get_transaction()
     if kept is not None and current is not None and current.is_active and kept[0] is current:
         return kept[1]
-    connection = await session.connection()
-    driver = (await connection.get_raw_connection()).driver_connection
+    driver = await driver_of(await session.connection())
     sync.info[_DRIVER_KEY] = (sync.get_transaction(), driver)
     return driver
+
+
+async def driver_of(connection: AsyncConnection) -> Any:
+    """The driver's connection (asyncpg's) under a pooled SQLAlchemy one."""
+    return (await connection.get_raw_connection()).driver_connection
 
 
 def announce(engine: AsyncEngine, sql: str, parameters: Any) -> None:

@@ -33,12 +33,12 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any, Protocol
 
 from sqlalchemy import Insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import ClauseElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.db import create_sessionmaker
-from eschool.direct_read import CompiledStatement, announce, session_driver
+from eschool.direct_read import CompiledStatement, announce, driver_of, session_driver
 from eschool.sqlite_direct import DirectWriter, passive_checkpoint
 
 logger = logging.getLogger(__name__)
@@ -147,7 +147,7 @@ class DriverWrites:
                 connection = await session.connection()
             else:
                 connection = await stack.enter_async_context(self.engine.connect())
-            driver = await _driver_of(connection)
+            driver = await driver_of(connection)
             if driver.is_in_transaction():  # the session wrote already: not on its side
                 yield None
                 return
@@ -194,8 +194,3 @@ class DriverWrites:
         """Close the SQLite connection, if one was opened."""
         if self.direct is not None:
             self.direct.close()
-
-
-async def _driver_of(connection: AsyncConnection) -> Any:
-    """The asyncpg connection under a pooled SQLAlchemy one."""
-    return (await connection.get_raw_connection()).driver_connection

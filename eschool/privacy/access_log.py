@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.db import create_sessionmaker
-from eschool.direct_read import CompiledStatement, announce
+from eschool.direct_read import CompiledStatement, announce, driver_of
 from eschool.privacy.models import AccessRecord
 from eschool.sqlite_direct import DirectWriter, passive_checkpoint
 
@@ -132,7 +132,7 @@ class AccessLog:
         rows = [compiled.parameters(line) for line in lines]
         try:
             async with self.engine.connect() as connection:
-                driver: Any = (await connection.get_raw_connection()).driver_connection
+                driver = await driver_of(connection)
                 await driver.executemany(compiled.sql, rows)
         except Exception:
             logger.debug("access log: the driver's insert failed", exc_info=True)
