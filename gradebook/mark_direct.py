@@ -33,10 +33,10 @@ from eschool.notifications.queries import FAMILY_RECIPIENTS, family_from_rows
 from eschool.notifications.services import INSERT_NOTIFICATION, family_notice, notice_rows
 from eschool.timeutil import utcnow
 from gradebook.journal_checks import history_row, known_work_type, normalize, require_writable
+from gradebook.mark_tally import PUPIL_TALLIES
 from gradebook.models import HistoryEntry, Mark
 from gradebook.notices import mark_notice
 from gradebook.pupil_slot import (
-    PUPIL_MARKS,
     PUPIL_SLOT_TERM_MARK,
     PupilSlot,
     marks_params,
@@ -144,7 +144,7 @@ async def _planned(driver: DriverTransaction, asked: MarkAsked, receiver: object
     )
     require_writable(found, actor=actor, reason=asked.reason)
     found = with_marks_read(
-        found, await driver.rows(PUPIL_MARKS, marks_params(found, asked.pupil_id))
+        found, await driver.rows(PUPIL_TALLIES, marks_params(found, asked.pupil_id))
     )
     stored = normalize(found.scale, asked.value)
     code, weight = known_work_type(found.work_type, asked.work_type)

@@ -483,8 +483,9 @@ class AbsenceNoteDecision(WireModel):
     _reason = field_validator("reason")(_clean_reason)
 
 
-# The roster import's own table and the journal's revision counters (written by triggers
-# only) live in their own modules; imported here so that the schema (``eschool.all_models``)
-# knows them.
+# The roster import's own table, the journal's revision counters and the pupils' mark tallies
+# (both written by triggers only) live in their own modules; imported here so that the schema
+# (``eschool.all_models``) knows them.
 from gradebook.journal_revision import JournalRevision  # noqa: E402, F401
+from gradebook.mark_tally import MarkTally  # noqa: E402, F401
 from gradebook.rosters.models import RosterSource  # noqa: E402, F401

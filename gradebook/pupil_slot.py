@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import BindParameter, String, bindparam, func
-from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,13 +21,13 @@ from eschool.db import flushed_connection
 from eschool.errors import NotFound
 from eschool.i18n import gettext as _
 from eschool.models import Enrolment, SchoolClass, Term, User
+from gradebook.mark_tally import PUPIL_TALLIES
 from gradebook.models import (
     DEFAULT_ROUNDING_THRESHOLD,
     DEFAULT_WORK_TYPES,
     Course,
     CourseTeacher,
     GradebookSettings,
-    Mark,
     Slot,
     Subject,
     TermMark,
@@ -116,20 +115,6 @@ _PUPIL_SLOT_TERM_MARK = _PUPIL_SLOT.add_columns(
     )
     .scalar_subquery()
 )
-_MARK_SLOT = aliased(Slot)
-# Counted per value and weight: a row per kind of mark, not per mark (a pupil has dozens in
-# a term, of a few kinds).
-_PUPIL_MARKS = (
-    select(Mark.value, Mark.weight, func.count())
-    .join(_MARK_SLOT, col(_MARK_SLOT.id) == Mark.slot_id)
-    .where(
-        col(Mark.pupil_id) == bindparam("pupil_id"),
-        col(Mark.deleted_at).is_(None),
-        col(_MARK_SLOT.course_id) == bindparam("course_id"),
-        col(_MARK_SLOT.term_id) == bindparam("term_id"),
-    )
-    .group_by(col(Mark.value), col(Mark.weight))
-)
 
 
 def _chosen_work_type(code: str, weight: float | None, saved: int) -> tuple[str, float] | None:
@@ -166,15 +151,14 @@ async def slot_for_pupil(
     )
     if not with_marks:
         return found
-    marks = (await connection.execute(_PUPIL_MARKS, marks_params(found, pupil_id))).all()
+    marks = (await connection.execute(PUPIL_TALLIES, marks_params(found, pupil_id))).all()
     return with_marks_read(found, marks)
 
 
 # Public for writes made straight on the driver (gradebook.mark_direct), which run them
-# themselves: the statements of :func:`slot_for_pupil` with the marks, their values, their
-# rows read.
+# themselves with :data:`gradebook.mark_tally.PUPIL_TALLIES`: the statements of
+# :func:`slot_for_pupil` with the marks, their values, their rows read.
 PUPIL_SLOT_TERM_MARK = _PUPIL_SLOT_TERM_MARK
-PUPIL_MARKS = _PUPIL_MARKS
 
 
 def marks_params(found: PupilSlot, pupil_id: int) -> dict[str, Any]:
@@ -183,9 +167,10 @@ def marks_params(found: PupilSlot, pupil_id: int) -> dict[str, Any]:
 
 
 def with_marks_read(found: PupilSlot, marks: Sequence[Sequence[Any]]) -> PupilSlot:
-    """``found`` with the pupil's marks (the rows of :data:`PUPIL_MARKS`: a value, a weight
-    and how many of the pupil's marks have both), for their average: the marks of a value and
-    weight as one of the value weighing as much as they do together."""
+    """``found`` with the pupil's marks (the rows of
+    :data:`gradebook.mark_tally.PUPIL_TALLIES`: a value, a weight and how many of the pupil's
+    marks have both), for their average: the marks of a value and weight as one of the value
+    weighing as much as they do together."""
     pairs: list[tuple[str, float]] = []
     for value, weight, count in marks:
         pairs.extend(_weighing(value, weight, count))

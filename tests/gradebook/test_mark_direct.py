@@ -22,8 +22,9 @@ from eschool.sqlite_direct import sqlite_file
 from gradebook import mark_direct
 from gradebook.journal_checks import history_row
 from gradebook.mark_direct import INSERT_HISTORY, INSERT_MARK, mark_write
+from gradebook.mark_tally import PUPIL_TALLIES
 from gradebook.models import HistoryEntry, Mark
-from gradebook.pupil_slot import PUPIL_MARKS, PUPIL_SLOT_TERM_MARK
+from gradebook.pupil_slot import PUPIL_SLOT_TERM_MARK
 from tests.gradebook.conftest import Gradebook, close_term
 
 
@@ -76,7 +77,7 @@ async def test_a_mark_on_the_driver_is_whole_and_told_to_the_family(
         "/api/v1/marks", json=_mark(gradebook, pupil.id, "4"), headers=await as_user("teacher")
     )
     assert answer.status_code == 201, answer.text
-    reads = [PUPIL_SLOT_TERM_MARK, PUPIL_MARKS, FAMILY_RECIPIENTS]
+    reads = [PUPIL_SLOT_TERM_MARK, PUPIL_TALLIES, FAMILY_RECIPIENTS]
     if app.state.engine.dialect.name == "postgresql":  # the writes in one statement
         assert run == [*reads, mark_write(2)]
     else:
