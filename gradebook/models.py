@@ -166,7 +166,7 @@ class Mark(SQLModel, table=True):
     weight: float = Field(default=1.0)
     comment: str | None = Field(default=None, max_length=COMMENT_MAX)
     created_by: int = Field(foreign_key="users.id")
-    created_at: datetime = Field(default_factory=utcnow, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     deleted_at: datetime | None = None
     deleted_by: int | None = Field(default=None, foreign_key="users.id")
@@ -208,7 +208,7 @@ class HistoryEntry(SQLModel, table=True):
     __table_args__ = (Index("ix_gradebook_history_entity", "entity", "entity_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    school_id: int = Field(foreign_key="schools.id", index=True)
+    school_id: int = Field(foreign_key="schools.id")
     entity: str = Field(max_length=16)  # "mark", "attendance" or "term_mark"
     entity_id: int
     pupil_id: int = Field(foreign_key="users.id", index=True)

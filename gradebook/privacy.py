@@ -52,6 +52,14 @@ TABLES = (
         "comments (free text that may name the pupil) are cleared.",
     ),
     PersonalTable(
+        "mark_tallies",
+        {"pupil_id": "whose marks", "value": "a mark", "marks": "how many of it in a term"},
+        purpose="The journal: the pupil's marks counted by course, term and kind, for the "
+        "average a new mark answers with (kept by the database from the marks).",
+        erasure=Erasure.keep,
+        erasure_note="Follows the marks, which are kept.",
+    ),
+    PersonalTable(
         "attendance",
         {"pupil_id": "whose attendance", "status": "present, absent, late…", "set_by": "who"},
         purpose="The journal: who was at each lesson.",

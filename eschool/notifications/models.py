@@ -57,7 +57,7 @@ class Notification(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    school_id: int = Field(foreign_key="schools.id", index=True)
+    school_id: int = Field(foreign_key="schools.id")
     user_id: int = Field(foreign_key="users.id")
     kind: str = Field(max_length=16)
     title: str = Field(max_length=300)
