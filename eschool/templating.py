@@ -48,9 +48,31 @@ def _context(request: Request) -> dict[str, Any]:
     }
 
 
+# What ``getattr`` finds on a plain dict: its methods and the like (``d.items()`` in a template).
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class PageEnvironment(Environment):
+    """Jinja's environment with a faster ``a.b`` on a plain dict, the pages' usual data.
+
+    Jinja looks for the attribute first and the item only when that raises AttributeError:
+    on a dict, one exception for every ``mark.value`` (a diary page makes thousands, and they
+    were its biggest cost). A name that is not an attribute of ``dict`` can only be found as
+    an item, so it is looked up as one straight away: the same answer, or the same undefined,
+    without the exception. Every other lookup is Jinja's own."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
 def create_templates() -> Jinja2Templates:
     """The shared template environment (``eschool/base.html`` is every page's layout)."""
-    env = Environment(
+    env = PageEnvironment(
         loader=FileSystemLoader([str(folder) for folder in package_dirs("templates")]),
         autoescape=select_autoescape(["html", "xml"]),
         trim_blocks=True,
