@@ -42,9 +42,11 @@ lint: install-test
 typecheck: install-test
 	$(BIN)/mypy
 
-## make test: install with test extras and run the whole suite, browser tests included
+## make test: install with test extras and run the whole suite, browser tests included, in
+## TEST_WORKERS processes (pytest-xdist; each has its own databases; 0 runs it in this one)
+TEST_WORKERS ?= 2
 test: install-test chromium lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 ## make bench: the quick sizes of every benchmark, figures in bench/results/latest.json
 bench: install-test
