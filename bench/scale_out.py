@@ -7,28 +7,39 @@ Both servers serve the same school: PostgreSQL when ``ESCHOOL_BENCH_POSTGRES_URL
 workers the participants land on either process and every event crosses Redis to the other.
 The ratios are two workers / one worker; server CPU is that of all the server's processes.
 
+With ``--worker-share S`` (0.4 by default; 0 turns it off) each server process — the one
+worker, and each of the two — is held to S of a core (:mod:`bench.cpu_slices`), a model of a
+machine with a core per worker: on the 2-core machine the receivers would otherwise take what
+a second worker needs. Without a writable cgroup CPU controller it runs without slices and
+says so (``worker_share`` 0 in the figures).
+
 ``python -m bench.scale_out --participants 1000`` prints one JSON object.
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from bench.common import (
+    Server,
     app_server,
     emit,
     options_from_argv,
     postgres_base_url,
     postgres_database,
+    process_tree,
     redis_base_url,
     redis_namespace,
     run_async,
     seed_school,
     work_dir,
 )
+from bench.cpu_slices import CpuSlices
 from bench.live_common import RoomsPlan, Side, compare, compare_sides
 
 
@@ -44,7 +55,28 @@ class ScaleOutOptions:
     workers: int = 2
     database: str = "auto"  # "sqlite", "postgres", or "auto": PostgreSQL when configured
     timeout: float = 60.0
+    worker_share: float = 0.4  # of a core per server process (0: no slices)
     keep: bool = False
+
+
+def _workers_of(server: Server, count: int, timeout: float = 30.0) -> list[int]:
+    """The worker processes of a multi-worker server (its ``multiprocessing`` children that
+    serve, not the resource tracker), once all ``count`` have started."""
+    deadline = time.monotonic() + timeout
+    while True:
+        workers = [
+            pid for pid in process_tree(server.pid)[1:] if "spawn_main" in _command_line(pid)
+        ]
+        if len(workers) >= count or time.monotonic() > deadline:
+            return workers
+        time.sleep(0.1)
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
 
 
 @contextlib.asynccontextmanager
@@ -62,6 +94,7 @@ async def _database(choice: str) -> AsyncIterator[str | None]:
 async def run(options: ScaleOutOptions) -> dict[str, Any]:
     """Run the benchmark; returns its figures (see the module docstring)."""
     redis = redis_base_url() or "redis://127.0.0.1:6379/0"
+    share = options.worker_share if CpuSlices.available() else 0.0
     plan = RoomsPlan(
         rooms=1,
         per_room=options.participants,
@@ -88,12 +121,19 @@ async def run(options: ScaleOutOptions) -> dict[str, Any]:
                     name="workers",
                 ) as many,
             ):
-                sides = [Side("one_worker", one), Side("workers", many)]
-                figures = await compare_sides(sides, school, plan, tmp)
+                slices = CpuSlices(options.worker_share) if share else None
+                with slices or contextlib.nullcontext():
+                    if slices is not None:
+                        slices.hold(one.pid)
+                        for worker in _workers_of(many, options.workers):
+                            slices.hold(worker)
+                    sides = [Side("one_worker", one), Side("workers", many)]
+                    figures = await compare_sides(sides, school, plan, tmp)
     return {
         "benchmark": "scale_out",
         "database": "postgresql" if database_url else "sqlite",
         "options": asdict(options),
+        "worker_share": share,
         **{
             f"workers_{key}": value
             for key, value in compare(figures["workers"], figures["one_worker"]).items()
