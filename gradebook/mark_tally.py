@@ -37,7 +37,7 @@ class MarkTally(SQLModel, table=True):
 
 # The rows of a pupil's marks in a course's term: (value, weight, how many), as a GROUP BY
 # over their marks would give them.
-PUPIL_TALLIES = select(MarkTally.value, MarkTally.weight, MarkTally.marks).where(
+PUPIL_TALLIES = select(col(MarkTally.value), col(MarkTally.weight), col(MarkTally.marks)).where(
     col(MarkTally.pupil_id) == bindparam("pupil_id"),
     col(MarkTally.course_id) == bindparam("course_id"),
     col(MarkTally.term_id) == bindparam("term_id"),
