@@ -26,7 +26,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,9 +133,13 @@ class Hub:
         the client missed. Raises :class:`~live.room.RoomError` when the actor may not join
         (see :func:`~live.room.check_join`). Emits ``presence.join``.
         """
-        async with self._using(room_id) as room:
-            await self._catch_up(room)
+        # (The room held in use while joining, caught up and joined under one hold of its lock.)
+        room = self._rooms.get(room_id) or await self._open(room_id)
+        room.users += 1
+        try:
+            upto = (await self.broker.bounds(room_id)).last
             async with room.lock:
+                await self._read_up_to(room, upto)
                 check_join(room.state, actor)
                 connection = Connection(room_id, actor, max_pending=self._outbox_size)
                 frames = self._missed(room, actor, since)
@@ -143,6 +147,9 @@ class Hub:
                     frames = [welcome_frame(room.state, actor, self._clock())]
                 connection.after = room.state.seq
                 room.connections.add(connection)
+        finally:
+            room.users -= 1
+            self._close_if_idle(room)
         try:
             await self.emit(room_id, "presence.join", actor=actor)
         except BaseException:
@@ -172,7 +179,7 @@ class Hub:
             return await self._submit(room_id, actor, message)
 
     async def _submit(self, room_id: str, actor: Actor, message: ClientMessage) -> int:
-        # (What ``_using`` does, without a context manager's coroutines: every command.)
+        # (The room held in use while the command is decided and appended.)
         room = self._rooms.get(room_id) or await self._open(room_id)
         room.users += 1
         try:
@@ -307,16 +314,6 @@ class Hub:
                 return
 
     # --- rooms -------------------------------------------------------------------------------
-
-    @contextlib.asynccontextmanager
-    async def _using(self, room_id: str) -> AsyncIterator[_LocalRoom]:
-        room = await self._open(room_id)
-        room.users += 1
-        try:
-            yield room
-        finally:
-            room.users -= 1
-            self._close_if_idle(room)
 
     async def _open(self, room_id: str) -> _LocalRoom:
         if (room := self._rooms.get(room_id)) is not None:

@@ -14,15 +14,17 @@ from eschool.broker.base import Event
 from live.projections import ProjectionKeys
 from live.protocol import encode, encoded_server_frame, server_frame
 from live.room import Actor, ActorId, RoomState
-from live.views import event_for, slides_json, view_for
+from live.views import event_for, people_json, slides_json, view_for
 
 
 def welcome_frame(state: RoomState, actor: Actor, now: float) -> str:
     """The first frame of a connection: who they are, the room as they see it, its seq and
     the server's clock (``now``: a client runs a quiz's countdown in step with it). The
-    slides, most of it, come encoded already (:func:`~live.views.slides_json`)."""
-    rest = encode(view_for(state, actor, slides=False))  # (never empty: "{...}")
-    view = '{"slides":' + slides_json(state, actor, encode) + "," + rest[1:]
+    slides, most of it, come encoded already (:func:`~live.views.slides_json`), and so does
+    each person present (:func:`~live.views.people_json`)."""
+    rest = encode(view_for(state, actor, slides=False, people=False))  # (never empty: "{...}")
+    slides, people = slides_json(state, actor, encode), people_json(state, actor, encode)
+    view = '{"slides":' + slides + ',"people":' + people + "," + rest[1:]
     you = encode(actor.as_dict())
     data = f'{{"you":{you},"state":{view},"seq":{state.seq},"now":{encode(now)}}}'
     return encoded_server_frame("welcome", state.seq, data)

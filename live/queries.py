@@ -52,6 +52,11 @@ def code_display(code: str) -> str:
 # --- sessions --------------------------------------------------------------------------
 
 
+# Built once (every room a process opens reads its lesson, twice: for admission and the room).
+_BY_CODE = select(LiveSession).where(col(LiveSession.code) == bindparam("code"))
+_BY_CODE_IN_SCHOOL = _BY_CODE.where(col(LiveSession.school_id) == bindparam("school"))
+
+
 async def session_by_code(
     session: AsyncSession, *, code: str, school_id: int | None = None
 ) -> LiveSession:
@@ -63,10 +68,12 @@ async def session_by_code(
     canonical = code_normalize(code)
     if canonical is None:
         raise NotFound("No live lesson has this code.", code="unknown_code")
-    query = select(LiveSession).where(LiveSession.code == canonical)
-    if school_id is not None:
-        query = query.where(LiveSession.school_id == school_id)
-    found = (await session.exec(query)).first()
+    values: dict[str, Any] = {"code": canonical}
+    if school_id is None:
+        query = _BY_CODE
+    else:
+        query, values["school"] = _BY_CODE_IN_SCHOOL, school_id
+    found = (await session.exec(query, params=values)).first()
     if found is None:
         raise NotFound("No live lesson has this code.", code="unknown_code")
     return found

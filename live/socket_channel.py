@@ -85,8 +85,8 @@ class LiveChannel:
     actor: Actor
     connection: Connection | None = None
     send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    # Names this socket's peer connections in the media engine (one user may have two tabs).
-    media_id: str = field(default_factory=lambda: secrets.token_hex(8))
+    # Names this socket's peer connections in the media engine (see :attr:`media_id`).
+    _media_id: str | None = None
     # The server's write that does not wait (live.ws_server), once the socket is accepted;
     # ``sending`` counts the sends under way the ordinary way (it may write only when none is).
     direct: SendNow | None = None
@@ -105,6 +105,19 @@ class LiveChannel:
     # (see :meth:`acknowledge`), and the task that sends them, only while there are some.
     answers: list[_Answer] | None = None
     answerer: asyncio.Task[None] | None = None
+
+    @property
+    def media_id(self) -> str:
+        """Names this socket's peer connections in the media engine (one user may have two
+        tabs): random, made the first time the engine asks (most sockets never use media, and
+        a random token is a system call)."""
+        if self._media_id is None:
+            self._media_id = secrets.token_hex(8)
+        return self._media_id
+
+    @media_id.setter
+    def media_id(self, value: str) -> None:
+        self._media_id = value
 
     @property
     def app(self) -> Starlette:

@@ -45,6 +45,7 @@ from live.visibility import (
     histogram,
     max_points,
     person_for,
+    person_shown,
     poll_counts,
     score_entry,
     strip_answer_keys,
@@ -205,6 +206,14 @@ def _people_view(state: RoomState, viewer: Actor) -> dict[str, Any]:
             for actor_id in _present_for(state, viewer)
             if (person := person_for(state, actor_id, viewer)) is not None and "id" in person
         ],
+    }
+    view.update(_people_counts(state, viewer))
+    return view
+
+
+def _people_counts(state: RoomState, viewer: Actor) -> dict[str, Any]:
+    """The people view but ``present``."""
+    view: dict[str, Any] = {
         "teacher": state.present_count("teacher") > 0,
         "pupils": state.present_count("pupil"),
         "observers": state.present_count("observer"),
@@ -220,6 +229,39 @@ def _people_view(state: RoomState, viewer: Actor) -> dict[str, Any]:
             pupil.as_dict() for pupil in state.roster if pupil.id not in state.attended
         ]
     return view
+
+
+# Each participant shown in full, encoded (``{"id", "role", "name"}``): every welcome lists
+# those present, and a participant's record stays the same object while they are in the room.
+# Keyed by the record's identity (kept in the entry, so an id is never mistaken for
+# another's); a few rooms' worth at most.
+_PEOPLE_KEPT = 8_192
+_people_encoded: dict[int, tuple[Actor, str]] = {}
+
+
+def _person_json(person: Actor, encode: Callable[[Any], str]) -> str:
+    found = _people_encoded.get(id(person))
+    if found is not None and found[0] is person:
+        return found[1]
+    encoded = encode(person.as_dict())
+    if len(_people_encoded) >= _PEOPLE_KEPT:
+        _people_encoded.clear()
+    _people_encoded[id(person)] = (person, encoded)
+    return encoded
+
+
+def people_json(state: RoomState, viewer: Actor, encode: Callable[[Any], str]) -> str:
+    """``view_for(state, viewer)["people"]`` encoded with ``encode``, each person shown in
+    full encoded once (kept: see above)."""
+    present = []
+    for actor_id in _present_for(state, viewer):
+        shown = person_shown(state, actor_id, viewer)
+        if isinstance(shown, Actor):
+            present.append(_person_json(shown, encode))
+        elif shown is not None and "id" in shown:
+            present.append(encode(shown))
+    counts = encode(_people_counts(state, viewer))  # (never empty: "{...}")
+    return '{"present":[' + ",".join(present) + "]," + counts[1:]
 
 
 def _media_view(state: RoomState, viewer: Actor) -> dict[str, Any]:
@@ -246,7 +288,9 @@ def _quizzes_view(state: RoomState, viewer: Actor) -> list[dict[str, Any]]:
     ]
 
 
-def view_for(state: RoomState, viewer: Actor, *, slides: bool = True) -> dict[str, Any]:
+def view_for(
+    state: RoomState, viewer: Actor, *, slides: bool = True, people: bool = True
+) -> dict[str, Any]:
     """The JSON snapshot of the room that ``viewer`` may see (the ``state`` of ``welcome``).
 
     The teacher sees everything; a pupil sees the slides without answer keys (until a quiz is
@@ -255,7 +299,8 @@ def view_for(state: RoomState, viewer: Actor, *, slides: bool = True) -> dict[st
     :mod:`live.board_views` allows. ``pace`` tells who sets the pace and, for a pupil, their own
     slide (:func:`live.pace_views.pace_view`); ``show`` what the board shows, ``timer`` the
     countdown and ``picker`` the random pupil picker. Without ``slides`` there is no
-    ``"slides"`` (the welcome adds them encoded: :func:`slides_json`).
+    ``"slides"``, without ``people`` no ``"people"`` (the welcome adds them encoded:
+    :func:`slides_json`, :func:`people_json`).
     """
     quiz = state.quizzes.get(state.active_quiz) if state.active_quiz else None
     poll = state.polls.get(state.active_poll) if state.active_poll else None
@@ -288,7 +333,12 @@ def view_for(state: RoomState, viewer: Actor, *, slides: bool = True) -> dict[st
                     else []
                 ),
             },
-            "people": _people_view(state, viewer),
+        }
+    )
+    if people:
+        view["people"] = _people_view(state, viewer)
+    view.update(
+        {
             "media": _media_view(state, viewer),
             "pace": pace_view(state, viewer),
             "show": show_view(state),

@@ -36,6 +36,15 @@ def person_for(state: RoomState, actor_id: ActorId | None, viewer: Actor) -> dic
     """How one participant appears to ``viewer``: observers see a pupil only as a role, and
     only the teacher sees an observer by name; the board (shown to the class) sees everyone
     but the teacher and the boards only as a role."""
+    shown = person_shown(state, actor_id, viewer)
+    return shown.as_dict() if isinstance(shown, Actor) else shown
+
+
+def person_shown(
+    state: RoomState, actor_id: ActorId | None, viewer: Actor
+) -> Actor | dict[str, Any] | None:
+    """:func:`person_for`, with the participant themselves (their :class:`Actor`) where
+    ``viewer`` sees them in full: what a caller encoding many people may encode once."""
     if actor_id is None:
         return None
     person = state.people.get(actor_id)
@@ -49,7 +58,7 @@ def person_for(state: RoomState, actor_id: ActorId | None, viewer: Actor) -> dic
         return {"role": "observer"}
     if viewer.role == "board" and person.role not in ("teacher", "board"):
         return {"role": person.role}
-    return person.as_dict()
+    return person
 
 
 def strip_answer_keys(block: Mapping[str, Any]) -> dict[str, Any]:

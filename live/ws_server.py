@@ -483,6 +483,6 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
             self._urgent = True
             self._flusher.add(self)
         pending.extend(frames)
-        self._pending_size += sum(len(frame) for frame in frames)
+        self._pending_size += len(frames[0]) if len(frames) == 1 else sum(map(len, frames))
         if self._pending_size >= FLUSH_AT:
             self.flush_pending()  # (the flusher then finds nothing to write)

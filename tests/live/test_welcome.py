@@ -8,7 +8,7 @@ import json
 import pytest
 
 from live.hub_support import welcome_frame
-from live.room import Actor, QuizRun
+from live.room import Actor, QuizRun, RoomState, step
 from live.room_state import new_room, replace
 from live.views import view_for
 
@@ -55,3 +55,41 @@ def test_kept_slides_follow_a_revealed_quiz_and_new_blocks() -> None:
     assert _welcome(other, pupil)["data"]["state"]["slides"] == [
         {"id": "intro", "kind": "text", "text": "Проценты"}
     ]
+
+
+def _joined(state: RoomState, *actors: Actor) -> RoomState:
+    for actor in actors:
+        event = {"type": "presence.join", "data": {}, "actor": actor.as_dict(), "at": 1.0}
+        state, _changed = step(state, {**event, "seq": state.seq + 1})
+    return state
+
+
+TEACHER = Actor(id=1, role="teacher", name="T")
+PUPILS = [Actor(id=10 + n, role="pupil", name=f"Pupil {n}") for n in range(3)]
+GUEST = Actor(id="o-guest", role="observer", name="Guest")
+BOARD = Actor(id="b-t1", role="board", name="Board")
+
+
+@pytest.mark.parametrize("viewer", [TEACHER, PUPILS[0], GUEST, BOARD])
+def test_the_people_present_are_shown_to_each_viewer_as_the_rules_say(viewer: Actor) -> None:
+    # (The welcome encodes each person once and keeps it: it must say what view_for says.)
+    state = _joined(new_room(BLOCKS, roster=PUPILS), TEACHER, *PUPILS, GUEST, BOARD)
+    for _twice in range(2):
+        people = _welcome(state, viewer)["data"]["state"]["people"]
+        assert people == view_for(state, viewer)["people"]
+    named = {person.get("name") for person in people["present"]}
+    if viewer.role in ("observer", "board"):
+        assert not named & {pupil.name for pupil in PUPILS}
+    if viewer.role != "teacher":
+        assert ("Guest" in named) is (viewer is GUEST)
+
+
+def test_a_kept_person_follows_a_new_record_of_the_same_id() -> None:
+    pupil = PUPILS[0]
+    state = _joined(new_room(BLOCKS, roster=PUPILS), TEACHER, pupil)
+    assert {"id": pupil.id, "role": "pupil", "name": pupil.name} in _welcome(state, TEACHER)[
+        "data"
+    ]["state"]["people"]["present"]
+    renamed = replace(state, people={**state.people, pupil.id: replace(pupil, name="New name")})
+    present = _welcome(renamed, TEACHER)["data"]["state"]["people"]["present"]
+    assert {"id": pupil.id, "role": "pupil", "name": "New name"} in present
