@@ -121,7 +121,7 @@ async def run(options: ScaleOutOptions) -> dict[str, Any]:
                     name="workers",
                 ) as many,
             ):
-                slices = CpuSlices(options.worker_share) if share else None
+                slices = CpuSlices(share) if share else None
                 with slices or contextlib.nullcontext():
                     if slices is not None:
                         slices.hold(one.pid)

@@ -133,9 +133,8 @@ class Hub:
         the client missed. Raises :class:`~live.room.RoomError` when the actor may not join
         (see :func:`~live.room.check_join`). Emits ``presence.join``.
         """
-        # (The room held in use while joining, caught up and joined under one hold of its lock.)
-        room = self._rooms.get(room_id) or await self._open(room_id)
-        room.users += 1
+        # (Caught up and joined under one hold of the room's lock.)
+        room = await self._hold(room_id)
         try:
             upto = (await self.broker.bounds(room_id)).last
             async with room.lock:
@@ -148,8 +147,7 @@ class Hub:
                 connection.after = room.state.seq
                 room.connections.add(connection)
         finally:
-            room.users -= 1
-            self._close_if_idle(room)
+            self._release(room)
         try:
             await self.emit(room_id, "presence.join", actor=actor)
         except BaseException:
@@ -179,9 +177,7 @@ class Hub:
             return await self._submit(room_id, actor, message)
 
     async def _submit(self, room_id: str, actor: Actor, message: ClientMessage) -> int:
-        # (The room held in use while the command is decided and appended.)
-        room = self._rooms.get(room_id) or await self._open(room_id)
-        room.users += 1
+        room = await self._hold(room_id)  # (while the command is decided and appended)
         try:
             # A refusal, or a command that changes nothing, is decided again once the replica
             # has what the broker holds beyond it (a quiz opened and acked by another process,
@@ -214,8 +210,7 @@ class Hub:
                     del room.decided[key]
             return stored["seq"]
         finally:
-            room.users -= 1
-            self._close_if_idle(room)
+            self._release(room)
 
     async def _caught_up(self, room: _LocalRoom) -> bool:
         """Apply what the broker holds beyond the replica; whether there was anything."""
@@ -314,6 +309,17 @@ class Hub:
                 return
 
     # --- rooms -------------------------------------------------------------------------------
+
+    async def _hold(self, room_id: str) -> _LocalRoom:
+        """The room, opened if need be and held in use (not closed while idle) until
+        :meth:`_release`; no context manager: this is every command's path."""
+        room = self._rooms.get(room_id) or await self._open(room_id)
+        room.users += 1
+        return room
+
+    def _release(self, room: _LocalRoom) -> None:
+        room.users -= 1
+        self._close_if_idle(room)
 
     async def _open(self, room_id: str) -> _LocalRoom:
         if (room := self._rooms.get(room_id)) is not None:

@@ -57,7 +57,11 @@ class SignalChannel(Protocol):
 
     room_id: str
     actor: Actor
-    media_id: str
+
+    @property
+    def media_id(self) -> str:
+        """Names this socket's peer connections (one user may have two tabs)."""
+        ...
 
     async def send(self, frame: str) -> None:
         """Send one text frame to this participant."""

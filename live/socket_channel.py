@@ -115,10 +115,6 @@ class LiveChannel:
             self._media_id = secrets.token_hex(8)
         return self._media_id
 
-    @media_id.setter
-    def media_id(self, value: str) -> None:
-        self._media_id = value
-
     @property
     def app(self) -> Starlette:
         """The application (its ``state`` holds the hub, the broker and the settings)."""
