@@ -228,7 +228,12 @@ async def session_driver(session: AsyncSession) -> Any:
 
 
 async def driver_of(connection: AsyncConnection) -> Any:
-    """The driver's connection (asyncpg's) under a pooled SQLAlchemy one."""
+    """The driver's connection (asyncpg's) under a pooled SQLAlchemy one: read off the
+    connection when it holds a valid one (no I/O to get it, so no trip through SQLAlchemy's
+    greenlet), else through ``get_raw_connection``, which reconnects."""
+    sync = connection.sync_connection
+    if sync is not None and not sync.closed and not sync.invalidated:
+        return sync.connection.driver_connection
     return (await connection.get_raw_connection()).driver_connection
 
 
