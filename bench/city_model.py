@@ -61,6 +61,7 @@ class Assumptions:
     session_row_bytes: int = 500  # an auth session row with its indexes
     write_row_bytes: int = 300  # a mark, answer or message row with its indexes
     db_pool_per_process: int = 10  # eschool/db.py: pool_size 10 (+ 20 overflow) on PostgreSQL
+    db_listeners_per_process: int = 1  # eschool/auth_cache.py: the sign-in notices' LISTEN
     pg_max_connections: int = 500  # past this a PostgreSQL primary spends itself on backends
     pg_writes_per_primary_s: float = 20_000.0  # batched row writes (group commit), one SSD node
     schools: int = 2_000  # the city's schools: the unit PostgreSQL shards by
@@ -345,12 +346,18 @@ def _postgres(city: City, load: Load, plan: Plan, a: Assumptions) -> dict[str, A
     return {
         "writes_per_s": writes,
         "writes_by": writes_by,
-        "connections_direct": plan.totals["processes"] * a.db_pool_per_process,
-        "pooler_past_processes": a.pg_max_connections // a.db_pool_per_process,
+        "connections_direct": plan.totals["processes"] * _db_connections_per_process(a),
+        "pooler_past_processes": a.pg_max_connections // _db_connections_per_process(a),
         "storage_gib_per_day": storage / 2**30,
         "primaries": primaries,
         "schools_per_primary": _up(a.schools / primaries),
     }
+
+
+def _db_connections_per_process(a: Assumptions) -> int:
+    """A process's PostgreSQL connections: its pool, and its listener of sign-in notices (a
+    pooler in transaction mode cannot carry a LISTEN: that one goes to the primary)."""
+    return a.db_pool_per_process + a.db_listeners_per_process
 
 
 def _redis(load: Load, plan: Plan, a: Assumptions) -> dict[str, Any]:

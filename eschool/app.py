@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from eschool import errorpages
+from eschool.auth_cache import AuthCache
 from eschool.broker import create_broker
 from eschool.db import create_engine, create_sessionmaker
 from eschool.direct_read import DirectReads
@@ -63,6 +64,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.direct_reads = direct_reads = DirectReads(engine)
         # The hottest writes (a new mark), straight on the driver (eschool.driver_tx).
         app.state.driver_writes = driver_writes = DriverWrites(engine)
+        # Who is signed in, kept by the process on PostgreSQL (eschool.auth_cache).
+        app.state.auth_cache = auth_cache = AuthCache.for_engine(
+            engine, max_age=settings.sign_in_keep_seconds
+        )
+        if auth_cache is not None:
+            auth_cache.start()
         app.state.broker = create_broker(settings.broker_url)
         # Who may fetch a stored file besides its uploader: each package appends its own in
         # its lifespan below (eschool.uploads.queries.FileAudience), per app, never globally.
@@ -83,6 +90,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await access_log.close()
             driver_writes.close()
             direct_reads.close()
+            if auth_cache is not None:
+                await auth_cache.close()
             await engine.dispose()
 
     routes: list[BaseRoute] = list(eschool_routes)

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.util.concurrency import await_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from eschool import sqlite_driver
+from eschool import auth_cache, sqlite_driver
 
 SessionMaker = async_sessionmaker[AsyncSession]
 
@@ -71,6 +71,8 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
     if url.startswith("postgresql+asyncpg"):
         options.setdefault("module", ReadFirstDBAPI(__import__("asyncpg")))
     engine = create_async_engine(url, **options)
+    # Its writes to people and sessions drop the process's kept sign-in rows (at once).
+    auth_cache.watch_engine(engine)
     if not options.get("pool_pre_ping"):
         _ping_when_idle(engine)
     if isinstance(engine.dialect.dbapi, ReadFirstDBAPI):

@@ -13,6 +13,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from eschool import services
+from eschool.auth_cache import AuthCache
 from eschool.db import SessionMaker
 from eschool.direct_read import DirectReads
 from eschool.i18n import negotiate, set_language
@@ -223,12 +224,12 @@ async def _send_error(send: Send, status: int, code: str, message: str) -> None:
 
 
 async def _resolve_alone(
-    sessionmaker: SessionMaker, secret: str, reads: DirectReads | None
+    sessionmaker: SessionMaker, secret: str, reads: DirectReads | None, kept: AuthCache | None
 ) -> tuple[User, AuthSession] | None:
-    """Who is signed in, looked up (straight on the driver with ``reads``) in a session of its
-    own, opened only if the read needs one and closed on return."""
+    """Who is signed in, looked up (straight on the driver with ``reads``, unless ``kept``)
+    in a session of its own, opened only if the read needs one and closed on return."""
     async with session_on_demand(sessionmaker) as session:
-        return await services.auth_resolve(session, secret=secret, reads=reads)
+        return await services.auth_resolve(session, secret=secret, reads=reads, kept=kept)
 
 
 class AuthMiddleware:
@@ -253,18 +254,24 @@ class AuthMiddleware:
             # secret with a dot is a live lesson's pass (a sign-in secret never has one): not
             # looked up, so an open lesson's thousand observers cost no query each.
             lookup = secret if secret and "." not in secret else None
-            reads = getattr(scope["app"].state, "direct_reads", None)
-            found = await _resolve_alone(sessionmaker, lookup, reads) if lookup else None
+            app_state = scope["app"].state
+            reads = getattr(app_state, "direct_reads", None)
+            kept = getattr(app_state, "auth_cache", None)
+            found = await _resolve_alone(sessionmaker, lookup, reads, kept) if lookup else None
             self._sign_in(state, headers, found, bearer=bearer is not None)
             # Not held by this frame for the socket's life (the app takes the user; the
             # handshake's headers are let go of once it is admitted).
             del found, headers
             await self.app(scope, receive, send)
             return
-        reads = getattr(scope["app"].state, "direct_reads", None)
+        app_state = scope["app"].state
+        reads = getattr(app_state, "direct_reads", None)
+        kept = getattr(app_state, "auth_cache", None)
         async with sessionmaker() as session:
             found = (
-                await services.auth_resolve(session, secret=secret, reads=reads) if secret else None
+                await services.auth_resolve(session, secret=secret, reads=reads, kept=kept)
+                if secret
+                else None
             )
             auth = self._sign_in(state, headers, found, bearer=bearer is not None)
             state["db"] = session

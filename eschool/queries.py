@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool import direct_read
 from eschool.access import child_ids, enrolled_class_ids, taught_class_ids, visible_pupil_ids
+from eschool.auth_cache import AuthCache
 from eschool.direct_read import DirectReads
 from eschool.errors import NotFound
 from eschool.models import (
@@ -98,18 +99,40 @@ def _detached(model: type[Any], values: dict[str, Any]) -> Any:
     return instance
 
 
+_SPLIT = len(_SESSION_FIELDS)
+_USER_ID_AT = _SESSION_FIELDS.index("user_id")
+_EXPIRES_AT = _SESSION_FIELDS.index("expires_at")
+
+
 async def auth_session_by_digest(
-    session: AsyncSession, secret_digest: str, *, reads: DirectReads | None = None
+    session: AsyncSession,
+    secret_digest: str,
+    *,
+    reads: DirectReads | None = None,
+    kept: AuthCache | None = None,
 ) -> tuple[AuthSession, User] | None:
     """The live session or token stored under this digest, with its user: None when there is
-    none, or it is revoked or expired, or its user is deactivated. Read straight on the
-    driver with ``reads`` (:mod:`eschool.direct_read`), else through ``session``. Nothing is
-    left in ``session`` (the objects are detached)."""
-    values = {"digest": secret_digest, "now": utcnow()}
-    row = await direct_read.first(session, _LIVE_AUTH_SESSION, values, reads)
+    none, or it is revoked or expired, or its user is deactivated. The row ``kept`` holds
+    (:mod:`eschool.auth_cache`), else read straight on the driver with ``reads``
+    (:mod:`eschool.direct_read`), else through ``session``. Nothing is left in ``session``
+    (the objects are detached, and new for each call)."""
+    now = utcnow()
+    row = kept.get(secret_digest, now) if kept is not None else None
     if row is None:
-        return None
-    split = len(_SESSION_FIELDS)
+        since = kept.generation() if kept is not None else 0
+        values = {"digest": secret_digest, "now": now}
+        row = await direct_read.first(session, _LIVE_AUTH_SESSION, values, reads)
+        if row is None:
+            return None
+        if kept is not None:
+            kept.keep(
+                secret_digest,
+                row,
+                user_id=row[_USER_ID_AT],
+                expires_at=row[_EXPIRES_AT],
+                since=since,
+            )
+    split = _SPLIT
     auth = _detached(AuthSession, dict(zip(_SESSION_FIELDS, row[:split], strict=True)))
     user = _detached(User, dict(zip(_USER_FIELDS, row[split:], strict=True)))
     return auth, user

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool import queries, signin
 from eschool.access import require_role
+from eschool.auth_cache import AuthCache
 from eschool.direct_read import DirectReads
 from eschool.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from eschool.models import (
@@ -95,15 +96,19 @@ def _new_auth_session(user: User, *, kind: str, days: int) -> tuple[str, AuthSes
 
 
 async def auth_resolve(
-    session: AsyncSession, *, secret: str, reads: DirectReads | None = None
+    session: AsyncSession,
+    *,
+    secret: str,
+    reads: DirectReads | None = None,
+    kept: AuthCache | None = None,
 ) -> tuple[User, AuthSession] | None:
     """The active user and session behind a cookie or bearer secret, or None (unknown,
     revoked, expired, or of a deactivated user: the query checks it all, in one statement,
-    straight on the driver with ``reads``). The objects are detached: ``session`` keeps no
-    reference to them."""
+    straight on the driver with ``reads``, unless the process ``kept`` the row). The objects
+    are detached: ``session`` keeps no reference to them."""
     if not secret or len(secret) > 200:
         return None
-    found = await queries.auth_session_by_digest(session, digest(secret), reads=reads)
+    found = await queries.auth_session_by_digest(session, digest(secret), reads=reads, kept=kept)
     if found is None:
         return None
     auth, user = found

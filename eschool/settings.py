@@ -94,6 +94,10 @@ class Settings:
     live_rate_per_second: float = _tunable("ESCHOOL_LIVE_RATE_PER_SECOND", 20.0, 0.1, 10_000)
     live_rate_burst: float = _tunable("ESCHOOL_LIVE_RATE_BURST", 40.0, 1, 100_000)
     live_ping_seconds: float = _tunable("ESCHOOL_LIVE_PING_SECONDS", 20.0, 0.1, 3_600)
+    # How long a process may answer who is signed in from the row it kept, on PostgreSQL
+    # (eschool/auth_cache.py: changes drop it at once; this bounds it whatever happens); 0
+    # reads it for every request.
+    sign_in_keep_seconds: float = _tunable("ESCHOOL_SIGN_IN_KEEP_SECONDS", 60.0, 0, 3_600)
     # How often the retention purge runs (eschool/privacy/routes.py).
     purge_interval_seconds: float = _tunable(
         "ESCHOOL_PURGE_INTERVAL_SECONDS", 3600.0, 0.01, 604_800

@@ -137,6 +137,9 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         broker_url="memory://",
         secret_key="test-secret-key",
         login_max_failures=5,
+        # Every request reads who is signed in, so statement counts do not depend on what a
+        # process kept (tests/eschool/test_auth_cache.py keeps them).
+        sign_in_keep_seconds=0,
     )
 
 

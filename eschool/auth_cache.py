@@ -1,0 +1,257 @@
+"""Who is signed in, kept by each process on PostgreSQL.
+
+Every signed-in request starts by finding its session and user
+(:func:`eschool.queries.auth_session_by_digest`). On PostgreSQL that is a round trip of its
+own — the server's work for a statement and a system call each way on both sides — for rows
+that change a few times in their life. Each process keeps the rows it read, by the secret's
+digest, and drops them as soon as they may have changed:
+
+- **Written by another process:** triggers on ``users`` and ``auth_sessions`` (migration
+  ``eschool_0006``) send a notice on the channel :data:`CHANNEL` when an update or a delete of
+  either commits (the user's id; ``*`` for a ``TRUNCATE``), and a connection of the process's
+  own listens: the user's kept rows are dropped as the notice arrives, milliseconds after the
+  commit.
+- **Written by this process:** a statement that updates or deletes either table drops
+  everything kept as it runs, before its transaction commits (every engine's
+  ``before_cursor_execute``, :func:`watch_engine`): a request that signed out, changed a
+  password or deactivated someone is never followed here by an answer from what was kept.
+
+Nothing is kept or served while the listening connection is down (from its loss until it
+listens again every request reads, and what was kept is dropped); a row read while a notice
+arrived is not kept (it may predate the change); a session past its ``expires_at`` is never
+served; a kept row is read again after :attr:`AuthCache.max_age` seconds whatever happens. The
+caller makes objects of its own from a kept row for each request (a handler may change them).
+
+SQLite keeps nothing here: its read is local and takes microseconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+log = logging.getLogger(__name__)
+
+# The notices' channel, and the payload that means "anyone" (a TRUNCATE).
+CHANNEL = "eschool_auth"
+EVERYONE = "*"
+# Statements that may change a kept row: their first word, and the tables they name.
+_WRITES = ("UPDATE", "DELETE", "TRUNCATE", "WITH")
+_TABLES = ("users", "auth_sessions")
+
+# Every cache of the process, told of the writes of every engine it made (see watch_engine).
+_CACHES: weakref.WeakSet[AuthCache] = weakref.WeakSet()
+
+
+@dataclass(slots=True)
+class _Kept:
+    row: tuple[Any, ...]
+    user_id: int
+    expires_at: datetime
+    kept_at: float
+
+
+class AuthCache:
+    """The process's kept sign-in rows (see the module). Made in the application's lifespan
+    by :meth:`for_engine`, listening once :meth:`start`\\ ed, until :meth:`close`."""
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        max_age: float = 60.0,
+        size: int = 20_000,
+        ping_every: float = 10.0,
+    ) -> None:
+        self.max_age = max_age
+        self.size = size
+        self.ping_every = ping_every
+        self._dsn = dsn
+        self._entries: OrderedDict[str, _Kept] = OrderedDict()
+        self._by_user: dict[int, set[str]] = {}
+        # Changes with every drop: a row read across one is not kept.
+        self._generation = 0
+        self._listening = False
+        self._task: asyncio.Task[None] | None = None
+        _CACHES.add(self)
+
+    @classmethod
+    def for_engine(cls, engine: AsyncEngine, *, max_age: float, **options: Any) -> AuthCache | None:
+        """The cache for ``engine``'s database, keeping rows up to ``max_age`` seconds; None
+        but on PostgreSQL (asyncpg), or when ``max_age`` is 0 (``ESCHOOL_SIGN_IN_KEEP_SECONDS``)."""
+        if engine.dialect.driver != "asyncpg" or max_age <= 0:
+            return None
+        url = engine.url.set(drivername="postgresql")
+        watch_engine(engine)
+        return cls(url.render_as_string(hide_password=False), max_age=max_age, **options)
+
+    @property
+    def serving(self) -> bool:
+        """Whether kept rows are served (the listening connection is up)."""
+        return self._listening
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def start(self) -> None:
+        """Start listening (in the background: until it listens, nothing is served)."""
+        if self._task is None:
+            self._task = asyncio.ensure_future(self._listen())
+
+    async def close(self) -> None:
+        """Stop listening and drop everything kept."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._listening = False
+        self.forget_everyone()
+        _CACHES.discard(self)
+
+    def generation(self) -> int:
+        """What :meth:`keep` is given back: the cache's state before a read."""
+        return self._generation
+
+    def get(self, digest: str, now: datetime) -> tuple[Any, ...] | None:
+        """The row kept for ``digest``, unless it is too old or its session has expired by
+        ``now`` (or nothing is served now)."""
+        if not self._listening:
+            return None
+        kept = self._entries.get(digest)
+        if kept is None:
+            return None
+        if kept.expires_at <= now or time.monotonic() - kept.kept_at > self.max_age:
+            self._drop(digest)
+            return None
+        self._entries.move_to_end(digest)
+        return kept.row
+
+    def keep(
+        self, digest: str, row: tuple[Any, ...], *, user_id: int, expires_at: datetime, since: int
+    ) -> None:
+        """Keep ``row``, read for ``digest`` after :meth:`generation` gave ``since``: unless
+        something was dropped meanwhile (it may be older than that change) or nothing is
+        served now. The least recently used rows go past :attr:`size`."""
+        if not self._listening or since != self._generation:
+            return
+        self._drop(digest)
+        self._entries[digest] = _Kept(row, user_id, expires_at, time.monotonic())
+        self._by_user.setdefault(user_id, set()).add(digest)
+        while len(self._entries) > self.size:
+            self._drop(next(iter(self._entries)))
+
+    def forget_user(self, user_id: int) -> None:
+        """Drop the rows kept for ``user_id``'s sessions."""
+        self._generation += 1
+        for digest in self._by_user.pop(user_id, ()):
+            self._entries.pop(digest, None)
+
+    def forget_everyone(self) -> None:
+        """Drop everything kept."""
+        self._generation += 1
+        self._entries.clear()
+        self._by_user.clear()
+
+    def _drop(self, digest: str) -> None:
+        kept = self._entries.pop(digest, None)
+        if kept is not None:
+            digests = self._by_user.get(kept.user_id)
+            if digests is not None:
+                digests.discard(digest)
+                if not digests:
+                    del self._by_user[kept.user_id]
+
+    def heard(self, payload: str) -> None:
+        """A notice of :data:`CHANNEL`: a user's id, or :data:`EVERYONE`."""
+        try:
+            user_id = int(payload)
+        except ValueError:
+            self.forget_everyone()
+        else:
+            self.forget_user(user_id)
+
+    def _notice(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
+        self.heard(payload)
+
+    async def _listen(self) -> None:
+        """Listen on a connection of its own, again after a loss (waiting longer each time)."""
+        delay = 0.5
+        while True:
+            try:
+                await self._listen_once()
+                delay = 0.5
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("sign-in cache: not listening (%s); every request reads", error)
+            finally:
+                self._listening = False
+                self.forget_everyone()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+
+    async def _listen_once(self) -> None:
+        """Serve while one connection listens; return when it is lost (or a ping fails)."""
+        connection = await asyncpg.connect(self._dsn)
+        try:
+            lost = asyncio.get_running_loop().create_future()
+
+            def _on_lost(_connection: Any) -> None:
+                if not lost.done():
+                    lost.set_result(None)
+
+            connection.add_termination_listener(_on_lost)
+            await connection.add_listener(CHANNEL, self._notice)
+            self.forget_everyone()
+            self._listening = True
+            while not lost.done():
+                try:
+                    await asyncio.wait_for(asyncio.shield(lost), self.ping_every)
+                except TimeoutError:
+                    # A connection lost without a word (a network cut) says so only when used.
+                    await asyncio.wait_for(connection.fetchval("SELECT 1"), self.ping_every)
+        finally:
+            self._listening = False
+            try:
+                await asyncio.wait_for(connection.close(), 1.0)
+            except Exception:  # a lost connection, or one that will not say goodbye
+                connection.terminate()
+
+
+def writes_people(statement: str) -> bool:
+    """Whether ``statement`` may update or delete a person or a session (see the module)."""
+    head = statement.lstrip()[:8].upper()
+    return head.startswith(_WRITES) and any(table in statement for table in _TABLES)
+
+
+def _statement_run(
+    _conn: Any,
+    _cursor: Any,
+    statement: str,
+    _parameters: Any,
+    _context: Any,
+    _executemany: bool,
+) -> None:
+    if _CACHES and writes_people(statement):
+        for cache in list(_CACHES):
+            cache.forget_everyone()
+
+
+def watch_engine(engine: AsyncEngine) -> None:
+    """Tell every cache of the process of ``engine``'s writes to people and sessions (see the
+    module); once per engine."""
+    sync = engine.sync_engine
+    if not event.contains(sync, "before_cursor_execute", _statement_run):
+        event.listen(sync, "before_cursor_execute", _statement_run)
