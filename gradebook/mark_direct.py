@@ -7,12 +7,11 @@ checks, answer and delivery after the commit. Refused checks raise the same doma
 it answers None and the caller takes the session's way, which says why as it always did.
 
 On SQLite it runs in one transaction, statement by statement. On PostgreSQL, where each
-statement is a round trip (a system call each way on both sides, and the server's work per
-statement), it is two statements: one read (:data:`SLOT_MARKS_FAMILY`: the slot's row with the
-pupil's counted marks and the family as arrays of rows) and one write of the three inserts
-(:func:`mark_write`: the notifications and the mark as CTEs, the history entry taking the
-mark's new id), committed alone: all of it is stored or none, with no ``BEGIN`` and ``COMMIT``
-around it (at READ COMMITTED a read sees the same inside a transaction as outside one).
+statement is a round trip, the three reads run on their own and the three inserts in one
+statement (:func:`mark_write`: the notifications and the mark as CTEs, the history entry
+taking the mark's new id), committed alone: all of it is stored or none, with no ``BEGIN``
+and ``COMMIT`` around it (at READ COMMITTED a read sees the same inside a transaction as
+outside one).
 """
 
 from __future__ import annotations
@@ -21,10 +20,9 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BindParameter, Insert, Select, bindparam, func, insert, select, true, tuple_
+from sqlalchemy import BindParameter, Insert, Select, bindparam, insert, select, true
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.instrumentation import manager_of_class
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.driver_tx import DriverFailed, DriverTransaction, DriverWrites
@@ -35,8 +33,8 @@ from eschool.notifications.queries import FAMILY_RECIPIENTS, family_from_rows
 from eschool.notifications.services import INSERT_NOTIFICATION, family_notice, notice_rows
 from eschool.timeutil import utcnow
 from gradebook.journal_checks import history_row, known_work_type, normalize, require_writable
-from gradebook.mark_tally import PUPIL_TALLIES, MarkTally
-from gradebook.models import Course, HistoryEntry, Mark, Slot
+from gradebook.mark_tally import PUPIL_TALLIES
+from gradebook.models import HistoryEntry, Mark
 from gradebook.notices import mark_notice
 from gradebook.pupil_slot import (
     PUPIL_SLOT_TERM_MARK,
@@ -105,7 +103,7 @@ async def mark_on_driver(
             async with writes.statements(session) as statements:
                 if statements is None:
                     return None
-                planned = await _planned(statements, asked, receiver, at_once=True)
+                planned = await _planned(statements, asked, receiver)
                 mark_id, notifications = await _written_at_once(statements, planned)
         else:
             async with writes.transaction(session) as transaction:
@@ -130,77 +128,32 @@ def _as_loaded(model: type[Any], values: dict[str, Any]) -> Any:
     return instance
 
 
-# PostgreSQL: what :func:`_read_in_turn`'s three statements read, in one — the slot's row
-# (:data:`gradebook.pupil_slot.PUPIL_SLOT_TERM_MARK`) with two more columns, arrays of rows:
-# the pupil's counted marks in the slot's course and term (:data:`PUPIL_TALLIES`'s rows) and
-# the family to tell (:data:`FAMILY_RECIPIENTS`'s rows). Each is a subquery run once for the
-# slot's one row, by the same indexes as alone.
-_SLOT_COLUMNS = len(PUPIL_SLOT_TERM_MARK.selected_columns)
-_TALLIES_OF_SLOT = (
-    select(tuple_(col(MarkTally.value), col(MarkTally.weight), col(MarkTally.marks)))
-    .where(
-        col(MarkTally.pupil_id) == bindparam("pupil_id"),
-        col(MarkTally.course_id) == Course.id,
-        col(MarkTally.term_id) == Slot.term_id,
-        col(MarkTally.marks) > 0,
-    )
-    .scalar_subquery()
-)
-_FAMILY_ROWS = FAMILY_RECIPIENTS.subquery("family_rows")
-SLOT_MARKS_FAMILY = PUPIL_SLOT_TERM_MARK.add_columns(
-    func.array(_TALLIES_OF_SLOT),
-    func.array(select(tuple_(*_FAMILY_ROWS.c)).scalar_subquery()),
-)
-
-
-async def _read_in_turn(
-    driver: DriverTransaction, asked: MarkAsked, params: dict[str, Any]
-) -> tuple[PupilSlot, list[Any], list[Any]]:
-    """The slot's row, the pupil's counted marks and the family's rows, a statement each."""
-    rows = await driver.rows(PUPIL_SLOT_TERM_MARK, params)
-    found = pupil_slot_from_rows(
-        rows, actor=asked.actor, slot_id=asked.slot_id, work_type=asked.work_type, with_marks=True
-    )
-    require_writable(found, actor=asked.actor, reason=asked.reason)
-    tallies = await driver.rows(PUPIL_TALLIES, marks_params(found, asked.pupil_id))
-    family = await driver.rows(FAMILY_RECIPIENTS, params)
-    return found, tallies, family
-
-
-async def _read_at_once(
-    driver: DriverTransaction, asked: MarkAsked, params: dict[str, Any]
-) -> tuple[PupilSlot, list[Any], list[Any]]:
-    """The same as :func:`_read_in_turn`, in one statement (:data:`SLOT_MARKS_FAMILY`)."""
-    rows = await driver.rows(SLOT_MARKS_FAMILY, params)
-    found = pupil_slot_from_rows(
-        [row[:_SLOT_COLUMNS] for row in rows],
-        actor=asked.actor,
-        slot_id=asked.slot_id,
-        work_type=asked.work_type,
-        with_marks=True,
-    )
-    require_writable(found, actor=asked.actor, reason=asked.reason)
-    tallies, family = rows[0][_SLOT_COLUMNS:]
-    return found, list(tallies or ()), list(family or ())
-
-
-async def _planned(
-    driver: DriverTransaction, asked: MarkAsked, receiver: object, *, at_once: bool = False
-) -> _Planned:
-    """The reads (``at_once``: in one statement) and checks of a new mark (a refused check
-    raises its domain error), and the rows to write."""
+async def _planned(driver: DriverTransaction, asked: MarkAsked, receiver: object) -> _Planned:
+    """The reads and checks of a new mark (a refused check raises its domain error), and the
+    rows to write."""
     actor = asked.actor
     params = pupil_slot_params(
         actor=actor, slot_id=asked.slot_id, pupil_id=asked.pupil_id, work_type=asked.work_type
     )
-    # The family's statement reads the school's people (the actor's school: the slot's).
-    params["kind"] = "mark"
-    read = _read_at_once if at_once else _read_in_turn
-    found, tallies, family_rows = await read(driver, asked, params)
-    found = with_marks_read(found, tallies)
+    found = pupil_slot_from_rows(
+        await driver.rows(PUPIL_SLOT_TERM_MARK, params),
+        actor=actor,
+        slot_id=asked.slot_id,
+        work_type=asked.work_type,
+        with_marks=True,
+    )
+    require_writable(found, actor=actor, reason=asked.reason)
+    found = with_marks_read(
+        found, await driver.rows(PUPIL_TALLIES, marks_params(found, asked.pupil_id))
+    )
     stored = normalize(found.scale, asked.value)
     code, weight = known_work_type(found.work_type, asked.work_type)
-    family = family_from_rows(family_rows)
+    family = family_from_rows(
+        await driver.rows(
+            FAMILY_RECIPIENTS,
+            {"pupil_id": asked.pupil_id, "school_id": found.school_id, "kind": "mark"},
+        )
+    )
     title, values, url = mark_notice(
         slot=found, pupil_id=asked.pupil_id, value=stored, changed=False
     )
