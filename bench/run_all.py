@@ -167,7 +167,7 @@ def benchmarks() -> list[Benchmark]:
             journal.run,
             {
                 "tiny": journals(**tiny_journal, database="postgres"),
-                "quick": journals(rounds=2, seconds=1.0, database="postgres"),
+                "quick": journals(rounds=3, seconds=1.5, database="postgres"),
                 "full": journals(rounds=3, seconds=5.0, database="postgres"),
             },
             needs="postgres",
@@ -186,7 +186,7 @@ def benchmarks() -> list[Benchmark]:
             diary.run,
             {
                 "tiny": diaries(**tiny_diary, database="postgres"),
-                "quick": diaries(rounds=2, seconds=1.0, database="postgres"),
+                "quick": diaries(rounds=3, seconds=1.5, database="postgres"),
                 "full": diaries(rounds=3, seconds=5.0, database="postgres"),
             },
             needs="postgres",
