@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 # The notices' channel, and the payload that means "anyone" (a TRUNCATE).
 CHANNEL = "eschool_auth"
 EVERYONE = "*"
+# The listening connection's name in ``pg_stat_activity``.
+LISTENER_NAME = "eschool sign-in notices"
 # Statements that may change a kept row: their first word, and the tables they name.
 _WRITES = ("UPDATE", "DELETE", "TRUNCATE", "WITH")
 _TABLES = ("users", "auth_sessions")
@@ -202,9 +204,14 @@ class AuthCache:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 30.0)
 
+    async def _connect(self) -> Any:
+        """The listening connection: one of its own, outside the engine's pool (a pooled one
+        would be reset and handed to requests)."""
+        return await asyncpg.connect(self._dsn, server_settings={"application_name": LISTENER_NAME})
+
     async def _listen_once(self) -> None:
         """Serve while one connection listens; return when it is lost (or a ping fails)."""
-        connection = await asyncpg.connect(self._dsn)
+        connection = await self._connect()
         try:
             lost = asyncio.get_running_loop().create_future()
 

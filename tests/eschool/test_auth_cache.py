@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import event, update
 from sqlalchemy.engine import make_url
 
-from eschool.auth_cache import AuthCache, writes_people
+from eschool.auth_cache import LISTENER_NAME, AuthCache, writes_people
 from eschool.models import AuthSession
 from eschool.security import digest
 from eschool.settings import Settings
@@ -47,11 +47,15 @@ def _auth_reads(app) -> list[str]:
     return reads
 
 
-def _raw_url(app) -> str:
-    """The database's URL for a plain asyncpg connection: a writer the app's engine never
-    sees, as another process's would be."""
+async def _written_elsewhere(app, sql: str, *args: object) -> None:
+    """Run ``sql`` on a plain asyncpg connection: a writer the app's engine never sees, as
+    another process's would be."""
     url = make_url(app.state.settings.database_url).set(drivername="postgresql")
-    return url.render_as_string(hide_password=False)
+    other = await asyncpg.connect(url.render_as_string(hide_password=False))
+    try:
+        await other.execute(sql, *args)
+    finally:
+        await other.close()
 
 
 @pytest.fixture
@@ -83,13 +87,9 @@ async def test_a_kept_sign_in_reads_nothing_and_another_process_revoking_it_is_h
     assert await _me(client, token) == 200
     assert await _me(client, token) == 200
     assert len(reads) == 1  # the first request read and kept the row; the second read none
-    other = await asyncpg.connect(_raw_url(app))
-    try:
-        await other.execute(
-            "UPDATE auth_sessions SET revoked_at = now() WHERE id = $1", digest(token)
-        )
-    finally:
-        await other.close()
+    await _written_elsewhere(
+        app, "UPDATE auth_sessions SET revoked_at = now() WHERE id = $1", digest(token)
+    )
     await _until(lambda: len(kept) == 0, "the notice drops the kept row")
     assert await _me(client, token) == 401
 
@@ -99,11 +99,7 @@ async def test_a_person_deactivated_by_another_process_is_refused(
 ) -> None:
     token = await token_for(client, "pupil")
     assert await _me(client, token) == 200
-    other = await asyncpg.connect(_raw_url(app))
-    try:
-        await other.execute("UPDATE users SET active = false WHERE login = 'pupil'")
-    finally:
-        await other.close()
+    await _written_elsewhere(app, "UPDATE users SET active = false WHERE login = 'pupil'")
     await _until(lambda: len(kept) == 0, "the notice drops the kept row")
     assert await _me(client, token) == 401
 
@@ -133,30 +129,38 @@ async def test_a_revocation_in_this_process_is_seen_at_once(
 
 
 async def test_nothing_is_served_while_the_notices_cannot_be_heard(
-    app, client: httpx.AsyncClient, people, kept: AuthCache
+    app, client: httpx.AsyncClient, people, kept: AuthCache, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     token = await token_for(client, "teacher")
     assert await _me(client, token) == 200
     assert len(kept) == 1
-    admin = await asyncpg.connect(_raw_url(app))
-    try:
-        cut = await admin.fetchval(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND query LIKE 'LISTEN%'"
-        )
-        assert cut == 1
-        await _until(lambda: not kept.serving, "the cache knows it cannot hear")
-        assert len(kept) == 0
-        reads = _auth_reads(app)
-        assert await _me(client, token) == 200
-        assert await _me(client, token) == 200
-        assert len(reads) == 2 and len(kept) == 0  # read every time, nothing kept
-        # It listens again by itself, and keeps again.
-        await _until(lambda: kept.serving, "the cache listens again")
-        assert await _me(client, token) == 200
-        assert len(kept) == 1
-    finally:
-        await admin.close()
+    # The listening connection is cut, and cannot be made again until the test allows it.
+    allowed = asyncio.Event()
+    real_connect = kept._connect
+
+    async def connect_when_allowed() -> object:
+        if not allowed.is_set():
+            raise OSError("the database cannot be reached")
+        return await real_connect()
+
+    monkeypatch.setattr(kept, "_connect", connect_when_allowed)
+    await _written_elsewhere(
+        app,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND application_name = $1",
+        LISTENER_NAME,
+    )
+    await _until(lambda: not kept.serving, "the cache knows it cannot hear")
+    assert len(kept) == 0
+    reads = _auth_reads(app)
+    assert await _me(client, token) == 200
+    assert await _me(client, token) == 200
+    assert len(reads) == 2 and len(kept) == 0  # read every time, nothing kept
+    # It listens again by itself once it can, and keeps again.
+    allowed.set()
+    await _until(lambda: kept.serving, "the cache listens again")
+    assert await _me(client, token) == 200
+    assert len(kept) == 1
 
 
 # --- the cache's own rules --------------------------------------------------------------------
