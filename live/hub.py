@@ -36,11 +36,11 @@ from live.hub_support import (
     RoomLog,
     applied_already,
     command_key,
-    event_frame,
+    missed_frames,
     welcome_frame,
 )
 from live.outbox import DEFAULT_OUTBOX_SIZE, Connection
-from live.presence import PresenceBatch, counted_change, counted_frames
+from live.presence import PresenceBatch, counted_change
 from live.protocol import ClientMessage
 from live.room import (
     Actor,
@@ -141,7 +141,7 @@ class Hub:
                 await self._read_up_to(room, upto)
                 check_join(room.state, actor)
                 connection = Connection(room_id, actor, max_pending=self._outbox_size)
-                frames = self._missed(room, actor, since)
+                frames = missed_frames(room.recent, room.state, actor, since)
                 if frames is None:
                     frames = [welcome_frame(room.state, actor, self._clock())]
                 connection.after = room.state.seq
@@ -204,7 +204,7 @@ class Hub:
                 stored = await self._append(
                     room_id, decision.event, dedupe_key=f"{actor.id}:{message.id}"
                 )
-                await self._absorb(room, stored)
+                await self._absorb(room, stored, soon=len(room.decided) > 1)
             finally:
                 if room.decided.get(key) is decision:
                     del room.decided[key]
@@ -231,25 +231,19 @@ class Hub:
         Works whether or not this process has the room; only event types the room reducer knows
         reach clients.
         """
-        event = {
-            "type": event_type,
-            "data": data or {},
-            "actor": actor.as_dict() if actor else None,
-            "at": self._clock(),
-        }
+        by = actor.as_dict() if actor else None
+        event = {"type": event_type, "data": data or {}, "actor": by, "at": self._clock()}
         try:
             stored = await self._append(room_id, event)
         except _LogReplaced:
             stored = await self._append(room_id, event)
-        room = self._rooms.get(room_id)
-        if room is not None:
+        if (room := self._rooms.get(room_id)) is not None:
             await self._absorb(room, stored)
         return stored
 
     def replica(self, room_id: str) -> RoomState | None:
         """This process's current state of a room, if it holds one."""
-        room = self._rooms.get(room_id)
-        return room.state if room else None
+        return room.state if (room := self._rooms.get(room_id)) else None
 
     def connections(self, room_id: str) -> list[Connection]:
         """The open local connections of a room."""
@@ -349,16 +343,16 @@ class Hub:
             room.follower.cancel()
 
     async def _forget(self, connection: Connection) -> None:
-        room = self._rooms.get(connection.room_id)
-        if room is not None:
+        if (room := self._rooms.get(connection.room_id)) is not None:
             room.connections.discard(connection)
             self._close_if_idle(room)
 
     async def _follow(self, room: _LocalRoom) -> None:
+        subscription = self.broker.subscribe_batches(room.room_id, after_seq=room.state.seq)
         try:
-            async with self.broker.subscribe(room.room_id, after_seq=room.state.seq) as events:
-                async for event in events:
-                    await self._absorb(room, event)
+            async with subscription as batches:
+                async for batch in batches:
+                    await self._absorb(room, *batch)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -394,20 +388,23 @@ class Hub:
             if not batch or batch[0]["seq"] != room.state.seq + 1:
                 raise BrokerError(f"events after {room.state.seq} of {room.room_id!r} are lost")
             for event in batch:
-                self._apply(room, event)
+                self._apply(room, event, soon=len(batch) > 1)
 
-    async def _absorb(self, room: _LocalRoom, event: Event) -> None:
-        """Apply one event from the broker, first filling any gap before it."""
-        seq = event["seq"]
-        if seq <= room.state.seq:  # (the seq only grows: the follower's copy of an append)
+    async def _absorb(self, room: _LocalRoom, *events: Event, soon: bool = False) -> None:
+        """Apply events from the broker in seq order, filling gaps; several (read together, or
+        ``soon``: others being appended come with them or next) reach a socket in one write."""
+        if events[-1]["seq"] <= room.state.seq:  # (the follower's copy of an append)
             return
         async with room.lock:
-            if seq > room.state.seq + 1:
-                await self._read_up_to(room, seq - 1)
-            if seq == room.state.seq + 1:
-                self._apply(room, event)
+            if not (fresh := [event for event in events if event["seq"] > room.state.seq]):
+                return
+            for event in fresh:
+                if event["seq"] > room.state.seq + 1:
+                    await self._read_up_to(room, event["seq"] - 1)
+                if event["seq"] == room.state.seq + 1:
+                    self._apply(room, event, soon=soon or len(fresh) > 1)
 
-    def _apply(self, room: _LocalRoom, event: Event) -> None:
+    def _apply(self, room: _LocalRoom, event: Event, *, soon: bool = False) -> None:
         key = command_key(event) if room.decided else None
         decision = room.decided.get(key) if key is not None else None
         room.state, changed = step_decided(room.state, event, decision)
@@ -420,8 +417,8 @@ class Hub:
             self._schedule_presence(room)
             return
         # Counted presence first, so every connection gets its frames in seq order.
-        self._send_presence(room)
-        self._fan_out(room, event)
+        self._send_presence(room, soon=soon)
+        self._fan_out(room, event, soon=soon)
         if event.get("type") == "room.kick":
             data = event.get("data")
             removed = data.get("user_id") if isinstance(data, dict) else None
@@ -432,7 +429,7 @@ class Hub:
             for connection in room.connections:
                 connection.close("ended")
 
-    def _fan_out(self, room: _LocalRoom, event: Event) -> None:
+    def _fan_out(self, room: _LocalRoom, event: Event, *, soon: bool = False) -> None:
         frames = EventFrames(event, room.state)
         by_key, key_of, plain, own = frames.by_key, frames.key_of, frames.plain, frames.own
         # Nobody waits for a classmate's arrival: those frames may wait a little for others.
@@ -444,7 +441,7 @@ class Hub:
             key = viewer.role if plain and viewer.id not in own else key_of(viewer)
             frame = by_key[key] if key in by_key else frames.frame_for(key, viewer)
             if frame is not None:
-                connection.deliver(frame, later=later)
+                connection.deliver(frame, later=later, soon=soon)
 
     def _schedule_presence(self, room: _LocalRoom) -> None:
         """Send the counted presence now if none was sent within a tick, else at the tick's
@@ -460,7 +457,7 @@ class Hub:
         loop = asyncio.get_running_loop()
         room.presence_timer = loop.call_later(wait, self._send_presence, room)
 
-    def _send_presence(self, room: _LocalRoom) -> None:
+    def _send_presence(self, room: _LocalRoom, *, soon: bool = False) -> None:
         """Fan the counted presence out: one ``presence.counts`` per viewer role, encoded once."""
         if room.presence_timer is not None:
             room.presence_timer.cancel()
@@ -473,24 +470,4 @@ class Hub:
         live = [c for c in room.connections if not c.closed and c.after < batch.seq]
         frames = batch.frames(room.state, roles={c.actor.role for c in live})
         for connection in live:
-            connection.deliver(frames[connection.actor.role])
-
-    def _missed(self, room: _LocalRoom, viewer: Actor, since: int | None) -> list[str] | None:
-        """The frames after ``since``, or ``None`` when a fresh welcome is needed."""
-        if since is None or not 0 <= since <= room.state.seq:
-            return None
-        oldest = room.recent[0][0]["seq"] if room.recent else room.state.seq + 1
-        if since < oldest - 1:
-            return None
-        missed = [event for event, changed in room.recent if changed and event["seq"] > since]
-        # Observers' presence is counted: one frame for all of it, where the newest one was.
-        counted = counted_frames(missed, room.state, viewer)
-        frames = []
-        for event in missed:
-            if counted is not None and event["seq"] == counted[0]:
-                frames.append(counted[1])
-            elif counted_change(event) is None and (
-                frame := event_frame(event, viewer, room.state)
-            ):
-                frames.append(frame)
-        return frames
+            connection.deliver(frames[connection.actor.role], soon=soon)

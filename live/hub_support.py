@@ -1,16 +1,17 @@
 """What the hub (:mod:`live.hub`) makes of a room's state and events, kept apart from its
 bookkeeping: the durable log it is given (:class:`RoomLog`), the welcome, an event's frames
-for a fan-out (:class:`EventFrames`), whose command an event is (the key under which it keeps
-a command's :class:`~live.room.Decision` until the event is applied) and whether a replica has
-applied an event already.
+for a fan-out (:class:`EventFrames`), the frames a reconnecting client missed, whose command
+an event is (the key under which it keeps a command's :class:`~live.room.Decision` until the
+event is applied) and whether a replica has applied an event already.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Reversible
+from collections.abc import Mapping, Reversible, Sequence
 from typing import Any, Protocol
 
 from eschool.broker.base import Event
+from live.presence import counted_change, counted_frames
 from live.projections import ProjectionKeys
 from live.protocol import encode, encoded_server_frame, server_frame
 from live.room import Actor, ActorId, RoomState
@@ -112,3 +113,25 @@ class RoomLog(Protocol):
     ) -> None:
         """Put the stored log back into the broker when the broker has lost it (raises
         :class:`~eschool.broker.base.LogClosed` for a lesson that has ended)."""
+
+
+def missed_frames(
+    recent: Sequence[tuple[Event, bool]], state: RoomState, viewer: Actor, since: int | None
+) -> list[str] | None:
+    """The frames after ``since`` for ``viewer`` from a replica's ``recent`` events (each with
+    whether it changed the room), or ``None`` when a fresh welcome is needed."""
+    if since is None or not 0 <= since <= state.seq:
+        return None
+    oldest = recent[0][0]["seq"] if recent else state.seq + 1
+    if since < oldest - 1:
+        return None
+    missed = [event for event, changed in recent if changed and event["seq"] > since]
+    # Observers' presence is counted: one frame for all of it, where the newest one was.
+    counted = counted_frames(missed, state, viewer)
+    frames = []
+    for event in missed:
+        if counted is not None and event["seq"] == counted[0]:
+            frames.append(counted[1])
+        elif counted_change(event) is None and (frame := event_frame(event, viewer, state)):
+            frames.append(frame)
+    return frames

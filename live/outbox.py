@@ -60,8 +60,9 @@ class Connection:
         self._closing: asyncio.Future[None] | None = None
         self._on_close: Callable[[], None] | None = None
         # Set by the web layer: writes a frame to the socket at once and returns ``True``,
-        # or returns ``False`` when the socket cannot take it now (see :meth:`deliver`).
-        self.writer: Callable[[str], bool] | None = None
+        # or returns ``False`` when the socket cannot take it now (see :meth:`deliver`);
+        # ``writer(frame, soon=True)`` writes it by the tick's end, with the socket's others.
+        self.writer: Callable[..., bool] | None = None
         # The same, for frames that may wait a little for others (see live.ws_server).
         self.writer_later: Callable[[str], bool] | None = None
         # Set by the web layer: called (without waiting) when a frame goes into the outbox,
@@ -78,16 +79,24 @@ class Connection:
         """How many frames wait in the outbox."""
         return len(self._outbox)
 
-    def deliver(self, frame: str, *, later: bool = False) -> bool:
+    def deliver(self, frame: str, *, later: bool = False, soon: bool = False) -> bool:
         """Hand ``frame`` on without waiting: straight to the socket through :attr:`writer`
         (:attr:`writer_later` when the frame may wait: ``later``) when nothing is queued
         before it and the socket takes it now, else into the outbox (read with
-        :meth:`receive`); a full outbox closes the connection instead."""
+        :meth:`receive`); a full outbox closes the connection instead. ``soon``: more frames
+        for the socket are expected this tick, so this one waits for the tick's end, to go
+        with them in one write (see live.ws_server)."""
         if self.close_reason is not None:
             return False
-        writer = self.writer_later if later else self.writer
-        if not self._outbox and writer is not None and writer(frame):
-            return True
+        if not self._outbox:
+            if later:
+                writer = self.writer_later
+                if writer is not None and writer(frame):
+                    return True
+            elif (writer := self.writer) is not None and (
+                writer(frame, soon=True) if soon else writer(frame)
+            ):
+                return True
         if len(self._outbox) >= self.max_pending:
             self.overflowed = True
             # The client will resync from its last seq; what is queued is of no use to it.

@@ -137,11 +137,15 @@ class LiveChannel:
         finally:
             self.sending -= 1
 
-    def send_now(self, *frames: str) -> bool:
+    def send_now(self, *frames: str, soon: bool = False) -> bool:
         """Write text frames at once, when the server can and no send is under way (one would
-        go after these frames); ``False``, with nothing written, when not."""
+        go after these frames); ``False``, with nothing written, when not. ``soon``: at the
+        tick's end with the socket's other frames, never on their own (see
+        :mod:`live.ws_server`)."""
         direct = self.direct
-        return direct is not None and not self.sending and direct(*frames)
+        if direct is None or self.sending:
+            return False
+        return direct(*frames, soon=True) if soon else direct(*frames)
 
     def send_later(self, *frames: str) -> bool:
         """As :meth:`send_now`, for frames that may wait a little for others (see

@@ -22,10 +22,12 @@ wait for its thousandth to be handed its frame); the rest of the tick's go out i
 ``send_now`` adds the encoded frames to the socket's pending bytes, and one callback per tick
 (:class:`_Flusher`, one per event loop, for every socket) writes each socket's bytes with one
 ``transport.write``, so a burst of events costs two system calls per socket and tick at most,
-not one per frame. Whatever else the socket
-writes (an ordinary send, a close) writes the pending bytes first, so frames stay in order;
-pending bytes past :data:`FLUSH_AT` are written at once, so the transport's flow control (its
-pause, which makes ``send_now`` refuse) still sees them.
+not one per frame. A caller that expects more frames for the sockets this tick (several
+events handed over together) says so, ``send_now(*texts, soon=True)``: then even the first
+frames wait for the tick's end, and the tick costs each socket one system call, not two.
+Whatever else the socket writes (an ordinary send, a close) writes the pending bytes first,
+so frames stay in order; pending bytes past :data:`FLUSH_AT` are written at once, so the
+transport's flow control (its pause, which makes ``send_now`` refuse) still sees them.
 
 Frames that nobody waits for (a classmate's arrival: ``presence.join`` in a class filling up)
 may wait a little longer for company: ``scope["extensions"][SEND_LATER]`` holds them up to
@@ -75,14 +77,14 @@ from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import State
 
-# The scope extensions' names; their values are ``send_now(*texts: str) -> bool`` (and
-# ``send_later``, the same for frames that may wait: see the module) and
+# The scope extensions' names; their values are ``send_now(*texts: str, soon=False) -> bool``
+# (and ``send_later``, the same for frames that may wait: see the module) and
 # ``detach(work: Coroutine) -> bool``.
 SEND_NOW = "eschool.websocket.send_now"
 SEND_LATER = "eschool.websocket.send_later"
 DETACH = "eschool.websocket.detach"
 
-SendNow = Callable[..., bool]  # (*texts: str) -> bool
+SendNow = Callable[..., bool]  # (*texts: str, soon: bool = False) -> bool
 Detach = Callable[[Coroutine[Any, Any, None]], bool]
 
 _FIN_TEXT = 0x81  # FIN, opcode 1 (text)
@@ -428,14 +430,15 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
                 self.flush_pending()
                 self.transport.close()
 
-    def send_now(self, *texts: str) -> bool:
+    def send_now(self, *texts: str, soon: bool = False) -> bool:
         """Write text frames (by the end of this tick, with the socket's other frames of the
         tick: see the module), or return ``False`` (nothing written) when the socket is not
-        open or not writable; never waits."""
+        open or not writable; never waits. With ``soon`` they are not written at once even
+        when they are the socket's first of the tick: the caller has more for it this tick."""
         frames = self._encoded(texts)
         if frames is None:
             return False
-        self._hold(frames, urgent=True, at_once=True)
+        self._hold(frames, urgent=True, at_once=not soon)
         return True
 
     def send_later(self, *texts: str) -> bool:

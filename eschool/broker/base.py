@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import AsyncIterator, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -140,6 +140,14 @@ class Broker(abc.ABC):
         after the subscription started.
         """
 
+    def subscribe_batches(
+        self, room: str, *, after_seq: int | None = None
+    ) -> AbstractAsyncContextManager[AsyncIterator[list[Event]]]:
+        """As :meth:`subscribe`, the events in lists, in order: those the broker had at once
+        (one read of its log) together, so a follower can hand them on together (the hub
+        writes them to each socket in one go). Here, each event on its own."""
+        return _singly(self.subscribe(room, after_seq=after_seq))
+
     @abc.abstractmethod
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
         """Send a JSON-able message to the current subscribers of ``channel`` (not logged)."""
@@ -171,3 +179,41 @@ class Broker(abc.ABC):
     @abc.abstractmethod
     async def drop(self, room: str) -> None:
         """Delete ``room``'s log and dedupe keys (after the lesson is saved)."""
+
+
+@asynccontextmanager
+async def one_by_one(
+    subscription: AbstractAsyncContextManager[AsyncIterator[list[Event]]],
+) -> AsyncIterator[AsyncIterator[Event]]:
+    """A subscription of :meth:`Broker.subscribe_batches` as one of :meth:`Broker.subscribe`:
+    the events of its lists, one by one (a broker that reads in batches subscribes so)."""
+
+    async def events(batches: AsyncIterator[list[Event]]) -> AsyncIterator[Event]:
+        async for batch in batches:
+            for event in batch:
+                yield event
+
+    async with subscription as batches:
+        each = events(batches)
+        try:
+            yield each
+        finally:
+            await each.aclose()  # type: ignore[attr-defined]
+
+
+@asynccontextmanager
+async def _singly(
+    subscription: AbstractAsyncContextManager[AsyncIterator[Event]],
+) -> AsyncIterator[AsyncIterator[list[Event]]]:
+    """A subscription's events, each in a list of its own."""
+
+    async def batches(events: AsyncIterator[Event]) -> AsyncIterator[list[Event]]:
+        async for event in events:
+            yield [event]
+
+    async with subscription as events:
+        each = batches(events)
+        try:
+            yield each
+        finally:
+            await each.aclose()  # type: ignore[attr-defined]

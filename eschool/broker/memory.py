@@ -12,7 +12,7 @@ import itertools
 import json
 import time
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ from eschool.broker.base import (
     Event,
     LogBounds,
     LogMissing,
+    one_by_one,
 )
 
 # Generations of restored logs (0: a log started by an append).
@@ -194,7 +195,8 @@ class MemoryBroker(Broker):
         log = self._log(room)
         return LogBounds(first=log.first_seq, last=log.last_seq)
 
-    async def _follow(self, room: str, position: int) -> AsyncIterator[Event]:
+    async def _follow(self, room: str, position: int) -> AsyncIterator[list[Event]]:
+        """The room's events after ``position``, those appended meanwhile together."""
         log = self._log(room)
         while not self._closed.is_set():
             current = self._log(room)  # a dropped room starts a new log
@@ -216,21 +218,27 @@ class MemoryBroker(Broker):
                 finally:
                     self._waiting.discard(waiter)
                 continue
-            for event in events:
-                position = event["seq"]
-                yield event
+            position = events[-1]["seq"]
+            yield events
+
+    def subscribe(
+        self, room: str, *, after_seq: int | None = None
+    ) -> AbstractAsyncContextManager[AsyncIterator[Event]]:
+        """Follow ``room``'s log (see :meth:`Broker.subscribe`)."""
+        return one_by_one(self.subscribe_batches(room, after_seq=after_seq))
 
     @asynccontextmanager
-    async def subscribe(
+    async def subscribe_batches(
         self, room: str, *, after_seq: int | None = None
-    ) -> AsyncIterator[AsyncIterator[Event]]:
-        """Follow ``room``'s log (see :meth:`Broker.subscribe`)."""
+    ) -> AsyncIterator[AsyncIterator[list[Event]]]:
+        """Follow ``room``'s log, what was appended meanwhile together (see
+        :meth:`Broker.subscribe_batches`)."""
         position = self._log(room).last_seq if after_seq is None else after_seq
-        events = self._follow(room, position)
+        batches = self._follow(room, position)
         try:
-            yield events
+            yield batches
         finally:
-            await events.aclose()  # type: ignore[attr-defined]
+            await batches.aclose()  # type: ignore[attr-defined]
 
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
         """Hand ``message`` to every current subscriber of ``channel``."""

@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from typing import Any, cast
 
 import redis.asyncio as aioredis
@@ -44,6 +44,7 @@ from eschool.broker.base import (
     Event,
     LogBounds,
     LogMissing,
+    one_by_one,
 )
 from eschool.broker.redis_scripts import APPEND_SCRIPT, RESTORE_SCRIPT
 
@@ -298,7 +299,8 @@ class RedisBroker(Broker):
 
     async def _follow(
         self, reader: aioredis.Redis, room: str, position: int
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncIterator[list[Event]]:
+        """The room's events after ``position``, as each ``XREAD`` brings them."""
         log = self._keys(room)[0]
         # Read on after the entry of ``position`` itself, so that a restored log (another
         # generation) shows itself with that seq again or with its generation.
@@ -325,6 +327,7 @@ class RedisBroker(Broker):
                 reply.items() if isinstance(reply, dict) else reply or [],
             )
             for _stream, entries in streams:
+                batch = []
                 for entry_id, fields in entries:
                     seq = _entry_seq(entry_id)
                     if generation not in (None, _entry_generation(entry_id)):
@@ -334,25 +337,35 @@ class RedisBroker(Broker):
                             f"events after {position} of {room!r} are no longer retained"
                         )
                     position, last_id, generation = seq, entry_id, _entry_generation(entry_id)
-                    yield _decode(entry_id, fields)
+                    batch.append(_decode(entry_id, fields))
+                if batch:
+                    yield batch
 
-    @asynccontextmanager
-    async def subscribe(
+    def subscribe(
         self, room: str, *, after_seq: int | None = None
-    ) -> AsyncIterator[AsyncIterator[Event]]:
+    ) -> AbstractAsyncContextManager[AsyncIterator[Event]]:
         """Follow ``room``'s log (see :meth:`Broker.subscribe`) on a connection of its own,
         given back to the listening pool when the block ends."""
+        return one_by_one(self.subscribe_batches(room, after_seq=after_seq))
+
+    @asynccontextmanager
+    async def subscribe_batches(
+        self, room: str, *, after_seq: int | None = None
+    ) -> AsyncIterator[AsyncIterator[list[Event]]]:
+        """Follow ``room``'s log, the events of one ``XREAD`` together (see
+        :meth:`Broker.subscribe_batches`), on a connection of its own, given back to the
+        listening pool when the block ends."""
         if after_seq is None:
             after_seq = (await self.bounds(room)).last
         reader = self.listener.client()
         try:
             with _as_broker_error():
                 await reader.initialize()  # takes the connection now
-            events = self._follow(reader, room, after_seq)
+            batches = self._follow(reader, room, after_seq)
             try:
-                yield events
+                yield batches
             finally:
-                await events.aclose()  # type: ignore[attr-defined]
+                await batches.aclose()  # type: ignore[attr-defined]
         finally:
             await reader.aclose()
 

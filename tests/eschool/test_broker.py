@@ -188,6 +188,23 @@ async def test_a_subscriber_from_a_seq_gets_the_rest_then_new_ones(broker: Broke
         assert (await waiting)["seq"] == 4
 
 
+async def test_events_appended_together_are_handed_over_together(
+    make_broker: MakeBroker,
+) -> None:
+    one, two = await make_broker(), await make_broker()
+    async with one.subscribe_batches("room") as batches:
+        await asyncio.gather(*(two.append("room", event(n)) for n in range(3)))
+        together = await next_of(batches)
+        await two.append("room", event(3))
+        alone = await next_of(batches)
+    assert [e["seq"] for e in together] == [1, 2, 3]
+    assert [e["data"]["n"] for e in together] == [0, 1, 2]
+    assert [e["seq"] for e in alone] == [4]
+    # A broker of its own kind without batches: each event alone, in order (the default).
+    async with Broker.subscribe_batches(one, "room", after_seq=1) as singly:
+        assert [await next_of(singly) for _ in range(3)] == [[e] for e in [*together[1:], *alone]]
+
+
 async def test_subscribers_of_other_rooms_see_nothing(broker: Broker) -> None:
     async with broker.subscribe("quiet") as quiet, broker.subscribe("busy") as busy:
         await broker.append("busy", event(1))

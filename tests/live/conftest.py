@@ -1,15 +1,17 @@
-"""Fixtures of the live tests that run several server processes on one Redis."""
+"""Fixtures of the live tests that run several server processes (or brokers) on one Redis."""
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from eschool.broker import Broker
+from eschool.broker.memory import MemoryBroker, MemoryStore
 from eschool.settings import Settings
 from tests.live.ws_support import ProcessServer, World, seed_world
 
@@ -50,3 +52,30 @@ def servers(
             yield a, b
         finally:
             list(pool.map(ProcessServer.stop, (first, second)))
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+async def shared_brokers(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Broker, Broker]]:
+    """Two brokers on one storage: two processes of one school."""
+    namespace = f"test-hub-{uuid.uuid4().hex[:12]}"
+    if request.param == "memory":
+        store = MemoryStore()
+        yield (
+            MemoryBroker(namespace=namespace, store=store),
+            MemoryBroker(namespace=namespace, store=store),
+        )
+        return
+    url = os.environ.get("ESCHOOL_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("ESCHOOL_TEST_REDIS_URL not set: Redis broker tests need a Redis server")
+    from eschool.broker.redis import RedisBroker
+
+    one, two = RedisBroker(url, namespace=namespace), RedisBroker(url, namespace=namespace)
+    await one.connect()
+    await two.connect()
+    yield one, two
+    keys = [key async for key in one.client.scan_iter(match=f"{namespace}:*")]
+    if keys:
+        await one.client.delete(*keys)
+    await one.disconnect()
+    await two.disconnect()

@@ -1,14 +1,12 @@
 import asyncio
 import json
-import os
-import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 
 from eschool.broker import Broker, BrokerError
-from eschool.broker.memory import MemoryBroker, MemoryStore
+from eschool.broker.memory import MemoryBroker
 from live.hub import Connection, Hub
 from live.protocol import ClientMessage, parse_client_message
 from live.room import Actor, RoomError, RoomState, new_room
@@ -354,16 +352,16 @@ async def test_closing_the_hub_closes_connections(hub: Hub) -> None:
 class BreakingBroker(MemoryBroker):
     """A broker whose room streams fail after the first event."""
 
-    def subscribe(self, room: str, *, after_seq: int | None = None) -> Any:
-        inner = super().subscribe(room, after_seq=after_seq)
+    def subscribe_batches(self, room: str, *, after_seq: int | None = None) -> Any:
+        inner = super().subscribe_batches(room, after_seq=after_seq)
 
         class Breaking:
-            async def __aenter__(self) -> AsyncIterator[dict[str, Any]]:
-                events = await inner.__aenter__()
+            async def __aenter__(self) -> AsyncIterator[list[dict[str, Any]]]:
+                batches = await inner.__aenter__()
 
-                async def failing() -> AsyncIterator[dict[str, Any]]:
-                    async for event in events:
-                        yield event
+                async def failing() -> AsyncIterator[list[dict[str, Any]]]:
+                    async for batch in batches:
+                        yield batch
                         raise BrokerError("stream lost")
 
                 return failing()
@@ -402,33 +400,6 @@ async def test_a_connection_yields_its_frames_then_ends() -> None:
 
 
 # --- several processes -------------------------------------------------------------------------
-
-
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
-async def shared_brokers(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Broker, Broker]]:
-    """Two brokers on one storage: two processes of one school."""
-    namespace = f"test-hub-{uuid.uuid4().hex[:12]}"
-    if request.param == "memory":
-        store = MemoryStore()
-        yield (
-            MemoryBroker(namespace=namespace, store=store),
-            MemoryBroker(namespace=namespace, store=store),
-        )
-        return
-    url = os.environ.get("ESCHOOL_TEST_REDIS_URL")
-    if not url:
-        pytest.skip("ESCHOOL_TEST_REDIS_URL not set: Redis broker tests need a Redis server")
-    from eschool.broker.redis import RedisBroker
-
-    one, two = RedisBroker(url, namespace=namespace), RedisBroker(url, namespace=namespace)
-    await one.connect()
-    await two.connect()
-    yield one, two
-    keys = [key async for key in one.client.scan_iter(match=f"{namespace}:*")]
-    if keys:
-        await one.client.delete(*keys)
-    await one.disconnect()
-    await two.disconnect()
 
 
 async def test_two_processes_converge_on_one_room(
@@ -484,3 +455,34 @@ async def test_the_welcome_tells_the_servers_time(make_hub: Callable[..., Hub]) 
     _connection, frames = await hub.join(ROOM, ANNA)
     (welcome,) = decoded(frames)
     assert welcome["data"]["now"] == 1_700_000_123.25
+
+
+async def test_events_read_together_reach_each_socket_together(
+    make_hub: Callable[..., Hub], shared_brokers: tuple[Broker, Broker]
+) -> None:
+    here = make_hub(shared_brokers[0])
+    anna, _ = await here.join(ROOM, ANNA)
+    written: list[tuple[str, bool]] = []
+
+    def writer(frame: str, *, soon: bool = False) -> bool:
+        written.append((json.loads(frame)["type"], soon))
+        return True
+
+    anna.take_queued()  # (her own arrival)
+    anna.writer = writer
+    # Appended by another process in one go: the follower reads them together, and hands
+    # them to the socket to be written in one go (none of them at once on its own).
+    slides = [
+        {"type": "slide.goto", "data": {"index": i}, "actor": TEACHER.as_dict()}
+        for i in (1, 2, 0, 1)
+    ]
+    await asyncio.gather(*(shared_brokers[1].append(ROOM, event) for event in slides[:3]))
+    async with asyncio.timeout(ARRIVAL):
+        while len(written) < 3:
+            await asyncio.sleep(0.01)
+    assert written == [("slide.goto", True)] * 3
+    await shared_brokers[1].append(ROOM, slides[3])
+    async with asyncio.timeout(ARRIVAL):
+        while len(written) < 4:
+            await asyncio.sleep(0.01)
+    assert written[3] == ("slide.goto", False)  # a lone event: at once

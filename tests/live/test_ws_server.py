@@ -1,14 +1,14 @@
 """The protocol ``eschool serve`` runs (live.ws_server), served by uvicorn: frames written
 without waiting go out once per tick, in one write per socket (the first with the handshake's
 answer), in order with the ordinary sends and the close, and before the socket is closed when
-the app returns; frames that may wait go out together a little later, or with the next frame
-that may not."""
+the app returns; frames sent ``soon`` all wait for the tick's end; frames that may wait go out
+together a little later, or with the next frame that may not."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, cast
 
 import pytest
@@ -18,6 +18,24 @@ from websockets.exceptions import ConnectionClosed
 
 from live import ws_server
 from live.ws_server import send_later_of, send_now_of, text_frame
+
+
+def _recording(send_now: Any, writes: list[bytes]) -> Callable[[], None]:
+    """Record in ``writes`` what the socket behind ``send_now`` hands its transport from now
+    on; returns what puts the transport back as it was."""
+    transport = cast(Any, send_now).__self__.transport  # the protocol's
+    write = transport.write
+
+    def recorded(data: bytes) -> None:
+        writes.append(bytes(data))
+        write(data)
+
+    transport.write = recorded
+
+    def undo() -> None:
+        transport.write = write
+
+    return undo
 
 
 class _App:
@@ -32,15 +50,8 @@ class _App:
         await receive()  # the connect
         send_now = send_now_of(scope)
         assert send_now is not None
-        transport = cast(Any, send_now).__self__.transport  # the protocol's
-        write = transport.write
         await send({"type": "websocket.accept"})
-
-        def recorded(data: bytes) -> None:
-            self.writes.append(bytes(data))
-            write(data)
-
-        transport.write = recorded
+        undo = _recording(send_now, self.writes)
         assert self.writes == []  # the handshake's answer waits for the first frames
         assert send_now("one")
         assert send_now("two", "three")
@@ -52,7 +63,7 @@ class _App:
         await send({"type": "websocket.send", "text": "five"})
         assert send_now("six")
         await send({"type": "websocket.close", "code": 1000})
-        transport.write = write
+        undo()
 
 
 @contextlib.asynccontextmanager
@@ -90,6 +101,34 @@ async def test_frames_of_one_tick_go_out_in_one_write_and_in_order() -> None:
     assert app.writes[3] == frame["six"]  # before the close frame
 
 
+async def test_frames_sent_soon_wait_for_the_end_of_the_tick_even_the_first() -> None:
+    writes: list[bytes] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await receive()  # the connect
+        send_now = send_now_of(scope)
+        assert send_now is not None
+        await send({"type": "websocket.accept"})
+        assert send_now("welcome")
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        undo = _recording(send_now, writes)
+        for text in ("one", "two", "three"):  # events handed over together
+            assert send_now(text, soon=True)
+        assert writes == []  # not even the first on its own
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert send_now("four")  # a lone frame of a later tick: at once
+        assert len(writes) == 2
+        await send({"type": "websocket.close", "code": 1000})
+        undo()
+
+    received = await _received_from(app)
+    assert received == ["welcome", "one", "two", "three", "four"]
+    frame = {text: text_frame(text) for text in received}
+    assert writes[:2] == [frame["one"] + frame["two"] + frame["three"], frame["four"]]
+
+
 async def test_what_an_app_left_pending_goes_out_before_the_socket_closes() -> None:
     async def app(scope: Any, receive: Any, send: Any) -> None:
         await receive()  # the connect
@@ -115,14 +154,7 @@ async def test_frames_that_may_wait_go_out_together_or_with_one_that_may_not(
         assert send_now("welcome")
         await asyncio.sleep(0)
         await asyncio.sleep(0)
-        transport = cast(Any, send_now).__self__.transport
-        write = transport.write
-
-        def recorded(data: bytes) -> None:
-            writes.append(bytes(data))
-            write(data)
-
-        transport.write = recorded
+        undo = _recording(send_now, writes)
         for tick in range(3):  # a class arriving over several ticks
             assert send_later(f"joined {tick}")
             await asyncio.sleep(0)
@@ -131,7 +163,7 @@ async def test_frames_that_may_wait_go_out_together_or_with_one_that_may_not(
         await asyncio.sleep(0)
         await asyncio.sleep(0)
         await send({"type": "websocket.close", "code": 1000})
-        transport.write = write
+        undo()
 
     received = await _received_from(app)
     assert received == ["welcome", "joined 0", "joined 1", "joined 2", "slide"]
