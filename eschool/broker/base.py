@@ -17,7 +17,7 @@ replaced under them.
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from types import TracebackType
@@ -181,39 +181,41 @@ class Broker(abc.ABC):
         """Delete ``room``'s log and dedupe keys (after the lesson is saved)."""
 
 
-@asynccontextmanager
-async def one_by_one(
+def one_by_one(
     subscription: AbstractAsyncContextManager[AsyncIterator[list[Event]]],
-) -> AsyncIterator[AsyncIterator[Event]]:
+) -> AbstractAsyncContextManager[AsyncIterator[Event]]:
     """A subscription of :meth:`Broker.subscribe_batches` as one of :meth:`Broker.subscribe`:
     the events of its lists, one by one (a broker that reads in batches subscribes so)."""
+    return _reshaped(subscription, _each_of)
 
-    async def events(batches: AsyncIterator[list[Event]]) -> AsyncIterator[Event]:
-        async for batch in batches:
-            for event in batch:
-                yield event
 
-    async with subscription as batches:
-        each = events(batches)
-        try:
-            yield each
-        finally:
-            await each.aclose()  # type: ignore[attr-defined]
+def _singly(
+    subscription: AbstractAsyncContextManager[AsyncIterator[Event]],
+) -> AbstractAsyncContextManager[AsyncIterator[list[Event]]]:
+    """A subscription's events, each in a list of its own."""
+    return _reshaped(subscription, _alone)
+
+
+async def _each_of(batches: AsyncIterator[list[Event]]) -> AsyncIterator[Event]:
+    async for batch in batches:
+        for event in batch:
+            yield event
+
+
+async def _alone(events: AsyncIterator[Event]) -> AsyncIterator[list[Event]]:
+    async for event in events:
+        yield [event]
 
 
 @asynccontextmanager
-async def _singly(
-    subscription: AbstractAsyncContextManager[AsyncIterator[Event]],
-) -> AsyncIterator[AsyncIterator[list[Event]]]:
-    """A subscription's events, each in a list of its own."""
-
-    async def batches(events: AsyncIterator[Event]) -> AsyncIterator[list[Event]]:
-        async for event in events:
-            yield [event]
-
-    async with subscription as events:
-        each = batches(events)
+async def _reshaped(
+    subscription: AbstractAsyncContextManager[AsyncIterator[Any]],
+    reshape: Callable[[AsyncIterator[Any]], AsyncIterator[Any]],
+) -> AsyncIterator[AsyncIterator[Any]]:
+    """``subscription``'s iterator passed through ``reshape``, closed when the block ends."""
+    async with subscription as items:
+        reshaped = reshape(items)
         try:
-            yield each
+            yield reshaped
         finally:
-            await each.aclose()  # type: ignore[attr-defined]
+            await reshaped.aclose()  # type: ignore[attr-defined]
