@@ -59,10 +59,10 @@ class Connection:
         self._ready: asyncio.Future[None] | None = None
         self._closing: asyncio.Future[None] | None = None
         self._on_close: Callable[[], None] | None = None
-        # Set by the web layer: writes a frame to the socket at once and returns ``True``,
-        # or returns ``False`` when the socket cannot take it now (see :meth:`deliver`);
-        # ``writer(frame, soon=True)`` writes it by the tick's end, with the socket's others.
-        self.writer: Callable[..., bool] | None = None
+        # Set by the web layer: ``writer(frame, soon)`` writes a frame to the socket at once
+        # (``soon``: by the tick's end, with the socket's others) and returns ``True``, or
+        # returns ``False`` when the socket cannot take it now (see :meth:`deliver`).
+        self.writer: Callable[[str, bool], bool] | None = None
         # The same, for frames that may wait a little for others (see live.ws_server).
         self.writer_later: Callable[[str], bool] | None = None
         # Set by the web layer: called (without waiting) when a frame goes into the outbox,
@@ -90,12 +90,9 @@ class Connection:
             return False
         if not self._outbox:
             if later:
-                writer = self.writer_later
-                if writer is not None and writer(frame):
+                if (later_writer := self.writer_later) is not None and later_writer(frame):
                     return True
-            elif (writer := self.writer) is not None and (
-                writer(frame, soon=True) if soon else writer(frame)
-            ):
+            elif (writer := self.writer) is not None and writer(frame, soon):
                 return True
         if len(self._outbox) >= self.max_pending:
             self.overflowed = True

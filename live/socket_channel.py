@@ -25,7 +25,7 @@ from live.close_codes import CloseCode
 from live.outbox import Connection
 from live.protocol import ack_frame
 from live.room import Actor
-from live.ws_server import SendNow
+from live.ws_server import SendNow, SendOne
 
 logger = logging.getLogger(__name__)
 
@@ -90,8 +90,10 @@ class LiveChannel:
     # The server's write that does not wait (live.ws_server), once the socket is accepted;
     # ``sending`` counts the sends under way the ordinary way (it may write only when none is).
     direct: SendNow | None = None
-    # The same for frames that may wait a little for others (live.ws_server's send_later).
+    # The same for frames that may wait a little for others (live.ws_server's send_later),
+    # and for one frame (its send_one: the hub's fan-out).
     direct_later: SendNow | None = None
+    direct_one: SendOne | None = None
     sending: int = 0
     # When the client last sent anything (time.monotonic), for the idle sweep.
     heard_at: float = field(default_factory=time.monotonic)
@@ -146,6 +148,11 @@ class LiveChannel:
         if direct is None or self.sending:
             return False
         return direct(*frames, soon=True) if soon else direct(*frames)
+
+    def send_one(self, frame: str, soon: bool = False) -> bool:
+        """:meth:`send_now` of one frame, the hub's fan-out: the fewest calls on the way."""
+        direct = self.direct_one
+        return direct is not None and not self.sending and direct(frame, soon)
 
     def send_later(self, *frames: str) -> bool:
         """As :meth:`send_now`, for frames that may wait a little for others (see

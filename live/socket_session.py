@@ -56,7 +56,7 @@ from live.socket_channel import (
     TokenBucket,
     idle_sweep,
 )
-from live.ws_server import detach_of, send_later_of, send_now_of
+from live.ws_server import detach_of, send_later_of, send_now_of, send_one_of
 
 logger = logging.getLogger(__name__)
 
@@ -201,13 +201,14 @@ async def live_socket(websocket: WebSocket) -> None:
         await websocket.accept()
         channel.direct = send_now_of(websocket.scope)
         channel.direct_later = send_later_of(websocket.scope)
+        channel.direct_one = send_one_of(websocket.scope)
         await _send_all(channel, first)
         del first  # a welcome may be large: the socket does not keep it
         await notes_welcome(channel)
         # What the hub queued since the join (classmates arriving meanwhile) goes with the
         # welcome, in the same write; from here the hub's frames go straight to the socket.
         await _send_all(channel, connection.take_queued())
-        connection.writer, connection.writer_later = channel.send_now, channel.send_later
+        connection.writer, connection.writer_later = channel.send_one, channel.send_later
     except BaseException as exc:
         await _leave(channel, connection)
         if isinstance(exc, _GONE):

@@ -20,21 +20,24 @@ compression off: live frames are small, and a compressor per socket costs tens o
 A socket's first frames of a loop tick are written at once (a fan-out's first socket does not
 wait for its thousandth to be handed its frame); the rest of the tick's go out in one write:
 ``send_now`` adds the encoded frames to the socket's pending bytes, and one callback per tick
-(:class:`_Flusher`, one per event loop, for every socket) writes each socket's bytes with one
-``transport.write``, so a burst of events costs two system calls per socket and tick at most,
-not one per frame. A caller that expects more frames for the sockets this tick (several
-events handed over together) says so, ``send_now(*texts, soon=True)``: then even the first
-frames wait for the tick's end, and the tick costs each socket one system call, not two.
-Whatever else the socket writes (an ordinary send, a close) writes the pending bytes first,
-so frames stay in order; pending bytes past :data:`FLUSH_AT` are written at once, so the
-transport's flow control (its pause, which makes ``send_now`` refuse) still sees them.
+(:class:`live.ws_writes.Flusher`, one per event loop, for every socket) writes each socket's
+bytes with one ``transport.write``, so a burst of events costs two system calls per socket
+and tick at most, not one per frame. A caller that expects more frames for the sockets this
+tick (several events handed over together) says so, ``send_now(*texts, soon=True)``: then
+even the first frames wait for the tick's end, and the tick costs each socket one system
+call, not two. ``scope["extensions"][SEND_ONE]`` is ``send_now`` of one frame,
+``send_one(text, soon)``: the hub's call for every socket of a fan-out, with the fewest calls
+on the way. Whatever else the socket writes (an ordinary send, a close) writes the pending
+bytes first, so frames stay in order; pending bytes past :data:`~live.ws_writes.FLUSH_AT`
+are written at once, so the transport's flow control (its pause, which makes ``send_now``
+refuse) still sees them.
 
 Frames that nobody waits for (a classmate's arrival: ``presence.join`` in a class filling up)
 may wait a little longer for company: ``scope["extensions"][SEND_LATER]`` holds them up to
-:data:`UNHURRIED_SECONDS` (a second flusher), unless a frame sent with ``send_now`` comes
-meanwhile, which takes them along at the tick's end, in order. Thirty pupils joining at once
-then cost each socket a write or two, not thirty: on a loopback or a busy host, a write is a
-system call that also does the receiving side's work.
+:data:`~live.ws_writes.UNHURRIED_SECONDS` (a second flusher), unless a frame sent with
+``send_now`` comes meanwhile, which takes them along at the tick's end, in order. Thirty
+pupils joining at once then cost each socket a write or two, not thirty: on a loopback or a
+busy host, a write is a system call that also does the receiving side's work.
 
 The handshake's answer (``websocket.accept``) waits with them: a socket's ``101`` and its
 first frames (the welcome) go out in one write. Whatever the app left pending when it returns
@@ -65,53 +68,26 @@ log has a line per socket); warnings and errors are.
 from __future__ import annotations
 
 import asyncio
-import collections
-import functools
 import logging
-import struct
-import weakref
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-from websockets.protocol import State
+
+from live.ws_writes import FLUSH_AT, flushers, text_frame
 
 # The scope extensions' names; their values are ``send_now(*texts: str, soon=False) -> bool``
-# (and ``send_later``, the same for frames that may wait: see the module) and
-# ``detach(work: Coroutine) -> bool``.
+# (``send_later``, the same for frames that may wait, and ``send_one(text, soon)``, the same
+# for one frame: see the module) and ``detach(work: Coroutine) -> bool``.
 SEND_NOW = "eschool.websocket.send_now"
 SEND_LATER = "eschool.websocket.send_later"
+SEND_ONE = "eschool.websocket.send_one"
 DETACH = "eschool.websocket.detach"
 
 SendNow = Callable[..., bool]  # (*texts: str, soon: bool = False) -> bool
+SendOne = Callable[[str, bool], bool]  # (text, soon) -> bool
 Detach = Callable[[Coroutine[Any, Any, None]], bool]
-
-_FIN_TEXT = 0x81  # FIN, opcode 1 (text)
-# Pending bytes of one socket past which ``send_now`` writes at once (asyncio's default high
-# water mark for a transport's buffer).
-FLUSH_AT = 64 * 1024
-# How long frames sent with ``send_later`` may wait for others (see the module).
-UNHURRIED_SECONDS = 0.15
-# Frames due this close to a flush of those that may wait go with it.
-_UNHURRIED_SLACK = 0.01
-
-
-@functools.lru_cache(maxsize=32)
-def text_frame(text: str) -> bytes:
-    """``text`` as one unmasked, uncompressed WebSocket text frame (RFC 6455 §5.2): what a
-    server sends. Cached, so a fan-out encodes each frame once (the hub hands every socket
-    of one kind of viewer the very same ``str``)."""
-    payload = text.encode()
-    length = len(payload)
-    if length < 126:
-        header = struct.pack("!BB", _FIN_TEXT, length)
-    elif length < 1 << 16:
-        header = struct.pack("!BBH", _FIN_TEXT, 126, length)
-    else:
-        header = struct.pack("!BBQ", _FIN_TEXT, 127, length)
-    return header + payload
-
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +109,13 @@ def send_now_of(scope: Any) -> SendNow | None:
     extensions = scope.get("extensions") or {}
     send_now = extensions.get(SEND_NOW)
     return send_now if callable(send_now) else None
+
+
+def send_one_of(scope: Any) -> SendOne | None:
+    """The socket's ``send_one`` when the server offers it (see the module), else ``None``."""
+    extensions = scope.get("extensions") or {}
+    send_one = extensions.get(SEND_ONE)
+    return send_one if callable(send_one) else None
 
 
 def send_later_of(scope: Any) -> SendNow | None:
@@ -219,93 +202,6 @@ class _Inbox:
         return self._items.pop(0)
 
 
-class _Flusher:
-    """The sockets of one event loop with frames pending, and one callback per tick that
-    writes each one's frames (see the module); it also ends the tick of the sockets that
-    wrote their first frames of the tick at once."""
-
-    __slots__ = ("dirty", "scheduled", "written")
-
-    def __init__(self) -> None:
-        self.dirty: list[LiveWebSocketProtocol] = []
-        self.written: list[LiveWebSocketProtocol] = []
-        self.scheduled = False
-
-    def add(self, protocol: LiveWebSocketProtocol) -> None:
-        self.dirty.append(protocol)
-        self._schedule(protocol.loop)
-
-    def wrote(self, protocol: LiveWebSocketProtocol) -> None:
-        self.written.append(protocol)
-        self._schedule(protocol.loop)
-
-    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
-        if not self.scheduled:
-            self.scheduled = True
-            loop.call_soon(self.flush)
-
-    def flush(self) -> None:
-        self.scheduled = False
-        written, self.written = self.written, []
-        for protocol in written:
-            protocol.written_now = False
-        dirty, self.dirty = self.dirty, []
-        for protocol in dirty:
-            _flush(protocol)
-
-
-class _UnhurriedFlusher:
-    """The sockets of one event loop whose pending frames may wait: each is written
-    :data:`UNHURRIED_SECONDS` after its first such frame (sooner when a frame that may not
-    wait comes), by one timer for all of them, set for the one that waited longest."""
-
-    __slots__ = ("scheduled", "waiting")
-
-    def __init__(self) -> None:
-        self.waiting: collections.deque[tuple[float, LiveWebSocketProtocol]] = collections.deque()
-        self.scheduled = False
-
-    def add(self, protocol: LiveWebSocketProtocol) -> None:
-        loop = protocol.loop
-        self.waiting.append((loop.time() + UNHURRIED_SECONDS, protocol))
-        if not self.scheduled:
-            self.scheduled = True
-            loop.call_at(self.waiting[0][0], self.flush)
-
-    def flush(self) -> None:
-        loop = asyncio.get_running_loop()
-        due = loop.time() + _UNHURRIED_SLACK
-        waiting = self.waiting
-        while waiting and waiting[0][0] <= due:
-            _flush(waiting.popleft()[1])  # (nothing to write: written already)
-        self.scheduled = bool(waiting)
-        if waiting:
-            loop.call_at(waiting[0][0], self.flush)
-
-
-def _flush(protocol: LiveWebSocketProtocol) -> None:
-    try:
-        protocol.flush_pending()
-    except Exception:  # one socket's failure must not hold up the others' frames
-        logger.exception("a WebSocket's frames could not be written")
-
-
-# (A flusher holds its loop only through the sockets waiting in it: the loop's entry goes
-# with the loop.)
-_Flushers = tuple[_Flusher, _UnhurriedFlusher]
-_FLUSHERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Flushers] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _flushers(loop: asyncio.AbstractEventLoop) -> _Flushers:
-    """The loop's flusher per tick and its flusher of frames that may wait."""
-    flushers = _FLUSHERS.get(loop)
-    if flushers is None:
-        flushers = _FLUSHERS[loop] = (_Flusher(), _UnhurriedFlusher())
-    return flushers
-
-
 class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
     """uvicorn's ``websockets-sansio`` protocol with the :data:`SEND_NOW` extension, keeping
     less once the handshake is done."""
@@ -320,9 +216,13 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
         self._pending_size = 0
         # Whether the pending frames go out at the tick's end (else they may wait).
         self._urgent = False
-        # Whether the socket wrote frames at once this tick (its next ones wait for the end).
-        self.written_now = False
-        self._flusher, self._unhurried = _flushers(self.loop)
+        self._flusher, self._unhurried = flushers(self.loop)
+        # The flusher's tick in which the socket last wrote frames at once (its next ones of
+        # that tick wait for the tick's end).
+        self.written_tick = -1
+        # Whether the accepted socket negotiated no extension: its frames are plain
+        # (:func:`~live.ws_writes.text_frame`), the same bytes for every socket.
+        self._plain_frames = False
 
     def flush_pending(self) -> None:
         """Hand the frames pending since this tick began to the transport, in one write."""
@@ -340,6 +240,7 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
         scope = getattr(self, "scope", None)  # set only when the handshake is to go on
         if scope is not None:
             scope["extensions"][SEND_NOW] = self.send_now
+            scope["extensions"][SEND_ONE] = self.send_one
             scope["extensions"][SEND_LATER] = self.send_later
             scope["extensions"][DETACH] = self.detach
 
@@ -380,6 +281,7 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
         if not self.transport.is_closing():
             self.handshake_complete = True
             self.conn.send_response(self.response)
+            self._plain_frames = not self.conn.extensions
             # Written with the socket's first frames of this tick (the welcome), in one write.
             self._hold(self.conn.data_to_send())
             self.start_keepalive()
@@ -441,9 +343,27 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
         self._hold(frames, urgent=True, at_once=not soon)
         return True
 
+    def send_one(self, text: str, soon: bool = False) -> bool:
+        """:meth:`send_now` of one frame: a fan-out's call for each of a thousand sockets,
+        so a socket's first frame of the tick takes the shortest way to the transport."""
+        flusher = self._flusher
+        if (
+            soon
+            or self._pending is not None
+            or self.written_tick == flusher.tick
+            or not self._plain_frames
+            or not self._takes_frames()
+        ):
+            return self.send_now(text, soon=soon)
+        self.written_tick = flusher.tick
+        if not flusher.scheduled:
+            flusher.schedule(self.loop)
+        self.transport.write(text_frame(text))
+        return True
+
     def send_later(self, *texts: str) -> bool:
-        """As :meth:`send_now`, for frames that may wait up to :data:`UNHURRIED_SECONDS` for
-        others (see the module)."""
+        """As :meth:`send_now`, for frames that may wait up to
+        :data:`~live.ws_writes.UNHURRIED_SECONDS` for others (see the module)."""
         frames = self._encoded(texts)
         if frames is None:
             return False
@@ -452,15 +372,7 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def _encoded(self, texts: tuple[str, ...]) -> list[bytes] | None:
         """``texts`` as frames for this socket; None when it cannot take them now."""
-        if (
-            not self.handshake_complete
-            or self.close_sent
-            or self.disconnected
-            or self.initial_response is not None
-            or not self.writable.is_set()
-            or self.conn.state is not State.OPEN
-            or self.transport.is_closing()
-        ):
+        if not self._takes_frames():
             return None
         if self.conn.extensions:
             for text in texts:
@@ -468,15 +380,30 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
             return self.conn.data_to_send()
         return [text_frame(text) for text in texts]
 
+    def _takes_frames(self) -> bool:
+        """Whether the socket is open and writable (its transport not paused). As uvicorn's
+        own send, it asks the protocol, not the connection's state (another object to reach,
+        for each socket of a fan-out): a close sent sets ``close_sent``, a close received or
+        a broken frame closes the transport, and a refused handshake sets ``initial_response``
+        (or ``close_sent``)."""
+        return (
+            self.handshake_complete
+            and not self.close_sent
+            and not self.disconnected
+            and self.initial_response is None
+            and self.writable.is_set()
+            and not self.transport.is_closing()
+        )
+
     def _hold(self, frames: list[bytes], *, urgent: bool = True, at_once: bool = False) -> None:
         """Add encoded bytes to the socket's pending ones, written by the end of the tick
-        (``urgent``) or within :data:`UNHURRIED_SECONDS`, with the pending ones; ``at_once``:
-        written now when they are the socket's first of the tick."""
+        (``urgent``) or within :data:`~live.ws_writes.UNHURRIED_SECONDS`, with the pending
+        ones; ``at_once``: written now when they are the socket's first of the tick."""
         pending = self._pending
         if pending is None:
-            if at_once and not self.written_now:
-                self.written_now = True
-                self._flusher.wrote(self)
+            if at_once and self.written_tick != (flusher := self._flusher).tick:
+                self.written_tick = flusher.tick
+                flusher.schedule(self.loop)
                 self.transport.write(frames[0] if len(frames) == 1 else b"".join(frames))
                 return
             self._pending = pending = []

@@ -464,7 +464,7 @@ async def test_events_read_together_reach_each_socket_together(
     anna, _ = await here.join(ROOM, ANNA)
     written: list[tuple[str, bool]] = []
 
-    def writer(frame: str, *, soon: bool = False) -> bool:
+    def writer(frame: str, soon: bool) -> bool:
         written.append((json.loads(frame)["type"], soon))
         return True
 

@@ -9,7 +9,7 @@ from websockets.frames import Frame, Opcode
 
 from live.outbox import Connection
 from live.room import Actor
-from live.ws_server import text_frame
+from live.ws_writes import text_frame
 
 ANNA = Actor(101, "pupil", "Pupilname Anna")
 
@@ -66,7 +66,7 @@ async def test_frames_go_straight_to_the_socket_until_it_cannot_take_one() -> No
     written: list[str] = []
     writable = True
 
-    def write(frame: str) -> bool:
+    def write(frame: str, soon: bool) -> bool:
         if writable:
             written.append(frame)
         return writable
@@ -94,7 +94,7 @@ async def test_only_a_frame_that_waits_in_the_outbox_is_announced() -> None:
     connection = Connection("room", ANNA, max_pending=4)
     writable = True
     announced: list[int] = []
-    connection.writer = lambda frame: writable
+    connection.writer = lambda frame, soon: writable
     connection.on_queued = lambda: announced.append(connection.pending)
     assert connection.deliver("straight") and announced == []  # written: nothing to send
     writable = False

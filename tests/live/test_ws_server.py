@@ -16,8 +16,9 @@ import uvicorn
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from live import ws_server
-from live.ws_server import send_later_of, send_now_of, text_frame
+from live import ws_writes
+from live.ws_server import send_later_of, send_now_of, send_one_of
+from live.ws_writes import text_frame
 
 
 def _recording(send_now: Any, writes: list[bytes]) -> Callable[[], None]:
@@ -129,6 +130,44 @@ async def test_frames_sent_soon_wait_for_the_end_of_the_tick_even_the_first() ->
     assert writes[:2] == [frame["one"] + frame["two"] + frame["three"], frame["four"]]
 
 
+async def test_one_frame_at_a_time_keeps_the_rules_of_a_tick() -> None:
+    writes: list[bytes] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await receive()  # the connect
+        send_now, send_one = send_now_of(scope), send_one_of(scope)
+        assert send_now is not None and send_one is not None
+        await send({"type": "websocket.accept"})
+        assert send_now("welcome")
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        undo = _recording(send_now, writes)
+        assert send_one("one", False)  # the socket's first of the tick: at once
+        assert len(writes) == 1
+        assert send_one("two", False) and send_now("three")  # the rest at the tick's end
+        assert len(writes) == 1
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert send_one("four", True)  # more to come this tick: even the first waits
+        assert send_one("five", False)
+        assert len(writes) == 2
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert len(writes) == 3
+        await send({"type": "websocket.close", "code": 1000})
+        assert not send_one("six", False)  # closing: nothing is written, the caller queues it
+        undo()
+
+    received = await _received_from(app)
+    assert received == ["welcome", "one", "two", "three", "four", "five"]
+    frame = {text: text_frame(text) for text in received}
+    assert writes[:3] == [
+        frame["one"],
+        frame["two"] + frame["three"],
+        frame["four"] + frame["five"],
+    ]
+
+
 async def test_what_an_app_left_pending_goes_out_before_the_socket_closes() -> None:
     async def app(scope: Any, receive: Any, send: Any) -> None:
         await receive()  # the connect
@@ -143,7 +182,7 @@ async def test_frames_that_may_wait_go_out_together_or_with_one_that_may_not(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Long enough that only a frame that may not wait writes them here.
-    monkeypatch.setattr(ws_server, "UNHURRIED_SECONDS", 60.0)
+    monkeypatch.setattr(ws_writes, "UNHURRIED_SECONDS", 60.0)
     writes: list[bytes] = []
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
