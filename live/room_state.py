@@ -234,16 +234,20 @@ class RoomState:
 
     def _role_counts(self) -> dict[str | None, int]:
         """How many people of each role are connected now (counted once per state: a welcome
-        and a fan-out ask many times, and a room may hold a thousand)."""
-        cached = _PRESENT_COUNTS
+        and a fan-out ask many times, and a room may hold a thousand; rooms filling at the
+        same time each keep theirs)."""
         # ``present`` and ``people`` are replaced, never changed, whenever someone comes or goes.
-        if cached[0] is not self.present or cached[1] is not self.people:
-            counts: dict[str | None, int] = {}
-            for actor_id in self.present:
-                role = self.role_of(actor_id)
-                counts[role] = counts.get(role, 0) + 1
-            cached[:] = [self.present, self.people, counts]
-        return cached[2]
+        cached = _PRESENT_COUNTS.get(id(self.present))
+        if cached is not None and cached[0] is self.present and cached[1] is self.people:
+            return cached[2]
+        counts: dict[str | None, int] = {}
+        for actor_id in self.present:
+            role = self.role_of(actor_id)
+            counts[role] = counts.get(role, 0) + 1
+        if len(_PRESENT_COUNTS) >= _PRESENT_COUNTS_KEPT:
+            _PRESENT_COUNTS.clear()
+        _PRESENT_COUNTS[id(self.present)] = (self.present, self.people, counts)
+        return counts
 
     def role_of(self, actor_id: ActorId) -> str | None:
         """The role of a participant who has been in the room, if any."""
@@ -257,8 +261,11 @@ class RoomState:
         return self.positions.get(pupil, self.pace_start)
 
 
-# The newest state's counts of who is here: ``[present, people, {role: count}]``.
-_PRESENT_COUNTS: list[Any] = [None, None, {}]
+# The newest states' counts of who is here, by their ``present``'s identity (kept in the
+# entry, so an id is never mistaken for another's): ``(present, people, {role: count})``; a
+# few rooms' worth (each entry holds its state's ``present`` and ``people``).
+_PRESENT_COUNTS_KEPT = 16
+_PRESENT_COUNTS: dict[int, tuple[Any, Any, dict[str | None, int]]] = {}
 
 _Frozen = TypeVar("_Frozen")
 # Each frozen dataclass's copier (see :func:`replace`), made on first use.
