@@ -31,6 +31,8 @@ BLOCK_W, BLOCK_H = WIDTH // GRID, HEIGHT // GRID
 DARK, BRIGHT = 40, 215
 # How long a helper waits for something that should happen: a bound so a bug fails, not hangs.
 PATIENCE = 10.0
+# For an end that may be known only when ICE consent lapses (see SubscriberClient.wait_ended).
+_END_PATIENCE = 45.0
 
 
 def numbered_frame(number: int) -> VideoFrame:
@@ -192,8 +194,12 @@ class SubscriberClient:
         await wait_until(lambda: self.audio_frames >= seen + frames, f"{frames} audio frames")
 
     async def wait_ended(self) -> None:
-        """Wait until every received track has ended (``recv`` raised ``MediaStreamError``)."""
-        await wait_until(lambda: bool(self.tracks) and self.ended == set(self.tracks), "an end")
+        """Wait until every received track has ended (``recv`` raised ``MediaStreamError``).
+        Patient: the server's close goes over UDP, and when a loaded machine drops it the
+        client learns of the end only when ICE consent lapses (about 30 s in aiortc)."""
+        await wait_until(
+            lambda: bool(self.tracks) and self.ended == set(self.tracks), "an end", _END_PATIENCE
+        )
 
     async def close(self) -> None:
         """Hang up and stop reading."""
