@@ -62,6 +62,7 @@ class Assumptions:
     write_row_bytes: int = 300  # a mark, answer or message row with its indexes
     db_pool_per_process: int = 10  # eschool/db.py: pool_size 10 (+ 20 overflow) on PostgreSQL
     db_listeners_per_process: int = 1  # eschool/auth_cache.py: the sign-in notices' LISTEN
+    db_driver_writes_per_process: int = 10  # eschool/driver_pool.py: the driver writes' own
     pg_max_connections: int = 500  # past this a PostgreSQL primary spends itself on backends
     pg_writes_per_primary_s: float = 20_000.0  # batched row writes (group commit), one SSD node
     schools: int = 2_000  # the city's schools: the unit PostgreSQL shards by
@@ -355,9 +356,10 @@ def _postgres(city: City, load: Load, plan: Plan, a: Assumptions) -> dict[str, A
 
 
 def _db_connections_per_process(a: Assumptions) -> int:
-    """A process's PostgreSQL connections: its pool, and its listener of sign-in notices (a
-    pooler in transaction mode cannot carry a LISTEN: that one goes to the primary)."""
-    return a.db_pool_per_process + a.db_listeners_per_process
+    """A process's PostgreSQL connections: its pool, the driver writes' own (at most), and
+    its listener of sign-in notices (a pooler in transaction mode cannot carry a LISTEN: that
+    one goes to the primary)."""
+    return a.db_pool_per_process + a.db_driver_writes_per_process + a.db_listeners_per_process
 
 
 def _redis(load: Load, plan: Plan, a: Assumptions) -> dict[str, Any]:

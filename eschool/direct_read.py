@@ -23,6 +23,7 @@ so statement counts stay whole.
 from __future__ import annotations
 
 import logging
+import operator
 import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
@@ -91,21 +92,43 @@ class CompiledStatement:
         self._bind = [(place, process) for place, process in enumerate(bind) if process]
         self._result = [(place, process) for place, process in enumerate(result) if process]
         self._width = len(result)
+        # The values in order, picked in C when the statement carries none of its own (and
+        # takes more than one: itemgetter gives a tuple then).
+        self._pick = (
+            operator.itemgetter(*self._names) if not self._own and len(self._names) > 1 else None
+        )
 
     def parameters(self, values: Mapping[str, Any]) -> list[Any]:
         """The bound values, in order, as the driver takes them."""
-        own = self._own
-        parameters = [
-            values[name] if name in values or name not in own else own[name] for name in self._names
-        ]
+        if self._pick is not None:
+            parameters = list(self._pick(values))
+        else:
+            own = self._own
+            parameters = [
+                values[name] if name in values or name not in own else own[name]
+                for name in self._names
+            ]
         for place, process in self._bind:
             parameters[place] = process(parameters[place])
         return parameters
+
+    def rows(self, raw: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        """Rows the driver returned (see :meth:`row`)."""
+        if self._result or not raw or not isinstance(raw[0], tuple):
+            return [self.row(one) for one in raw]
+        # SQLite's rows are tuples already: only their width to check.
+        width = self._width
+        for one in raw:
+            if len(one) != width:
+                raise ValueError(f"a row of {len(one)} values for {width} columns")
+        return cast(list[tuple[Any, ...]], raw)
 
     def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
         """A row the driver returned, in the statement's Python types."""
         if len(raw) != self._width:
             raise ValueError(f"a row of {len(raw)} values for {self._width} columns")
+        if not self._result:
+            return tuple(raw)
         row = list(raw)
         for place, process in self._result:
             row[place] = process(row[place])

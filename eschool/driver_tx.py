@@ -12,10 +12,12 @@ on the driver in one transaction:
   another writer holds the database, :meth:`DriverWrites.transaction` gives None at once and
   the caller takes the session's way, which waits its turn.
 - **PostgreSQL:** on a pooled connection's asyncpg driver, in its transaction; or
-  (:meth:`DriverWrites.statements`) outside one, each statement committed on its own: a
-  write made of one statement (a multi-row INSERT, or several INSERTs as the CTEs of one
-  statement) is atomic alone and saves the ``BEGIN`` and ``COMMIT`` round trips. At READ
-  COMMITTED the reads before it see what they would see inside a transaction.
+  (:meth:`DriverWrites.statements`) outside one, each statement committed on its own, on a
+  connection of the writes' own (:class:`eschool.driver_pool.DriverPool`: no checkout from
+  SQLAlchemy's pool, no return through it): a write made of one statement (a multi-row
+  INSERT, or several INSERTs as the CTEs of one statement) is atomic alone and saves the
+  ``BEGIN`` and ``COMMIT`` round trips. At READ COMMITTED the reads before it see what they
+  would see inside a transaction.
 
 Anything the driver refuses inside (a constraint, a lost connection) rolls the transaction back
 and raises :class:`DriverFailed`: nothing is stored, and the caller runs the same write the
@@ -38,7 +40,8 @@ from sqlalchemy.sql import ClauseElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.db import create_sessionmaker
-from eschool.direct_read import CompiledStatement, announce, driver_of, session_driver
+from eschool.direct_read import CompiledStatement, announce, driver_of
+from eschool.driver_pool import DriverPool
 from eschool.sqlite_direct import DirectWriter, passive_checkpoint
 
 logger = logging.getLogger(__name__)
@@ -65,12 +68,16 @@ class _Transaction:
     def __init__(self, writes: DriverWrites, connection: Any) -> None:
         self._writes = writes
         self._connection = connection
+        # False from a statement's start until it has answered: a statement cut off
+        # (cancelled) or refused leaves the connection unfit to use again.
+        self.reusable = True
 
     async def rows(
         self, statement: ClauseElement, values: Mapping[str, Any]
     ) -> list[tuple[Any, ...]]:
         compiled = self._writes.compiled(statement, values)
         parameters = compiled.parameters(values)
+        self.reusable = False
         try:
             if self._writes.postgres:
                 raw = await self._connection.fetch(compiled.sql, *parameters)
@@ -78,8 +85,9 @@ class _Transaction:
                 raw = self._connection.execute(compiled.sql, parameters).fetchall()
         except Exception as error:  # the driver's own errors: the session's way says them
             raise DriverFailed(str(error)) from error
+        self.reusable = True
         announce(self._writes.engine, compiled.sql, parameters)
-        return [compiled.row(row) for row in raw]
+        return compiled.rows(raw)
 
 
 class DriverWrites:
@@ -90,6 +98,7 @@ class DriverWrites:
         self.engine = engine
         self.postgres = engine.dialect.driver == "asyncpg"
         self.direct = DirectWriter.for_url(engine.url.render_as_string(hide_password=False))
+        self.pool = DriverPool(engine) if self.postgres else None
         self._sessionmaker = create_sessionmaker(engine)
         self._compiled: dict[
             tuple[int, tuple[str, ...]], tuple[ClauseElement, CompiledStatement]
@@ -106,37 +115,36 @@ class DriverWrites:
             found = self._compiled[key] = (statement, compiled)
         return found[1]
 
-    @contextlib.asynccontextmanager
-    async def transaction(
+    def transaction(
         self, session: AsyncSession | None = None
-    ) -> AsyncIterator[DriverTransaction | None]:
+    ) -> contextlib.AbstractAsyncContextManager[DriverTransaction | None]:
         """A transaction committed when the block ends, rolled back when it raises; None when
         there is none to have (SQLite busy, another database, ``session``'s connection in a
         transaction of its own): take the session's way. On PostgreSQL it runs on the
         connection ``session`` holds already (a request's, which read only), else on one of
         the pool's."""
         if self.postgres:
-            async with self._postgres_transaction(session) as transaction:
-                yield transaction
-        elif self.direct is not None:
-            async with self._sqlite_transaction() as transaction:
-                yield transaction
-            if self.direct.checkpoint_due():
-                await passive_checkpoint(self._sessionmaker)
-        else:
-            yield None
+            return self._postgres_transaction(session)
+        if self.direct is not None:
+            return self._sqlite_transaction(self.direct)
+        return contextlib.nullcontext(None)
 
     @contextlib.asynccontextmanager
-    async def statements(self, session: AsyncSession) -> AsyncIterator[DriverTransaction | None]:
-        """PostgreSQL: statements on the connection ``session`` holds (a request's, which read
-        only), outside any transaction: each is committed on its own, all it writes or
-        nothing (see the module). None on other databases, or when ``session``'s connection
-        is in a transaction of its own: take the session's way."""
-        if not self.postgres:
+    async def statements(self) -> AsyncIterator[DriverTransaction | None]:
+        """PostgreSQL: statements on a connection of the writes' own, outside any
+        transaction: each is committed on its own, all it writes or nothing (see the module).
+        None on other databases, or when none of those connections is free: take the
+        session's way."""
+        pool = self.pool
+        connection = await pool.take() if pool is not None else None
+        if pool is None or connection is None:
             yield None
             return
-        driver = await session_driver(session)
-        yield None if driver.is_in_transaction() else _Transaction(self, driver)
+        statements = _Transaction(self, connection)
+        try:
+            yield statements
+        finally:
+            pool.give_back(connection, reusable=statements.reusable)
 
     @contextlib.asynccontextmanager
     async def _postgres_transaction(
@@ -168,10 +176,11 @@ class DriverWrites:
                 raise DriverFailed(str(error)) from error
 
     @contextlib.asynccontextmanager
-    async def _sqlite_transaction(self) -> AsyncIterator[DriverTransaction | None]:
-        assert self.direct is not None
+    async def _sqlite_transaction(
+        self, direct: DirectWriter
+    ) -> AsyncIterator[DriverTransaction | None]:
         try:
-            connection = self.direct.connect()
+            connection = direct.connect()
             connection.execute("BEGIN IMMEDIATE")
         except sqlite3.Error:
             yield None  # another writer holds the database: the session's way waits
@@ -188,9 +197,13 @@ class DriverWrites:
             with contextlib.suppress(sqlite3.Error):
                 connection.execute("ROLLBACK")
             raise DriverFailed(str(error)) from error
-        self.direct.committed()
+        direct.committed()
+        if direct.checkpoint_due():
+            await passive_checkpoint(self._sessionmaker)
 
     def close(self) -> None:
-        """Close the SQLite connection, if one was opened."""
+        """Close the SQLite connection, or the PostgreSQL ones, if any were opened."""
         if self.direct is not None:
             self.direct.close()
+        if self.pool is not None:
+            self.pool.close()

@@ -267,7 +267,9 @@ class AuthMiddleware:
         app_state = scope["app"].state
         reads = getattr(app_state, "direct_reads", None)
         kept = getattr(app_state, "auth_cache", None)
-        async with sessionmaker() as session:
+        # Opened at its first use: a request whose reads and writes all go straight on the
+        # driver (a signed-in one's look-up, a new mark) never pays for a session.
+        async with session_on_demand(sessionmaker) as session:
             found = (
                 await services.auth_resolve(session, secret=secret, reads=reads, kept=kept)
                 if secret

@@ -1,11 +1,13 @@
 """A database session opened only if a read needs one.
 
-A WebSocket's handshake reads a little (who signs in, whether a pupil is of the lesson's
-class) and on SQLite each of those reads runs straight on the driver
-(:mod:`eschool.direct_read`), with no session at all; yet opening and closing a session that
-is never used costs more than such a read (SQLAlchemy's session set-up, its registry, the
-close through a greenlet). :func:`session_on_demand` hands out a stand-in that opens the
-real session at its first use and closes it at the end of the block, if it was opened.
+Many requests need no session at all: a WebSocket's handshake reads a little (who signs in,
+whether a pupil is of the lesson's class), a signed-in request's look-up is a read on the
+driver or kept (:mod:`eschool.direct_read`, :mod:`eschool.auth_cache`), and a new mark is
+written on the driver (:mod:`eschool.driver_tx`); yet opening and closing a session that is
+never used costs more than such a read (SQLAlchemy's session set-up, its registry, the close
+through a greenlet). :func:`session_on_demand` hands out a stand-in that opens the real
+session at its first use and closes it at the end of the block, if it was opened: the
+WebSocket handshake's and every HTTP request's session (:class:`eschool.middleware.AuthMiddleware`).
 """
 
 from __future__ import annotations

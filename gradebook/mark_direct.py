@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BindParameter, Insert, Select, bindparam, insert, select, true
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.driver_tx import DriverFailed, DriverTransaction, DriverWrites
@@ -40,9 +39,9 @@ from gradebook.pupil_slot import (
     PUPIL_SLOT_TERM_MARK,
     PupilSlot,
     marks_params,
+    marks_weighed,
     pupil_slot_from_rows,
     pupil_slot_params,
-    with_marks_read,
 )
 
 
@@ -59,13 +58,35 @@ class MarkAsked:
     reason: str | None
 
 
-@dataclass(frozen=True)
-class MarkWritten:
-    """A mark committed on the driver: the mark, the slot as read (with the pupil's marks
-    before it) and the notifications to deliver."""
+@dataclass(frozen=True, slots=True)
+class NewMark:
+    """A mark as written on the driver, for the answer: a mark's columns, with none of a
+    model's instrumentation (making a detached :class:`Mark` cost more than its INSERT)."""
 
-    mark: Mark
+    id: int
+    school_id: int
+    slot_id: int
+    pupil_id: int
+    value: str
+    work_type: str
+    weight: float
+    comment: str | None
+    created_by: int
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+    deleted_by: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class MarkWritten:
+    """A mark committed on the driver: the mark, the slot as read, the pupil's marks before
+    it (value, weight: see :func:`gradebook.pupil_slot.marks_weighed`) and the notifications
+    to deliver."""
+
+    mark: NewMark
     slot: PupilSlot
+    marks: tuple[tuple[str, float], ...]
     notifications: list[Committed]
 
 
@@ -82,12 +103,13 @@ _HISTORY_COLUMNS = tuple(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Planned:
-    """What the reads and checks decided: the slot as read, the mark's columns, its history
-    entry's (but the mark's id) and the notifications' rows."""
+    """What the reads and checks decided: the slot and the pupil's marks as read, the mark's
+    columns, its history entry's (but the mark's id) and the notifications' rows."""
 
     slot: PupilSlot
+    marks: tuple[tuple[str, float], ...]
     mark: dict[str, Any]
     entry: dict[str, Any]
     notifications: list[dict[str, object]]
@@ -96,11 +118,11 @@ class _Planned:
 async def mark_on_driver(
     writes: DriverWrites, asked: MarkAsked, *, session: AsyncSession, receiver: object
 ) -> MarkWritten | None:
-    """Write the mark on the driver (see the module; on PostgreSQL on ``session``'s
-    connection); None: take the session's way."""
+    """Write the mark on the driver (see the module; on PostgreSQL on a connection of
+    ``writes``' own); None: take the session's way."""
     try:
         if writes.postgres:
-            async with writes.statements(session) as statements:
+            async with writes.statements() as statements:
                 if statements is None:
                     return None
                 planned = await _planned(statements, asked, receiver)
@@ -113,19 +135,8 @@ async def mark_on_driver(
                 mark_id, notifications = await _written_in_turn(transaction, planned)
     except DriverFailed:
         return None
-    return MarkWritten(
-        _as_loaded(Mark, {"id": mark_id, **planned.mark}), planned.slot, notifications
-    )
-
-
-def _as_loaded(model: type[Any], values: dict[str, Any]) -> Any:
-    """An instance of ``model`` as a session makes one from a row it read (its values set
-    straight, with none of the attribute events of ``model(**values)``) that then left the
-    session: detached with its identity, so changed and added later, it is updated."""
-    instance = manager_of_class(model).new_instance()
-    instance.__dict__.update(values)
-    make_transient_to_detached(instance)
-    return instance
+    mark = NewMark(id=mark_id, **planned.mark)
+    return MarkWritten(mark, planned.slot, planned.marks, notifications)
 
 
 async def _planned(driver: DriverTransaction, asked: MarkAsked, receiver: object) -> _Planned:
@@ -143,9 +154,7 @@ async def _planned(driver: DriverTransaction, asked: MarkAsked, receiver: object
         with_marks=True,
     )
     require_writable(found, actor=actor, reason=asked.reason)
-    found = with_marks_read(
-        found, await driver.rows(PUPIL_TALLIES, marks_params(found, asked.pupil_id))
-    )
+    marks = marks_weighed(await driver.rows(PUPIL_TALLIES, marks_params(found, asked.pupil_id)))
     stored = normalize(found.scale, asked.value)
     code, weight = known_work_type(found.work_type, asked.work_type)
     family = family_from_rows(
@@ -178,7 +187,7 @@ async def _planned(driver: DriverTransaction, asked: MarkAsked, receiver: object
         reason=asked.reason,
     )
     row = mark_row(actor, asked, stored=stored, code=code, weight=weight, now=utcnow())
-    return _Planned(found, row, entry, rows)
+    return _Planned(found, marks, row, entry, rows)
 
 
 async def _written_in_turn(
@@ -206,8 +215,7 @@ async def _written_at_once(
     atomic on its own: the mark's id and the notifications to deliver."""
     values: dict[str, object] = {f"mark_{name}": planned.mark[name] for name in _MARK_COLUMNS}
     values.update((f"history_{name}", planned.entry[name]) for name in _HISTORY_COLUMNS)
-    for n, row in enumerate(planned.notifications):
-        values.update((f"{name}_{n}", row[name]) for name in _COLUMNS)
+    values.update(_numbered(planned.notifications))
     rows = await statements.rows(mark_write(len(planned.notifications)), values)
     notifications = [
         Committed(int(id_), int(user_id), email_state)
@@ -260,8 +268,18 @@ def _insert_of(count: int) -> Insert:
 def _notifications_insert(rows: list[dict[str, object]]) -> tuple[Insert, dict[str, object]]:
     """The family's notification rows as one statement and its values (a family is one to a
     few people: a statement per size, compiled once)."""
-    values = {f"{name}_{n}": row[name] for n, row in enumerate(rows) for name in _COLUMNS}
-    return _insert_of(len(rows)), values
+    return _insert_of(len(rows)), _numbered(rows)
+
+
+def _numbered(rows: list[dict[str, object]]) -> dict[str, object]:
+    """The values of ``rows`` as :func:`_insert_of`'s statement names them."""
+    keys = _numbered_keys(len(rows))
+    return {key: rows[n][name] for key, n, name in keys}
+
+
+@functools.lru_cache(maxsize=16)
+def _numbered_keys(count: int) -> tuple[tuple[str, int, str], ...]:
+    return tuple((f"{name}_{n}", n, name) for n in range(count) for name in _COLUMNS)
 
 
 def mark_row(

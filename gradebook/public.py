@@ -28,6 +28,7 @@ from gradebook.ref_models import PersonRef
 from gradebook.structure_models import HolidayPublic, TimetableEntryPublic
 
 if TYPE_CHECKING:
+    from gradebook.mark_direct import NewMark
     from gradebook.queries import CourseView
 
 
@@ -112,10 +113,11 @@ MARK_ROW_COLUMNS = (
 """The columns `mark_public` reads: select these to get rows it takes in place of a Mark."""
 
 
-def mark_public(mark: Mark | Row[Any]) -> dict[str, Any]:
+def mark_public(mark: Mark | NewMark | Row[Any]) -> dict[str, Any]:
     """`{"id","pupil_id","slot_id","value","work_type","weight","comment","created_at"}`.
 
-    Takes a Mark or a row of `MARK_ROW_COLUMNS` (the journal reads marks as rows).
+    Takes a Mark, a mark just written on the driver, or a row of `MARK_ROW_COLUMNS` (the
+    journal reads marks as rows).
     """
     return {
         "id": mark.id,

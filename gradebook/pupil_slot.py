@@ -168,13 +168,18 @@ def marks_params(found: PupilSlot, pupil_id: int) -> dict[str, Any]:
 
 def with_marks_read(found: PupilSlot, marks: Sequence[Sequence[Any]]) -> PupilSlot:
     """``found`` with the pupil's marks (the rows of
-    :data:`gradebook.mark_tally.PUPIL_TALLIES`: a value, a weight and how many of the pupil's
-    marks have both), for their average: the marks of a value and weight as one of the value
-    weighing as much as they do together."""
+    :data:`gradebook.mark_tally.PUPIL_TALLIES`: see :func:`marks_weighed`)."""
+    return replace(found, marks=marks_weighed(marks))
+
+
+def marks_weighed(marks: Sequence[Sequence[Any]]) -> tuple[tuple[str, float], ...]:
+    """The pupil's marks from the rows of :data:`gradebook.mark_tally.PUPIL_TALLIES` (a value,
+    a weight and how many of the pupil's marks have both), for their average: the marks of a
+    value and weight as one of the value weighing as much as they do together."""
     pairs: list[tuple[str, float]] = []
     for value, weight, count in marks:
         pairs.extend(_weighing(value, weight, count))
-    return replace(found, marks=tuple(pairs))
+    return tuple(pairs)
 
 
 def _weighing(value: str, weight: float, count: int) -> list[tuple[str, float]]:

@@ -61,6 +61,7 @@ from gradebook.journal_models import (
 )
 from gradebook.journal_pages import journal_rendered_of, journal_version_of
 from gradebook.journal_pages import routes as journal_page_routes
+from gradebook.mark_direct import NewMark
 from gradebook.models import (
     AttendanceSet,
     Mark,
@@ -128,7 +129,7 @@ async def _mark_answer(request: Request, mark_id: int) -> MarkAnswer:
     return _mark_body(mark, result)
 
 
-def _mark_body(mark: Mark, result: dict[str, Any]) -> MarkAnswer:
+def _mark_body(mark: Mark | NewMark, result: dict[str, Any]) -> MarkAnswer:
     body = public.mark_public(mark)
     body["deleted"] = mark.deleted_at is not None
     body.update({key: result[key] for key in ("average", "suggested", "term_mark")})
@@ -223,6 +224,7 @@ async def api_marks(request: Request) -> Response:
         reason=data.reason,
         # The request's session wrote nothing yet: the mark may go straight on the driver.
         writes=getattr(request.app.state, "driver_writes", None),
+        receiver=services.delivery_of(request.app.state.sessionmaker),
     )
     return json_ok(_mark_body(given.mark, given.result), status=201)
 

@@ -11,17 +11,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from eschool.db import SessionMaker
 from eschool.driver_tx import DriverWrites
 from eschool.errors import Invalid, NotFound
 from eschool.i18n import gettext as _
 from eschool.models import Term, User
-from eschool.notifications.pending import DELIVERY_KEY
+from eschool.notifications.pending import DELIVERY_KEY, Receiver
 from eschool.timeutil import utcnow
 from gradebook import notices, queries
 from gradebook.averages import ATTENDANCE_STATUSES
@@ -35,7 +36,14 @@ from gradebook.journal_checks import (
     writable_slot,
 )
 from gradebook.journal_grid import term_result
-from gradebook.mark_direct import INSERT_HISTORY, INSERT_MARK, MarkAsked, mark_on_driver, mark_row
+from gradebook.mark_direct import (
+    INSERT_HISTORY,
+    INSERT_MARK,
+    MarkAsked,
+    NewMark,
+    mark_on_driver,
+    mark_row,
+)
 from gradebook.models import (
     Attendance,
     HistoryEntry,
@@ -52,7 +60,7 @@ class MarkGiven:
     """A mark just given, and the pupil's term result in its course with it (the average,
     the suggested and the given term mark: see :func:`journal_grid.term_result`)."""
 
-    mark: Mark
+    mark: Mark | NewMark
     result: dict[str, Any]
 
 
@@ -67,25 +75,31 @@ async def mark_give(
     comment: str | None = None,
     reason: str | None = None,
     writes: DriverWrites | None = None,
+    receiver: Receiver | None = None,
 ) -> MarkGiven:
     """:func:`mark_record`, and the pupil's term result with it (the API's answer): their
     marks in the term read with the slot, before this one is written, and this one. With
     ``writes`` (the API's: a session that wrote nothing yet), written straight on the driver
-    when it can be (:mod:`gradebook.mark_direct`)."""
+    when it can be (:mod:`gradebook.mark_direct`), its notifications delivered by
+    ``receiver`` (the delivery ``session`` has, given so that a session opened on demand is
+    not opened for it: :func:`delivery_of`)."""
     asked = MarkAsked(actor, pupil_id, slot_id, value, work_type, comment, reason)
     written = None
+    mark: Mark | NewMark
     if writes is not None:
-        receiver = session.sync_session.info.get(DELIVERY_KEY)
+        if receiver is None:
+            receiver = session.sync_session.info.get(DELIVERY_KEY)
         written = await mark_on_driver(writes, asked, session=session, receiver=receiver)
         if written is not None and written.notifications and receiver is not None:
             receiver.committed(written.notifications)
     if written is not None:
-        mark, found = written.mark, written.slot
+        mark, found, marks = written.mark, written.slot, written.marks
     else:
         mark, found = await _mark_insert(session, asked, with_marks=True)
+        marks = found.marks
         await session.commit()
     result = term_result(
-        [*found.marks, (mark.value, mark.weight)],
+        [*marks, (mark.value, mark.weight)],
         scale=found.scale_code,
         threshold=found.threshold,
         term_mark=found.term_mark,
@@ -94,6 +108,11 @@ async def mark_give(
         pupil_id=pupil_id,
     )
     return MarkGiven(mark, result)
+
+
+def delivery_of(sessionmaker: SessionMaker) -> Receiver | None:
+    """The delivery of notifications that ``sessionmaker``'s sessions have (None: none)."""
+    return cast(Receiver | None, (sessionmaker.kw.get("info") or {}).get(DELIVERY_KEY))
 
 
 async def mark_record(
