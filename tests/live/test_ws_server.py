@@ -39,6 +39,23 @@ def _recording(send_now: Any, writes: list[bytes]) -> Callable[[], None]:
     return undo
 
 
+async def _next_tick() -> None:
+    """Let the loop run the tick's end (the flusher's callback) and the next tick begin."""
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+
+
+async def _welcomed(scope: Any, receive: Any, send: Any) -> Any:
+    """Accept the socket, write it a welcome and let the tick end; its ``send_now``."""
+    await receive()  # the connect
+    send_now = send_now_of(scope)
+    assert send_now is not None
+    await send({"type": "websocket.accept"})
+    assert send_now("welcome")
+    await _next_tick()
+    return send_now
+
+
 class _App:
     """A socket app that mixes writes without waiting and ordinary sends, and records what
     reaches the transport."""
@@ -57,8 +74,7 @@ class _App:
         assert send_now("one")
         assert send_now("two", "three")
         assert self.writes == []  # not yet: at the end of the tick, all at once
-        await asyncio.sleep(0)
-        await asyncio.sleep(0)
+        await _next_tick()
         assert send_now("four")
         # An ordinary send writes what is pending first.
         await send({"type": "websocket.send", "text": "five"})
@@ -106,19 +122,12 @@ async def test_frames_sent_soon_wait_for_the_end_of_the_tick_even_the_first() ->
     writes: list[bytes] = []
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
-        await receive()  # the connect
-        send_now = send_now_of(scope)
-        assert send_now is not None
-        await send({"type": "websocket.accept"})
-        assert send_now("welcome")
-        await asyncio.sleep(0)
-        await asyncio.sleep(0)
+        send_now = await _welcomed(scope, receive, send)
         undo = _recording(send_now, writes)
         for text in ("one", "two", "three"):  # events handed over together
             assert send_now(text, soon=True)
         assert writes == []  # not even the first on its own
-        await asyncio.sleep(0)
-        await asyncio.sleep(0)
+        await _next_tick()
         assert send_now("four")  # a lone frame of a later tick: at once
         assert len(writes) == 2
         await send({"type": "websocket.close", "code": 1000})
@@ -134,25 +143,18 @@ async def test_one_frame_at_a_time_keeps_the_rules_of_a_tick() -> None:
     writes: list[bytes] = []
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
-        await receive()  # the connect
-        send_now, send_one = send_now_of(scope), send_one_of(scope)
-        assert send_now is not None and send_one is not None
-        await send({"type": "websocket.accept"})
-        assert send_now("welcome")
-        await asyncio.sleep(0)
-        await asyncio.sleep(0)
+        send_now, send_one = await _welcomed(scope, receive, send), send_one_of(scope)
+        assert send_one is not None
         undo = _recording(send_now, writes)
         assert send_one("one", False)  # the socket's first of the tick: at once
         assert len(writes) == 1
         assert send_one("two", False) and send_now("three")  # the rest at the tick's end
         assert len(writes) == 1
-        await asyncio.sleep(0)
-        await asyncio.sleep(0)
+        await _next_tick()
         assert send_one("four", True)  # more to come this tick: even the first waits
         assert send_one("five", False)
         assert len(writes) == 2
-        await asyncio.sleep(0)
-        await asyncio.sleep(0)
+        await _next_tick()
         assert len(writes) == 3
         await send({"type": "websocket.close", "code": 1000})
         assert not send_one("six", False)  # closing: nothing is written, the caller queues it
@@ -186,21 +188,15 @@ async def test_frames_that_may_wait_go_out_together_or_with_one_that_may_not(
     writes: list[bytes] = []
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
-        await receive()  # the connect
-        send_now, send_later = send_now_of(scope), send_later_of(scope)
-        assert send_now is not None and send_later is not None
-        await send({"type": "websocket.accept"})
-        assert send_now("welcome")
-        await asyncio.sleep(0)
-        await asyncio.sleep(0)
+        send_now, send_later = await _welcomed(scope, receive, send), send_later_of(scope)
+        assert send_later is not None
         undo = _recording(send_now, writes)
         for tick in range(3):  # a class arriving over several ticks
             assert send_later(f"joined {tick}")
             await asyncio.sleep(0)
         assert writes == []  # waiting for company
         assert send_now("slide")  # takes the waiting frames along, at the tick's end
-        await asyncio.sleep(0)
-        await asyncio.sleep(0)
+        await _next_tick()
         await send({"type": "websocket.close", "code": 1000})
         undo()
 
