@@ -139,18 +139,16 @@ class LiveChannel:
         finally:
             self.sending -= 1
 
-    def send_now(self, *frames: str, soon: bool = False) -> bool:
+    def send_now(self, *frames: str) -> bool:
         """Write text frames at once, when the server can and no send is under way (one would
-        go after these frames); ``False``, with nothing written, when not. ``soon``: at the
-        tick's end with the socket's other frames, never on their own (see
-        :mod:`live.ws_server`)."""
+        go after these frames); ``False``, with nothing written, when not."""
         direct = self.direct
-        if direct is None or self.sending:
-            return False
-        return direct(*frames, soon=True) if soon else direct(*frames)
+        return direct is not None and not self.sending and direct(*frames)
 
     def send_one(self, frame: str, soon: bool = False) -> bool:
-        """:meth:`send_now` of one frame, the hub's fan-out: the fewest calls on the way."""
+        """:meth:`send_now` of one frame, the hub's fan-out: the fewest calls on the way.
+        ``soon``: at the tick's end with the socket's other frames, never on its own (see
+        :mod:`live.ws_server`)."""
         direct = self.direct_one
         return direct is not None and not self.sending and direct(frame, soon)
 
