@@ -344,11 +344,13 @@ def _postgres(city: City, load: Load, plan: Plan, a: Assumptions) -> dict[str, A
         + http_writes * a.busy_hours_per_day * 3_600 * a.write_row_bytes
     )
     primaries = max(1, _up(writes / (a.pg_writes_per_primary_s * a.target_utilisation)))
+    per_process = _db_connections_per_process(a)
     return {
         "writes_per_s": writes,
         "writes_by": writes_by,
-        "connections_direct": plan.totals["processes"] * _db_connections_per_process(a),
-        "pooler_past_processes": a.pg_max_connections // _db_connections_per_process(a),
+        "connections_per_process": per_process,
+        "connections_direct": plan.totals["processes"] * per_process,
+        "pooler_past_processes": a.pg_max_connections // per_process,
         "storage_gib_per_day": storage / 2**30,
         "primaries": primaries,
         "schools_per_primary": _up(a.schools / primaries),

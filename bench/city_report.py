@@ -141,8 +141,7 @@ def render(
         "",
         f"- A PostgreSQL connection pooler (PgBouncer, transaction mode) past "
         f"{_n(pg['pooler_past_processes'])} processes ({a.pg_max_connections} connections / "
-        f"{pg['connections_direct'] // max(1, plan.totals['processes'])} per process): the city "
-        "needs one "
+        f"{pg['connections_per_process']} per process): the city needs one "
         "from the start (each process's listener of sign-in notices goes to the primary: a "
         "pooler in transaction mode cannot carry a LISTEN).",
         "- Redis Cluster (rooms spread by hash tag) once one Redis runs out of connections, "
