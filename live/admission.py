@@ -12,9 +12,10 @@ import asyncio
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from eschool.direct_read import DirectReads
 from eschool.errors import NotFound
 from live.models import LiveSession, SessionStatus
-from live.queries import code_normalize, session_by_code
+from live.queries import code_normalize, lesson_by_code
 
 _ADMISSION: dict[str, LiveSession] = {}
 _ADMISSION_MOST = 4_096
@@ -24,23 +25,30 @@ _READING: dict[str, asyncio.Lock] = {}
 
 
 async def session_for_socket(
-    session: AsyncSession, *, code: str, school_id: int | None = None
+    session: AsyncSession,
+    *,
+    code: str,
+    school_id: int | None = None,
+    reads: DirectReads | None = None,
 ) -> LiveSession:
     """The running-or-ended session a socket asks for, as :func:`session_by_code` finds it
-    (only ``school_id``'s with one); a running one from this process's copy when it has one
-    (see ``_ADMISSION``). Read only: the object is shared by every join."""
+    (only ``school_id``'s with one), without its ``blocks`` and ``report``; a running one
+    from this process's copy when it has one (see ``_ADMISSION``), else read straight on the
+    driver with ``reads``. Read only: the object is shared by every join."""
     canonical = code_normalize(code)
     if canonical is None:
         raise NotFound("No live lesson has this code.", code="unknown_code")
     kept = _ADMISSION.get(canonical)
     if kept is None:
-        kept = await _read_once(session, canonical)
+        kept = await _read_once(session, canonical, reads)
     if school_id is not None and kept.school_id != school_id:
         raise NotFound("No live lesson has this code.", code="unknown_code")
     return kept
 
 
-async def _read_once(session: AsyncSession, canonical: str) -> LiveSession:
+async def _read_once(
+    session: AsyncSession, canonical: str, reads: DirectReads | None
+) -> LiveSession:
     """The lesson of a code, read by one join at a time; a running one is kept (a copy)."""
     lock = _READING.setdefault(canonical, asyncio.Lock())
     try:
@@ -48,15 +56,13 @@ async def _read_once(session: AsyncSession, canonical: str) -> LiveSession:
             kept = _ADMISSION.get(canonical)
             if kept is not None:  # read by the join before this one
                 return kept
-            live = await session_by_code(session, code=canonical)
+            live = await lesson_by_code(session, code=canonical, reads=reads)
             if live.status != SessionStatus.active:
                 return live
             if len(_ADMISSION) >= _ADMISSION_MOST:
                 _ADMISSION.clear()
-            fields = live.model_dump(exclude={"blocks", "report"})
-            # (``blocks`` given: half the cost of making the copy with its default factory.)
-            kept = _ADMISSION[live.code] = LiveSession(**fields, blocks=[])
-            return kept
+            _ADMISSION[live.code] = live
+            return live
     finally:
         if _READING.get(canonical) is lock and not lock.locked():
             del _READING[canonical]

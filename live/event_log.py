@@ -39,6 +39,7 @@ import json
 import logging
 import time
 from collections import deque
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
 from sqlalchemy import insert
@@ -48,10 +49,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.broker.base import Broker, BrokerError, Event, LogClosed
 from eschool.db import SessionMaker
+from eschool.direct_read import DirectReads
+from eschool.session_on_demand import session_on_demand
 from eschool.sqlite_direct import passive_checkpoint
 from live.log_writer import DirectLogWriter
 from live.models import LiveEvent, LiveSession, SessionStatus
-from live.queries import events_after, last_stored_seq
+from live.queries import last_stored_seq, status_by_code, stored_events
 from live.room import RoomState, replay
 
 logger = logging.getLogger(__name__)
@@ -133,12 +136,15 @@ class EventLog:
         drop_ended: bool = True,
         max_batch: int = COPY_BATCH,
         direct: DirectLogWriter | None = None,
+        reads: DirectReads | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.broker = broker
         self.drop_ended = drop_ended
         self.max_batch = max_batch
         self.direct = direct
+        # A room's lesson and stored log are read straight on the driver with these.
+        self.reads = reads
         self._rooms: dict[str, _Room] = {}
         self._sessions: dict[str, int] = {}
         # The rooms with events to store, in the order they recorded them; the writer's task.
@@ -332,33 +338,42 @@ class EventLog:
         async with room.restoring:
             if await self.broker.has_log(room_id):
                 return
-            async with self.sessionmaker() as session:
+            async with self._reading() as session:
                 live = await session.get(LiveSession, session_id) if session_id else None
-                if live is None:
-                    query = select(LiveSession).where(LiveSession.code == room_id)
-                    live = (await session.exec(query)).first()
-            if live is None or live.id is None:
+                if live is not None and live.id is not None:
+                    found: tuple[int, str] | None = (live.id, live.status)
+                else:
+                    found = await status_by_code(session, code=room_id, reads=self.reads)
+            if found is None:
                 raise LogNotStored(f"no live session has the code {room_id!r}")
-            if live.status != SessionStatus.active and not allow_ended:
+            live_id, status = found
+            if status != SessionStatus.active and not allow_ended:
                 raise LogClosed(f"the lesson of room {room_id!r} has ended")
-            self._sessions[room_id] = live.id
+            self._sessions[room_id] = live_id
             await self.sync(room_id=room_id)  # what this process appended goes first
-            events = await self._stored_log(room_id, live.id)
+            events = await self._stored_log(room_id, live_id)
             if not await self.broker.restore(room_id, events):
                 return  # another process did
             if events:
                 logger.info("live room %s: %d stored events restored", room_id, len(events))
                 await self._close_presence(room_id, events)
 
+    def _reading(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """A session for reading a room's lesson and log: with direct reads, opened only if a
+        read needs it (see eschool.session_on_demand)."""
+        if self.reads is None:
+            return self.sessionmaker()
+        return session_on_demand(self.sessionmaker)
+
     async def _stored_log(self, room_id: str, session_id: int) -> list[Event]:
         """The stored log without gaps: a missing seq is stored as a ``log.gap`` event first."""
         for _attempt in range(_INSERT_ATTEMPTS):
-            async with self.sessionmaker() as session:
-                rows = await events_after(session, session_id=session_id)
-                stored = {row.seq for row in rows}
-                gaps = [seq for seq in range(1, rows[-1].seq if rows else 1) if seq not in stored]
+            async with self._reading() as session:
+                rows = await stored_events(session, session_id=session_id, reads=self.reads)
+                stored = {seq for seq, _body in rows}
+                gaps = [seq for seq in range(1, rows[-1][0] if rows else 1) if seq not in stored]
                 if not gaps:
-                    return [json.loads(row.body) | {"seq": row.seq} for row in rows]
+                    return [json.loads(body) | {"seq": seq} for seq, body in rows]
                 gap = event_body({"type": GAP_EVENT, "data": {}, "actor": None, "at": time.time()})
                 params = [{"session_id": session_id, "seq": seq, "body": gap} for seq in gaps]
                 try:

@@ -79,6 +79,67 @@ async def session_by_code(
     return found
 
 
+# What opening a room reads of its lesson, straight on the driver when the caller has direct
+# reads (eschool.direct_read): a room opens on its first join, in a storm of joins at a bell.
+_LIVE = LiveSession.__table__.c  # type: ignore[attr-defined]
+_LESSON_FIELDS = tuple(column.key for column in _LIVE if column.key not in ("blocks", "report"))
+_LESSON_OF_CODE = select(*(_LIVE[key] for key in _LESSON_FIELDS)).where(
+    _LIVE.code == bindparam("code")
+)
+_STATUS_OF_CODE = select(_LIVE.id, _LIVE.status).where(_LIVE.code == bindparam("code"))
+_ROOM_OF_CODE = select(_LIVE.title, _LIVE.class_id, _LIVE.blocks).where(
+    _LIVE.code == bindparam("code")
+)
+
+
+async def lesson_by_code(
+    session: AsyncSession, *, code: str, reads: DirectReads | None = None
+) -> LiveSession:
+    """The live session with this code (as :func:`session_by_code` finds it, with no school)
+    without its ``blocks`` and ``report`` (left empty): a copy of the row, never in
+    ``session``, read straight on the driver with ``reads``."""
+    canonical = code_normalize(code)
+    row = None
+    if canonical is not None:
+        row = await direct_read.first(session, _LESSON_OF_CODE, {"code": canonical}, reads)
+    if row is None:
+        raise NotFound("No live lesson has this code.", code="unknown_code")
+    return LiveSession(**dict(zip(_LESSON_FIELDS, row, strict=True)), blocks=[])
+
+
+async def status_by_code(
+    session: AsyncSession, *, code: str, reads: DirectReads | None = None
+) -> tuple[int, str] | None:
+    """``(id, status)`` of the live session with this exact code, or None; straight on the
+    driver with ``reads``."""
+    row = await direct_read.first(session, _STATUS_OF_CODE, {"code": code}, reads)
+    return None if row is None else (row[0], row[1])
+
+
+@dataclass(frozen=True, slots=True)
+class RoomLesson:
+    """What a room starts from: the lesson's title, its blocks and its class (if any)."""
+
+    title: str
+    blocks: list[dict[str, Any]]
+    class_id: int | None
+
+
+async def room_lesson(
+    session: AsyncSession, *, code: str, reads: DirectReads | None = None
+) -> RoomLesson:
+    """The title, blocks and class of the live session with this code (404 when none),
+    straight on the driver with ``reads``."""
+    canonical = code_normalize(code)
+    row = None
+    if canonical is not None:
+        row = await direct_read.first(session, _ROOM_OF_CODE, {"code": canonical}, reads)
+    if row is None:
+        raise NotFound("No live lesson has this code.", code="unknown_code")
+    title, class_id, blocks = row
+    return RoomLesson(title=title, blocks=blocks or [], class_id=class_id)
+
+
 def session_public(live: LiveSession, *, base_url: str) -> LiveSessionPublic:
     """The wire form of a session: ``{"id","code","title","status",...,"join_url","ws_url"}``."""
     base = base_url.rstrip("/")
@@ -175,17 +236,23 @@ async def may_pupil_join(
     return row is not None and bool(row[0])
 
 
-async def roster_of(session: AsyncSession, *, live: LiveSession) -> list[Actor]:
-    """The pupils expected at the lesson (the class's), as room actors; empty without a class."""
-    if live.class_id is None:
+_ROSTER = (
+    select(col(User.id), col(User.name))
+    .join(Enrolment, col(Enrolment.pupil_id) == User.id)
+    .where(col(Enrolment.class_id) == bindparam("class_id"), col(User.role) == Role.pupil)
+    .order_by(col(User.name), col(User.id))
+)
+
+
+async def roster_of(
+    session: AsyncSession, *, class_id: int | None, reads: DirectReads | None = None
+) -> list[Actor]:
+    """The pupils expected at a lesson of the class, as room actors, by name; empty without a
+    class. Straight on the driver with ``reads``."""
+    if class_id is None:
         return []
-    rows = await session.exec(
-        select(User)
-        .join(Enrolment, col(Enrolment.pupil_id) == User.id)
-        .where(Enrolment.class_id == live.class_id, User.role == Role.pupil)
-        .order_by(User.name, col(User.id))
-    )
-    return [Actor(id=user.id or 0, role="pupil", name=user.name) for user in rows.all()]
+    rows = await direct_read.all_rows(session, _ROSTER, {"class_id": class_id}, reads)
+    return [Actor(id=pupil_id or 0, role="pupil", name=name) for pupil_id, name in rows]
 
 
 async def class_name(session: AsyncSession, *, class_id: int | None) -> str | None:
@@ -211,6 +278,22 @@ async def events_after(
     if limit is not None:
         query = query.limit(limit)
     return list((await session.exec(query)).all())
+
+
+_STORED_EVENTS = (
+    select(col(LiveEvent.seq), col(LiveEvent.body))
+    .where(col(LiveEvent.session_id) == bindparam("session_id"))
+    .order_by(col(LiveEvent.seq))
+)
+
+
+async def stored_events(
+    session: AsyncSession, *, session_id: int, reads: DirectReads | None = None
+) -> list[tuple[int, str]]:
+    """Every stored event of a session's room as ``(seq, body)``, in order, straight on the
+    driver with ``reads``."""
+    rows = await direct_read.all_rows(session, _STORED_EVENTS, {"session_id": session_id}, reads)
+    return [(seq, body) for seq, body in rows]
 
 
 async def last_stored_seq(session: AsyncSession, *, session_id: int) -> int:

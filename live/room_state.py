@@ -316,12 +316,18 @@ def _put(value: object, item: Any, *, name: str) -> None:
 
 
 def new_room(
-    blocks: Iterable[Mapping[str, Any]], *, title: str = "", roster: Iterable[Actor] = ()
+    blocks: Iterable[Mapping[str, Any]],
+    *,
+    title: str = "",
+    roster: Iterable[Actor] = (),
+    handed_over: bool = False,
 ) -> RoomState:
     """A fresh room for a lesson version's blocks (each a dict with ``id`` and ``kind``);
-    ``roster`` lists the pupils expected, so the report can name the absent."""
+    ``roster`` lists the pupils expected, so the report can name the absent. The blocks are
+    copied, unless ``handed_over`` (made for the room alone: read and decoded for it)."""
+    copied = dict if handed_over else lambda block: copy.deepcopy(dict(block))
     return RoomState(
-        blocks=tuple(copy.deepcopy(dict(block)) for block in blocks),
+        blocks=tuple(copied(block) for block in blocks),
         title=title,
         roster=tuple(roster),
     )

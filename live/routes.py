@@ -62,10 +62,11 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.broker,
         drop_ended=settings.broker_url.startswith("memory"),
         direct=DirectLogWriter.for_url(settings.database_url),
+        reads=app.state.direct_reads,
     )
     hub = Hub(
         app.state.broker,
-        load_room=services.room_loader(app.state.sessionmaker),
+        load_room=services.room_loader(app.state.sessionmaker, app.state.direct_reads),
         log=log,
         outbox_size=settings.live_outbox_size,
         presence_tick=settings.live_presence_tick,

@@ -39,6 +39,7 @@ from eschool.errors import (
 from eschool.i18n import LANGUAGES, current_language, set_language
 from eschool.i18n import gettext as _
 from eschool.models import Role, SchoolClass, User
+from eschool.session_on_demand import session_on_demand
 from eschool.timeutil import utcnow
 from gradebook.queries import course_of_slot, slot_get
 from gradebook.scales import DEFAULT_SCALE, get_scale
@@ -54,6 +55,7 @@ from live.queries import (
     CODE_ALPHABET,
     events_after,
     may_pupil_join,
+    room_lesson,
     roster_of,
     session_by_code,
 )
@@ -267,17 +269,22 @@ def require_runner(actor: User, live: LiveSession) -> None:
 
 async def room_initial(session: AsyncSession, *, live: LiveSession) -> RoomState:
     """A session's room before any event: the lesson's blocks and the class's roster."""
-    return new_room(live.blocks, title=live.title, roster=await roster_of(session, live=live))
+    roster = await roster_of(session, class_id=live.class_id)
+    return new_room(live.blocks, title=live.title, roster=roster)
 
 
-def room_loader(sessionmaker: SessionMaker) -> Callable[[str], Awaitable[RoomState]]:
+def room_loader(
+    sessionmaker: SessionMaker, reads: DirectReads | None = None
+) -> Callable[[str], Awaitable[RoomState]]:
     """The hub's ``load_room``: a room's initial state (the hub has the durable log put the
-    stored events back into the broker first, when the broker lost them)."""
+    stored events back into the broker first, when the broker lost them). Read straight on
+    the driver with ``reads``, in a session opened only if a read needs one."""
 
     async def load(room_id: str) -> RoomState:
-        async with sessionmaker() as session:
-            live = await session_by_code(session, code=room_id)
-            return await room_initial(session, live=live)
+        async with session_on_demand(sessionmaker) as session:
+            lesson = await room_lesson(session, code=room_id, reads=reads)
+            roster = await roster_of(session, class_id=lesson.class_id, reads=reads)
+        return new_room(lesson.blocks, title=lesson.title, roster=roster, handed_over=True)
 
     return load
 

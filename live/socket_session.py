@@ -257,9 +257,10 @@ async def _admit(websocket: WebSocket) -> LiveChannel | None:
     try:
         # Opened only if a read needs it: a pupil's join to a lesson this process knows reads
         # the class straight on the driver (SQLite), with no session.
+        reads = getattr(app.state, "direct_reads", None)
         async with session_on_demand(app.state.sessionmaker) as session:
             live = await services.session_for_socket(
-                session, code=str(websocket.path_params["code"]), school_id=school_id
+                session, code=str(websocket.path_params["code"]), school_id=school_id, reads=reads
             )
             actor = await board_pass.participant(
                 session,
@@ -268,7 +269,7 @@ async def _admit(websocket: WebSocket) -> LiveChannel | None:
                 token=token,
                 secret=_secret(app),
                 view=websocket.query_params.get("view"),
-                reads=getattr(app.state, "direct_reads", None),
+                reads=reads,
             )
     except DomainError as exc:
         code = CLOSE_BY_STATUS.get(exc.status, CloseCode.BAD_REQUEST)
