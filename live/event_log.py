@@ -9,7 +9,11 @@ database holds the durable copy:
   in every room, in one transaction (a group commit of at most ``max_batch`` events: twenty
   rooms are one commit, not twenty, on SQLite's single writer), and :meth:`EventLog.sync`
   returns once a commit holds everything the process recorded in the room before the call: the
-  WebSocket session waits for it before it acknowledges a command. When that shared transaction
+  WebSocket session waits for it before it acknowledges a command, and a join's welcome for
+  what it shows (the events recorded when it was made: :meth:`EventLog.recorded`, not the
+  joiner's own arrival). While nobody waits, the writer lingers up to
+  :data:`LINGER_SECONDS` for more to store together (a class arriving at a bell is a commit
+  every few arrivals, not one each); a sync ends the lingering at once. When that shared transaction
   fails, each room's part is tried alone, so one room's trouble is not another's. On a SQLite
   file the commit is made in one step in the loop's thread when the database is free
   (:mod:`live.log_writer`), else through a session as described here. So the row of
@@ -38,9 +42,7 @@ import itertools
 import json
 import logging
 import time
-from collections import deque
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
 
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
@@ -52,6 +54,8 @@ from eschool.db import SessionMaker
 from eschool.direct_read import DirectReads
 from eschool.session_on_demand import session_on_demand
 from eschool.sqlite_direct import passive_checkpoint
+from live.log_rooms import LogNotStored as LogNotStored  # where callers find it
+from live.log_rooms import LogRoom, Waiter, settle
 from live.log_writer import DirectLogWriter
 from live.models import LiveEvent, LiveSession, SessionStatus
 from live.queries import last_stored_seq, status_by_code, stored_events
@@ -61,6 +65,10 @@ logger = logging.getLogger(__name__)
 
 COPY_BATCH = 500
 GAP_EVENT = "log.gap"
+# How long the writer waits for more events to store together when nobody waits for those
+# recorded (a class's arrivals at a bell, which their welcomes do not show): a commit every
+# 20 ms at most then, not one per arrival.
+LINGER_SECONDS = 0.02
 # How long a shutdown waits for what is recorded to be stored.
 _CLOSE_SECONDS = 5.0
 # Rows go in through Core, not the ORM's bulk insert: nothing is read back, and it is lighter.
@@ -76,51 +84,6 @@ def event_body(event: Event) -> str:
         ensure_ascii=False,
         separators=(",", ":"),
     )
-
-
-class LogNotStored(BrokerError):
-    """The room's log could not be written to the database: what the caller waited for is not
-    durable and must not be acknowledged (the cause is chained)."""
-
-
-@dataclass(slots=True)
-class _Waiter:
-    """A caller of :meth:`EventLog.sync`: waits until the first ``upto`` events recorded in its
-    room are stored."""
-
-    upto: int
-    done: asyncio.Future[None]
-
-
-@dataclass
-class _Room:
-    """What this process recorded of one room: the events not stored yet, in recording order."""
-
-    pending: deque[tuple[int, str]] = field(default_factory=deque)  # (seq, body)
-    recorded: int = 0
-    stored: int = 0
-    waiters: list[_Waiter] = field(default_factory=list)
-    restoring: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-    def release(self, count: int, lost: list[int]) -> None:
-        """The first ``count`` pending events are stored: release whoever waited for them
-        (with an error when some seqs hold other events, see the module)."""
-        for _stored in range(count):
-            self.pending.popleft()
-        self.stored += count
-        released = [w for w in self.waiters if w.upto <= self.stored]
-        self.waiters = [w for w in self.waiters if w.upto > self.stored]
-        if lost:
-            _fail(released, BrokerError(f"seqs {lost} hold other events"))
-        for waiter in released:
-            if not waiter.done.done():
-                waiter.done.set_result(None)
-
-    def fail(self, cause: BaseException) -> None:
-        """Storing failed: nobody waiting now can be released (events are stored in recording
-        order, so what a waiter needs lies at or after the batch that failed)."""
-        _fail(self.waiters, cause)
-        self.waiters = []
 
 
 class EventLog:
@@ -145,14 +108,16 @@ class EventLog:
         self.direct = direct
         # A room's lesson and stored log are read straight on the driver with these.
         self.reads = reads
-        self._rooms: dict[str, _Room] = {}
+        self._rooms: dict[str, LogRoom] = {}
         self._sessions: dict[str, int] = {}
         # The rooms with events to store, in the order they recorded them; the writer's task.
-        self._due: dict[str, _Room] = {}
+        self._due: dict[str, LogRoom] = {}
         self._writer: asyncio.Task[None] | None = None
+        # Resolved to end the writer's lingering (see _linger).
+        self._lingering: asyncio.Future[None] | None = None
 
-    def _room(self, room_id: str) -> _Room:
-        return self._rooms.setdefault(room_id, _Room())
+    def _room(self, room_id: str) -> LogRoom:
+        return self._rooms.setdefault(room_id, LogRoom())
 
     # --- what this process appended ------------------------------------------------------
 
@@ -164,21 +129,33 @@ class EventLog:
         room.recorded += 1
         self._start_writer(room_id, room)
 
-    async def sync(self, *, room_id: str, session_id: int | None = None) -> None:
+    def recorded(self, room_id: str) -> int:
+        """How many events this process has recorded in the room so far (see :meth:`sync`)."""
+        room = self._rooms.get(room_id)
+        return room.recorded if room is not None else 0
+
+    async def sync(
+        self, *, room_id: str, session_id: int | None = None, upto: int | None = None
+    ) -> None:
         """Return once a commit holds every event this process recorded in the room before
-        the call; raise :class:`LogNotStored` when that commit failed (nothing may be
-        acknowledged then)."""
+        the call (the first ``upto`` of them, with ``upto``: see :meth:`recorded`); raise
+        :class:`LogNotStored` when that commit failed (nothing may be acknowledged then)."""
         if session_id:
             self._sessions.setdefault(room_id, session_id)
         room = self._rooms.get(room_id)
-        if room is None or room.stored >= room.recorded:
+        if room is None:
             return
-        waiter = _Waiter(room.recorded, asyncio.get_running_loop().create_future())
+        wanted = room.recorded if upto is None else min(upto, room.recorded)
+        if room.stored >= wanted:
+            return
+        waiter = Waiter(wanted, asyncio.get_running_loop().create_future())
         room.waiters.append(waiter)
         self._start_writer(room_id, room)
+        if self._lingering is not None and not self._lingering.done():
+            self._lingering.set_result(None)  # someone waits: no more lingering
         await waiter.done
 
-    def _start_writer(self, room_id: str, room: _Room) -> None:
+    def _start_writer(self, room_id: str, room: LogRoom) -> None:
         self._due.setdefault(room_id, room)
         if self._writer is None:
             self._writer = asyncio.create_task(self._write(), name="live-log-writer")
@@ -188,6 +165,8 @@ class EventLog:
         each holding what every room recorded so far (up to ``max_batch`` events)."""
         try:
             while self._due:
+                if not any(room.waiters for room in self._due.values()):
+                    await self._linger()
                 batch: dict[str, list[tuple[int, str]]] = {}
                 room_count = 0
                 for room_id, room in list(self._due.items()):
@@ -207,6 +186,18 @@ class EventLog:
             for room in self._due.values():
                 room.fail(BrokerError("the live log's writer stopped"))
             self._due.clear()
+
+    async def _linger(self) -> None:
+        """Nobody waits for what is recorded: wait up to :data:`LINGER_SECONDS` (less when a
+        :meth:`sync` comes) for more to go in the same commit."""
+        loop = asyncio.get_running_loop()
+        self._lingering = lingering = loop.create_future()
+        timer = loop.call_later(LINGER_SECONDS, settle, lingering)
+        try:
+            await lingering
+        finally:
+            timer.cancel()
+            self._lingering = None
 
     async def _store_batch(self, batch: dict[str, list[tuple[int, str]]]) -> None:
         """Store each room's part of ``batch`` and release its waiters: in one transaction,
@@ -455,11 +446,3 @@ class EventLog:
             del self._rooms[room_id]
         if self.drop_ended:
             await self.broker.drop(room_id)
-
-
-def _fail(waiting: list[_Waiter], cause: BaseException) -> None:
-    for waiter in waiting:
-        if not waiter.done.done():
-            error = LogNotStored(f"the room's log was not stored: {cause}")
-            error.__cause__ = cause
-            waiter.done.set_exception(error)

@@ -145,6 +145,8 @@ class Hub:
                 if frames is None:
                     frames = [welcome_frame(room.state, actor, self._clock())]
                 connection.after = room.state.seq
+                if self._log is not None:
+                    connection.shown_recorded = self._log.recorded(room_id)
                 room.connections.add(connection)
         finally:
             self._release(room)

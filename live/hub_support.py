@@ -108,6 +108,9 @@ class RoomLog(Protocol):
         """Take an event this process appended (or found applied, for a retried command) to
         store it; never waits."""
 
+    def recorded(self, room_id: str) -> int:
+        """How many events this process has recorded in the room so far."""
+
     async def restore(
         self, *, room_id: str, session_id: int | None = None, allow_ended: bool = False
     ) -> None:

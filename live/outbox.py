@@ -41,6 +41,7 @@ class Connection:
         "on_queued",
         "overflowed",
         "room_id",
+        "shown_recorded",
         "writer",
         "writer_later",
     )
@@ -54,6 +55,9 @@ class Connection:
         # The seq its first frames (the welcome, or the missed events) reach: a counted
         # presence frame at or below it has nothing new for it.
         self.after = 0
+        # How many events this process had recorded in the room's durable log when its first
+        # frames were made: what they show is stored once that many are (EventLog.sync).
+        self.shown_recorded = 0
         self._outbox: list[str] = []
         # Made only while a reader waits for a frame, or someone for the close.
         self._ready: asyncio.Future[None] | None = None

@@ -195,9 +195,12 @@ async def live_socket(websocket: WebSocket) -> None:
         return
     channel.connection = connection
     try:
-        # What the welcome shows is stored before the client sees it; then the handshake's
-        # answer and the welcome go out together (in one write, see live.ws_server).
-        await _log(websocket.app).sync(session_id=channel.live_id, room_id=channel.room_id)
+        # What the welcome shows is stored before the client sees it (not the joiner's own
+        # arrival: the log's writer may take it with others'); then the handshake's answer and
+        # the welcome go out together (in one write, see live.ws_server).
+        await _log(websocket.app).sync(
+            session_id=channel.live_id, room_id=channel.room_id, upto=connection.shown_recorded
+        )
         await websocket.accept()
         channel.direct = send_now_of(websocket.scope)
         channel.direct_later = send_later_of(websocket.scope)

@@ -1,0 +1,102 @@
+"""The durable log's writer lingers while nobody waits (a class's arrivals at a bell go in one
+commit, not one each), and a join's welcome waits only for what it shows to be stored, not
+for the joiner's own arrival."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from starlette.applications import Starlette
+
+from eschool.broker.memory import MemoryBroker
+from eschool.seed import DemoPeople
+from live import event_log
+from live.event_log import EventLog
+from live.hub import Hub
+from live.room import Actor
+from live.services import room_loader
+from tests.live import test_event_log as base
+from tests.live.test_event_log import ARRIVAL, ROOM, GatedSessions, append, make_log, stored_seqs
+
+# The durable log's own test fixtures (a lesson, its counted sessions, a memory broker).
+session_id, sessions, broker = base.session_id, base.sessions, base.broker
+
+
+async def _stored(app: Starlette, session_id: int, seqs: list[int]) -> None:
+    async with asyncio.timeout(ARRIVAL):
+        while await stored_seqs(app, session_id) != seqs:
+            await asyncio.sleep(0.01)
+
+
+async def test_events_nobody_waits_for_wait_for_company_until_someone_syncs(
+    app: Starlette,
+    session_id: int,
+    sessions: GatedSessions,
+    broker: MemoryBroker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(event_log, "LINGER_SECONDS", 60.0)
+    log = make_log(sessions, broker)
+    for _arrival in range(5):  # arrivals on separate turns of the loop
+        await append(log, 1)
+        await asyncio.sleep(0)
+    assert sessions.commits == 0
+    assert await stored_seqs(app, session_id) == []
+    # Someone waits: the writer stops lingering at once, and stores all five together.
+    await asyncio.wait_for(log.sync(room_id=ROOM), ARRIVAL)
+    assert sessions.commits == 1
+    assert await stored_seqs(app, session_id) == [1, 2, 3, 4, 5]
+
+
+async def test_events_nobody_waits_for_are_stored_all_the_same(
+    app: Starlette,
+    session_id: int,
+    sessions: GatedSessions,
+    broker: MemoryBroker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(event_log, "LINGER_SECONDS", 0.01)
+    log = make_log(sessions, broker)
+    await append(log, 3)
+    await _stored(app, session_id, [1, 2, 3])
+
+
+async def test_a_sync_upto_waits_only_for_that_many(
+    app: Starlette,
+    session_id: int,
+    sessions: GatedSessions,
+    broker: MemoryBroker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(event_log, "LINGER_SECONDS", 60.0)
+    log = make_log(sessions, broker)
+    await append(log, 2)
+    await asyncio.wait_for(log.sync(room_id=ROOM), ARRIVAL)
+    await append(log, 1)  # recorded after: not waited for
+    await asyncio.wait_for(log.sync(room_id=ROOM, upto=2), ARRIVAL)
+    assert sessions.commits == 1
+    assert log.recorded(ROOM) == 3
+    assert await stored_seqs(app, session_id) == [1, 2]
+
+
+async def test_a_welcome_waits_for_the_arrivals_it_shows_not_for_its_own(
+    app: Starlette, session_id: int, people: DemoPeople, broker: MemoryBroker
+) -> None:
+    log = EventLog(app.state.sessionmaker, broker)
+    hub = Hub(broker, load_room=room_loader(app.state.sessionmaker), log=log)
+    first = Actor(people.staff["teacher"].id or 0, "teacher", "Teacher")
+    pupil = people.pupils["7A"][0]
+    second = Actor(pupil.id or 0, "pupil", pupil.name)
+    try:
+        alone, _frames = await hub.join(ROOM, first)
+        joined, frames = await hub.join(ROOM, second)
+        # The first welcome showed nothing recorded here; the second shows the first arrival.
+        assert (alone.shown_recorded, joined.shown_recorded) == (0, 1)
+        assert '"seq":1' in frames[0]
+        await asyncio.wait_for(log.sync(room_id=ROOM, upto=joined.shown_recorded), ARRIVAL)
+        assert 1 in await stored_seqs(app, session_id)
+    finally:
+        await hub.close()
+    await log.close()
+    assert await stored_seqs(app, session_id) == [1, 2]
