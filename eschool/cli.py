@@ -8,6 +8,7 @@ import gc
 import getpass
 import logging
 import sys
+import time
 from typing import TYPE_CHECKING
 
 from eschool.db import create_engine, create_sessionmaker
@@ -342,9 +343,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _LogFormatter(logging.Formatter):
+    """The log's lines as ``logging``'s own formatter writes them, the date and time made once
+    a second (the access log has a line for every request and socket)."""
+
+    _second = -1
+    _stamp = ""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        if datefmt:
+            return super().formatTime(record, datefmt)
+        second = int(record.created)
+        if second != self._second:
+            self._stamp = time.strftime(self.default_time_format, self.converter(second))
+            self._second = second
+        return f"{self._stamp},{int(record.msecs):03d}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``eschool`` console script."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(_LogFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)

@@ -122,3 +122,19 @@ def test_init_creates_the_database(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "eschool.db") as conn:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     assert {"users", "schools", "classes", "terms", "alembic_version"} <= tables
+
+
+def test_log_lines_read_as_loggings_own_across_seconds() -> None:
+    import logging
+
+    from eschool.cli import _LogFormatter
+
+    line = "%(asctime)s %(levelname)s %(name)s %(message)s"
+    ours, theirs = _LogFormatter(line), logging.Formatter(line)
+    # The same second twice (its stamp made once), the next one, and a minute later.
+    for created in (1_790_000_000.123, 1_790_000_000.987, 1_790_000_001.004, 1_790_000_060.5):
+        record = logging.LogRecord(
+            "eschool.access", logging.INFO, __file__, 1, "GET %s", ("/",), None
+        )
+        record.created, record.msecs = created, (created - int(created)) * 1000
+        assert ours.format(record) == theirs.format(record)
