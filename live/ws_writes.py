@@ -31,11 +31,21 @@ UNHURRIED_SECONDS = 0.15
 _UNHURRIED_SLACK = 0.01
 
 
-@functools.lru_cache(maxsize=32)
+# Texts longer than this are framed without the cache: a welcome (kilobytes, one socket's own)
+# would cost a hash of its whole text and a place among the fan-out's frames.
+_CACHED_UP_TO = 1024
+
+
 def text_frame(text: str) -> bytes:
     """``text`` as one unmasked, uncompressed WebSocket text frame (RFC 6455 §5.2): what a
-    server sends. Cached, so a fan-out encodes each frame once (the hub hands every socket
-    of one kind of viewer the very same ``str``)."""
+    server sends. A short one is cached, so a fan-out encodes each frame once (the hub hands
+    every socket of one kind of viewer the very same ``str``)."""
+    if len(text) > _CACHED_UP_TO:
+        return _frame(text)
+    return _cached_frame(text)
+
+
+def _frame(text: str) -> bytes:
     payload = text.encode()
     length = len(payload)
     if length < 126:
@@ -45,6 +55,9 @@ def text_frame(text: str) -> bytes:
     else:
         header = struct.pack("!BBQ", _FIN_TEXT, 127, length)
     return header + payload
+
+
+_cached_frame = functools.lru_cache(maxsize=32)(_frame)
 
 
 class Flushable(Protocol):
