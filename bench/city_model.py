@@ -61,7 +61,8 @@ class Assumptions:
     session_row_bytes: int = 500  # an auth session row with its indexes
     write_row_bytes: int = 300  # a mark, answer or message row with its indexes
     db_pool_per_process: int = 10  # eschool/db.py: pool_size 10 (+ 20 overflow) on PostgreSQL
-    db_listeners_per_process: int = 1  # eschool/auth_cache.py: the sign-in notices' LISTEN
+    # eschool/auth_cache.py and gradebook/diary_versions.py: the sign-in and diary notices' LISTEN
+    db_listeners_per_process: int = 2
     db_driver_writes_per_process: int = 10  # eschool/driver_pool.py: the driver writes' own
     pg_max_connections: int = 500  # past this a PostgreSQL primary spends itself on backends
     pg_writes_per_primary_s: float = 20_000.0  # batched row writes (group commit), one SSD node
@@ -359,8 +360,8 @@ def _postgres(city: City, load: Load, plan: Plan, a: Assumptions) -> dict[str, A
 
 def _db_connections_per_process(a: Assumptions) -> int:
     """A process's PostgreSQL connections: its pool, the driver writes' own (at most), and
-    its listener of sign-in notices (a pooler in transaction mode cannot carry a LISTEN: that
-    one goes to the primary)."""
+    its listeners of sign-in and diary notices (a pooler in transaction mode cannot carry a
+    LISTEN: those go to the primary)."""
     return a.db_pool_per_process + a.db_driver_writes_per_process + a.db_listeners_per_process
 
 

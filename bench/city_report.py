@@ -107,8 +107,8 @@ def render(
         + ", ".join(f"{k} {_n(n)}" for k, n in pg["writes_by"].items())
         + f"), {_n(pg['storage_gib_per_day'])} GiB a day (the live event log is most of it), "
         f"{_n(pg['connections_direct'])} connections if every process kept its own pool of "
-        f"{a.db_pool_per_process} and its listener of sign-in notices. Sharded **by school** "
-        "(a school's people, journals and "
+        f"{a.db_pool_per_process} and its listeners of sign-in and diary notices. Sharded "
+        "**by school** (a school's people, journals and "
         f"lessons live together and no request crosses schools): {_n(pg['primaries'])} "
         f"primaries of ≈ {_n(pg['schools_per_primary'])} schools each at "
         f"{_n(a.pg_writes_per_primary_s)} writes/s per primary; the live log batches a tick's "
@@ -142,8 +142,8 @@ def render(
         f"- A PostgreSQL connection pooler (PgBouncer, transaction mode) past "
         f"{_n(pg['pooler_past_processes'])} processes ({a.pg_max_connections} connections / "
         f"{pg['connections_per_process']} per process): the city needs one "
-        "from the start (each process's listener of sign-in notices goes to the primary: a "
-        "pooler in transaction mode cannot carry a LISTEN).",
+        "from the start (each process's listeners of sign-in and diary notices go to the "
+        "primary: a pooler in transaction mode cannot carry a LISTEN).",
         "- Redis Cluster (rooms spread by hash tag) once one Redis runs out of connections, "
         "memory or commands — the table above says which comes first; the listeners' one "
         "connection per followed room is the broker's design to change before that (one "

@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.direct_reads = direct_reads = DirectReads(engine)
         # The hottest writes (a new mark), straight on the driver (eschool.driver_tx).
         app.state.driver_writes = driver_writes = DriverWrites(engine)
+        access_log.pool = driver_writes.pool  # its lines too (PostgreSQL)
         # Who is signed in, kept by the process on PostgreSQL (eschool.auth_cache).
         app.state.auth_cache = auth_cache = AuthCache.for_engine(
             engine, max_age=settings.sign_in_keep_seconds

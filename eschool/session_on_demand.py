@@ -46,3 +46,13 @@ async def session_on_demand(maker: Callable[[], AsyncSession]) -> AsyncIterator[
         if stand_in.session is not None:
             # As ``async with`` closes it: in a task of its own, shielded from cancellation.
             await stand_in.session.__aexit__(None, None, None)
+
+
+def info_of(session: AsyncSession) -> dict[str, Any]:
+    """The session's ``info`` to read: of a stand-in not opened yet, what its session would
+    start with (its maker's, when it has one), without opening it."""
+    if isinstance(session, _OnDemand) and session.session is None:
+        kw = getattr(session._maker, "kw", None)
+        if isinstance(kw, dict):
+            return kw.get("info") or {}
+    return session.info

@@ -5,6 +5,7 @@ calendar feed behind a secret link."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from sqlalchemy import bindparam
 from sqlmodel import col, select
@@ -17,6 +18,7 @@ from eschool.errors import NotFound
 from eschool.i18n import gettext as _
 from eschool.models import Enrolment, Role, SchoolClass, User
 from eschool.security import digest
+from gradebook.diary_versions import KeptVersions
 from gradebook.models import (
     DiaryFeed,
 )
@@ -85,15 +87,28 @@ _FEED_OWNER = (
 
 
 async def feed_owner(
-    session: AsyncSession, *, secret: str, reads: DirectReads | None = None
+    session: AsyncSession,
+    *,
+    secret: str,
+    reads: DirectReads | None = None,
+    kept: KeptVersions | None = None,
 ) -> FeedOwner | None:
     """The owner and pupil of a live calendar link whose owner is still active (one
-    statement, straight on the driver with ``reads``); else None."""
-    row = await direct_read.first(session, _FEED_OWNER, {"digest": digest(secret)}, reads)
+    statement, straight on the driver with ``reads``; none when ``kept`` has it:
+    :mod:`gradebook.diary_versions`); else None."""
+    key = ("feed", digest(secret))
+    found = None if kept is None else kept.get(key)
+    if found is not None:
+        return cast(FeedOwner, found)
+    since = 0 if kept is None else kept.generation()
+    row = await direct_read.first(session, _FEED_OWNER, {"digest": key[1]}, reads)
     if row is None:
         return None
     owner_id, role, school_id, pupil_id = row
-    return FeedOwner(owner_id, str(role), school_id, pupil_id)
+    owner = FeedOwner(owner_id, str(role), school_id, pupil_id)
+    if kept is not None:
+        kept.keep(key, owner, school_id=school_id, since=since)
+    return owner
 
 
 async def feed_active(session: AsyncSession, *, actor: User, pupil_id: int) -> DiaryFeed | None:

@@ -5,10 +5,12 @@ A diary shows what the journals of the pupil's courses show, so its version is m
 journal revisions (:mod:`gradebook.journal_revision`, bumped by database triggers in the
 writing transaction): the revision of each course of the pupil's classes (marks, attendance,
 lessons, homework, term marks, teachers) and the school's own (names, enrolments, subjects,
-terms, work types, file names). They are read on every request, in one statement with the
-reader's right to read the diary and the pupil's name, so a write committed by any worker is
-seen by the next read in every worker: a changed revision is a new key, and the entry of the
-old one is never answered again. The list of courses is part of the key (a course added,
+terms, work types, file names). They are read in one statement with the reader's right to
+read the diary and the pupil's name — on every request, or on PostgreSQL kept by the process
+until a notice says they changed (:mod:`gradebook.diary_versions`) — so a write committed by
+any worker is seen by the next read in every worker (another worker's once its notice has
+arrived): a changed revision is a new key, and the entry of the old one is never answered
+again. The list of courses is part of the key (a course added,
 moved or removed changes it). What else an answer depends on (the dates asked for, today,
 the language, the term, the last visit) is in its key too. Answers never depend on who reads
 them beyond their right to: the same bytes for the pupil, a parent, the admin or the tutor.
@@ -38,6 +40,7 @@ from eschool.i18n import gettext as _
 from eschool.models import Enrolment, Role, User
 from gradebook import diary, diary_news, diary_summary
 from gradebook.diary import DiaryPupil, may_read
+from gradebook.diary_versions import KeptVersions
 from gradebook.journal_cache import JournalCache, RenderedJournal
 from gradebook.journal_revision import SCHOOL_WIDE, JournalRevision
 from gradebook.models import Course
@@ -112,12 +115,31 @@ async def diary_version(
     school_id: int,
     pupil_id: int,
     reads: DirectReads | None = None,
+    kept: KeptVersions | None = None,
 ) -> DiaryVersion:
     """The version of the pupil's diary for a reader who may read it (one statement, straight
-    on the driver with ``reads``); 404 as :func:`gradebook.diary.diary_pupil` for anyone
-    else."""
+    on the driver with ``reads``; none when ``kept`` has it: :mod:`gradebook.diary_versions`);
+    404 as :func:`gradebook.diary.diary_pupil` for anyone else."""
     if role == Role.pupil and actor_id != pupil_id:
         raise NotFound(_("No such pupil."))
+    key = (role, actor_id, school_id, pupil_id)
+    found = None if kept is None else kept.get(key)
+    if found is None:
+        since = 0 if kept is None else kept.generation()
+        found = await _read_version(session, key, reads)
+        if kept is not None:
+            kept.keep(key, found, school_id=school_id, since=since)
+    name, school_revision, courses = found
+    pupil = DiaryPupil(id=pupil_id, name=name, school_id=school_id)
+    return DiaryVersion(pupil, ("diary", pupil_id, school_id, school_revision, courses))
+
+
+async def _read_version(
+    session: AsyncSession, key: tuple[str, int, int, int], reads: DirectReads | None
+) -> tuple[str, int, tuple[tuple[int, int], ...]]:
+    """The pupil's name, the school's revision and the revision of each course of the pupil's
+    classes, read for ``key`` (role, actor, school, pupil); 404 when the actor may not."""
+    role, actor_id, school_id, pupil_id = key
     query = VERSION_BY_ROLE.get(role)
     params = {"pupil_id": pupil_id, "actor_id": actor_id, "school_id": school_id}
     rows = [] if query is None else await direct_read.all_rows(session, query, params, reads)
@@ -125,12 +147,16 @@ async def diary_version(
         raise NotFound(_("No such pupil."))
     name, school_revision = rows[0][0], rows[0][1] or 0
     courses = tuple((course_id, revision or 0) for *_p, course_id, revision in rows if course_id)
-    pupil = DiaryPupil(id=pupil_id, name=name, school_id=school_id)
-    return DiaryVersion(pupil, ("diary", pupil_id, school_id, school_revision, courses))
+    return name, school_revision, courses
 
 
 async def version_for(
-    session: AsyncSession, *, actor: User, pupil_id: int, reads: DirectReads | None = None
+    session: AsyncSession,
+    *,
+    actor: User,
+    pupil_id: int,
+    reads: DirectReads | None = None,
+    kept: KeptVersions | None = None,
 ) -> DiaryVersion:
     """:func:`diary_version` for a signed-in reader."""
     return await diary_version(
@@ -140,6 +166,7 @@ async def version_for(
         school_id=actor.school_id,
         pupil_id=pupil_id,
         reads=reads,
+        kept=kept,
     )
 
 
@@ -162,12 +189,14 @@ async def cached(
 
 @dataclass(frozen=True)
 class DiaryCaches:
-    """The process's kept diary answers: the JSON ones, and the calendar feeds; and its reads
-    straight on the driver, for the version read on every request."""
+    """The process's kept diary answers: the JSON ones, and the calendar feeds; its reads
+    straight on the driver, for the version read on every request, and its kept versions
+    (PostgreSQL)."""
 
     answers: JournalCache
     feeds: JournalCache
     reads: DirectReads | None = None
+    versions: KeptVersions | None = None
 
 
 def cache_of(state: Any) -> DiaryCaches:
@@ -178,6 +207,7 @@ def cache_of(state: Any) -> DiaryCaches:
             JournalCache(CACHE_ENTRIES),
             JournalCache(FEED_CACHE_ENTRIES),
             getattr(state, "direct_reads", None),
+            getattr(state, "diary_versions", None),
         )
         state.diary_caches = caches
     return caches
@@ -215,7 +245,7 @@ async def week_answer(
     caller has read it already."""
     diary.check_range(start, end)
     version = version or await version_for(
-        session, actor=actor, pupil_id=pupil_id, reads=caches.reads
+        session, actor=actor, pupil_id=pupil_id, reads=caches.reads, kept=caches.versions
     )
 
     async def build() -> bytes:
@@ -239,7 +269,7 @@ async def summary_answer(
     """The pupil's term per subject (:func:`gradebook.diary_summary.diary_summary`); the
     current term and the attendance counted up to today depend on today."""
     version = version or await version_for(
-        session, actor=actor, pupil_id=pupil_id, reads=caches.reads
+        session, actor=actor, pupil_id=pupil_id, reads=caches.reads, kept=caches.versions
     )
 
     async def build() -> bytes:
@@ -263,7 +293,7 @@ async def news_answer(
     """What is new since the reader's last visit (:func:`gradebook.diary_news.diary_news`),
     kept per last visit (without one, per minute: the news of the last 7 days)."""
     version = version or await version_for(
-        session, actor=actor, pupil_id=pupil_id, reads=caches.reads
+        session, actor=actor, pupil_id=pupil_id, reads=caches.reads, kept=caches.versions
     )
     visit = await diary_news.last_visit(
         session, viewer_id=actor.id or 0, pupil_id=pupil_id, reads=caches.reads

@@ -183,11 +183,13 @@ async def _ics_response(request: Request, version: diary_cache.DiaryVersion) -> 
 )
 async def api_diary_ics(request: Request) -> Response:
     """The pupil's timetable with homework as iCalendar, for a caller who may see the diary."""
+    caches = _cache(request)
     version = await diary_cache.version_for(
         db(request),
         actor=acting_user(request),
         pupil_id=path_int(request, "pupil_id"),
-        reads=_cache(request).reads,
+        reads=caches.reads,
+        kept=caches.versions,
     )
     response = await _ics_response(request, version)
     await _diary_read(request, version.pupil.id, "diary.ics")
@@ -233,7 +235,10 @@ async def feed_ics(request: Request) -> Response:
     session = db(request)
     gone = NotFound(_("This calendar link does not exist or was revoked."))
     owner = await diary_access.feed_owner(
-        session, secret=request.path_params["secret"], reads=_cache(request).reads
+        session,
+        secret=request.path_params["secret"],
+        reads=_cache(request).reads,
+        kept=_cache(request).versions,
     )
     if owner is None:
         raise gone
@@ -245,6 +250,7 @@ async def feed_ics(request: Request) -> Response:
             school_id=owner.school_id,
             pupil_id=owner.pupil_id,
             reads=_cache(request).reads,
+            kept=_cache(request).versions,
         )
     except NotFound:
         raise gone from None
@@ -269,7 +275,7 @@ async def diary_page(request: Request) -> Response:
     monday, sunday = week_bounds(anchor)
     cache = _cache(request)
     version = await diary_cache.version_for(
-        session, actor=actor, pupil_id=pupil_id, reads=cache.reads
+        session, actor=actor, pupil_id=pupil_id, reads=cache.reads, kept=cache.versions
     )
     week_answer = await diary_cache.week_answer(
         session, cache, actor=actor, pupil_id=pupil_id, start=monday, end=sunday, version=version

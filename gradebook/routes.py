@@ -42,6 +42,7 @@ from gradebook import (
     timetable_pages,
 )
 from gradebook.diary_routes import routes as diary_routes
+from gradebook.diary_versions import KeptVersions
 from gradebook.exports import journal_csv, journal_xlsx
 from gradebook.journal_models import (
     AttendanceHistoryQuery,
@@ -92,7 +93,18 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     # The shell serves a homework attachment to those who may see the slot.
     app.state.file_audiences.append(queries.attachment_visible)
     app.state.file_audiences.append(absence_queries.absence_document_visible)
-    yield
+    # The diary's versions, kept by the process on PostgreSQL (gradebook.diary_versions).
+    kept = KeptVersions.for_engine(
+        app.state.engine, max_age=app.state.settings.sign_in_keep_seconds
+    )
+    app.state.diary_versions = kept
+    if kept is not None:
+        kept.start()
+    try:
+        yield
+    finally:
+        if kept is not None:
+            await kept.close()
 
 
 async def _result_for(

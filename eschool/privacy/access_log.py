@@ -10,8 +10,9 @@ read waiting in the same tick are inserted together:
 - on a SQLite file, in one step on the process's own connection in the loop's thread
   (:mod:`eschool.sqlite_direct`) when the database is free, else through a session (which
   waits its turn);
-- on PostgreSQL, one ``executemany`` of all the lines in a transaction on a pooled
-  connection's driver (through a session of its own when that fails).
+- on PostgreSQL, one ``executemany`` of all the lines in a transaction on one of the driver
+  writes' connections (:class:`eschool.driver_pool.DriverPool`: no checkout from SQLAlchemy's
+  pool), else on a pooled connection's driver (through a session of its own when that fails).
 
 When a shared transaction fails, each line is tried alone, so one reader's trouble (say, a
 user deleted meanwhile) is not another's: its reader gets the error, as before. A reader
@@ -31,7 +32,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eschool.db import create_sessionmaker
 from eschool.direct_read import CompiledStatement, announce, driver_of
+from eschool.driver_pool import DriverPool
 from eschool.privacy.models import AccessRecord
+from eschool.session_on_demand import info_of
 from eschool.sqlite_direct import DirectWriter, passive_checkpoint
 
 logger = logging.getLogger(__name__)
@@ -60,6 +63,8 @@ class AccessLog:
         self.sessionmaker = create_sessionmaker(engine)
         self.direct = DirectWriter.for_url(engine.url.render_as_string(hide_password=False))
         self._postgres = engine.dialect.driver == "asyncpg"
+        # PostgreSQL: the driver writes' connections (eschool.driver_tx), set by the app.
+        self.pool: DriverPool | None = None
         self._compiled = CompiledStatement(_INSERT_ROW, engine.dialect)
         self._pending: list[_Waiting] = []
         self._writer: asyncio.Task[None] | None = None
@@ -123,20 +128,31 @@ class AccessLog:
             await session.commit()
 
     async def _store_on_driver(self, lines: list[Mapping[str, Any]]) -> bool:
-        """PostgreSQL: the lines in one ``executemany`` on a pooled connection's driver (no
-        session, no ORM), atomic on its own (asyncpg's, since 0.22): one round trip, no
-        ``BEGIN`` and ``COMMIT`` around it; False when that failed (nothing is stored: the
-        session's way runs it again and raises its error as SQLAlchemy's, the pool handling
-        a lost connection)."""
+        """PostgreSQL: the lines in one ``executemany`` on a driver connection (one of
+        :attr:`pool`'s when one is free, else a pooled one's; no session, no ORM), atomic on
+        its own (asyncpg's, since 0.22): one round trip, no ``BEGIN`` and ``COMMIT`` around
+        it; False when that failed (nothing is stored: the session's way runs it again and
+        raises its error as SQLAlchemy's, the pool handling a lost connection)."""
         compiled = self._compiled
         rows = [compiled.parameters(line) for line in lines]
+        pool = self.pool
+        own = await pool.take() if pool is not None else None
+        stored = False
         try:
-            async with self.engine.connect() as connection:
-                driver = await driver_of(connection)
-                await driver.executemany(compiled.sql, rows)
+            if own is not None:
+                await own.executemany(compiled.sql, rows)
+            else:
+                async with self.engine.connect() as connection:
+                    driver = await driver_of(connection)
+                    await driver.executemany(compiled.sql, rows)
+            stored = True
         except Exception:
             logger.debug("access log: the driver's insert failed", exc_info=True)
             return False
+        finally:
+            if pool is not None and own is not None:
+                # Kept only after a clean insert: a failed or cut-off one's is closed.
+                pool.give_back(own, reusable=stored)
         announce(self.engine, compiled.sql, rows)
         return True
 
@@ -159,6 +175,7 @@ def _settle(done: asyncio.Future[None], error: BaseException | None) -> None:
 
 
 def of_session(session: AsyncSession) -> AccessLog | None:
-    """The access log of the app whose sessionmaker made ``session``, if any."""
-    found = session.info.get(SESSION_INFO_KEY)
+    """The access log of the app whose sessionmaker made ``session``, if any (a request's
+    session is not opened to find it)."""
+    found = info_of(session).get(SESSION_INFO_KEY)
     return found if isinstance(found, AccessLog) else None

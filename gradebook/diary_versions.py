@@ -1,0 +1,302 @@
+"""The diary versions each process keeps on PostgreSQL.
+
+Every diary request (the week, the summary, the news, the feed) starts by reading the version
+of the pupil's diary (:func:`gradebook.diary_cache.diary_version`): the reader's right to read
+it, the pupil's name and the journal revisions of the pupil's courses and school. On
+PostgreSQL that is a round trip, and a session and a pooled connection for it, on every
+request, for rows that change with every mark but are read far more often. Each process keeps
+the versions it read, by reader and pupil (and whose calendar links are whose, by the link's
+digest: a calendar app's poll reads nothing else), and drops them as soon as they may have
+changed:
+
+- **Written by another process:** triggers on ``journal_revisions``, ``guardianships`` and
+  ``diary_feeds`` (migration ``gradebook_0010``) send a notice on :data:`CHANNEL` when a change
+  commits (the school's id; ``*`` for a guardianship, a link or a ``TRUNCATE``), and the sign-in
+  notices of :mod:`eschool.auth_cache` (any update of a person: a name, a role, a school) are
+  heard too; a connection of the process's own listens, and what they may concern is dropped
+  as the notice arrives, milliseconds after the commit.
+- **Written by this process:** a statement that may change a version (any write but the few
+  tables no version reads: :data:`UNRELATED`) drops everything kept as it runs, before its
+  transaction commits (every engine's ``before_cursor_execute``), and nothing is kept for
+  :data:`HOLD_SECONDS` after it: a version read before the write's commit is never kept, so a
+  request that wrote a mark is never followed here by an answer from what was kept before.
+
+Nothing is kept or served while the listening connection is down (from its loss until it
+listens again every request reads, and what was kept is dropped); a version read while a
+notice arrived is not kept (it may predate the change); a kept version is read again after
+:attr:`KeptVersions.max_age` seconds whatever happens. What stays open is the time a notice
+takes from another process's commit to this process (a read served meanwhile is the one it
+would have got just before that commit).
+
+SQLite keeps nothing here: its read is local and takes microseconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from eschool import auth_cache
+
+log = logging.getLogger(__name__)
+
+# The notices' channel (gradebook_0010), and the payload that means "every school".
+CHANNEL = "eschool_journal"
+EVERYONE = "*"
+# The listening connection's name in ``pg_stat_activity``.
+LISTENER_NAME = "eschool diary notices"
+# After a write of this process, nothing is kept for this long (see the module).
+HOLD_SECONDS = 2.0
+# Tables whose writes change nothing kept: the access record, sign-in sessions and failures,
+# diary visits, and what a live lesson writes all along (its log, observers' notes) and the
+# notices sent to people: else a process serving live lessons would hardly ever keep a version.
+UNRELATED = frozenset(
+    {
+        "privacy_access_log",
+        "privacy_audit",
+        "auth_sessions",
+        "login_failures",
+        "diary_visits",
+        "live_events",
+        "live_notes",
+        "notifications",
+    }
+)
+_TARGET = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)
+_WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "WITH", "MERGE", "ALTER", "DROP")
+
+# Every keeper of the process, told of the writes of every engine (see watch_engines).
+_KEEPERS: weakref.WeakSet[KeptVersions] = weakref.WeakSet()
+
+# A version's: (role, actor id, school id, pupil id); a calendar link's: ("feed", its digest).
+VersionKey = tuple[Any, ...]
+
+
+@dataclass(slots=True)
+class _Kept:
+    value: Any
+    school_id: int
+    kept_at: float
+
+
+class KeptVersions:
+    """The process's kept diary versions (see the module). Made in the gradebook's lifespan by
+    :meth:`for_engine`, listening once :meth:`start`\\ ed, until :meth:`close`."""
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        max_age: float = 60.0,
+        size: int = 20_000,
+        ping_every: float = 10.0,
+        hold: float = HOLD_SECONDS,
+    ) -> None:
+        self.max_age = max_age
+        self.size = size
+        self.ping_every = ping_every
+        self.hold = hold
+        self._dsn = dsn
+        self._entries: dict[VersionKey, _Kept] = {}
+        self._by_school: dict[int, set[VersionKey]] = {}
+        # Changes with every drop: a version read across one is not kept.
+        self._generation = 0
+        self._listening = False
+        self._held_until = 0.0
+        self._task: asyncio.Task[None] | None = None
+        _KEEPERS.add(self)
+
+    @classmethod
+    def for_engine(cls, engine: AsyncEngine, *, max_age: float) -> KeptVersions | None:
+        """The keeper for ``engine``'s database, keeping versions up to ``max_age`` seconds;
+        None but on PostgreSQL (asyncpg), or when ``max_age`` is 0."""
+        if engine.dialect.driver != "asyncpg" or max_age <= 0:
+            return None
+        watch_engines()
+        url = engine.url.set(drivername="postgresql")
+        return cls(url.render_as_string(hide_password=False), max_age=max_age)
+
+    @property
+    def serving(self) -> bool:
+        """Whether kept versions are served (listening, and no write of this process held)."""
+        return self._listening and time.monotonic() >= self._held_until
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def start(self) -> None:
+        """Start listening (in the background: until it listens, nothing is served)."""
+        if self._task is None:
+            self._task = asyncio.ensure_future(self._listen())
+
+    async def close(self) -> None:
+        """Stop listening and drop everything kept."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._listening = False
+        self.forget_everyone()
+        _KEEPERS.discard(self)
+
+    def generation(self) -> int:
+        """What :meth:`keep` is given back: the keeper's state before a read."""
+        return self._generation
+
+    def get(self, key: VersionKey) -> Any:
+        """The version kept for ``key``, unless it is too old (or nothing is served now)."""
+        kept = self._entries.get(key)
+        if kept is None or not self._listening:
+            return None
+        now = time.monotonic()
+        if now < self._held_until:
+            return None
+        if now - kept.kept_at > self.max_age:
+            self._drop(key)
+            return None
+        return kept.value
+
+    def keep(self, key: VersionKey, value: Any, *, school_id: int, since: int) -> None:
+        """Keep ``value``, read for ``key`` after :meth:`generation` gave ``since``: unless
+        something was dropped meanwhile or nothing is served now. The oldest go past
+        :attr:`size`."""
+        if since != self._generation or not self.serving:
+            return
+        self._drop(key)
+        self._entries[key] = _Kept(value, school_id, time.monotonic())
+        self._by_school.setdefault(school_id, set()).add(key)
+        while len(self._entries) > self.size:
+            self._drop(next(iter(self._entries)))
+
+    def forget_school(self, school_id: int) -> None:
+        """Drop the versions kept for ``school_id``'s pupils."""
+        self._generation += 1
+        for key in self._by_school.pop(school_id, ()):
+            self._entries.pop(key, None)
+
+    def forget_everyone(self) -> None:
+        """Drop everything kept."""
+        self._generation += 1
+        self._entries.clear()
+        self._by_school.clear()
+
+    def wrote(self) -> None:
+        """This process runs a write that may change a version: drop everything, and keep
+        nothing for :attr:`hold` seconds (until it has surely committed or rolled back)."""
+        self.forget_everyone()
+        self._held_until = time.monotonic() + self.hold
+
+    def _drop(self, key: VersionKey) -> None:
+        kept = self._entries.pop(key, None)
+        if kept is not None:
+            keys = self._by_school.get(kept.school_id)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._by_school[kept.school_id]
+
+    def heard(self, channel: str, payload: str) -> None:
+        """A notice: of :data:`CHANNEL` (a school's id, or :data:`EVERYONE`), or of the
+        sign-in channel (a person changed: everything)."""
+        if channel != CHANNEL:
+            self.forget_everyone()
+            return
+        try:
+            school_id = int(payload)
+        except ValueError:
+            self.forget_everyone()
+        else:
+            self.forget_school(school_id)
+
+    def _notice(self, _connection: Any, _pid: int, channel: str, payload: str) -> None:
+        self.heard(channel, payload)
+
+    async def _listen(self) -> None:
+        """Listen on a connection of its own, again after a loss (waiting longer each time)."""
+        delay = 0.5
+        while True:
+            try:
+                await self._listen_once()
+                delay = 0.5
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("diary versions: not listening (%s); every request reads", error)
+            finally:
+                self._listening = False
+                self.forget_everyone()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+
+    async def _connect(self) -> Any:
+        """The listening connection: one of its own, outside the engine's pool."""
+        return await asyncpg.connect(self._dsn, server_settings={"application_name": LISTENER_NAME})
+
+    async def _listen_once(self) -> None:
+        """Serve while one connection listens; return when it is lost (or a ping fails)."""
+        connection = await self._connect()
+        try:
+            lost = asyncio.get_running_loop().create_future()
+
+            def _on_lost(_connection: Any) -> None:
+                if not lost.done():
+                    lost.set_result(None)
+
+            connection.add_termination_listener(_on_lost)
+            await connection.add_listener(CHANNEL, self._notice)
+            await connection.add_listener(auth_cache.CHANNEL, self._notice)
+            self.forget_everyone()
+            self._listening = True
+            while not lost.done():
+                try:
+                    await asyncio.wait_for(asyncio.shield(lost), self.ping_every)
+                except TimeoutError:
+                    # A connection lost without a word (a network cut) says so only when used.
+                    await asyncio.wait_for(connection.fetchval("SELECT 1"), self.ping_every)
+        finally:
+            self._listening = False
+            try:
+                await asyncio.wait_for(connection.close(), 1.0)
+            except Exception:  # a lost connection, or one that will not say goodbye
+                connection.terminate()
+
+
+def may_change_versions(statement: str) -> bool:
+    """Whether ``statement`` may change a diary version: any write but to :data:`UNRELATED`
+    tables."""
+    head = statement.lstrip()[:8].upper()
+    if not head.startswith(_WRITES):
+        return False
+    target = _TARGET.match(statement)
+    return target is None or target.group(1).lower() not in UNRELATED
+
+
+def _statement_run(
+    _conn: Any,
+    _cursor: Any,
+    statement: str,
+    _parameters: Any,
+    _context: Any,
+    _executemany: bool,
+) -> None:
+    if _KEEPERS and may_change_versions(statement):
+        for keeper in list(_KEEPERS):
+            keeper.wrote()
+
+
+def watch_engines() -> None:
+    """Tell every keeper of the process of every engine's writes (see the module); once."""
+    if not event.contains(Engine, "before_cursor_execute", _statement_run):
+        event.listen(Engine, "before_cursor_execute", _statement_run)
