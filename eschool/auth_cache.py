@@ -27,9 +27,6 @@ SQLite keeps nothing here: its read is local and takes microseconds.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import time
 import weakref
 from collections import OrderedDict
@@ -37,11 +34,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-log = logging.getLogger(__name__)
+from eschool.notice_listener import NoticeListener
 
 # The notices' channel, and the payload that means "anyone" (a TRUNCATE).
 CHANNEL = "eschool_auth"
@@ -78,14 +74,19 @@ class AuthCache:
     ) -> None:
         self.max_age = max_age
         self.size = size
-        self.ping_every = ping_every
-        self._dsn = dsn
         self._entries: OrderedDict[str, _Kept] = OrderedDict()
         self._by_user: dict[int, set[str]] = {}
         # Changes with every drop: a row read across one is not kept.
         self._generation = 0
-        self._listening = False
-        self._task: asyncio.Task[None] | None = None
+        self._listener = NoticeListener(
+            dsn,
+            channels=(CHANNEL,),
+            name=LISTENER_NAME,
+            heard=lambda _channel, payload: self.heard(payload),
+            reset=self.forget_everyone,
+            what="sign-in cache",
+            ping_every=ping_every,
+        )
         _CACHES.add(self)
 
     @classmethod
@@ -101,24 +102,18 @@ class AuthCache:
     @property
     def serving(self) -> bool:
         """Whether kept rows are served (the listening connection is up)."""
-        return self._listening
+        return self._listener.listening
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def start(self) -> None:
         """Start listening (in the background: until it listens, nothing is served)."""
-        if self._task is None:
-            self._task = asyncio.ensure_future(self._listen())
+        self._listener.start()
 
     async def close(self) -> None:
         """Stop listening and drop everything kept."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._listening = False
+        await self._listener.close()
         self.forget_everyone()
         _CACHES.discard(self)
 
@@ -129,7 +124,7 @@ class AuthCache:
     def get(self, digest: str, now: datetime) -> tuple[Any, ...] | None:
         """The row kept for ``digest``, unless it is too old or its session has expired by
         ``now`` (or nothing is served now)."""
-        if not self._listening:
+        if not self._listener.listening:
             return None
         kept = self._entries.get(digest)
         if kept is None:
@@ -146,7 +141,7 @@ class AuthCache:
         """Keep ``row``, read for ``digest`` after :meth:`generation` gave ``since``: unless
         something was dropped meanwhile (it may be older than that change) or nothing is
         served now. The least recently used rows go past :attr:`size`."""
-        if not self._listening or since != self._generation:
+        if not self._listener.listening or since != self._generation:
             return
         self._drop(digest)
         self._entries[digest] = _Kept(row, user_id, expires_at, time.monotonic())
@@ -183,58 +178,6 @@ class AuthCache:
             self.forget_everyone()
         else:
             self.forget_user(user_id)
-
-    def _notice(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
-        self.heard(payload)
-
-    async def _listen(self) -> None:
-        """Listen on a connection of its own, again after a loss (waiting longer each time)."""
-        delay = 0.5
-        while True:
-            try:
-                await self._listen_once()
-                delay = 0.5
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                log.warning("sign-in cache: not listening (%s); every request reads", error)
-            finally:
-                self._listening = False
-                self.forget_everyone()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 30.0)
-
-    async def _connect(self) -> Any:
-        """The listening connection: one of its own, outside the engine's pool (a pooled one
-        would be reset and handed to requests)."""
-        return await asyncpg.connect(self._dsn, server_settings={"application_name": LISTENER_NAME})
-
-    async def _listen_once(self) -> None:
-        """Serve while one connection listens; return when it is lost (or a ping fails)."""
-        connection = await self._connect()
-        try:
-            lost = asyncio.get_running_loop().create_future()
-
-            def _on_lost(_connection: Any) -> None:
-                if not lost.done():
-                    lost.set_result(None)
-
-            connection.add_termination_listener(_on_lost)
-            await connection.add_listener(CHANNEL, self._notice)
-            self.forget_everyone()
-            self._listening = True
-            while not lost.done():
-                try:
-                    await asyncio.wait_for(asyncio.shield(lost), self.ping_every)
-                except TimeoutError:
-                    # A connection lost without a word (a network cut) says so only when used.
-                    await asyncio.wait_for(connection.fetchval("SELECT 1"), self.ping_every)
-        finally:
-            self._listening = False
-            try:
-                await asyncio.wait_for(connection.close(), 1.0)
-            except Exception:  # a lost connection, or one that will not say goodbye
-                connection.terminate()
 
 
 def writes_people(statement: str) -> bool:

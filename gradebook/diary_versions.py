@@ -33,23 +33,18 @@ SQLite keeps nothing here: its read is local and takes microseconds.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import re
 import time
 import weakref
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from eschool import auth_cache
-
-log = logging.getLogger(__name__)
+from eschool.notice_listener import NoticeListener
 
 # The notices' channel (gradebook_0010), and the payload that means "every school".
 CHANNEL = "eschool_journal"
@@ -105,16 +100,21 @@ class KeptVersions:
     ) -> None:
         self.max_age = max_age
         self.size = size
-        self.ping_every = ping_every
         self.hold = hold
-        self._dsn = dsn
         self._entries: dict[VersionKey, _Kept] = {}
         self._by_school: dict[int, set[VersionKey]] = {}
         # Changes with every drop: a version read across one is not kept.
         self._generation = 0
-        self._listening = False
         self._held_until = 0.0
-        self._task: asyncio.Task[None] | None = None
+        self._listener = NoticeListener(
+            dsn,
+            channels=(CHANNEL, auth_cache.CHANNEL),
+            name=LISTENER_NAME,
+            heard=self.heard,
+            reset=self.forget_everyone,
+            what="diary versions",
+            ping_every=ping_every,
+        )
         _KEEPERS.add(self)
 
     @classmethod
@@ -130,24 +130,18 @@ class KeptVersions:
     @property
     def serving(self) -> bool:
         """Whether kept versions are served (listening, and no write of this process held)."""
-        return self._listening and time.monotonic() >= self._held_until
+        return self._listener.listening and time.monotonic() >= self._held_until
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def start(self) -> None:
         """Start listening (in the background: until it listens, nothing is served)."""
-        if self._task is None:
-            self._task = asyncio.ensure_future(self._listen())
+        self._listener.start()
 
     async def close(self) -> None:
         """Stop listening and drop everything kept."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._listening = False
+        await self._listener.close()
         self.forget_everyone()
         _KEEPERS.discard(self)
 
@@ -158,7 +152,7 @@ class KeptVersions:
     def get(self, key: VersionKey) -> Any:
         """The version kept for ``key``, unless it is too old (or nothing is served now)."""
         kept = self._entries.get(key)
-        if kept is None or not self._listening:
+        if kept is None or not self._listener.listening:
             return None
         now = time.monotonic()
         if now < self._held_until:
@@ -219,58 +213,6 @@ class KeptVersions:
             self.forget_everyone()
         else:
             self.forget_school(school_id)
-
-    def _notice(self, _connection: Any, _pid: int, channel: str, payload: str) -> None:
-        self.heard(channel, payload)
-
-    async def _listen(self) -> None:
-        """Listen on a connection of its own, again after a loss (waiting longer each time)."""
-        delay = 0.5
-        while True:
-            try:
-                await self._listen_once()
-                delay = 0.5
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                log.warning("diary versions: not listening (%s); every request reads", error)
-            finally:
-                self._listening = False
-                self.forget_everyone()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 30.0)
-
-    async def _connect(self) -> Any:
-        """The listening connection: one of its own, outside the engine's pool."""
-        return await asyncpg.connect(self._dsn, server_settings={"application_name": LISTENER_NAME})
-
-    async def _listen_once(self) -> None:
-        """Serve while one connection listens; return when it is lost (or a ping fails)."""
-        connection = await self._connect()
-        try:
-            lost = asyncio.get_running_loop().create_future()
-
-            def _on_lost(_connection: Any) -> None:
-                if not lost.done():
-                    lost.set_result(None)
-
-            connection.add_termination_listener(_on_lost)
-            await connection.add_listener(CHANNEL, self._notice)
-            await connection.add_listener(auth_cache.CHANNEL, self._notice)
-            self.forget_everyone()
-            self._listening = True
-            while not lost.done():
-                try:
-                    await asyncio.wait_for(asyncio.shield(lost), self.ping_every)
-                except TimeoutError:
-                    # A connection lost without a word (a network cut) says so only when used.
-                    await asyncio.wait_for(connection.fetchval("SELECT 1"), self.ping_every)
-        finally:
-            self._listening = False
-            try:
-                await asyncio.wait_for(connection.close(), 1.0)
-            except Exception:  # a lost connection, or one that will not say goodbye
-                connection.terminate()
 
 
 def may_change_versions(statement: str) -> bool:

@@ -133,14 +133,14 @@ async def test_nothing_is_served_while_the_notices_cannot_be_heard(
     assert len(kept) == 1
     # The listening connection is cut, and cannot be made again until the test allows it.
     allowed = asyncio.Event()
-    real_connect = kept._connect
+    real_connect = kept._listener.connect
 
     async def connect_when_allowed() -> object:
         if not allowed.is_set():
             raise OSError("the database cannot be reached")
         return await real_connect()
 
-    monkeypatch.setattr(kept, "_connect", connect_when_allowed)
+    monkeypatch.setattr(kept._listener, "connect", connect_when_allowed)
     await _written_elsewhere(
         app,
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -165,7 +165,7 @@ async def test_nothing_is_served_while_the_notices_cannot_be_heard(
 
 def _cache_serving() -> AuthCache:
     cache = AuthCache("postgresql://unused", max_age=60.0, size=2)
-    cache._listening = True  # as when its connection listens
+    cache._listener.listening = True  # as when its connection listens
     return cache
 
 
@@ -203,7 +203,7 @@ def test_kept_rows_are_dropped_by_user_by_expiry_by_age_and_by_size() -> None:
     assert len(cache) == 2 and cache.get("d", now) is None  # the least recently used went
     cache.heard("*")
     assert len(cache) == 0
-    cache._listening = False
+    cache._listener.listening = False
     cache.keep("g", _row(5), user_id=5, expires_at=later, since=cache.generation())
     assert len(cache) == 0
 

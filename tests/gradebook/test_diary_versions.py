@@ -134,7 +134,12 @@ async def test_a_kept_version_reads_nothing_and_a_change_by_another_process_is_h
 
 
 async def test_a_write_in_this_process_is_seen_at_once(
-    app: Starlette, client: httpx.AsyncClient, as_user, gradebook: Gradebook, kept: KeptVersions
+    app: Starlette,
+    client: httpx.AsyncClient,
+    as_user,
+    gradebook: Gradebook,
+    kept: KeptVersions,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     week = _Week(client, await as_user("parent"), gradebook)
     teacher = await as_user("teacher")
@@ -142,22 +147,18 @@ async def test_a_write_in_this_process_is_seen_at_once(
     assert len(kept) == 1
     # No notice is waited for: the write drops what was kept as it runs, and nothing is kept
     # until it has surely committed.
-    listen = kept._notice
-    kept._notice = lambda *_args: None  # type: ignore[method-assign]
-    try:
-        patched = await client.patch(
-            f"/api/v1/slots/{week.slot.id}", json={"homework": "№ 777"}, headers=teacher
-        )
-        assert patched.status_code == 200
-        assert await week.homework() == "№ 777"
-        assert len(kept) == 0  # read, not kept: the write is held
-        body = {"pupil_id": gradebook.pupil("pupil").id, "slot_id": week.slot.id, "value": 5}
-        assert (await client.post("/api/v1/marks", json=body, headers=teacher)).status_code == 201
-        lessons = [lesson for day in (await week.get()).json()["days"] for lesson in day["lessons"]]
-        marks = next(lesson["marks"] for lesson in lessons if lesson["slot_id"] == week.slot.id)
-        assert [mark["value"] for mark in marks] == ["5"]
-    finally:
-        kept._notice = listen  # type: ignore[method-assign]
+    monkeypatch.setattr(kept._listener, "_heard", lambda *_args: None)
+    patched = await client.patch(
+        f"/api/v1/slots/{week.slot.id}", json={"homework": "№ 777"}, headers=teacher
+    )
+    assert patched.status_code == 200
+    assert await week.homework() == "№ 777"
+    assert len(kept) == 0  # read, not kept: the write is held
+    body = {"pupil_id": gradebook.pupil("pupil").id, "slot_id": week.slot.id, "value": 5}
+    assert (await client.post("/api/v1/marks", json=body, headers=teacher)).status_code == 201
+    lessons = [lesson for day in (await week.get()).json()["days"] for lesson in day["lessons"]]
+    marks = next(lesson["marks"] for lesson in lessons if lesson["slot_id"] == week.slot.id)
+    assert [mark["value"] for mark in marks] == ["5"]
 
 
 async def test_every_request_reads_while_the_notices_cannot_be_heard(
@@ -173,14 +174,14 @@ async def test_every_request_reads_while_the_notices_cannot_be_heard(
     assert len(kept) == 1
     # The listening connection is cut, and cannot be made again until the test allows it.
     allowed = asyncio.Event()
-    real_connect = kept._connect
+    real_connect = kept._listener.connect
 
     async def connect_when_allowed() -> object:
         if not allowed.is_set():
             raise OSError("the database cannot be reached")
         return await real_connect()
 
-    monkeypatch.setattr(kept, "_connect", connect_when_allowed)
+    monkeypatch.setattr(kept._listener, "connect", connect_when_allowed)
     await _elsewhere(
         app,
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -207,7 +208,7 @@ async def test_every_request_reads_while_the_notices_cannot_be_heard(
 
 def _serving() -> KeptVersions:
     versions = KeptVersions("postgresql://unused", max_age=60.0, size=2)
-    versions._listening = True  # as when its connection listens
+    versions._listener.listening = True  # as when its connection listens
     return versions
 
 
@@ -269,7 +270,12 @@ async def test_each_write_through_the_api_is_seen_on_the_next_read(
 
 
 async def test_a_kept_calendar_link_reads_nothing_and_its_revocation_is_seen(
-    app: Starlette, client: httpx.AsyncClient, as_user, gradebook: Gradebook, kept: KeptVersions
+    app: Starlette,
+    client: httpx.AsyncClient,
+    as_user,
+    gradebook: Gradebook,
+    kept: KeptVersions,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     parent = await as_user("parent")
     feed = f"/api/v1/diary/{gradebook.pupil('pupil').id}/feed"
@@ -291,6 +297,6 @@ async def test_a_kept_calendar_link_reads_nothing_and_its_revocation_is_seen(
     await _until(lambda: kept.serving, "the link's write is no longer held")
     assert (await client.get(link)).status_code == 200
     assert (await client.get(link)).status_code == 200
-    kept._notice = lambda *_args: None  # type: ignore[method-assign]
+    monkeypatch.setattr(kept._listener, "_heard", lambda *_args: None)  # no notice heard
     assert (await client.delete(feed, headers=parent)).status_code == 204
     assert (await client.get(link)).status_code == 404
