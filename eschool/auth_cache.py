@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import time
 import weakref
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,6 +36,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from eschool.kept_store import KeptStore
 from eschool.notice_listener import NoticeListener
 
 # The notices' channel, and the payload that means "anyone" (a TRUNCATE).
@@ -52,12 +52,10 @@ _TABLES = ("users", "auth_sessions")
 _CACHES: weakref.WeakSet[AuthCache] = weakref.WeakSet()
 
 
-@dataclass(slots=True)
-class _Kept:
+@dataclass(frozen=True, slots=True)
+class _Row:
     row: tuple[Any, ...]
-    user_id: int
     expires_at: datetime
-    kept_at: float
 
 
 class AuthCache:
@@ -73,11 +71,8 @@ class AuthCache:
         ping_every: float = 10.0,
     ) -> None:
         self.max_age = max_age
-        self.size = size
-        self._entries: OrderedDict[str, _Kept] = OrderedDict()
-        self._by_user: dict[int, set[str]] = {}
-        # Changes with every drop: a row read across one is not kept.
-        self._generation = 0
+        # By the secret's digest, dropped by user.
+        self._kept: KeptStore[str] = KeptStore(size)
         self._listener = NoticeListener(
             dsn,
             channels=(CHANNEL,),
@@ -105,7 +100,7 @@ class AuthCache:
         return self._listener.listening
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._kept)
 
     def start(self) -> None:
         """Start listening (in the background: until it listens, nothing is served)."""
@@ -119,56 +114,38 @@ class AuthCache:
 
     def generation(self) -> int:
         """What :meth:`keep` is given back: the cache's state before a read."""
-        return self._generation
+        return self._kept.generation()
 
     def get(self, digest: str, now: datetime) -> tuple[Any, ...] | None:
         """The row kept for ``digest``, unless it is too old or its session has expired by
         ``now`` (or nothing is served now)."""
         if not self._listener.listening:
             return None
-        kept = self._entries.get(digest)
+        kept = self._kept.get(digest, touch=True)
         if kept is None:
             return None
-        if kept.expires_at <= now or time.monotonic() - kept.kept_at > self.max_age:
-            self._drop(digest)
+        if kept.value.expires_at <= now or time.monotonic() - kept.kept_at > self.max_age:
+            self._kept.drop(digest)
             return None
-        self._entries.move_to_end(digest)
-        return kept.row
+        row: tuple[Any, ...] = kept.value.row
+        return row
 
     def keep(
         self, digest: str, row: tuple[Any, ...], *, user_id: int, expires_at: datetime, since: int
     ) -> None:
         """Keep ``row``, read for ``digest`` after :meth:`generation` gave ``since``: unless
         something was dropped meanwhile (it may be older than that change) or nothing is
-        served now. The least recently used rows go past :attr:`size`."""
-        if not self._listener.listening or since != self._generation:
-            return
-        self._drop(digest)
-        self._entries[digest] = _Kept(row, user_id, expires_at, time.monotonic())
-        self._by_user.setdefault(user_id, set()).add(digest)
-        while len(self._entries) > self.size:
-            self._drop(next(iter(self._entries)))
+        served now. The least recently used rows go past the size."""
+        if self._listener.listening:
+            self._kept.keep(digest, _Row(row, expires_at), group=user_id, since=since)
 
     def forget_user(self, user_id: int) -> None:
         """Drop the rows kept for ``user_id``'s sessions."""
-        self._generation += 1
-        for digest in self._by_user.pop(user_id, ()):
-            self._entries.pop(digest, None)
+        self._kept.forget_group(user_id)
 
     def forget_everyone(self) -> None:
         """Drop everything kept."""
-        self._generation += 1
-        self._entries.clear()
-        self._by_user.clear()
-
-    def _drop(self, digest: str) -> None:
-        kept = self._entries.pop(digest, None)
-        if kept is not None:
-            digests = self._by_user.get(kept.user_id)
-            if digests is not None:
-                digests.discard(digest)
-                if not digests:
-                    del self._by_user[kept.user_id]
+        self._kept.forget_everyone()
 
     def heard(self, payload: str) -> None:
         """A notice of :data:`CHANNEL`: a user's id, or :data:`EVERYONE`."""

@@ -36,7 +36,6 @@ from __future__ import annotations
 import re
 import time
 import weakref
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
@@ -44,6 +43,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from eschool import auth_cache
+from eschool.kept_store import KeptStore
 from eschool.notice_listener import NoticeListener
 
 # The notices' channel (gradebook_0010), and the payload that means "every school".
@@ -78,13 +78,6 @@ _KEEPERS: weakref.WeakSet[KeptVersions] = weakref.WeakSet()
 VersionKey = tuple[Any, ...]
 
 
-@dataclass(slots=True)
-class _Kept:
-    value: Any
-    school_id: int
-    kept_at: float
-
-
 class KeptVersions:
     """The process's kept diary versions (see the module). Made in the gradebook's lifespan by
     :meth:`for_engine`, listening once :meth:`start`\\ ed, until :meth:`close`."""
@@ -99,12 +92,9 @@ class KeptVersions:
         hold: float = HOLD_SECONDS,
     ) -> None:
         self.max_age = max_age
-        self.size = size
         self.hold = hold
-        self._entries: dict[VersionKey, _Kept] = {}
-        self._by_school: dict[int, set[VersionKey]] = {}
-        # Changes with every drop: a version read across one is not kept.
-        self._generation = 0
+        # By reader and pupil (or link), dropped by school.
+        self._kept: KeptStore[VersionKey] = KeptStore(size)
         self._held_until = 0.0
         self._listener = NoticeListener(
             dsn,
@@ -133,7 +123,7 @@ class KeptVersions:
         return self._listener.listening and time.monotonic() >= self._held_until
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._kept)
 
     def start(self) -> None:
         """Start listening (in the background: until it listens, nothing is served)."""
@@ -147,59 +137,41 @@ class KeptVersions:
 
     def generation(self) -> int:
         """What :meth:`keep` is given back: the keeper's state before a read."""
-        return self._generation
+        return self._kept.generation()
 
     def get(self, key: VersionKey) -> Any:
         """The version kept for ``key``, unless it is too old (or nothing is served now)."""
-        kept = self._entries.get(key)
+        kept = self._kept.get(key)
         if kept is None or not self._listener.listening:
             return None
         now = time.monotonic()
         if now < self._held_until:
             return None
         if now - kept.kept_at > self.max_age:
-            self._drop(key)
+            self._kept.drop(key)
             return None
         return kept.value
 
     def keep(self, key: VersionKey, value: Any, *, school_id: int, since: int) -> None:
         """Keep ``value``, read for ``key`` after :meth:`generation` gave ``since``: unless
-        something was dropped meanwhile or nothing is served now. The oldest go past
-        :attr:`size`."""
-        if since != self._generation or not self.serving:
-            return
-        self._drop(key)
-        self._entries[key] = _Kept(value, school_id, time.monotonic())
-        self._by_school.setdefault(school_id, set()).add(key)
-        while len(self._entries) > self.size:
-            self._drop(next(iter(self._entries)))
+        something was dropped meanwhile or nothing is served now. The oldest go past the
+        size."""
+        if self.serving:
+            self._kept.keep(key, value, group=school_id, since=since)
 
     def forget_school(self, school_id: int) -> None:
         """Drop the versions kept for ``school_id``'s pupils."""
-        self._generation += 1
-        for key in self._by_school.pop(school_id, ()):
-            self._entries.pop(key, None)
+        self._kept.forget_group(school_id)
 
     def forget_everyone(self) -> None:
         """Drop everything kept."""
-        self._generation += 1
-        self._entries.clear()
-        self._by_school.clear()
+        self._kept.forget_everyone()
 
     def wrote(self) -> None:
         """This process runs a write that may change a version: drop everything, and keep
         nothing for :attr:`hold` seconds (until it has surely committed or rolled back)."""
         self.forget_everyone()
         self._held_until = time.monotonic() + self.hold
-
-    def _drop(self, key: VersionKey) -> None:
-        kept = self._entries.pop(key, None)
-        if kept is not None:
-            keys = self._by_school.get(kept.school_id)
-            if keys is not None:
-                keys.discard(key)
-                if not keys:
-                    del self._by_school[kept.school_id]
 
     def heard(self, channel: str, payload: str) -> None:
         """A notice: of :data:`CHANNEL` (a school's id, or :data:`EVERYONE`), or of the
