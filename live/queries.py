@@ -92,18 +92,27 @@ _ROOM_OF_CODE = select(_LIVE.title, _LIVE.class_id, _LIVE.blocks).where(
 )
 
 
+async def _row_of_code(
+    session: AsyncSession, statement: Any, code: str, reads: DirectReads | None
+) -> tuple[Any, ...]:
+    """``statement``'s row for the live session with this code (typed in any case, with or
+    without the dash), straight on the driver with ``reads``; 404 when there is none."""
+    canonical = code_normalize(code)
+    row = None
+    if canonical is not None:
+        row = await direct_read.first(session, statement, {"code": canonical}, reads)
+    if row is None:
+        raise NotFound("No live lesson has this code.", code="unknown_code")
+    return row
+
+
 async def lesson_by_code(
     session: AsyncSession, *, code: str, reads: DirectReads | None = None
 ) -> LiveSession:
     """The live session with this code (as :func:`session_by_code` finds it, with no school)
     without its ``blocks`` and ``report`` (left empty): a copy of the row, never in
     ``session``, read straight on the driver with ``reads``."""
-    canonical = code_normalize(code)
-    row = None
-    if canonical is not None:
-        row = await direct_read.first(session, _LESSON_OF_CODE, {"code": canonical}, reads)
-    if row is None:
-        raise NotFound("No live lesson has this code.", code="unknown_code")
+    row = await _row_of_code(session, _LESSON_OF_CODE, code, reads)
     return LiveSession(**dict(zip(_LESSON_FIELDS, row, strict=True)), blocks=[])
 
 
@@ -130,13 +139,7 @@ async def room_lesson(
 ) -> RoomLesson:
     """The title, blocks and class of the live session with this code (404 when none),
     straight on the driver with ``reads``."""
-    canonical = code_normalize(code)
-    row = None
-    if canonical is not None:
-        row = await direct_read.first(session, _ROOM_OF_CODE, {"code": canonical}, reads)
-    if row is None:
-        raise NotFound("No live lesson has this code.", code="unknown_code")
-    title, class_id, blocks = row
+    title, class_id, blocks = await _row_of_code(session, _ROOM_OF_CODE, code, reads)
     return RoomLesson(title=title, blocks=blocks or [], class_id=class_id)
 
 
