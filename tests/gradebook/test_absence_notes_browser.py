@@ -49,6 +49,10 @@ def test_phone_report_and_tutor_accepts(chromium, demo_url: str, shots: Path) ->
     today = date.fromisoformat(page.locator("#note-from").input_value())
     page.fill("#note-to", (today + timedelta(days=13)).isoformat())
     assert page.locator("#note-periods").is_hidden()  # whole days unless asked
+    page.locator("input[name=whole_days][value='0']").check()
+    page.wait_for_selector("#note-periods", state="visible")
+    page.locator("input[name=whole_days][value='1']").check()
+    page.wait_for_selector("#note-periods", state="hidden")
     page.fill("#note-reason", "Санаторий по направлению врача")
     page.set_input_files(
         "#note-file", files=[{"name": "справка.pdf", "mimeType": "application/pdf", "buffer": PDF}]

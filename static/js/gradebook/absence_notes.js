@@ -1,5 +1,5 @@
 // The absence notes page: the document is uploaded as soon as it is chosen (the form itself
-// posts plain fields); the lesson numbers show only for "only some lessons"; the last day
+// posts plain fields); ticking a lesson number chooses "only some lessons"; the last day
 // never comes before the first. Without JavaScript the form still works (without a file).
 
 import { upload } from '/static/js/api.js';
@@ -36,17 +36,12 @@ function setUpDocument() {
 }
 
 function setUpLessons() {
+  // The numbers show only for "only some lessons" (the stylesheet follows the radio);
+  // ticking one keeps that choice.
   const periods = document.getElementById('note-periods');
-  const radios = form.querySelectorAll('input[name="whole_days"]');
-  const sync = () => {
-    periods.hidden = form.querySelector('input[name="whole_days"]:checked')?.value !== '0';
-  };
-  radios.forEach((radio) => radio.addEventListener('change', sync));
-  // Ticking a lesson number means "only some lessons".
   periods.addEventListener('change', () => {
     if (periods.querySelector('input:checked')) form.querySelector('input[name="whole_days"][value="0"]').checked = true;
   });
-  sync();
 }
 
 function setUpDates() {
