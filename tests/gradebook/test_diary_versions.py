@@ -262,11 +262,16 @@ def test_which_statements_may_change_a_version() -> None:
 
 @pytest.mark.parametrize("kind", sorted(WRITES))
 async def test_each_write_through_the_api_is_seen_on_the_next_read(
-    client: httpx.AsyncClient, as_user, gradebook: Gradebook, kept: KeptVersions, kind: str
+    client: httpx.AsyncClient,
+    as_user,
+    gradebook: Gradebook,
+    kept: KeptVersions,
+    kind: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The diary cache's own test, with the versions kept (read twice before the write: the
     # second from what was kept).
-    await test_a_write_is_seen_on_the_next_read(client, as_user, gradebook, kind)
+    await test_a_write_is_seen_on_the_next_read(client, as_user, gradebook, kind, monkeypatch)
 
 
 async def test_a_kept_calendar_link_reads_nothing_and_its_revocation_is_seen(
