@@ -24,20 +24,12 @@ from typing import Any
 
 import httpx
 
-from bench.common import (
-    School,
-    Server,
-    analyze,
-    app_server,
-    emit,
-    medians,
-    options_from_argv,
-    run_async,
-    seed_school,
-    work_dir,
-)
+from bench.common import options_from_argv, run_async, work_dir
+from bench.figures import emit, medians
 from bench.journal import _database_url, count_statements
 from bench.lean_http import LoadPlan, compare_endpoints, endpoint_ratios, probe_endpoints
+from bench.seeded_school import School, analyze, seed_school
+from bench.servers import Server, app_server
 
 BASELINE = "healthz"
 PUPIL, PARENT = "pupil", "parent"

@@ -28,23 +28,13 @@ from typing import Any
 
 import httpx
 
-from bench.common import (
-    School,
-    Server,
-    analyze,
-    app_server,
-    emit,
-    medians,
-    options_from_argv,
-    postgres_base_url,
-    postgres_database,
-    ratio,
-    run_async,
-    seed_school,
-    work_dir,
-)
+from bench.common import options_from_argv, run_async, work_dir
 from bench.counting_app import COUNT_PATH
+from bench.figures import emit, medians, ratio
 from bench.lean_http import LoadPlan, compare_endpoints, endpoint_ratios, probe_endpoints
+from bench.scratch_stores import postgres_base_url, postgres_database
+from bench.seeded_school import School, analyze, seed_school
+from bench.servers import Server, app_server
 
 BASELINE = "healthz"
 
@@ -97,7 +87,7 @@ async def add_course(
     ``marks_per_week`` marks per pupil-week, with their history, as the journal stores them."""
     from sqlmodel import col, select
 
-    from bench.common import add_people
+    from bench.seeded_school import add_people
     from eschool.db import create_engine, create_sessionmaker
     from eschool.models import AcademicYear, SchoolClass, User
     from eschool.queries import term_current

@@ -20,15 +20,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bench.common import (
-    HOST,
-    PROJECT_ROOT,
-    Server,
-    die_with_parent,
-    latency_figures,
-    ratio,
-    stop_process_group,
-)
+from bench.common import HOST, PROJECT_ROOT
+from bench.figures import latency_figures, ratio
+from bench.processes import die_with_parent, stop_process_group
+from bench.servers import Server
 
 _READ_LIMIT = 64 * 1024 * 1024
 

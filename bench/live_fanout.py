@@ -25,19 +25,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import (
-    School,
-    Server,
-    app_server,
-    baseline_server,
-    emit,
-    redis_base_url,
-    redis_namespace,
-    run_async,
-    seed_school,
-    work_dir,
-)
-from bench.live_common import RoomsPlan, Side, compare, compare_sides
+from bench.common import run_async, work_dir
+from bench.figures import emit
+from bench.live_comparison import RoomsPlan, Side, compare, compare_sides
+from bench.scratch_stores import redis_base_url, redis_namespace
+from bench.seeded_school import School, seed_school
+from bench.servers import Server, app_server, baseline_server
 
 
 @dataclass

@@ -27,23 +27,14 @@ from typing import Any
 
 import httpx
 
-from bench.common import (
-    HOST,
-    School,
-    Server,
-    app_server,
-    baseline_server,
-    emit,
-    medians,
-    ratio,
-    run_async,
-    seed_school,
-    work_dir,
-)
+from bench.common import HOST, run_async, work_dir
+from bench.figures import emit, medians, ratio
 from bench.lean_client import LeanSocket
 from bench.limits import ensure_open_files
-from bench.live_common import APP_KEEPALIVE, LiveSetupError, start_rooms, ws_path
+from bench.live_setup import APP_KEEPALIVE, LiveSetupError, start_rooms, ws_path
 from bench.receiver_pool import ReceiverPool
+from bench.seeded_school import School, seed_school
+from bench.servers import Server, app_server, baseline_server
 
 ROLES = ("observer", "pupil")
 

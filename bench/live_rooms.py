@@ -15,9 +15,12 @@ import argparse
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from bench.common import app_server, baseline_server, emit, run_async, seed_school, work_dir
-from bench.live_common import RoomsPlan, Side, compare, compare_sides
+from bench.common import run_async, work_dir
+from bench.figures import emit
+from bench.live_comparison import RoomsPlan, Side, compare, compare_sides
 from bench.live_fanout import broker_url_for
+from bench.seeded_school import seed_school
+from bench.servers import app_server, baseline_server
 
 
 @dataclass

@@ -24,22 +24,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import (
-    HOST,
-    School,
-    Server,
-    app_server,
-    baseline_server,
-    emit,
-    medians,
-    ratio,
-    run_async,
-    seed_school,
-    work_dir,
-)
+from bench.common import HOST, run_async, work_dir
+from bench.figures import emit, medians, ratio
 from bench.limits import ensure_open_files
-from bench.live_common import APP_KEEPALIVE, participant_targets, start_rooms, ws_path
+from bench.live_setup import APP_KEEPALIVE, participant_targets, start_rooms, ws_path
 from bench.receiver_pool import ReceiverPool
+from bench.seeded_school import School, seed_school
+from bench.servers import Server, app_server, baseline_server
 
 
 @dataclass

@@ -29,17 +29,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.common import (
-    PROJECT_ROOT,
-    cpu_seconds,
-    die_with_parent,
-    emit,
-    median_of,
-    ratio,
-    run_async,
-    stop_process_group,
-    work_dir,
-)
+from bench.common import PROJECT_ROOT, run_async, work_dir
+from bench.figures import emit, median_of, ratio
+from bench.processes import cpu_seconds, die_with_parent, stop_process_group
 
 WIDTH, HEIGHT, FPS = 640, 480, 30
 STEPS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)

@@ -1,7 +1,7 @@
 """Run a server module under cProfile and write its statistics when it stops.
 
 ``python -m bench.profile_server OUT.prof MODULE [ARGS…]`` — what ``ESCHOOL_BENCH_PROFILE`` uses
-(see :func:`bench.common.app_server`). ``python -m cProfile`` alone writes nothing here: after its
+(see :func:`bench.servers.app_server`). ``python -m cProfile`` alone writes nothing here: after its
 graceful shutdown uvicorn raises SIGTERM again, which would end the process before the write.
 """
 

@@ -15,8 +15,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bench.common import PROJECT_ROOT, cpu_seconds, die_with_parent, stop_process_group
+from bench.common import PROJECT_ROOT
 from bench.lean_client import READ_LIMIT
+from bench.processes import cpu_seconds, die_with_parent, stop_process_group
 
 
 @dataclass

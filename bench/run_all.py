@@ -35,15 +35,10 @@ from bench import (
     scale_out,
     search,
 )
-from bench.common import (
-    RESULTS_DIR,
-    demo_template,
-    postgres_base_url,
-    ratio_keys,
-    redis_base_url,
-    redis_reachable,
-    run_async,
-)
+from bench.common import RESULTS_DIR, run_async
+from bench.figures import ratio_keys
+from bench.scratch_stores import postgres_base_url, redis_base_url, redis_reachable
+from bench.seeded_school import demo_template
 
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 

@@ -25,22 +25,19 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import (
-    Server,
-    app_server,
-    emit,
-    options_from_argv,
+from bench.common import options_from_argv, run_async, work_dir
+from bench.cpu_slices import CpuSlices
+from bench.figures import emit
+from bench.live_comparison import RoomsPlan, Side, compare, compare_sides
+from bench.processes import process_tree
+from bench.scratch_stores import (
     postgres_base_url,
     postgres_database,
-    process_tree,
     redis_base_url,
     redis_namespace,
-    run_async,
-    seed_school,
-    work_dir,
 )
-from bench.cpu_slices import CpuSlices
-from bench.live_common import RoomsPlan, Side, compare, compare_sides
+from bench.seeded_school import seed_school
+from bench.servers import Server, app_server
 
 
 @dataclass

@@ -34,19 +34,12 @@ from enum import Enum
 from typing import Any
 from urllib.parse import urlencode
 
-from bench.common import (
-    School,
-    app_server,
-    emit,
-    medians,
-    options_from_argv,
-    postgres_base_url,
-    postgres_database,
-    run_async,
-    seed_school,
-    work_dir,
-)
+from bench.common import options_from_argv, run_async, work_dir
+from bench.figures import emit, medians
 from bench.lean_http import LoadPlan, compare_endpoints, endpoint_ratios, probe_endpoints
+from bench.scratch_stores import postgres_base_url, postgres_database
+from bench.seeded_school import School, seed_school
+from bench.servers import app_server
 
 BASELINE = "healthz"
 SUBJECTS: dict[str, list[str]] = {

@@ -30,7 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bench import journal, live_fanout, live_joins, live_sockets, run_all, search
-from bench.common import postgres_base_url
+from bench.scratch_stores import postgres_base_url
 from eschool.db import create_engine
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

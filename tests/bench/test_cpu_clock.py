@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from bench.common import cpu_seconds
+from bench.processes import cpu_seconds
 
 # A worker thread burns a little CPU and exits; then the process waits to be read.
 _CHILD = """

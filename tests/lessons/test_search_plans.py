@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bench.common import School
 from bench.search import (
     BASELINE,
     add_lessons,
@@ -22,6 +21,7 @@ from bench.search import (
     explain_search,
     search_plans,
 )
+from bench.seeded_school import School
 from eschool.queries import user_by_login
 from lessons.models import LessonFilters
 from tests.lessons.test_search import LESSONS, publish

@@ -1,7 +1,10 @@
-"""Fixtures of the live tests that run several server processes (or brokers) on one Redis."""
+"""Fixtures of the live tests: a seeded world, a test server on a thread with a lesson started on
+it (test_ws*), the media hub of the rtc tests (test_rtc*), and several server processes (or
+brokers) on one Redis. A module that defines a fixture of the same name uses its own."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -13,7 +16,10 @@ import pytest
 from eschool.broker import Broker
 from eschool.broker.memory import MemoryBroker, MemoryStore
 from eschool.settings import Settings
-from tests.live.ws_support import ProcessServer, World, seed_world
+from tests.live.rtc_clients import wait_until
+from tests.live.rtc_media import Media, other_tasks
+from tests.live.ws_room import Room
+from tests.live.ws_support import ProcessServer, ThreadServer, World, seed_world, start_lesson
 
 
 @pytest.fixture
@@ -30,6 +36,51 @@ def redis_url() -> str:
 async def world(settings: Settings) -> World:
     """A school with a class, a teacher, pupils and a published lesson."""
     return await seed_world(settings.database_url)
+
+
+@pytest.fixture
+def server_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    """The test's settings; as an indirect parameter ``"idle"`` makes the idle limit one
+    second, ``"slow"`` the outbox eight frames and the rate limit high, ``"strict"`` the rate
+    limit so low that even a server slowed down by a loaded machine sees a flood."""
+    if getattr(request, "param", None) == "idle":
+        return dataclasses.replace(settings, live_idle_seconds=1, live_ping_seconds=0.5)
+    if getattr(request, "param", None) == "strict":
+        return dataclasses.replace(settings, live_rate_per_second=0.5, live_rate_burst=2)
+    if getattr(request, "param", None) == "slow":
+        return dataclasses.replace(
+            settings, live_outbox_size=8, live_rate_per_second=1000, live_rate_burst=1000
+        )
+    return settings
+
+
+@pytest.fixture
+def server(server_settings: Settings, world: World) -> Iterator[ThreadServer]:
+    """A server of ``server_settings`` on a thread of the test, for as long as the test runs."""
+    small = server_settings.live_outbox_size < Settings.live_outbox_size
+    running = ThreadServer(server_settings, send_buffer=8 * 1024 if small else None).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+async def room(server: ThreadServer, world: World) -> AsyncIterator[Room]:
+    """A lesson started on ``server``; whoever the test connects to it is disconnected after."""
+    started = await start_lesson(server.base_url, world)
+    opened = Room(server, world, started["code"], [])
+    yield opened
+    for client in opened.clients:
+        await client.close()
+
+
+@pytest.fixture
+async def media() -> AsyncIterator[Media]:
+    """A media hub; after the test, every peer connection of it closed and every task ended."""
+    media = Media()
+    yield media
+    await media.close()
+    assert media.hub.peer_count() == 0
+    await wait_until(lambda: not other_tasks(), "every media task to finish")
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.live.test_media_ws import Peers, increasing, media_status, needs_network, wait_for_status
+from tests.live.rtc_media import increasing, needs_ice_interface
+from tests.live.test_media_ws import Peers, media_status, wait_for_status
 from tests.live.ws_support import (
     LiveClient,
     ProcessServer,
@@ -24,7 +25,7 @@ from tests.live.ws_support import (
     ws_url,
 )
 
-pytestmark = [pytest.mark.redis, needs_network]
+pytestmark = [pytest.mark.redis, needs_ice_interface]
 
 
 @pytest.fixture

@@ -16,11 +16,11 @@ from typing import Any
 
 import httpx
 import pytest
-from aioice.ice import get_host_addresses
 
 from eschool.settings import Settings
 from live.queries import code_normalize
 from tests.live.rtc_clients import PublisherClient, SubscriberClient
+from tests.live.rtc_media import increasing, needs_ice_interface
 from tests.live.ws_support import (
     LiveClient,
     ThreadServer,
@@ -32,12 +32,7 @@ from tests.live.ws_support import (
     ws_url,
 )
 
-# aioice never offers 127.0.0.1 as a candidate: the peers meet on another interface.
-needs_network = pytest.mark.skipif(
-    not get_host_addresses(use_ipv4=True, use_ipv6=True),
-    reason="ICE needs a network interface other than loopback (aioice skips 127.0.0.1 and ::1)",
-)
-pytestmark = needs_network
+pytestmark = needs_ice_interface
 
 
 @pytest.fixture
@@ -122,10 +117,6 @@ async def spare_offer(peer: PublisherClient | SubscriberClient) -> str:
         return await peer.offer()
     finally:
         await peer.close()
-
-
-def increasing(numbers: list[int]) -> bool:
-    return all(a < b for a, b in itertools.pairwise(numbers))
 
 
 async def media_status(base_url: str, code: str) -> dict[str, Any]:

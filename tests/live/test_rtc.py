@@ -1,101 +1,25 @@
-"""The media engine with real aiortc peers on loopback: publishing, relaying, cleaning up."""
+"""The media engine with real aiortc peers on loopback: its configuration, publishing and
+relaying."""
 
 from __future__ import annotations
 
-import asyncio
-import itertools
-import os
-import threading
-from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Any
-
-import av
 import pytest
-from aioice.ice import get_host_addresses
 from aiortc import RTCIceServer
 
-from live.rtc import MediaHub, MediaRoom
-from live.rtc_types import MediaStateEvent, RtcConfig, RtcError
+from live.rtc_types import RtcConfig, RtcError
 from tests.live.rtc_clients import (
     PublisherClient,
-    StateLog,
     SubscriberClient,
     frame_number,
     numbered_frame,
-    start_publishing,
     start_subscribing,
     wait_until,
 )
+from tests.live.rtc_media import Media, increasing, needs_ice_interface, other_tasks
 
-# aioice never offers 127.0.0.1 or ::1 as a candidate: the peers meet on another interface.
-pytestmark = pytest.mark.skipif(
-    not get_host_addresses(use_ipv4=True, use_ipv6=True),
-    reason="ICE needs a network interface other than loopback (aioice skips 127.0.0.1 and ::1)",
-)
+pytestmark = needs_ice_interface
 
-ROOM = "room-1"
 DIRECTIONS = {"a=sendrecv", "a=sendonly", "a=recvonly", "a=inactive"}
-
-
-class Media:
-    """A hub with a log of its state events, and the clients a test connects to it."""
-
-    def __init__(self, config: RtcConfig | None = None) -> None:
-        self.log = StateLog()
-        self.hub = MediaHub(config or RtcConfig(), on_state=self.log)
-        self.clients: list[PublisherClient | SubscriberClient] = []
-
-    def room(self, room_id: str = ROOM) -> MediaRoom:
-        return self.hub.room(room_id)
-
-    async def publish(
-        self, publisher_id: str = "teacher", *, room_id: str = ROOM, **options: Any
-    ) -> PublisherClient:
-        """Publish and wait until the room is live."""
-        client = await start_publishing(self.room(room_id), publisher_id, **options)
-        self.clients.append(client)
-        await self.log.wait_for("live", room_id)
-        return client
-
-    async def subscribe(self, viewer_id: str, *, room_id: str = ROOM) -> SubscriberClient:
-        client = await start_subscribing(self.room(room_id), viewer_id)
-        self.clients.append(client)
-        return client
-
-    async def close(self) -> None:
-        for client in self.clients:
-            await client.close()
-        await self.hub.close()
-
-
-def other_tasks() -> set[asyncio.Task[object]]:
-    return {task for task in asyncio.all_tasks() if task is not asyncio.current_task()}
-
-
-def open_sockets() -> int:
-    """How many sockets the process has open (Linux)."""
-    fds = os.listdir("/proc/self/fd")
-    links = []
-    for fd in fds:
-        try:
-            links.append(os.readlink(f"/proc/self/fd/{fd}"))
-        except FileNotFoundError:  # the fd of listdir itself
-            continue
-    return sum(link.startswith("socket:") for link in links)
-
-
-@pytest.fixture
-async def media() -> AsyncIterator[Media]:
-    media = Media()
-    yield media
-    await media.close()
-    assert media.hub.peer_count() == 0
-    await wait_until(lambda: not other_tasks(), "every media task to finish")
-
-
-def increasing(numbers: list[int]) -> bool:
-    return all(a < b for a, b in itertools.pairwise(numbers))
 
 
 # --- configuration ---------------------------------------------------------------------------
@@ -348,176 +272,3 @@ async def test_a_viewer_gone_before_connecting_is_closed() -> None:
         assert media.hub.peer_count() == 1
     finally:
         await media.close()
-
-
-# --- limits and cleaning up ----------------------------------------------------------------------
-
-
-async def test_max_viewers_counts_every_room_of_the_process() -> None:
-    media = Media(RtcConfig(max_viewers=1))
-    try:
-        await media.publish("teacher", room_id="7a")
-        await media.publish("teacher2", room_id="7b")
-        await media.subscribe("anna", room_id="7a")
-
-        with pytest.raises(RtcError) as refused:
-            await media.subscribe("boris", room_id="7b")
-        assert refused.value.code == "too_many_viewers"
-        assert "1 viewers" in refused.value.message
-        assert media.hub.peer_count() == 3
-
-        assert await media.hub.room("7a").leave("anna") is True
-        boris = await media.subscribe("boris", room_id="7b")
-        await boris.wait_for_video(3)
-    finally:
-        await media.close()
-
-
-async def test_join_leave_cycles_leak_nothing(media: Media) -> None:
-    room = media.room()
-    await media.publish("teacher")
-
-    async def cycle(n: int) -> None:
-        viewer = await start_subscribing(room, f"viewer-{n}")
-        await viewer.wait_for_video(1)
-        if n % 2:  # the server hangs up on half of them, the others hang up themselves
-            assert await room.leave(f"viewer-{n}") is True
-        await viewer.close()
-
-    await asyncio.gather(*(cycle(n) for n in range(5)))
-    await wait_until(lambda: room.peer_count() == 1, "the warm-up viewers to be gone")
-    sockets, threads = open_sockets(), threading.active_count()
-
-    for round_ in range(10):
-        await asyncio.gather(*(cycle(100 + round_ * 5 + n) for n in range(5)))
-
-    await wait_until(lambda: media.hub.peer_count() == 1, "every viewer's pc to be dropped")
-    assert room.state()["viewers"] == 0
-    # Each viewer's pc held UDP sockets and a decoder-free sender; 50 leaked would show.
-    assert open_sockets() <= sockets + 4
-    # The default executor may still grow to its ceiling; a leak would add a thread per pc.
-    assert threading.active_count() <= threads + min(32, (os.cpu_count() or 1) + 4)
-
-
-async def test_bad_offers_are_refused_and_leave_nothing(media: Media) -> None:
-    room = media.room()
-    cases = [("v=0\r\nnot sdp at all\r\n", "offer"), ("", "offer"), ("v=0\r\n", "answer")]
-    for sdp, type_ in cases:
-        with pytest.raises(RtcError) as refused:
-            await room.publish("teacher", sdp, type_)
-        assert refused.value.code == "bad_offer"
-
-    # A receive-only offer has nothing to publish.
-    viewer = SubscriberClient()
-    media.clients.append(viewer)
-    with pytest.raises(RtcError) as refused:
-        await room.publish("teacher", await viewer.offer())
-    assert refused.value.code == "bad_offer"
-
-    with pytest.raises(RtcError) as refused:
-        await room.publish("teacher", "v=0\r\n", kind="hologram")
-    assert refused.value.code == "bad_kind"
-    assert media.hub.peer_count() == 0
-    assert room.state()["live"] is False
-
-
-async def test_closing_the_hub_closes_every_peer_connection(media: Media) -> None:
-    publisher = await media.publish("teacher")
-    viewers = [await media.subscribe("anna"), await media.subscribe("boris")]
-    await viewers[0].wait_for_video(3)
-    events = len(media.log.events)
-
-    await media.hub.close()
-
-    assert media.hub.peer_count() == 0
-    assert len(media.log.events) == events  # shutting down sends no state events
-    for viewer in viewers:
-        await viewer.wait_ended()
-    await wait_until(lambda: publisher.pc.connectionState == "closed", "the publisher to close")
-    with pytest.raises(RtcError) as refused:
-        media.hub.room(ROOM)
-    assert refused.value.code == "closed"
-
-
-async def test_closing_a_room_leaves_the_others_alone(media: Media) -> None:
-    await media.publish("teacher", room_id="7a")
-    await media.publish("teacher2", room_id="7b")
-    boris = await media.subscribe("boris", room_id="7b")
-
-    await media.hub.close_room("7a")
-
-    assert media.hub.find("7a") is None
-    assert media.hub.peer_count() == 2
-    await boris.wait_for_video(3)
-
-
-async def test_a_failing_state_callback_does_not_stop_the_media() -> None:
-    async def broken(room_id: str, event: MediaStateEvent) -> None:
-        raise RuntimeError("the web layer fell over")
-
-    hub = MediaHub(on_state=broken)
-    room = hub.room(ROOM)
-    publisher = await start_publishing(room)
-    viewer: SubscriberClient | None = None
-    try:
-        await wait_until(lambda: room.state()["live"], "the room to go live")
-        viewer = await start_subscribing(room, "anna")
-        await viewer.wait_for_video(3)
-    finally:
-        for client in (publisher, viewer):
-            if client is not None:
-                await client.close()
-        await hub.close()
-
-
-# --- recording ------------------------------------------------------------------------------------
-
-
-async def test_recording_writes_the_publication_to_a_file(media: Media, tmp_path: Path) -> None:
-    room = media.room()
-    path = tmp_path / "lesson.webm"
-    with pytest.raises(RtcError) as refused:
-        await room.start_recording(path)
-    assert refused.value.code == "no_publisher"
-
-    await media.publish("teacher")
-    for unwritable in (tmp_path / "missing" / "lesson.webm", tmp_path / "lesson.avi"):
-        with pytest.raises(RtcError) as refused:
-            await room.start_recording(unwritable)
-        assert refused.value.code == "recording_failed"
-    await room.start_recording(tmp_path / "empty.webm")
-    assert await room.stop_recording() is True  # before any frame: still finishes cleanly
-
-    clock = await media.subscribe("anna")  # frames seen by a viewer tell how long it recorded
-    await room.start_recording(path)
-    with pytest.raises(RtcError) as refused:
-        await room.start_recording(tmp_path / "again.webm")
-    assert refused.value.code == "already_recording"
-    await clock.wait_for_video(20)
-    assert await room.stop_recording() is True
-    assert await room.stop_recording() is False
-
-    with av.open(str(path)) as container:
-        assert {stream.type for stream in container.streams} == {"video", "audio"}
-        video = container.streams.video[0]
-        assert (video.width, video.height) == (160, 120)  # the publisher's size, not a default
-        numbers = [frame_number(frame) for frame in container.decode(video=0)]
-    assert len(numbers) >= 5
-    assert increasing(numbers)
-
-
-async def test_a_recording_ends_with_its_publication(media: Media, tmp_path: Path) -> None:
-    room = media.room()
-    # The camera starts after the microphone: the recording must still get the video's size.
-    await media.publish("teacher", video_delay=0.5)
-    path = tmp_path / "lesson.mkv"
-    await room.start_recording(path)
-    clock = await media.subscribe("anna")
-    await clock.wait_for_video(10)
-
-    await room.unpublish("teacher")
-
-    assert await room.stop_recording() is False
-    with av.open(str(path)) as container:
-        assert (container.streams.video[0].width, container.streams.video[0].height) == (160, 120)
-        assert sum(1 for _ in container.decode(video=0)) >= 1
