@@ -10,14 +10,15 @@ database holds the durable copy:
   rooms are one commit, not twenty, on SQLite's single writer), and :meth:`EventLog.sync`
   returns once a commit holds everything the process recorded in the room before the call: the
   WebSocket session waits for it before it acknowledges a command, and a join's welcome for
-  what it shows (the events recorded when it was made: :meth:`EventLog.recorded`, not the
-  joiner's own arrival). While nobody waits, the writer lingers up to
-  :data:`LINGER_SECONDS` for more to store together (a class arriving at a bell is a commit
-  every few arrivals, not one each); a sync ends the lingering at once. When that shared transaction
-  fails, each room's part is tried alone, so one room's trouble is not another's. On a SQLite
-  file the commit is made in one step in the loop's thread when the database is free
-  (:mod:`live.log_writer`), else through a session as described here. So the row of
-  seq N is written by the process that got N, in the same batches whether the broker is
+  what it shows (the events recorded when it was made, up to the newest that is not a coming
+  or going: :meth:`EventLog.lasting_recorded`; arrivals and departures are not kept across a
+  restore, which closes the presence the stored log shows). While nobody waits, the writer
+  lingers up to :data:`LINGER_SECONDS` for more to store together (a class arriving at a bell
+  is a commit every 20 ms, not one per arrival); a sync ends the lingering at once. When that
+  shared transaction fails, each room's part is tried alone, so one room's trouble is not
+  another's. On a SQLite file the commit is made in one step in the loop's thread when the
+  database is free (:mod:`live.log_writer`), else through a session as described here. So the
+  row of seq N is written by the process that got N, in the same batches whether the broker is
   in-process or Redis, and nothing is read back from the broker for it.
 - When the broker has lost a room's log (Redis restarted without persistence or was flushed, the
   process of the in-process broker restarted), :meth:`EventLog.restore` puts the stored log back
@@ -58,6 +59,7 @@ from live.log_rooms import LogNotStored as LogNotStored  # where callers find it
 from live.log_rooms import LogRoom, Waiter, settle
 from live.log_writer import DirectLogWriter
 from live.models import LiveEvent, LiveSession, SessionStatus
+from live.presence import COMINGS_AND_GOINGS
 from live.queries import last_stored_seq, status_by_code, stored_events
 from live.room import RoomState, replay
 
@@ -127,12 +129,23 @@ class EventLog:
         room = self._room(room_id)
         room.pending.append((event["seq"], event_body(event)))
         room.recorded += 1
+        if event.get("type") not in COMINGS_AND_GOINGS:
+            room.lasting = room.recorded
         self._start_writer(room_id, room)
 
     def recorded(self, room_id: str) -> int:
         """How many events this process has recorded in the room so far (see :meth:`sync`)."""
         room = self._rooms.get(room_id)
         return room.recorded if room is not None else 0
+
+    def lasting_recorded(self, room_id: str) -> int:
+        """How many events this process has recorded in the room up to the newest that is not
+        a coming or going (``presence.join``/``presence.leave``): what a welcome made now
+        waits for (``sync(upto=...)``). Presence is not kept across a rebuild of the room (a
+        restore closes what the stored log shows), so a welcome may show an arrival that is not
+        stored yet."""
+        room = self._rooms.get(room_id)
+        return room.lasting if room is not None else 0
 
     async def sync(
         self, *, room_id: str, session_id: int | None = None, upto: int | None = None

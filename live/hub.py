@@ -40,7 +40,7 @@ from live.hub_support import (
     welcome_frame,
 )
 from live.outbox import DEFAULT_OUTBOX_SIZE, Connection
-from live.presence import PresenceBatch, counted_change
+from live.presence import COMINGS_AND_GOINGS, PresenceBatch, counted_change
 from live.protocol import ClientMessage
 from live.room import (
     Actor,
@@ -62,7 +62,7 @@ DEFAULT_REPLAY_LIMIT = 1_000
 # (a storm is then O(n) frames a tick to everyone, and counts need not move faster).
 DEFAULT_PRESENCE_TICK = 0.15
 # Events whose frames may wait a little for others on their way to a socket (live.ws_server).
-_UNHURRIED_TYPES = frozenset({"presence.join", "presence.leave"})
+_UNHURRIED_TYPES = COMINGS_AND_GOINGS
 _PRESENCE_ROOM = 100
 _PRESENCE_MAX_TICK = 1.5
 _READ_BATCH = 500
@@ -146,7 +146,7 @@ class Hub:
                     frames = [welcome_frame(room.state, actor, self._clock())]
                 connection.after = room.state.seq
                 if self._log is not None:
-                    connection.shown_recorded = self._log.recorded(room_id)
+                    connection.shown_recorded = self._log.lasting_recorded(room_id)
                 room.connections.add(connection)
         finally:
             self._release(room)

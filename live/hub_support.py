@@ -108,8 +108,9 @@ class RoomLog(Protocol):
         """Take an event this process appended (or found applied, for a retried command) to
         store it; never waits."""
 
-    def recorded(self, room_id: str) -> int:
-        """How many events this process has recorded in the room so far."""
+    def lasting_recorded(self, room_id: str) -> int:
+        """How many events this process has recorded in the room up to the newest that is not
+        a coming or going: what a welcome made now waits for."""
 
     async def restore(
         self, *, room_id: str, session_id: int | None = None, allow_ended: bool = False

@@ -36,6 +36,9 @@ class LogRoom:
 
     pending: deque[tuple[int, str]] = field(default_factory=deque)  # (seq, body)
     recorded: int = 0
+    # How many were recorded up to the newest that is not a coming or going (what a welcome
+    # waits for: see EventLog.lasting_recorded).
+    lasting: int = 0
     stored: int = 0
     waiters: list[Waiter] = field(default_factory=list)
     restoring: asyncio.Lock = field(default_factory=asyncio.Lock)

@@ -55,8 +55,9 @@ class Connection:
         # The seq its first frames (the welcome, or the missed events) reach: a counted
         # presence frame at or below it has nothing new for it.
         self.after = 0
-        # How many events this process had recorded in the room's durable log when its first
-        # frames were made: what they show is stored once that many are (EventLog.sync).
+        # How many of the events this process recorded in the room's durable log its first
+        # frames wait for: those recorded when the frames were made, up to the newest that is
+        # not a coming or going (EventLog.lasting_recorded, EventLog.sync).
         self.shown_recorded = 0
         self._outbox: list[str] = []
         # Made only while a reader waits for a frame, or someone for the close.

@@ -24,6 +24,10 @@ from live.room import Actor, ActorId, RoomState
 
 COUNTED_TYPE = "presence.counts"
 _PRESENCE_TYPES = {"presence.join": 1, "presence.leave": -1}
+# Comings and goings: nobody waits for them (a fan-out's frames may wait for company), and a
+# welcome showing them does not wait for them to be stored (a room rebuilt from the stored log
+# closes the presence it shows: see live.event_log).
+COMINGS_AND_GOINGS = frozenset(_PRESENCE_TYPES)
 # The viewer kinds a ``presence.counts`` frame is built for (one encoding each).
 VIEWER_ROLES = ("teacher", "pupil", "observer", "board")
 

@@ -195,9 +195,10 @@ async def live_socket(websocket: WebSocket) -> None:
         return
     channel.connection = connection
     try:
-        # What the welcome shows is stored before the client sees it (not the joiner's own
-        # arrival: the log's writer may take it with others'); then the handshake's answer and
-        # the welcome go out together (in one write, see live.ws_server).
+        # What the welcome shows is stored before the client sees it, but for comings and
+        # goings (the joiner's own arrival and classmates': the log's writer takes them with
+        # others'; see EventLog.lasting_recorded); then the handshake's answer and the
+        # welcome go out together (in one write, see live.ws_server).
         await _log(websocket.app).sync(
             session_id=channel.live_id, room_id=channel.room_id, upto=connection.shown_recorded
         )

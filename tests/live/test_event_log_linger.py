@@ -1,6 +1,6 @@
 """The durable log's writer lingers while nobody waits (a class's arrivals at a bell go in one
-commit, not one each), and a join's welcome waits only for what it shows to be stored, not
-for the joiner's own arrival."""
+commit, not one each), and a join's welcome waits only for what it shows to be stored, but
+for comings and goings (the joiner's own arrival and the others')."""
 
 from __future__ import annotations
 
@@ -80,23 +80,33 @@ async def test_a_sync_upto_waits_only_for_that_many(
     assert await stored_seqs(app, session_id) == [1, 2]
 
 
-async def test_a_welcome_waits_for_the_arrivals_it_shows_not_for_its_own(
-    app: Starlette, session_id: int, people: DemoPeople, broker: MemoryBroker
+async def test_a_welcome_waits_for_what_it_shows_but_comings_and_goings(
+    app: Starlette,
+    session_id: int,
+    people: DemoPeople,
+    broker: MemoryBroker,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(event_log, "LINGER_SECONDS", 60.0)  # stored only when someone waits
     log = EventLog(app.state.sessionmaker, broker)
     hub = Hub(broker, load_room=room_loader(app.state.sessionmaker), log=log)
-    first = Actor(people.staff["teacher"].id or 0, "teacher", "Teacher")
-    pupil = people.pupils["7A"][0]
-    second = Actor(pupil.id or 0, "pupil", pupil.name)
+    teacher = Actor(people.staff["teacher"].id or 0, "teacher", "Teacher")
+    anna, boris = (Actor(p.id or 0, "pupil", p.name) for p in people.pupils["7A"][:2])
     try:
-        alone, _frames = await hub.join(ROOM, first)
-        joined, frames = await hub.join(ROOM, second)
-        # The first welcome showed nothing recorded here; the second shows the first arrival.
-        assert (alone.shown_recorded, joined.shown_recorded) == (0, 1)
-        assert '"seq":1' in frames[0]
-        await asyncio.wait_for(log.sync(room_id=ROOM, upto=joined.shown_recorded), ARRIVAL)
-        assert 1 in await stored_seqs(app, session_id)
+        await hub.join(ROOM, teacher)
+        first, frames = await hub.join(ROOM, anna)
+        # Her welcome shows the teacher's arrival (seq 1), which it does not wait for.
+        assert first.shown_recorded == 0 and '"seq":1' in frames[0]
+        await asyncio.wait_for(log.sync(room_id=ROOM, upto=first.shown_recorded), ARRIVAL)
+        assert await stored_seqs(app, session_id) == []
+        # Something lasting (seq 3): the next welcome shows it, and waits for it.
+        stopped = {"live": False, "kind": None, "publisher": None, "publication": None}
+        await hub.emit(ROOM, "rtc.state", {**stopped, "reason": "stopped"})
+        second, frames = await hub.join(ROOM, boris)
+        assert second.shown_recorded == 3 and '"seq":3' in frames[0]
+        await asyncio.wait_for(log.sync(room_id=ROOM, upto=second.shown_recorded), ARRIVAL)
+        assert (await stored_seqs(app, session_id))[:3] == [1, 2, 3]
     finally:
         await hub.close()
     await log.close()
-    assert await stored_seqs(app, session_id) == [1, 2]
+    assert await stored_seqs(app, session_id) == [1, 2, 3, 4]
