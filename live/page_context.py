@@ -97,7 +97,7 @@ def client_strings() -> dict[str, str]:
 
 
 def media_strings() -> dict[str, str]:
-    """The words of the video panel and the video controls (static/js/live/media.js)."""
+    """The words of the video panel and the video controls (static/js/live/media*.js)."""
     return {
         "media_waiting": _("No video yet"),
         "media_connecting": _("Connecting video…"),

@@ -6,216 +6,21 @@
 // after ICE gathering; the server's answer carries its own candidates. What is on air comes as
 // `rtc.state` events (and `state.media` in the welcome), the right to share a screen as
 // `rtc.grant`. The room's socket reconnects by itself; the video follows it.
+//
+// LiveMedia here follows the room and runs the peer connections (watching and publishing); the
+// requests are in media-signalling.js, the video box in media-view.js, the camera, microphone
+// and screen in media-devices.js, the page's buttons and badges in media-controls.js.
 
 import { toast } from '/static/js/app.js';
-import { el } from '/static/js/dom.js';
+import { addScreenGrantButtons, renderMediaState, wireMediaControls } from '/static/js/live/media-controls.js';
+import { capture, deviceConstraint, refreshDeviceMenus } from '/static/js/live/media-devices.js';
+import { backoff, gathered, Signalling } from '/static/js/live/media-signalling.js';
+import { VideoView } from '/static/js/live/media-view.js';
 
-const GATHER_MS = 5000; // send what was gathered by then (a slow STUN server must not block)
-const REQUEST_MS = 30000;
-const MAX_RETRY_MS = 15000;
+export { MediaRequestError } from '/static/js/live/media-signalling.js';
+
 const STALLED_MS = 6000; // a "disconnected" peer connection this long is started again
 const BUSY_RETRY_MS = 30000; // after too_many_viewers
-
-let counter = 0;
-
-/** A refused or failed media request: `code` is the server's error code (or offline/timeout). */
-export class MediaRequestError extends Error {
-  constructor(code, message) {
-    super(message || code);
-    this.name = 'MediaRequestError';
-    this.code = code;
-  }
-}
-
-function requestId() {
-  counter += 1;
-  return `rtc-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}-${counter}`;
-}
-
-/** Resolve once the peer connection has gathered its ICE candidates (or after GATHER_MS). */
-function gathered(pc) {
-  if (pc.iceGatheringState === 'complete') return Promise.resolve();
-  return new Promise((resolve) => {
-    const finish = () => {
-      clearTimeout(timer);
-      pc.removeEventListener('icegatheringstatechange', changed);
-      resolve();
-    };
-    const changed = () => {
-      if (pc.iceGatheringState === 'complete') finish();
-    };
-    const timer = setTimeout(finish, GATHER_MS);
-    pc.addEventListener('icegatheringstatechange', changed);
-  });
-}
-
-function backoff(attempt) {
-  return Math.min(MAX_RETRY_MS, 1000 * 2 ** Math.min(attempt, 4)) * (0.75 + Math.random() / 2);
-}
-
-/**
- * Media requests over the room's socket. The room's connection keeps its own commands (and
- * replays them after a reconnect); these are not worth replaying, so they are sent and answered
- * here: the frames that answer them are taken before the connection sees them.
- */
-class Signalling {
-  constructor(connection) {
-    this.connection = connection;
-    this.pending = new Map(); // id -> {resolve, reject, timer, reply}
-    const receive = connection.receive.bind(connection);
-    connection.receive = (raw) => {
-      if (!this.take(raw)) receive(raw);
-    };
-  }
-
-  take(raw) {
-    if (this.pending.size === 0) return false;
-    let frame;
-    try {
-      frame = JSON.parse(raw);
-    } catch {
-      return false;
-    }
-    const direct = frame.type === 'rtc.answer' || frame.type === 'rtc.config';
-    const id = direct ? frame.data?.id : frame.id;
-    const entry = id ? this.pending.get(id) : undefined;
-    if (!entry) return false;
-    if (direct) {
-      entry.reply = frame.data;
-    } else if (frame.type === 'ack') {
-      this.settle(id);
-      entry.resolve(entry.reply);
-    } else if (frame.type === 'error') {
-      this.settle(id);
-      entry.reject(new MediaRequestError(frame.error?.code ?? 'error', frame.error?.message ?? ''));
-    } else {
-      return false;
-    }
-    return true;
-  }
-
-  /** Send `{type, id, data}`; resolves with the direct reply's data (or null) at the ack. */
-  request(type, data) {
-    const socket = this.connection.socket;
-    if (!socket || socket.readyState !== WebSocket.OPEN) {
-      return Promise.reject(new MediaRequestError('offline', ''));
-    }
-    const id = requestId();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.settle(id);
-        reject(new MediaRequestError('timeout', ''));
-      }, REQUEST_MS);
-      this.pending.set(id, { resolve, reject, timer, reply: null });
-      socket.send(JSON.stringify({ type, id, data }));
-    });
-  }
-
-  settle(id) {
-    clearTimeout(this.pending.get(id)?.timer);
-    this.pending.delete(id);
-  }
-
-  /** The socket went: nothing pending will be answered. */
-  failAll() {
-    for (const [id, entry] of [...this.pending]) {
-      this.settle(id);
-      entry.reject(new MediaRequestError('offline', ''));
-    }
-  }
-}
-
-/** The video box on the stage: the remote video, or the publisher's own preview. */
-class VideoView {
-  constructor(root, strings) {
-    this.root = root;
-    this.strings = strings;
-    this.video = root?.querySelector('[data-media-video]');
-    this.unmuteButton = root?.querySelector('[data-media-unmute]');
-    this.sizeButton = root?.querySelector('[data-media-size]');
-    this.label = root?.querySelector('[data-media-label]');
-    this.note = root?.querySelector('[data-media-note]');
-    this.stream = null;
-    this.preview = false;
-    this.size = null; // chosen by the user; else by the kind of video
-    this.needsTap = false;
-    this.unmuteButton?.addEventListener('click', () => this.unmute());
-    this.sizeButton?.addEventListener('click', () => {
-      this.size = this.root.dataset.size === 'large' ? 'small' : 'large';
-      this.layout(this.root.dataset.kind);
-    });
-    this.video?.addEventListener('playing', () => this.refreshButtons());
-    this.video?.addEventListener('volumechange', () => this.refreshButtons());
-  }
-
-  /** Show `stream` (null: nothing); `preview` is the publisher's own, always silent. */
-  show(stream, { preview = false } = {}) {
-    if (!this.video) return;
-    this.preview = preview;
-    if (this.stream !== stream) {
-      this.stream = stream;
-      this.video.srcObject = stream;
-      // Browsers let a page play sound only after a tap: start muted, offer to unmute.
-      this.video.muted = true;
-      this.needsTap = false;
-      if (stream) this.play();
-    }
-    this.refreshButtons();
-  }
-
-  play() {
-    this.video.play().catch(() => {
-      this.needsTap = true;
-      this.refreshButtons();
-    });
-  }
-
-  unmute() {
-    this.video.muted = false;
-    this.needsTap = false;
-    this.video.play().catch(() => {
-      // Not even a tap was enough: go back to silent playing rather than nothing.
-      this.video.muted = true;
-      this.play();
-    });
-    this.refreshButtons();
-  }
-
-  hasAudio() {
-    return Boolean(this.stream?.getAudioTracks().length);
-  }
-
-  refreshButtons() {
-    if (!this.unmuteButton) return;
-    const silent = this.video.muted && this.hasAudio() && !this.preview;
-    this.unmuteButton.hidden = !(silent || this.needsTap);
-    this.unmuteButton.textContent = this.needsTap && !silent ? this.strings.media_play : this.strings.media_unmute;
-  }
-
-  /** `{visible, kind, label, note}`: what the box shows around the video. */
-  render({ visible, kind, label, note }) {
-    if (!this.root) return;
-    this.root.hidden = !visible;
-    this.root.classList.toggle('is-preview', this.preview);
-    if (this.label) this.label.textContent = label ?? '';
-    if (this.note) {
-      this.note.hidden = !note;
-      this.note.textContent = note ?? '';
-    }
-    this.layout(kind);
-  }
-
-  layout(kind) {
-    if (!this.root) return;
-    this.root.dataset.kind = kind ?? 'camera';
-    const size = this.size ?? (kind === 'screen' && !this.preview ? 'large' : 'small');
-    this.root.dataset.size = size;
-    if (this.sizeButton) {
-      this.sizeButton.textContent = size === 'large' ? this.strings.media_shrink : this.strings.media_enlarge;
-      this.sizeButton.setAttribute('aria-pressed', String(size === 'large'));
-    }
-  }
-}
 
 export class LiveMedia {
   /** `room` is the page's LiveRoom (before `start()`). */
@@ -237,8 +42,8 @@ export class LiveMedia {
     this.ended = false;
     this.listeners = [];
     this.hook();
-    this.wireControls();
-    navigator.mediaDevices?.addEventListener?.('devicechange', () => this.refreshDevices());
+    wireMediaControls(this);
+    navigator.mediaDevices?.addEventListener?.('devicechange', () => refreshDeviceMenus(this.strings));
     window.addEventListener('beforeunload', () => this.releaseLocal());
   }
 
@@ -436,8 +241,9 @@ export class LiveMedia {
   // --- sending ------------------------------------------------------------------------------
 
   async startCamera() {
-    const stream = await this.capture(
-      () => navigator.mediaDevices.getUserMedia({ video: this.constraint('camera', true), audio: this.constraint('mic', true) }),
+    const stream = await capture(
+      () => navigator.mediaDevices.getUserMedia({ video: deviceConstraint('camera', true), audio: deviceConstraint('mic', true) }),
+      this.strings,
       { refusal: this.strings.media_denied },
     );
     if (stream) await this.goOnAir(stream, 'camera');
@@ -449,12 +255,12 @@ export class LiveMedia {
       return;
     }
     // Cancelling the screen picker is a refusal too: nothing to say then.
-    const screen = await this.capture(() => navigator.mediaDevices.getDisplayMedia({ video: true, audio: false }));
+    const screen = await capture(() => navigator.mediaDevices.getDisplayMedia({ video: true, audio: false }), this.strings);
     if (!screen) return;
     // The voice goes with the screen when there is a microphone.
     let voice = [];
     try {
-      const mic = await navigator.mediaDevices.getUserMedia({ audio: this.constraint('mic', true) });
+      const mic = await navigator.mediaDevices.getUserMedia({ audio: deviceConstraint('mic', true) });
       voice = mic.getAudioTracks();
     } catch {
       voice = [];
@@ -467,31 +273,6 @@ export class LiveMedia {
     await this.goOnAir(stream, 'screen');
   }
 
-  async capture(get, { refusal = null } = {}) {
-    if (!navigator.mediaDevices) {
-      toast(this.strings.media_unsupported, 'error');
-      return null;
-    }
-    try {
-      return await get();
-    } catch (error) {
-      if (error?.name === 'NotFoundError' || error?.name === 'OverconstrainedError') {
-        toast(this.strings.media_noDevice, 'error');
-      } else if (error?.name === 'NotAllowedError' || error?.name === 'SecurityError') {
-        if (refusal) toast(refusal, 'warning');
-      } else {
-        toast(error?.message || this.strings.failed, 'error');
-      }
-      return null;
-    }
-  }
-
-  constraint(which, fallback) {
-    const select = document.querySelector(which === 'camera' ? '[data-media-camera]' : '[data-media-mic]');
-    const id = select?.value;
-    return id ? { deviceId: { exact: id } } : fallback;
-  }
-
   async goOnAir(stream, kind) {
     this.releaseLocal();
     this.local = { stream, kind };
@@ -500,7 +281,7 @@ export class LiveMedia {
     this.closeViewer();
     this.view.show(stream, { preview: true });
     await this.publish();
-    this.refreshDevices();
+    refreshDeviceMenus(this.strings);
   }
 
   async publish(attempt = 0) {
@@ -612,7 +393,7 @@ export class LiveMedia {
     const kind = which === 'camera' ? 'video' : 'audio';
     let fresh;
     try {
-      const constraints = kind === 'video' ? { video: this.constraint('camera', true) } : { audio: this.constraint('mic', true) };
+      const constraints = kind === 'video' ? { video: deviceConstraint('camera', true) } : { audio: deviceConstraint('mic', true) };
       fresh = (await navigator.mediaDevices.getUserMedia(constraints)).getTracks()[0];
     } catch {
       toast(this.strings.media_noDevice, 'warning');
@@ -632,53 +413,7 @@ export class LiveMedia {
     this.view.show(stream, { preview: true });
   }
 
-  async refreshDevices() {
-    const cameras = document.querySelector('[data-media-camera]');
-    const mics = document.querySelector('[data-media-mic]');
-    if (!cameras && !mics) return;
-    let devices = [];
-    try {
-      devices = await navigator.mediaDevices.enumerateDevices();
-    } catch {
-      return;
-    }
-    const fill = (select, kind) => {
-      if (!select) return;
-      const chosen = select.value;
-      const options = devices
-        .filter((device) => device.kind === kind && device.deviceId && device.deviceId !== 'default')
-        .map((device, index) => el('option', { value: device.deviceId, text: device.label || `${kind} ${index + 1}` }));
-      select.replaceChildren(el('option', { value: '', text: this.strings.media_defaultDevice }), ...options);
-      if ([...select.options].some((option) => option.value === chosen)) select.value = chosen;
-    };
-    fill(cameras, 'videoinput');
-    fill(mics, 'audioinput');
-  }
-
   // --- the page -----------------------------------------------------------------------------
-
-  wireControls() {
-    const actions = {
-      camera: () => this.startCamera(),
-      screen: () => this.startScreen(),
-      stop: () => this.stopPublishing(),
-      mute: () => this.toggleMute(),
-      record: () => this.room.send('rtc.record', { on: !this.state.recording }).catch(() => {}),
-      devices: (button) => {
-        const panel = document.querySelector('[data-media-devices]');
-        if (!panel) return;
-        panel.hidden = !panel.hidden;
-        button.setAttribute('aria-expanded', String(!panel.hidden));
-        if (!panel.hidden) this.refreshDevices();
-      },
-    };
-    for (const button of document.querySelectorAll('[data-media-action]')) {
-      const action = actions[button.dataset.mediaAction];
-      button.addEventListener('click', () => action?.(button));
-    }
-    document.querySelector('[data-media-camera]')?.addEventListener('change', () => this.switchDevice('camera'));
-    document.querySelector('[data-media-mic]')?.addEventListener('change', () => this.switchDevice('mic'));
-  }
 
   /** waiting | connecting | live | stopped | reconnecting | onair | busy */
   phase() {
@@ -693,89 +428,12 @@ export class LiveMedia {
 
   changed() {
     const phase = this.phase();
-    const strings = this.strings;
-    const words = {
-      waiting: strings.media_waiting,
-      connecting: strings.media_connecting,
-      live: strings.media_live,
-      onair: strings.media_onAir,
-      stopped: strings.media_stopped,
-      reconnecting: strings.media_reconnecting,
-      busy: strings.media_reconnecting,
-    };
-    for (const badge of document.querySelectorAll('[data-media-status]')) {
-      badge.dataset.state = phase;
-      badge.textContent = words[phase] ?? phase;
-    }
-    const s = this.state;
-    const kind = this.local?.kind ?? s.kind;
-    let label = '';
-    if (this.local) label = strings.media_onAir;
-    else if (s.live && s.publisher?.role === 'pupil') {
-      label = strings.media_sharing.replace('{name}', s.publisher.name ?? strings.aPupil);
-    } else if (s.live) label = kind === 'screen' ? strings.media_sharedScreen : strings.media_teacherCamera;
-    let note = null;
-    if (phase === 'connecting') note = strings.media_connecting;
-    else if (phase === 'reconnecting') note = s.live ? strings.media_reconnecting : strings.media_lost;
-    else if (phase === 'busy') note = this.viewer?.message ?? null;
-    const visible = Boolean(this.local) || (s.live && !this.ended) || phase === 'reconnecting';
-    this.view.render({ visible, kind, label, note });
-    this.renderControls(phase);
+    renderMediaState(this, phase);
     for (const listener of this.listeners) listener();
-  }
-
-  renderControls(phase) {
-    const sending = Boolean(this.local);
-    const teacher = this.me.role === 'teacher';
-    const mayShare = this.canShare && (teacher || this.isGrantedToMe()) && !this.ended;
-    const button = (name) => document.querySelector(`[data-media-action="${name}"]`);
-    const show = (name, visible) => {
-      const node = button(name);
-      if (node) node.hidden = !visible;
-    };
-    show('camera', teacher && !this.ended);
-    show('screen', mayShare && this.local?.kind !== 'screen');
-    show('stop', sending);
-    show('mute', sending && Boolean(this.local?.stream.getAudioTracks().length));
-    const camera = button('camera');
-    if (camera) camera.classList.toggle('is-on', this.local?.kind === 'camera');
-    const mute = button('mute');
-    if (mute) {
-      mute.setAttribute('aria-pressed', String(this.muted));
-      mute.classList.toggle('is-on', this.muted);
-      mute.textContent = this.muted ? this.strings.media_unmuteMic : this.strings.media_mute;
-    }
-    document.body.classList.toggle('is-on-air', phase === 'onair');
-    const record = button('record');
-    if (record) {
-      record.hidden = this.ended;
-      record.setAttribute('aria-pressed', String(Boolean(this.state.recording)));
-      record.classList.toggle('is-on', Boolean(this.state.recording));
-      record.textContent = this.state.recording ? this.strings.media_stopRecord : this.strings.media_record;
-    }
-    for (const badge of document.querySelectorAll('[data-media-recording]')) {
-      badge.hidden = !this.state.recording || this.ended;
-    }
   }
 
   /** The teacher's buttons in the people list: let a pupil share their screen, or stop it. */
   decoratePeople(list) {
-    if (!list || this.me.role !== 'teacher' || this.ended) return;
-    const grant = this.state.grant?.id;
-    for (const row of list.querySelectorAll('.live-person.live-role-pupil.is-here')) {
-      const actions = row.querySelector('.live-person-actions');
-      if (!actions || actions.querySelector('[data-screen-grant]')) continue;
-      const id = Number(row.dataset.personId);
-      const granted = grant === id;
-      actions.prepend(
-        el('button', {
-          type: 'button',
-          class: `btn btn-sm ${granted ? 'btn-primary' : 'btn-ghost'}`,
-          'data-screen-grant': String(id),
-          text: granted ? this.strings.media_revoke : this.strings.media_grant,
-          onclick: () => this.room.send('rtc.grant', { user_id: granted ? null : id }).catch(() => {}),
-        }),
-      );
-    }
+    addScreenGrantButtons(this, list);
   }
 }
