@@ -133,11 +133,6 @@ class EventLog:
             room.lasting = room.recorded
         self._start_writer(room_id, room)
 
-    def recorded(self, room_id: str) -> int:
-        """How many events this process has recorded in the room so far (see :meth:`sync`)."""
-        room = self._rooms.get(room_id)
-        return room.recorded if room is not None else 0
-
     def lasting_recorded(self, room_id: str) -> int:
         """How many events this process has recorded in the room up to the newest that is not
         a coming or going (``presence.join``/``presence.leave``): what a welcome made now
@@ -151,7 +146,7 @@ class EventLog:
         self, *, room_id: str, session_id: int | None = None, upto: int | None = None
     ) -> None:
         """Return once a commit holds every event this process recorded in the room before
-        the call (the first ``upto`` of them, with ``upto``: see :meth:`recorded`); raise
+        the call (the first ``upto`` of them, with ``upto``: see :meth:`lasting_recorded`); raise
         :class:`LogNotStored` when that commit failed (nothing may be acknowledged then)."""
         if session_id:
             self._sessions.setdefault(room_id, session_id)

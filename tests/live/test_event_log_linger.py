@@ -76,7 +76,7 @@ async def test_a_sync_upto_waits_only_for_that_many(
     await append(log, 1)  # recorded after: not waited for
     await asyncio.wait_for(log.sync(room_id=ROOM, upto=2), ARRIVAL)
     assert sessions.commits == 1
-    assert log.recorded(ROOM) == 3
+    assert log.lasting_recorded(ROOM) == 3
     assert await stored_seqs(app, session_id) == [1, 2]
 
 
