@@ -1,9 +1,12 @@
-"""What a socket's join reads is read again on every join, never kept: a sign-in revoked a
-moment ago (on another process too) is refused, and a pupil's class is as it is now, whether
-the lesson names a class or is for every class its teacher teaches."""
+"""What a socket's join reads is as it is now: a sign-in revoked a moment ago is refused (on
+another process as soon as its notice arrives: eschool.auth_cache), and a pupil's class is read
+again on every join, whether the lesson names a class or is for every class its teacher
+teaches."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,6 +28,9 @@ from tests.live.ws_support import (
     start_lesson,
     ws_url,
 )
+
+# How long another process may take to hear of a revoked sign-in (a notice; on a loaded machine).
+PATIENCE = 10.0
 
 
 @pytest.fixture
@@ -124,7 +130,15 @@ async def test_a_sign_in_revoked_on_another_process_is_refused_on_the_next_join(
         assert welcome["type"] == "welcome"
         async with httpx.AsyncClient(base_url=b.base_url) as http:
             assert (await http.delete("/api/v1/auth/token", headers=headers)).status_code == 204
-        late, error = await _first(ws_url(a.ws_base, code), headers)
+        # On PostgreSQL, process a drops what it kept of the sign-in when b's notice reaches it,
+        # milliseconds after b's commit (eschool.auth_cache): a join in between may still pass.
+        deadline = time.monotonic() + PATIENCE
+        while True:
+            late, error = await _first(ws_url(a.ws_base, code), headers)
+            if error["type"] != "welcome" or time.monotonic() > deadline:
+                break
+            await late.close()
+            await asyncio.sleep(0.02)
         assert error["type"] == "error" and error["error"]["code"] == "unauthorized"
         assert await late.closed() == 4401
     finally:
