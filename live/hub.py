@@ -2,13 +2,16 @@
 
 For every room with connections in this process the hub keeps a replica of the room state, fed
 by one task that follows the room's log in the broker, so every process converges on the same
-state. Each event is projected for each viewer (``event_for``), encoded once per kind of viewer
-(once for all the kinds that see it alike: :class:`~live.hub_support.EventFrames`) and handed to
-each connection without waiting (written straight to its socket while it keeps
-up, else put in its bounded outbox): a connection whose outbox is full is cut off
-(``overflowed``) and resyncs by reconnecting with ``since``. Observers' comings and
-goings are not fanned out one by one: they are counted, one ``presence.counts`` frame per kind
-of viewer and per tick (:mod:`live.presence`), so a thousand arrivals are not a million frames.
+state. The events this process appends come that way too: a command waits for the follower to
+apply its event (:mod:`live.applied_waits`), so the commands of a burst, from this process and
+the others alike, reach each socket in one write per read of the log. Each event is projected
+for each viewer (``event_for``), encoded once per kind of viewer (once for all the kinds that
+see it alike: :class:`~live.hub_support.EventFrames`) and handed to each connection without
+waiting (written straight to its socket while it keeps up, else put in its bounded outbox): a
+connection whose outbox is full is cut off (``overflowed``) and resyncs by reconnecting with
+``since``. Observers' comings and goings are not fanned out one by one: they are counted, one
+``presence.counts`` frame per kind of viewer and per tick (:mod:`live.presence`), so a
+thousand arrivals are not a million frames.
 
 With a durable log (:class:`RoomLog`, the database's copy), the hub hands it every event it
 appends, and appends only to a log the broker still holds: when the broker has lost a room's log
@@ -31,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eschool.broker.base import Broker, BrokerError, Event, LogClosed, LogMissing
+from live.applied_waits import FOLLOWER_WAIT_SECONDS, AppliedWaits
 from live.hub_support import (
     EventFrames,
     RoomLog,
@@ -88,12 +92,16 @@ class _LocalRoom:
     # Commands decided on and being appended: applying their events takes the state worked
     # out (live.room.step_decided).
     decided: dict[tuple[ActorId, str], Decision] = field(default_factory=dict)
+    # What this process appended and waits for the follower to apply (live.applied_waits).
+    applied: AppliedWaits = field(default_factory=AppliedWaits)
 
-    def stop_presence(self) -> None:
-        """Send no more counted presence (the replica is let go or closed)."""
+    def stop(self) -> None:
+        """The replica is let go or closed: no more counted presence, and nobody waits for
+        it to apply anything."""
         if self.presence_timer is not None:
             self.presence_timer.cancel()
             self.presence_timer = None
+        self.applied.let_go()
 
 
 class Hub:
@@ -110,6 +118,7 @@ class Hub:
         clock: Callable[[], float] = time.time,
         log: RoomLog | None = None,
         presence_tick: float = DEFAULT_PRESENCE_TICK,
+        follower_wait: float = FOLLOWER_WAIT_SECONDS,
     ) -> None:
         self.broker = broker
         self._load_room = load_room
@@ -118,6 +127,7 @@ class Hub:
         self._replay_limit = replay_limit
         self._clock = clock
         self._presence_tick = presence_tick
+        self._follower_wait = follower_wait
         self._rooms: dict[str, _LocalRoom] = {}
         self._opening: dict[str, asyncio.Lock] = {}
 
@@ -206,7 +216,7 @@ class Hub:
                 stored = await self._append(
                     room_id, decision.event, dedupe_key=f"{actor.id}:{message.id}"
                 )
-                await self._absorb(room, stored, soon=len(room.decided) > 1)
+                await self._take(room, stored)
             finally:
                 if room.decided.get(key) is decision:
                     del room.decided[key]
@@ -240,7 +250,7 @@ class Hub:
         except _LogReplaced:
             stored = await self._append(room_id, event)
         if (room := self._rooms.get(room_id)) is not None:
-            await self._absorb(room, stored)
+            await self._take(room, stored)
         return stored
 
     def replica(self, room_id: str) -> RoomState | None:
@@ -256,7 +266,7 @@ class Hub:
         """Stop following every room and close every connection (``shutdown``)."""
         rooms, self._rooms = list(self._rooms.values()), {}
         for room in rooms:
-            room.stop_presence()
+            room.stop()
             for connection in room.connections:
                 connection.close("shutdown")
             if room.follower is not None:
@@ -340,7 +350,7 @@ class Hub:
         if room.users or room.connections or self._rooms.get(room.room_id) is not room:
             return
         del self._rooms[room.room_id]
-        room.stop_presence()
+        room.stop()
         if room.follower is not None:
             room.follower.cancel()
 
@@ -369,7 +379,7 @@ class Hub:
             logger.warning("live room %s: %s; its clients resync", room.room_id, why)
         if self._rooms.get(room.room_id) is room:
             del self._rooms[room.room_id]
-        room.stop_presence()
+        room.stop()
         if room.follower is not None and room.follower is not asyncio.current_task():
             room.follower.cancel()
         for connection in room.connections:
@@ -391,11 +401,24 @@ class Hub:
                 raise BrokerError(f"events after {room.state.seq} of {room.room_id!r} are lost")
             for event in batch:
                 self._apply(room, event, soon=len(batch) > 1)
+            room.applied.release(room.state.seq)
 
-    async def _absorb(self, room: _LocalRoom, *events: Event, soon: bool = False) -> None:
-        """Apply events from the broker in seq order, filling gaps; several (read together, or
-        ``soon``: others being appended come with them or next) reach a socket in one write."""
-        if events[-1]["seq"] <= room.state.seq:  # (the follower's copy of an append)
+    async def _take(self, room: _LocalRoom, stored: Event) -> None:
+        """Return once the replica has applied an event this process appended: the follower
+        brings it with the others of its read (the process's own and the other processes'
+        alike, one write to each socket for all of them: :mod:`live.applied_waits`); only if it
+        has not in time is what is missing read here."""
+        if stored["seq"] <= room.state.seq:
+            return
+        following = room.follower is not None and not room.follower.done()
+        if following and await room.applied.wait(stored["seq"], self._follower_wait):
+            return
+        await self._absorb(room, stored)
+
+    async def _absorb(self, room: _LocalRoom, *events: Event) -> None:
+        """Apply events from the broker in seq order, filling gaps; several (read together)
+        reach a socket in one write."""
+        if events[-1]["seq"] <= room.state.seq:  # (applied already: read to fill a gap)
             return
         async with room.lock:
             if not (fresh := [event for event in events if event["seq"] > room.state.seq]):
@@ -404,7 +427,8 @@ class Hub:
                 if event["seq"] > room.state.seq + 1:
                     await self._read_up_to(room, event["seq"] - 1)
                 if event["seq"] == room.state.seq + 1:
-                    self._apply(room, event, soon=soon or len(fresh) > 1)
+                    self._apply(room, event, soon=len(fresh) > 1)
+            room.applied.release(room.state.seq)
 
     def _apply(self, room: _LocalRoom, event: Event, *, soon: bool = False) -> None:
         key = command_key(event) if room.decided else None
