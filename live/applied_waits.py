@@ -7,7 +7,9 @@ come with the other processes' in the same read, so a burst of commands is one w
 socket per read, not one per command. An append therefore waits for the follower to apply its
 event (:meth:`AppliedWaits.wait`), up to a deadline after which the caller reads what is
 missing itself; the hub releases the waits up to the replica's seq after each batch it applies
-(:meth:`AppliedWaits.release`), and all of them when it lets the replica go.
+(:meth:`AppliedWaits.release`), and all of them when it lets the replica go. (An in-process
+broker answers an append at once: the hub applies the next event in place, without a loop turn
+for each command of a socket; it waits only for events other processes appended before it.)
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 For every room with connections in this process the hub keeps a replica of the room state, fed
 by one task that follows the room's log in the broker, so every process converges on the same
-state. The events this process appends come that way too: a command waits for the follower to
-apply its event (:mod:`live.applied_waits`), so the commands of a burst, from this process and
-the others alike, reach each socket in one write per read of the log. Each event is projected
+state. The events this process appends come that way too (but for an in-process broker's next
+one, applied in place): a command waits for the follower to apply its event
+(:mod:`live.applied_waits`), so the commands of a burst, from this process and the others
+alike, reach each socket in one write per read of the log. Each event is projected
 for each viewer (``event_for``), encoded once per kind of viewer (once for all the kinds that
 see it alike: :class:`~live.hub_support.EventFrames`) and handed to each connection without
 waiting (written straight to its socket while it keeps up, else put in its bounded outbox): a
@@ -407,17 +408,22 @@ class Hub:
         """Return once the replica has applied an event this process appended: the follower
         brings it with the others of its read (the process's own and the other processes'
         alike, one write to each socket for all of them: :mod:`live.applied_waits`); only if it
-        has not in time is what is missing read here."""
+        has not in time is what is missing read here. An in-process broker's next event is
+        applied in place (:attr:`~eschool.broker.base.Broker.appends_in_process`)."""
         if stored["seq"] <= room.state.seq:
+            return
+        if stored["seq"] == room.state.seq + 1 and self.broker.appends_in_process:
+            # Nothing to wait for: applied in place, the next command of the socket at once.
+            await self._absorb(room, stored, soon=len(room.decided) > 1)
             return
         following = room.follower is not None and not room.follower.done()
         if following and await room.applied.wait(stored["seq"], self._follower_wait):
             return
         await self._absorb(room, stored)
 
-    async def _absorb(self, room: _LocalRoom, *events: Event) -> None:
-        """Apply events from the broker in seq order, filling gaps; several (read together)
-        reach a socket in one write."""
+    async def _absorb(self, room: _LocalRoom, *events: Event, soon: bool = False) -> None:
+        """Apply events from the broker in seq order, filling gaps; several (read together, or
+        ``soon``: others being appended come next) reach a socket in one write."""
         if events[-1]["seq"] <= room.state.seq:  # (applied already: read to fill a gap)
             return
         async with room.lock:
@@ -427,7 +433,7 @@ class Hub:
                 if event["seq"] > room.state.seq + 1:
                     await self._read_up_to(room, event["seq"] - 1)
                 if event["seq"] == room.state.seq + 1:
-                    self._apply(room, event, soon=len(fresh) > 1)
+                    self._apply(room, event, soon=soon or len(fresh) > 1)
             room.applied.release(room.state.seq)
 
     def _apply(self, room: _LocalRoom, event: Event, *, soon: bool = False) -> None:

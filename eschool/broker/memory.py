@@ -101,6 +101,8 @@ class MemoryStore:
 class MemoryBroker(Broker):
     """A :class:`~eschool.broker.base.Broker` for one process (``memory://``)."""
 
+    appends_in_process = True
+
     def __init__(
         self,
         *,

@@ -108,7 +108,10 @@ async def test_commands_of_two_processes_at_once_are_applied_as_the_log_is_read(
 
 
 class StalledBroker(MemoryBroker):
-    """A broker whose room streams bring nothing (a follower stuck on a slow connection)."""
+    """A broker across a round trip whose room streams bring nothing (a follower stuck on a
+    slow connection)."""
+
+    appends_in_process = False
 
     def subscribe_batches(self, room: str, *, after_seq: int | None = None) -> Any:
         class Stalled:
