@@ -29,7 +29,7 @@ from bench.common import options_from_argv, run_async, work_dir
 from bench.cpu_slices import CpuSlices
 from bench.figures import emit
 from bench.live_comparison import RoomsPlan, Side, compare, compare_sides
-from bench.processes import process_tree
+from bench.processes import cpu_seconds, process_tree
 from bench.scratch_stores import (
     postgres_base_url,
     postgres_database,
@@ -119,18 +119,26 @@ async def run(options: ScaleOutOptions) -> dict[str, Any]:
                 ) as many,
             ):
                 slices = CpuSlices(share) if share else None
+                workers = _workers_of(many, options.workers)
                 with slices or contextlib.nullcontext():
                     if slices is not None:
                         slices.hold(one.pid)
-                        for worker in _workers_of(many, options.workers):
+                        for worker in workers:
                             slices.hold(worker)
+                    before = [cpu_seconds(worker) for worker in workers]
                     sides = [Side("one_worker", one), Side("workers", many)]
                     figures = await compare_sides(sides, school, plan, tmp)
+                    # How evenly the work fell to the workers (the sockets each accepted).
+                    spent = [
+                        cpu_seconds(worker) - was
+                        for worker, was in zip(workers, before, strict=True)
+                    ]
     return {
         "benchmark": "scale_out",
         "database": "postgresql" if database_url else "sqlite",
         "options": asdict(options),
         "worker_share": share,
+        "workers_cpu_s": [round(each, 2) for each in spent],
         **{
             f"workers_{key}": value
             for key, value in compare(figures["workers"], figures["one_worker"]).items()

@@ -70,26 +70,32 @@ def served_app() -> Starlette:
     return app
 
 
+# What uvicorn runs, in each worker.
+SERVED: dict[str, object] = {
+    "app": "eschool.cli:served_app",
+    "factory": True,
+    # uvicorn's websockets-sansio, plus a send the live fan-out need not wait on; no
+    # compression (live frames are small, and a compressor costs tens of KiB a socket).
+    "ws": WS_PROTOCOL,
+    "ws_per_message_deflate": False,
+    "access_log": False,
+    "proxy_headers": False,  # X-Forwarded-* only from ESCHOOL_TRUSTED_PROXIES (the app decides)
+    "log_level": "info",
+    # Open notification streams (SSE) never end by themselves: cut them on shutdown.
+    "timeout_graceful_shutdown": 5,
+}
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
+    from eschool import serve_workers
+
     settings.with_secret()  # generate the key once, before workers race for it
-    uvicorn.run(
-        "eschool.cli:served_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers if workers > 1 else None,
-        # uvicorn's websockets-sansio, plus a send the live fan-out need not wait on; no
-        # compression (live frames are small, and a compressor costs tens of KiB a socket).
-        ws=WS_PROTOCOL,
-        ws_per_message_deflate=False,
-        access_log=False,
-        proxy_headers=False,  # X-Forwarded-* only from ESCHOOL_TRUSTED_PROXIES (the app decides)
-        log_level="info",
-        # Open notification streams (SSE) never end by themselves: cut them on shutdown.
-        timeout_graceful_shutdown=5,
-    )
+    if workers > 1 and serve_workers.available():
+        serve_workers.serve(host, port, workers, SERVED)  # a listening socket each
+        return
+    uvicorn.run(host=host, port=port, workers=workers if workers > 1 else None, **SERVED)  # type: ignore[arg-type]
 
 
 def cmd_init(args: argparse.Namespace) -> int:
