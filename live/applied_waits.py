@@ -1,15 +1,15 @@
 """Waiting for a room's replica to reach a seq: what a command (or a server event) appended by
-this process waits for before it is acknowledged, while the room's follower applies it.
+this process waits for, before it is acknowledged, when other processes appended events just
+before it that the replica has not seen yet.
 
-The follower applies a room's events in the batches the broker brings them (one read of the
-log, all of it applied before any socket is written): the events a process appended itself
-come with the other processes' in the same read, so a burst of commands is one write to each
-socket per read, not one per command. An append therefore waits for the follower to apply its
-event (:meth:`AppliedWaits.wait`), up to a deadline after which the caller reads what is
-missing itself; the hub releases the waits up to the replica's seq after each batch it applies
-(:meth:`AppliedWaits.release`), and all of them when it lets the replica go. (An in-process
-broker answers an append at once: the hub applies the next event in place, without a loop turn
-for each command of a socket; it waits only for events other processes appended before it.)
+The hub applies an event it appended at once when it is the replica's next. When it is not,
+the events before it are on their way to the room's follower, which reads the log anyway:
+rather than read them a second time (a round trip under the room's lock, which holds up the
+follower, then the same events decoded again from the follower's read), the append waits for
+the follower to apply them and its own event (:meth:`AppliedWaits.wait`), up to a deadline after
+which the caller reads what is missing itself. The hub releases the waits up to the replica's
+seq after each batch it applies (:meth:`AppliedWaits.release`), and all of them when it lets
+the replica go.
 """
 
 from __future__ import annotations

@@ -2,10 +2,9 @@
 
 For every room with connections in this process the hub keeps a replica of the room state, fed
 by one task that follows the room's log in the broker, so every process converges on the same
-state. The events this process appends come that way too (but for an in-process broker's next
-one, applied in place): a command waits for the follower to apply its event
-(:mod:`live.applied_waits`), so the commands of a burst, from this process and the others
-alike, reach each socket in one write per read of the log. Each event is projected
+state. An event this process appends is applied at once when it is the replica's next; one
+that follows events other processes appended meanwhile waits for the follower to bring them
+(:mod:`live.applied_waits`) rather than read them a second time. Each event is projected
 for each viewer (``event_for``), encoded once per kind of viewer (once for all the kinds that
 see it alike: :class:`~live.hub_support.EventFrames`) and handed to each connection without
 waiting (written straight to its socket while it keeps up, else put in its bounded outbox): a
@@ -405,15 +404,14 @@ class Hub:
             room.applied.release(room.state.seq)
 
     async def _take(self, room: _LocalRoom, stored: Event) -> None:
-        """Return once the replica has applied an event this process appended: the follower
-        brings it with the others of its read (the process's own and the other processes'
-        alike, one write to each socket for all of them: :mod:`live.applied_waits`); only if it
-        has not in time is what is missing read here. An in-process broker's next event is
-        applied in place (:attr:`~eschool.broker.base.Broker.appends_in_process`)."""
+        """Return once the replica has applied an event this process appended: the next one
+        in place; one past events other processes appended meanwhile when the follower brings
+        them (:mod:`live.applied_waits`), so nothing is read twice; only if it has not in time
+        is what is missing read here."""
         if stored["seq"] <= room.state.seq:
             return
-        if stored["seq"] == room.state.seq + 1 and self.broker.appends_in_process:
-            # Nothing to wait for: applied in place, the next command of the socket at once.
+        if stored["seq"] == room.state.seq + 1:
+            # Nothing to wait for: applied in place, the socket's next command at once.
             await self._absorb(room, stored, soon=len(room.decided) > 1)
             return
         following = room.follower is not None and not room.follower.done()

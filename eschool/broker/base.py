@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, ClassVar, Self
+from typing import Any, Self
 
 Event = dict[str, Any]
 DEFAULT_NAMESPACE = "eschool"
@@ -63,11 +63,6 @@ class Broker(abc.ABC):
     """What the hub needs from an event broker; see the module docstring."""
 
     namespace: str
-    # Whether an append is answered in this process, without a round trip: the hub then
-    # applies this process's next event in place rather than wait for its room's follower to
-    # bring it (a loop turn for each command); across a round trip the follower's read comes
-    # with the answer, and carries the other commands of the moment (live.applied_waits).
-    appends_in_process: ClassVar[bool] = False
 
     async def __aenter__(self) -> Self:
         await self.connect()

@@ -101,8 +101,6 @@ class MemoryStore:
 class MemoryBroker(Broker):
     """A :class:`~eschool.broker.base.Broker` for one process (``memory://``)."""
 
-    appends_in_process = True
-
     def __init__(
         self,
         *,
