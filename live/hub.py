@@ -30,11 +30,10 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from eschool.broker.base import Broker, BrokerError, Event, LogClosed, LogMissing
-from live.applied_waits import FOLLOWER_WAIT_SECONDS, AppliedWaits
+from live.applied_waits import FOLLOWER_WAIT_SECONDS
 from live.hub_support import (
     EventFrames,
     RoomLog,
@@ -43,13 +42,12 @@ from live.hub_support import (
     missed_frames,
     welcome_frame,
 )
+from live.local_room import LocalRoom
 from live.outbox import DEFAULT_OUTBOX_SIZE, Connection
 from live.presence import COMINGS_AND_GOINGS, PresenceBatch, counted_change
 from live.protocol import ClientMessage
 from live.room import (
     Actor,
-    ActorId,
-    Decision,
     RoomError,
     RoomState,
     check_join,
@@ -76,34 +74,6 @@ class _LogReplaced(BrokerError):
     """The broker had lost the room's log: it is restored, nothing was appended."""
 
 
-@dataclass
-class _LocalRoom:
-    room_id: str
-    state: RoomState
-    recent: deque[tuple[Event, bool]]
-    connections: set[Connection] = field(default_factory=set)
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    follower: asyncio.Task[None] | None = None
-    users: int = 0
-    # Observers' presence events applied and not yet sent on (see live.presence).
-    presence: PresenceBatch = field(default_factory=PresenceBatch)
-    presence_sent_at: float = float("-inf")
-    presence_timer: asyncio.TimerHandle | None = None
-    # Commands decided on and being appended: applying their events takes the state worked
-    # out (live.room.step_decided).
-    decided: dict[tuple[ActorId, str], Decision] = field(default_factory=dict)
-    # What this process appended and waits for the follower to apply (live.applied_waits).
-    applied: AppliedWaits = field(default_factory=AppliedWaits)
-
-    def stop(self) -> None:
-        """The replica is let go or closed: no more counted presence, and nobody waits for
-        it to apply anything."""
-        if self.presence_timer is not None:
-            self.presence_timer.cancel()
-            self.presence_timer = None
-        self.applied.let_go()
-
-
 class Hub:
     """The rooms of this process. ``load_room(room_id)`` gives a room's initial state (the
     lesson's blocks and roster, seq 0, or a snapshot); the broker's log is replayed on top."""
@@ -128,7 +98,7 @@ class Hub:
         self._clock = clock
         self._presence_tick = presence_tick
         self._follower_wait = follower_wait
-        self._rooms: dict[str, _LocalRoom] = {}
+        self._rooms: dict[str, LocalRoom] = {}
         self._opening: dict[str, asyncio.Lock] = {}
 
     # --- public API --------------------------------------------------------------------------
@@ -224,7 +194,7 @@ class Hub:
         finally:
             self._release(room)
 
-    async def _caught_up(self, room: _LocalRoom) -> bool:
+    async def _caught_up(self, room: LocalRoom) -> bool:
         """Apply what the broker holds beyond the replica; whether there was anything."""
         before = room.state.seq
         await self._catch_up(room)
@@ -303,7 +273,7 @@ class Hub:
             self._let_go(room, "its log was restored by another process")
         return stored
 
-    def _record_applied(self, room: _LocalRoom, seq: int) -> None:
+    def _record_applied(self, room: LocalRoom, seq: int) -> None:
         """A retried command: its event goes to the durable log again (stored once), so the
         ack waits until it is stored whoever appended it."""
         if self._log is None:
@@ -316,18 +286,18 @@ class Hub:
 
     # --- rooms -------------------------------------------------------------------------------
 
-    async def _hold(self, room_id: str) -> _LocalRoom:
+    async def _hold(self, room_id: str) -> LocalRoom:
         """The room, opened if need be and held in use (not closed while idle) until
         :meth:`_release`; no context manager: this is every command's path."""
         room = self._rooms.get(room_id) or await self._open(room_id)
         room.users += 1
         return room
 
-    def _release(self, room: _LocalRoom) -> None:
+    def _release(self, room: LocalRoom) -> None:
         room.users -= 1
         self._close_if_idle(room)
 
-    async def _open(self, room_id: str) -> _LocalRoom:
+    async def _open(self, room_id: str) -> LocalRoom:
         if (room := self._rooms.get(room_id)) is not None:
             return room
         async with self._opening.setdefault(room_id, asyncio.Lock()):
@@ -339,14 +309,14 @@ class Hub:
             bounds = await self.broker.bounds(room_id)
             if not bounds.can_resume_after(state.seq):
                 raise BrokerError(f"the log of {room_id!r} no longer reaches back to the snapshot")
-            room = _LocalRoom(room_id, state, deque(maxlen=self._replay_limit))
+            room = LocalRoom(room_id, state, deque(maxlen=self._replay_limit))
             await self._catch_up(room, upto=bounds.last)
             room.follower = asyncio.create_task(self._follow(room), name=f"live-room-{room_id}")
             self._rooms[room_id] = room
             self._opening.pop(room_id, None)
             return room
 
-    def _close_if_idle(self, room: _LocalRoom) -> None:
+    def _close_if_idle(self, room: LocalRoom) -> None:
         if room.users or room.connections or self._rooms.get(room.room_id) is not room:
             return
         del self._rooms[room.room_id]
@@ -359,7 +329,7 @@ class Hub:
             room.connections.discard(connection)
             self._close_if_idle(room)
 
-    async def _follow(self, room: _LocalRoom) -> None:
+    async def _follow(self, room: LocalRoom) -> None:
         subscription = self.broker.subscribe_batches(room.room_id, after_seq=room.state.seq)
         try:
             async with subscription as batches:
@@ -373,7 +343,7 @@ class Hub:
             logger.exception("live room %s lost its event stream", room.room_id)
             self._let_go(room, "")
 
-    def _let_go(self, room: _LocalRoom, why: str) -> None:
+    def _let_go(self, room: LocalRoom, why: str) -> None:
         """Forget a replica that can no longer be trusted; its connections resync."""
         if why:
             logger.warning("live room %s: %s; its clients resync", room.room_id, why)
@@ -387,14 +357,14 @@ class Hub:
 
     # --- events ------------------------------------------------------------------------------
 
-    async def _catch_up(self, room: _LocalRoom, *, upto: int | None = None) -> None:
+    async def _catch_up(self, room: LocalRoom, *, upto: int | None = None) -> None:
         """Apply what the broker holds beyond the replica (up to ``upto``, default: all)."""
         if upto is None:
             upto = (await self.broker.bounds(room.room_id)).last
         async with room.lock:
             await self._read_up_to(room, upto)
 
-    async def _read_up_to(self, room: _LocalRoom, upto: int) -> None:
+    async def _read_up_to(self, room: LocalRoom, upto: int) -> None:
         while room.state.seq < upto:
             batch = await self.broker.read(room.room_id, room.state.seq, _READ_BATCH)
             if not batch or batch[0]["seq"] != room.state.seq + 1:
@@ -403,7 +373,7 @@ class Hub:
                 self._apply(room, event, soon=len(batch) > 1)
             room.applied.release(room.state.seq)
 
-    async def _take(self, room: _LocalRoom, stored: Event) -> None:
+    async def _take(self, room: LocalRoom, stored: Event) -> None:
         """Return once the replica has applied an event this process appended: the next one
         in place; one past events other processes appended meanwhile when the follower brings
         them (:mod:`live.applied_waits`), so nothing is read twice; only if it has not in time
@@ -419,7 +389,7 @@ class Hub:
             return
         await self._absorb(room, stored)
 
-    async def _absorb(self, room: _LocalRoom, *events: Event, soon: bool = False) -> None:
+    async def _absorb(self, room: LocalRoom, *events: Event, soon: bool = False) -> None:
         """Apply events from the broker in seq order, filling gaps; several (read together, or
         ``soon``: others being appended come next) reach a socket in one write."""
         if events[-1]["seq"] <= room.state.seq:  # (applied already: read to fill a gap)
@@ -434,7 +404,7 @@ class Hub:
                     self._apply(room, event, soon=soon or len(fresh) > 1)
             room.applied.release(room.state.seq)
 
-    def _apply(self, room: _LocalRoom, event: Event, *, soon: bool = False) -> None:
+    def _apply(self, room: LocalRoom, event: Event, *, soon: bool = False) -> None:
         key = command_key(event) if room.decided else None
         decision = room.decided.get(key) if key is not None else None
         room.state, changed = step_decided(room.state, event, decision)
@@ -459,7 +429,7 @@ class Hub:
             for connection in room.connections:
                 connection.close("ended")
 
-    def _fan_out(self, room: _LocalRoom, event: Event, *, soon: bool = False) -> None:
+    def _fan_out(self, room: LocalRoom, event: Event, *, soon: bool = False) -> None:
         frames = EventFrames(event, room.state)
         by_key, key_of, plain, own = frames.by_key, frames.key_of, frames.plain, frames.own
         # Nobody waits for a classmate's arrival: those frames may wait a little for others.
@@ -473,7 +443,7 @@ class Hub:
             if frame is not None:
                 connection.deliver(frame, later=later, soon=soon)
 
-    def _schedule_presence(self, room: _LocalRoom) -> None:
+    def _schedule_presence(self, room: LocalRoom) -> None:
         """Send the counted presence now if none was sent within a tick, else at the tick's
         end: a storm of arrivals is one frame per tick for each kind of viewer."""
         if room.presence_timer is not None:
@@ -487,7 +457,7 @@ class Hub:
         loop = asyncio.get_running_loop()
         room.presence_timer = loop.call_later(wait, self._send_presence, room)
 
-    def _send_presence(self, room: _LocalRoom, *, soon: bool = False) -> None:
+    def _send_presence(self, room: LocalRoom, *, soon: bool = False) -> None:
         """Fan the counted presence out: one ``presence.counts`` per viewer role, encoded once."""
         if room.presence_timer is not None:
             room.presence_timer.cancel()
