@@ -1,11 +1,12 @@
 """``eschool serve --workers N`` on Linux: N worker processes, each accepting connections on a
 listening socket of its own, all bound to the one address with ``SO_REUSEPORT``.
 
-The kernel then spreads new connections over the workers by their addresses, evenly whatever
-each worker is busy with. With one listening socket shared by every worker (uvicorn's own
-``--workers``), whichever worker wakes first takes a connection: a live lesson's sockets stay
-for the whole lesson, so a worker that was a little less busy when the bell rang serves more of
-the class for 45 minutes (seen: 121 and 153 sockets of one benchmark's room).
+The kernel then spreads new connections over the workers by their addresses, however busy each
+worker is (a hash: 200 connections fall about 100 ± 7 to each). With one listening socket
+shared by every worker (uvicorn's own ``--workers``), whichever worker wakes first takes a
+connection: a live lesson's sockets stay for the whole lesson, so a worker that was a little
+less busy when the bell rang serves more of the class for 45 minutes (seen: 121 and 153
+sockets of one benchmark's room).
 
 The parent holds the listening sockets and does nothing else: it starts the workers (fresh
 interpreters, ``spawn``), starts a worker again on the same socket when it dies (connections

@@ -392,7 +392,7 @@ class Hub:
     async def _absorb(self, room: LocalRoom, *events: Event, soon: bool = False) -> None:
         """Apply events from the broker in seq order, filling gaps; several (read together, or
         ``soon``: others being appended come next) reach a socket in one write."""
-        if events[-1]["seq"] <= room.state.seq:  # (applied already: read to fill a gap)
+        if events[-1]["seq"] <= room.state.seq:  # (applied already: appended here, or read)
             return
         async with room.lock:
             if not (fresh := [event for event in events if event["seq"] > room.state.seq]):
